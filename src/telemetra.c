@@ -1,0 +1,68 @@
+/*
+ * telemetra — real-time analytics of live-streaming chat.
+ *
+ * This file only dispatches to a subcommand; each lives in src/cmd/.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/log.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"replay", cmd_replay, "run the core over recorded event files into SQLite"},
+	{"live", cmd_live, "consume Kafka and write PostgreSQL, exactly once"},
+	{"dump", cmd_dump, "print the canonical text form of an output database"},
+	{"migrate", cmd_migrate, "create or upgrade the output schema"},
+	{"tune", cmd_tune, "run a grid of configurations over event files"},
+	{"gen", cmd_gen, "write a synthetic, reproducible event log"},
+	{"report", cmd_report, "render an HTML report of a replay's output"},
+};
+
+void print_version(void)
+{
+	printf("telemetra %s\n", PACKAGE_VERSION);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: telemetra COMMAND [OPTIONS] [ARGS]\n\n"
+	             "Real-time analytics of live-streaming chat: sliding-window metrics,\n"
+	             "lexicon sentiment and z-score moments.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'telemetra COMMAND --help' for the options of a command.\n"
+	             "See telemetra(1) for the full manual.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+		print_version();
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(name, commands[i].name)) {
+			log_set_command(commands[i].name);
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	die_usage("unknown command '%s'; commands are replay, live, dump, migrate, tune, gen, report", name);
+}
