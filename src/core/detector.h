@@ -1,0 +1,88 @@
+/*
+ * detector.h — z-score anomaly detectors and moments (SPEC §5).
+ *
+ * A detector watches one metric of a stream's finalized windows, in window
+ * order.  For each window it compares the value with the *previous* N
+ * values of that stream (never including the window itself, unlike the
+ * seed, whose self-inclusion capped z near 3):
+ *
+ *     z = (value - mean) / max(stddev, min_stddev)      population stddev
+ *
+ * With fewer than min_history previous values z is NULL.  A window is
+ * anomalous when direction·z > threshold, and yields a moment; with merging,
+ * a run of anomalous windows k, k+1, ... yields one moment when the run ends
+ * (at the first window after it that closes non-anomalous or empty).
+ *
+ *   detector         metric          direction  moment_type
+ *   chat_spike       chat_rate       up         chat_spike   (z in the row)
+ *   viewer_surge     avg_viewers     up         viewer_surge
+ *   sentiment_drop   avg_sentiment   down       sentiment_drop
+ *
+ * Windows where the metric is NULL (no viewer events, no chat) are skipped:
+ * they neither get a z nor enter the history.
+ */
+#ifndef TELEMETRA_DETECTOR_H
+#define TELEMETRA_DETECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/window.h"
+
+enum detector_kind {
+	DETECTOR_CHAT_SPIKE,
+	DETECTOR_VIEWER_SURGE,
+	DETECTOR_SENTIMENT_DROP,
+	DETECTOR_COUNT
+};
+
+const char *detector_name(enum detector_kind k);
+
+struct detector_config {
+	bool enabled;
+	unsigned history;     /* N: previous windows in the baseline */
+	unsigned min_history; /* 1..N: fewer previous windows => z is NULL */
+	double min_stddev;    /* > 0, in the metric's unit */
+	double threshold;
+};
+
+struct detect_config {
+	struct detector_config det[DETECTOR_COUNT];
+	bool merge;
+};
+
+/* A moment, as emitted; all pointers are valid only during the callback. */
+struct moment {
+	uint32_t stream;
+	struct strview stream_id;
+	const char *type;
+	int64_t time_us; /* start of the (first) anomalous window */
+	int64_t end_us;  /* end of the (last) anomalous window */
+	const char *description;
+	double intensity; /* z for spikes and surges, -z for drops */
+	const char *metadata; /* compact JSON object, keys sorted */
+};
+
+typedef int (*moment_emit_fn)(void *ctx, const struct moment *m);
+
+struct detectors;
+
+/* The caller owns the result (detectors_free). */
+struct detectors *detectors_new(const struct detect_config *cfg);
+void detectors_free(struct detectors *d);
+
+/* Judge one finalized window: fills row->z_score, has_z and is_anomaly
+ * (chat_spike) and emits or accumulates moments.  Rows of a stream must
+ * arrive in window order. */
+int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit_fn emit, void *ctx);
+/* Every window <= closed_k has been emitted: end runs that cannot grow. */
+int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn emit, void *ctx);
+/* End of a bounded input: emit every open run. */
+int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx);
+
+/* z-score of value against the history hist[0..n), oldest first; the
+ * baseline mean and stddev are returned too.  Exposed for unit tests. */
+double zscore(const double *hist, unsigned n, double value, double min_stddev, double *mean,
+              double *stddev);
+
+#endif

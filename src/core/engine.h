@@ -1,0 +1,107 @@
+/*
+ * engine.h — the processing core: one ordered sequence of records in,
+ * window rows, moments and dead letters out (SPEC §1–§5).
+ *
+ *   record ─► decode ─► lane/lateness ─► sentiment ─► pane ─┐
+ *                │            │                               │ watermark passes
+ *                ▼            ▼                               ▼ a window's end
+ *           dead letter   dead letter (late)        window row ─► detectors ─► moments
+ *
+ * The engine does no I/O and reads no clock: output rows are a pure
+ * function of the records fed and the configuration (the determinism
+ * contract).  It does not know what feeds it or where its output goes: the
+ * caller passes records in and receives results through engine_output.
+ */
+#ifndef TELEMETRA_ENGINE_H
+#define TELEMETRA_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/detector.h"
+#include "core/event.h"
+#include "core/lexicon.h"
+#include "core/window.h"
+
+struct core_config {
+	struct window_config window;
+	int64_t watermark_delay_us;
+	struct detect_config detect;
+	const struct lexicon *lexicon; /* borrowed; must outlive the engine */
+	const char *chat_topic;        /* borrowed */
+	const char *viewer_topic;      /* borrowed */
+};
+
+/* Where a record came from: a file line (partition -1, position = line
+ * number) or a Kafka message (position = offset). */
+struct record_pos {
+	struct strview source; /* file path or topic */
+	int32_t partition;
+	int64_t position;
+};
+
+struct dead_letter {
+	struct record_pos pos;
+	enum dead_reason reason;
+	const char *detail;
+	const char *raw;
+	size_t raw_len;
+};
+
+/* The engine's output port.  Each callback returns 0, or non-zero to stop
+ * the engine, which then returns that value from the call that fed it.
+ * Everything pointed to is valid only during the callback. */
+struct engine_output {
+	void *ctx;
+	int (*window)(void *ctx, const struct window_row *row);
+	int (*moment)(void *ctx, const struct moment *m);
+	int (*dead_letter)(void *ctx, const struct dead_letter *dl);
+	/* Optional: something an operator should know, in one sentence. */
+	void (*notice)(void *ctx, const char *msg);
+};
+
+struct engine_stats {
+	uint64_t records;   /* lines and messages fed, control records included */
+	uint64_t controls;
+	uint64_t chat;      /* decoded events by kind */
+	uint64_t viewer;
+	uint64_t accepted;  /* events that reached at least one window */
+	uint64_t dead[DEAD_REASON_COUNT];
+	uint64_t dead_total; /* late included */
+	uint64_t windows;
+	uint64_t moments;
+};
+
+struct engine;
+
+/* The caller owns the engine (engine_free); cfg is copied, but the lexicon
+ * and topic strings it points to are borrowed. */
+struct engine *engine_new(const struct core_config *cfg, const struct engine_output *out);
+void engine_free(struct engine *e);
+
+/* One line of an event file: a bare event (default lane), an envelope or a
+ * control record.  source names the file. */
+int engine_line(struct engine *e, struct strview source, int64_t line_no, const char *line,
+                size_t len);
+/* One Kafka message (payload NULL for a tombstone). */
+int engine_message(struct engine *e, struct strview topic, int32_t partition, int64_t offset,
+                   const char *payload, size_t len);
+/* A record the source could not even hand over whole (e.g. a line too
+ * long to buffer): recorded as a dead letter and counted. */
+int engine_reject(struct engine *e, const struct record_pos *pos, enum dead_reason reason,
+                  const char *detail, const char *raw, size_t raw_len);
+
+int engine_lane_open(struct engine *e, struct strview topic, int32_t partition);
+int engine_lane_idle(struct engine *e, struct strview topic, int32_t partition);
+int engine_lane_close(struct engine *e, struct strview topic, int32_t partition);
+int engine_advance(struct engine *e, int64_t watermark_us);
+
+/* End of input.  With final_flush the watermark goes to +inf: every open
+ * window is emitted, then every open moment run.  Without, they stay open,
+ * as when a live daemon stops. */
+int engine_finish(struct engine *e, bool final_flush);
+
+const struct engine_stats *engine_stats(const struct engine *e);
+int64_t engine_global_watermark(const struct engine *e);
+
+#endif

@@ -1,0 +1,300 @@
+#include "config.h"
+
+#include "core/event.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timestamp.h"
+#include "core/utf8.h"
+
+static const char *const reason_names[DEAD_REASON_COUNT] = {
+	[DEAD_NOT_JSON] = "not_json",
+	[DEAD_NOT_OBJECT] = "not_object",
+	[DEAD_TOO_LARGE] = "too_large",
+	[DEAD_MISSING_FIELD] = "missing_field",
+	[DEAD_WRONG_TYPE] = "wrong_type",
+	[DEAD_BAD_TIMESTAMP] = "bad_timestamp",
+	[DEAD_NEGATIVE_COUNT] = "negative_count",
+	[DEAD_INVALID_UTF8] = "invalid_utf8",
+	[DEAD_BAD_FIELD] = "bad_field",
+	[DEAD_UNKNOWN_KIND] = "unknown_kind",
+	[DEAD_BAD_ENVELOPE] = "bad_envelope",
+	[DEAD_BAD_CONTROL] = "bad_control",
+	[DEAD_LATE] = "late",
+};
+
+const char *dead_reason_name(enum dead_reason r)
+{
+	return (unsigned)r < DEAD_REASON_COUNT ? reason_names[r] : "unknown";
+}
+
+void event_decoder_free(struct event_decoder *d)
+{
+	jscan_free(&d->scan);
+	buf_free(&d->scratch);
+	free(d->emotes);
+	d->emotes = NULL;
+	d->emotes_cap = 0;
+}
+
+/* The members the decoder reads; everything else is ignored. */
+enum field {
+	F_OTHER,
+	F_TIMESTAMP,
+	F_STREAM_ID,
+	F_CHANNEL,
+	F_USER_ID,
+	F_USERNAME,
+	F_MESSAGE,
+	F_EMOTES,
+	F_VIEWER_COUNT,
+	F_TYPE,
+	F_COUNT
+};
+
+static enum field classify(const struct jscan_value *key)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		enum field f;
+	} names[] = {
+		{"timestamp", 9, F_TIMESTAMP}, {"stream_id", 9, F_STREAM_ID},
+		{"channel", 7, F_CHANNEL},     {"user_id", 7, F_USER_ID},
+		{"username", 8, F_USERNAME},   {"message", 7, F_MESSAGE},
+		{"emotes", 6, F_EMOTES},       {"viewer_count", 12, F_VIEWER_COUNT},
+		{"type", 4, F_TYPE},
+	};
+	size_t n = key->text.len;
+	if (!key->escaped && (n < 4 || n > 12))
+		return F_OTHER;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (jscan_key_eq(key, names[i].name, names[i].len))
+			return names[i].f;
+	return F_OTHER;
+}
+
+struct decode_ctx {
+	struct event_decoder *d;
+	enum dead_reason *reason;
+	struct error *err;
+};
+
+static bool reject(struct decode_ctx *c, enum dead_reason r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool reject(struct decode_ctx *c, enum dead_reason r, const char *fmt, ...)
+{
+	va_list ap;
+	*c->reason = r;
+	va_start(ap, fmt);
+	if (c->err)
+		vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* An identifier: a non-empty string or an integer literal, valid UTF-8
+ * without NUL. */
+static bool read_id(struct decode_ctx *c, const struct jscan_value *v, const char *field,
+                    struct strview *out)
+{
+	int64_t ignored;
+	if (v->type == JS_STRING)
+		jscan_string(v, &c->d->scratch, out);
+	else if (jscan_integer(v, &ignored))
+		*out = v->text;
+	else
+		return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be a string or an integer", field);
+	if (out->len == 0)
+		return reject(c, DEAD_BAD_FIELD, "field \"%s\" is empty", field);
+	if (!utf8_valid(out->ptr, out->len))
+		return reject(c, DEAD_INVALID_UTF8, "field \"%s\" is not valid UTF-8", field);
+	if (memchr(out->ptr, '\0', out->len))
+		return reject(c, DEAD_BAD_FIELD, "field \"%s\" contains a NUL character", field);
+	return true;
+}
+
+static size_t utf8_chars(struct strview s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s.len; i++)
+		n += ((unsigned char)s.ptr[i] & 0xC0) != 0x80;
+	return n;
+}
+
+static bool decode_kind(struct decode_ctx *c, const struct jscan_value *type,
+                        const struct jscan_value *viewer_count, const struct jscan_value *message,
+                        enum event_kind *kind)
+{
+	if (type) {
+		if (type->type != JS_STRING)
+			return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be a string", "type");
+		struct strview t;
+		jscan_string(type, &c->d->scratch, &t);
+		if (sv_eq_cstr(t, "chat")) {
+			*kind = EVENT_CHAT;
+			return true;
+		}
+		if (sv_eq_cstr(t, "viewer")) {
+			*kind = EVENT_VIEWER;
+			return true;
+		}
+		return reject(c, DEAD_UNKNOWN_KIND,
+		              "field \"%s\" is neither \"chat\" nor \"viewer\"", "type");
+	}
+	if (viewer_count) {
+		*kind = EVENT_VIEWER;
+		return true;
+	}
+	if (message) {
+		*kind = EVENT_CHAT;
+		return true;
+	}
+	return reject(c, DEAD_UNKNOWN_KIND,
+	              "cannot tell chat from viewer: no \"type\", \"viewer_count\" or \"message\"");
+}
+
+static bool decode_emotes(struct decode_ctx *c, const struct jscan_value *v, struct event *ev)
+{
+	struct event_decoder *d = c->d;
+	if (v->type != JS_ARRAY)
+		return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be an array of strings", "emotes");
+	struct jscan_array_iter it;
+	struct jscan_value e;
+	jscan_array_begin(&it, v);
+	while (jscan_array_next(&it, &e)) {
+		struct strview s;
+		if (e.type != JS_STRING)
+			return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be an array of strings",
+			              "emotes");
+		jscan_string(&e, &d->scratch, &s);
+		if (!utf8_valid(s.ptr, s.len))
+			return reject(c, DEAD_INVALID_UTF8, "an entry of \"%s\" is not valid UTF-8", "emotes");
+		if (memchr(s.ptr, '\0', s.len))
+			return reject(c, DEAD_BAD_FIELD, "an entry of \"%s\" contains a NUL character",
+			              "emotes");
+		if (s.len == 0)
+			continue;
+		d->emotes = grow_array(d->emotes, sizeof(*d->emotes), &d->emotes_cap, ev->n_emotes + 1);
+		d->emotes[ev->n_emotes++] = s;
+	}
+	ev->emotes = d->emotes;
+	return true;
+}
+
+bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_kind kind_hint,
+                          struct event *ev, enum dead_reason *reason, struct error *err)
+{
+	struct decode_ctx c = {d, reason, err};
+	const struct jscan_value *f[F_COUNT] = {0};
+
+	/* Every string decoded below lands in scratch, and views into scratch
+	 * must not move: reserve the worst case once (decoded strings are never
+	 * longer than their raw text; the chatter id is copied once more). */
+	buf_reset(&d->scratch);
+	buf_reserve(&d->scratch, 2 * raw_len + 16);
+
+	for (size_t i = 0; i < d->scan.n; i++) {
+		const struct jscan_member *m = &d->scan.members[i];
+		enum field k = classify(&m->key);
+		if (k != F_OTHER)
+			f[k] = m->value.type == JS_NULL ? NULL : &m->value;
+	}
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind_hint;
+	if (ev->kind == EVENT_UNKNOWN &&
+	    !decode_kind(&c, f[F_TYPE], f[F_VIEWER_COUNT], f[F_MESSAGE], &ev->kind))
+		return false;
+
+	const struct jscan_value *sid = f[F_STREAM_ID] ? f[F_STREAM_ID] : f[F_CHANNEL];
+	if (!sid)
+		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "stream_id");
+	if (!read_id(&c, sid, f[F_STREAM_ID] ? "stream_id" : "channel", &ev->stream_id))
+		return false;
+	if (utf8_chars(ev->stream_id) > STREAM_ID_MAX_CHARS)
+		return reject(&c, DEAD_BAD_FIELD, "field \"%s\" is longer than 255 characters",
+		              "stream_id");
+
+	const struct jscan_value *ts = f[F_TIMESTAMP];
+	if (!ts)
+		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "timestamp");
+	if (ts->type == JS_STRING) {
+		struct strview t;
+		jscan_string(ts, &d->scratch, &t);
+		if (!timestamp_parse_text(t.ptr, t.len, &ev->time_us))
+			return reject(&c, DEAD_BAD_TIMESTAMP,
+			              "field \"%s\" is not an RFC 3339 time such as 2025-11-23T12:34:56Z",
+			              "timestamp");
+	} else if (ts->type == JS_NUMBER) {
+		if (!timestamp_parse_number(ts->text.ptr, ts->text.len, &ev->time_us))
+			return reject(&c, DEAD_BAD_TIMESTAMP,
+			              "field \"%s\" is a number outside years 0001..9999", "timestamp");
+	} else {
+		return reject(&c, DEAD_WRONG_TYPE,
+		              "field \"%s\" must be an RFC 3339 string or epoch seconds/milliseconds",
+		              "timestamp");
+	}
+
+	if (ev->kind == EVENT_VIEWER) {
+		const struct jscan_value *vc = f[F_VIEWER_COUNT];
+		if (!vc)
+			return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing",
+			              "viewer_count");
+		if (!jscan_integer(vc, &ev->viewer_count))
+			return reject(&c, DEAD_WRONG_TYPE, "field \"%s\" must be an integer", "viewer_count");
+		if (ev->viewer_count < 0)
+			return reject(&c, DEAD_NEGATIVE_COUNT, "field \"%s\" is negative", "viewer_count");
+		return true;
+	}
+
+	const struct jscan_value *uid = f[F_USER_ID] ? f[F_USER_ID] : f[F_USERNAME];
+	if (!uid)
+		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" (or \"username\") is missing",
+		              "user_id");
+	struct strview who;
+	if (!read_id(&c, uid, f[F_USER_ID] ? "user_id" : "username", &who))
+		return false;
+	char *dst = d->scratch.data + d->scratch.len;
+	dst[0] = f[F_USER_ID] ? 'u' : 'n';
+	dst[1] = ':';
+	memcpy(dst + 2, who.ptr, who.len);
+	d->scratch.len += who.len + 2;
+	ev->chatter = sv_make(dst, who.len + 2);
+
+	const struct jscan_value *msg = f[F_MESSAGE];
+	if (!msg)
+		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "message");
+	if (msg->type != JS_STRING)
+		return reject(&c, DEAD_WRONG_TYPE, "field \"%s\" must be a string", "message");
+	jscan_string(msg, &d->scratch, &ev->message);
+
+	if (f[F_EMOTES] && !decode_emotes(&c, f[F_EMOTES], ev))
+		return false;
+	return true;
+}
+
+bool event_decode(struct event_decoder *d, const char *raw, size_t len, enum event_kind kind_hint,
+                  struct event *ev, enum dead_reason *reason, struct error *err)
+{
+	if (len > EVENT_MAX_BYTES) {
+		*reason = DEAD_TOO_LARGE;
+		error_set(err, "record of %zu bytes is over the 1 MiB limit", len);
+		return false;
+	}
+	switch (jscan_object(&d->scan, raw, len, err)) {
+	case JSCAN_OK:
+		break;
+	case JSCAN_NOT_JSON:
+		*reason = DEAD_NOT_JSON;
+		return false;
+	case JSCAN_NOT_OBJECT:
+		*reason = DEAD_NOT_OBJECT;
+		return false;
+	}
+	return event_decode_scanned(d, len, kind_hint, ev, reason, err);
+}

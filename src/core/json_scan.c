@@ -1,0 +1,453 @@
+#include "config.h"
+
+#include "core/json_scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/utf8.h"
+
+#define MAX_DEPTH 64
+
+struct scanner {
+	const char *start;
+	const char *end;
+	struct error *err;
+};
+
+static void fail(struct scanner *s, const char *at, const char *what)
+{
+	error_set(s->err, "%s at byte %zu", what, (size_t)(at - s->start) + 1);
+}
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static inline int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Is any byte of w a quote, a backslash or a control character?  Eight
+ * bytes per step: strings (the chat message above all) are most of an
+ * event's bytes, so this loop is the scanner's hot spot. */
+static inline bool word_has_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"');
+	uint64_t b = w ^ (ones * '\\');
+	uint64_t zero_q = (q - ones) & ~q;
+	uint64_t zero_b = (b - ones) & ~b;
+	uint64_t ctl = (w - ones * 0x20) & ~w;
+	return ((zero_q | zero_b | ctl) & highs) != 0;
+}
+
+/* p points just past the opening quote; returns the closing quote or NULL. */
+static const char *scan_string(struct scanner *s, const char *p, bool *escaped)
+{
+	const char *open = p - 1;
+	*escaped = false;
+	for (;;) {
+		while (s->end - p >= 8) {
+			uint64_t w;
+			memcpy(&w, p, 8);
+			if (word_has_special(w))
+				break;
+			p += 8;
+		}
+		if (p >= s->end) {
+			fail(s, open, "unterminated string starting");
+			return NULL;
+		}
+		unsigned char c = (unsigned char)*p;
+		if (c == '"')
+			return p;
+		if (c < 0x20) {
+			fail(s, p, "control character inside a string");
+			return NULL;
+		}
+		if (c == '\\') {
+			*escaped = true;
+			if (p + 1 >= s->end) {
+				fail(s, open, "unterminated string starting");
+				return NULL;
+			}
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+				p += 2;
+				break;
+			case 'u':
+				if (s->end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
+				    hexval(p[4]) < 0 || hexval(p[5]) < 0) {
+					fail(s, p, "invalid \\u escape");
+					return NULL;
+				}
+				p += 6;
+				break;
+			default:
+				fail(s, p, "invalid escape sequence");
+				return NULL;
+			}
+			continue;
+		}
+		p++;
+	}
+}
+
+static const char *scan_number(struct scanner *s, const char *p)
+{
+	const char *q = p;
+	if (q < s->end && *q == '-')
+		q++;
+	if (q >= s->end || *q < '0' || *q > '9') {
+		fail(s, p, "invalid number");
+		return NULL;
+	}
+	if (*q == '0')
+		q++;
+	else
+		while (q < s->end && *q >= '0' && *q <= '9')
+			q++;
+	if (q < s->end && *q == '.') {
+		q++;
+		if (q >= s->end || *q < '0' || *q > '9') {
+			fail(s, p, "invalid number");
+			return NULL;
+		}
+		while (q < s->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < s->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < s->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= s->end || *q < '0' || *q > '9') {
+			fail(s, p, "invalid number");
+			return NULL;
+		}
+		while (q < s->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	return q;
+}
+
+static const char *scan_literal(struct scanner *s, const char *p, const char *word, size_t n)
+{
+	if ((size_t)(s->end - p) < n || memcmp(p, word, n) != 0) {
+		fail(s, p, "invalid literal");
+		return NULL;
+	}
+	return p + n;
+}
+
+static const char *scan_value(struct scanner *s, const char *p, int depth, struct jscan_value *v);
+
+static const char *scan_container(struct scanner *s, const char *p, int depth, bool is_object)
+{
+	const char close = is_object ? '}' : ']';
+	if (depth >= MAX_DEPTH) {
+		fail(s, p, "nesting deeper than 64 levels");
+		return NULL;
+	}
+	p = skip_ws(p + 1, s->end);
+	if (p < s->end && *p == close)
+		return p + 1;
+	for (;;) {
+		struct jscan_value v;
+		if (is_object) {
+			bool esc;
+			if (p >= s->end || *p != '"') {
+				fail(s, p, "expected a string key");
+				return NULL;
+			}
+			p = scan_string(s, p + 1, &esc);
+			if (!p)
+				return NULL;
+			p = skip_ws(p + 1, s->end);
+			if (p >= s->end || *p != ':') {
+				fail(s, p, "expected ':' after an object key");
+				return NULL;
+			}
+			p = skip_ws(p + 1, s->end);
+		}
+		p = scan_value(s, p, depth + 1, &v);
+		if (!p)
+			return NULL;
+		p = skip_ws(p, s->end);
+		if (p < s->end && *p == ',') {
+			p = skip_ws(p + 1, s->end);
+			continue;
+		}
+		if (p < s->end && *p == close)
+			return p + 1;
+		fail(s, p, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
+		return NULL;
+	}
+}
+
+static const char *scan_value(struct scanner *s, const char *p, int depth, struct jscan_value *v)
+{
+	const char *q;
+	if (p >= s->end) {
+		fail(s, p, "unexpected end of input");
+		return NULL;
+	}
+	v->escaped = false;
+	switch (*p) {
+	case '"':
+		q = scan_string(s, p + 1, &v->escaped);
+		if (!q)
+			return NULL;
+		v->type = JS_STRING;
+		v->text = sv_make(p + 1, (size_t)(q - p - 1));
+		return q + 1;
+	case '{':
+	case '[':
+		q = scan_container(s, p, depth, *p == '{');
+		v->type = *p == '{' ? JS_OBJECT : JS_ARRAY;
+		break;
+	case 't':
+		q = scan_literal(s, p, "true", 4);
+		v->type = JS_TRUE;
+		break;
+	case 'f':
+		q = scan_literal(s, p, "false", 5);
+		v->type = JS_FALSE;
+		break;
+	case 'n':
+		q = scan_literal(s, p, "null", 4);
+		v->type = JS_NULL;
+		break;
+	default:
+		if (*p != '-' && (*p < '0' || *p > '9')) {
+			fail(s, p, "unexpected character");
+			return NULL;
+		}
+		q = scan_number(s, p);
+		v->type = JS_NUMBER;
+		break;
+	}
+	if (q)
+		v->text = sv_make(p, (size_t)(q - p));
+	return q;
+}
+
+enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
+                                       struct error *err)
+{
+	struct scanner s = {text, text + len, err};
+	const char *p = skip_ws(text, s.end);
+	scan->n = 0;
+	if (p >= s.end) {
+		error_set(err, "empty record");
+		return JSCAN_NOT_JSON;
+	}
+	if (*p != '{') {
+		struct jscan_value v;
+		const char *q = scan_value(&s, p, 0, &v);
+		if (!q)
+			return JSCAN_NOT_JSON;
+		q = skip_ws(q, s.end);
+		if (q != s.end) {
+			fail(&s, q, "unexpected characters after the JSON value");
+			return JSCAN_NOT_JSON;
+		}
+		error_set(err, "a JSON %s, not an object",
+		          v.type == JS_ARRAY ? "array" : v.type == JS_STRING ? "string" :
+		          v.type == JS_NUMBER ? "number" : v.type == JS_NULL ? "null" : "boolean");
+		return JSCAN_NOT_OBJECT;
+	}
+
+	p = skip_ws(p + 1, s.end);
+	if (p < s.end && *p == '}') {
+		p++;
+	} else {
+		for (;;) {
+			scan->members = grow_array(scan->members, sizeof(*scan->members), &scan->cap,
+			                           scan->n + 1);
+			struct jscan_member *m = &scan->members[scan->n];
+			if (p >= s.end || *p != '"') {
+				fail(&s, p, "expected a string key");
+				return JSCAN_NOT_JSON;
+			}
+			const char *q = scan_string(&s, p + 1, &m->key.escaped);
+			if (!q)
+				return JSCAN_NOT_JSON;
+			m->key.type = JS_STRING;
+			m->key.text = sv_make(p + 1, (size_t)(q - p - 1));
+			p = skip_ws(q + 1, s.end);
+			if (p >= s.end || *p != ':') {
+				fail(&s, p, "expected ':' after an object key");
+				return JSCAN_NOT_JSON;
+			}
+			p = skip_ws(p + 1, s.end);
+			p = scan_value(&s, p, 1, &m->value);
+			if (!p)
+				return JSCAN_NOT_JSON;
+			scan->n++;
+			p = skip_ws(p, s.end);
+			if (p < s.end && *p == ',') {
+				p = skip_ws(p + 1, s.end);
+				continue;
+			}
+			if (p < s.end && *p == '}') {
+				p++;
+				break;
+			}
+			fail(&s, p, "expected ',' or '}'");
+			return JSCAN_NOT_JSON;
+		}
+	}
+	p = skip_ws(p, s.end);
+	if (p != s.end) {
+		fail(&s, p, "unexpected characters after the JSON object");
+		return JSCAN_NOT_JSON;
+	}
+	return JSCAN_OK;
+}
+
+void jscan_free(struct jscan *scan)
+{
+	free(scan->members);
+	scan->members = NULL;
+	scan->n = scan->cap = 0;
+}
+
+/* Decode escapes of raw[0..n) into out (which must hold n bytes). */
+static size_t decode_into(const char *raw, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		char c = raw[i];
+		if (c != '\\') {
+			out[o++] = c;
+			i++;
+			continue;
+		}
+		char e = raw[i + 1];
+		i += 2;
+		switch (e) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u': {
+			uint32_t cp = (uint32_t)(hexval(raw[i]) << 12 | hexval(raw[i + 1]) << 8 |
+			                         hexval(raw[i + 2]) << 4 | hexval(raw[i + 3]));
+			i += 4;
+			if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= n && raw[i] == '\\' && raw[i + 1] == 'u') {
+				uint32_t lo = (uint32_t)(hexval(raw[i + 2]) << 12 | hexval(raw[i + 3]) << 8 |
+				                         hexval(raw[i + 4]) << 4 | hexval(raw[i + 5]));
+				if (lo >= 0xDC00 && lo < 0xE000) {
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					i += 6;
+				}
+			}
+			if (cp >= 0xD800 && cp < 0xE000) {
+				/* Lone surrogate: keep its (invalid) 3-byte form, see header. */
+				out[o++] = (char)(0xE0 | (cp >> 12));
+				out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+				out[o++] = (char)(0x80 | (cp & 0x3F));
+			} else {
+				o += utf8_encode(cp, out + o);
+			}
+			break;
+		}
+		default: out[o++] = e; break; /* '"', '\\', '/' */
+		}
+	}
+	return o;
+}
+
+void jscan_string(const struct jscan_value *v, struct buf *scratch, struct strview *out)
+{
+	if (!v->escaped) {
+		*out = v->text;
+		return;
+	}
+	/* Decoding never lengthens: every escape is at least as long as the
+	 * bytes it stands for. */
+	buf_reserve(scratch, v->text.len);
+	char *dst = scratch->data + scratch->len;
+	size_t n = decode_into(v->text.ptr, v->text.len, dst);
+	scratch->len += n;
+	scratch->data[scratch->len] = '\0';
+	*out = sv_make(dst, n);
+}
+
+bool jscan_key_eq(const struct jscan_value *key, const char *name, size_t name_len)
+{
+	if (!key->escaped)
+		return key->text.len == name_len && memcmp(key->text.ptr, name, name_len) == 0;
+	if (key->text.len > 256)
+		return false;
+	char tmp[256];
+	size_t n = decode_into(key->text.ptr, key->text.len, tmp);
+	return n == name_len && memcmp(tmp, name, name_len) == 0;
+}
+
+const struct jscan_member *jscan_find(const struct jscan *scan, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = scan->n; i-- > 0;)
+		if (jscan_key_eq(&scan->members[i].key, name, len))
+			return &scan->members[i];
+	return NULL;
+}
+
+void jscan_array_begin(struct jscan_array_iter *it, const struct jscan_value *array)
+{
+	/* text is "[ ... ]": start after the bracket, stop before the last. */
+	it->p = array->text.ptr + 1;
+	it->end = array->text.ptr + array->text.len - 1;
+}
+
+bool jscan_array_next(struct jscan_array_iter *it, struct jscan_value *elem)
+{
+	struct scanner s = {it->p, it->end, NULL};
+	const char *p = skip_ws(it->p, it->end);
+	if (p < it->end && *p == ',')
+		p = skip_ws(p + 1, it->end);
+	if (p >= it->end)
+		return false;
+	const char *q = scan_value(&s, p, 1, elem);
+	if (!q)
+		return false; /* cannot happen on validated text */
+	it->p = q;
+	return true;
+}
+
+bool jscan_integer(const struct jscan_value *v, int64_t *out)
+{
+	if (v->type != JS_NUMBER)
+		return false;
+	const char *p = v->text.ptr, *end = p + v->text.len;
+	bool neg = false;
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	if (p >= end)
+		return false;
+	uint64_t acc = 0;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return false; /* fraction or exponent */
+		if (acc > (UINT64_C(9223372036854775807) - (uint64_t)(*p - '0')) / 10)
+			return false;
+		acc = acc * 10 + (uint64_t)(*p - '0');
+	}
+	*out = neg ? -(int64_t)acc : (int64_t)acc;
+	return true;
+}

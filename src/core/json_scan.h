@@ -1,0 +1,101 @@
+/*
+ * json_scan.h — a validating, zero-copy scanner for one JSON object.
+ *
+ * Why not jansson here: a DOM parser allocates a node per value, and its
+ * measured cost on a typical 286-byte chat event (~5.5 µs) alone exceeds the
+ * whole per-event budget of replay (1 µs).  Events are flat objects of which
+ * we read half a dozen members, so this scanner validates the complete text
+ * against RFC 8259 but records only the top-level members, as spans into the
+ * caller's bytes.  Nested values are validated and skipped.  Strings are
+ * decoded only when the caller asks for one (jscan_string), and only if
+ * it contains escapes.  jansson remains the JSON library for everything that
+ * is not on the per-event path: configuration, state, metadata, dumps.
+ *
+ * Deliberate leniency: bytes inside strings are not checked for UTF-8
+ * validity (SPEC §2 rejects invalid UTF-8 only in key fields, which the
+ * event decoder checks after decoding).  Duplicate keys: the last one wins.
+ */
+#ifndef TELEMETRA_JSON_SCAN_H
+#define TELEMETRA_JSON_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/common.h"
+
+enum jscan_type {
+	JS_NULL,
+	JS_FALSE,
+	JS_TRUE,
+	JS_NUMBER,
+	JS_STRING,
+	JS_ARRAY,
+	JS_OBJECT,
+};
+
+struct jscan_value {
+	enum jscan_type type;
+	/* JS_STRING: the raw bytes between the quotes (escapes not decoded);
+	 * every other type: the whole value text. */
+	struct strview text;
+	bool escaped; /* a string containing at least one backslash escape */
+};
+
+struct jscan_member {
+	struct jscan_value key; /* always a JS_STRING */
+	struct jscan_value value;
+};
+
+/* The members of one scanned object.  Owns the members array, which is
+ * reused from one jscan_object() call to the next: scanning a stream of
+ * events allocates nothing after the first few.  Free with jscan_free(). */
+struct jscan {
+	struct jscan_member *members;
+	size_t n;
+	size_t cap;
+};
+
+enum jscan_status {
+	JSCAN_OK,
+	JSCAN_NOT_JSON,   /* the text is not one valid JSON value */
+	JSCAN_NOT_OBJECT, /* valid JSON, but not an object */
+};
+
+/* Scan text[0..len) as one JSON object surrounded by optional whitespace.
+ * On failure, err (optional) says what and at which byte. */
+enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
+                                       struct error *err);
+void jscan_free(struct jscan *scan);
+
+/* The last member whose (decoded) key equals name, or NULL. */
+const struct jscan_member *jscan_find(const struct jscan *scan, const char *name);
+
+/* Does a raw key span equal name?  Handles escaped keys. */
+bool jscan_key_eq(const struct jscan_value *key, const char *name, size_t name_len);
+
+/*
+ * Decode a JS_STRING value.  Without escapes, *out points into the scanned
+ * text itself; otherwise the decoded bytes are appended to scratch and *out
+ * points into scratch (so it stays valid until scratch is next reset or
+ * freed; the caller owns scratch).  A \u escape naming a lone surrogate is
+ * encoded as its 3-byte form, which is not valid UTF-8: key-field checks
+ * reject it, and the tokenizer treats it as word bytes.
+ */
+void jscan_string(const struct jscan_value *v, struct buf *scratch, struct strview *out);
+
+/* Iterate the elements of an already-validated JS_ARRAY value:
+ *   struct jscan_array_iter it; jscan_array_begin(&it, &v);
+ *   struct jscan_value e; while (jscan_array_next(&it, &e)) ...          */
+struct jscan_array_iter {
+	const char *p;
+	const char *end;
+};
+void jscan_array_begin(struct jscan_array_iter *it, const struct jscan_value *array);
+bool jscan_array_next(struct jscan_array_iter *it, struct jscan_value *elem);
+
+/* Is the value a JSON integer literal (no fraction, no exponent) that fits
+ * int64?  Stores it in *out. */
+bool jscan_integer(const struct jscan_value *v, int64_t *out);
+
+#endif

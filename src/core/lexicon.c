@@ -1,0 +1,227 @@
+#include "config.h"
+
+#include "core/lexicon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Longest word we keep; longer lines are rejected as configuration errors. */
+#define MAX_WORD 64
+
+struct entry {
+	uint64_t hash;
+	char *word; /* NUL-terminated, lower-case */
+	uint32_t len;
+	int32_t polarity;
+	uint32_t id; /* 1-based; 0 marks an empty slot */
+	uint32_t line;
+	const char *list; /* name of the list it came from (static or owned below) */
+};
+
+struct lexicon {
+	struct entry *slots; /* open addressing, linear probing, power-of-two size */
+	size_t mask;
+	size_t count;
+	size_t count_by_pol[2];
+	size_t max_len;
+	char **names; /* owned copies of the list names */
+	size_t n_names;
+};
+
+/* Token bytes: ASCII letters, digits, '_', '\'' and every byte >= 0x80.
+ * token_byte() maps a token byte to its lower-case form and others to 0. */
+static const unsigned char ascii_token_map[128] = {
+#define L(c) [c] = c
+#define U(c) [c] = c + 32
+	L('0'), L('1'), L('2'), L('3'), L('4'), L('5'), L('6'), L('7'), L('8'), L('9'),
+	L('_'), L('\''),
+	L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'),
+	L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'),
+	L('w'), L('x'), L('y'), L('z'),
+	U('A'), U('B'), U('C'), U('D'), U('E'), U('F'), U('G'), U('H'), U('I'), U('J'), U('K'),
+	U('L'), U('M'), U('N'), U('O'), U('P'), U('Q'), U('R'), U('S'), U('T'), U('U'), U('V'),
+	U('W'), U('X'), U('Y'), U('Z'),
+#undef L
+#undef U
+};
+
+static inline unsigned char token_byte(unsigned char c)
+{
+	return c >= 0x80 ? c : ascii_token_map[c];
+}
+
+struct lexicon *lexicon_new(void)
+{
+	struct lexicon *lex = xcalloc(1, sizeof(*lex));
+	lex->mask = 255;
+	lex->slots = xcalloc(lex->mask + 1, sizeof(*lex->slots));
+	return lex;
+}
+
+void lexicon_free(struct lexicon *lex)
+{
+	if (!lex)
+		return;
+	for (size_t i = 0; i <= lex->mask; i++)
+		free(lex->slots[i].word);
+	for (size_t i = 0; i < lex->n_names; i++)
+		free(lex->names[i]);
+	free(lex->names);
+	free(lex->slots);
+	free(lex);
+}
+
+static const struct entry *find(const struct lexicon *lex, const char *w, size_t n, uint64_t h)
+{
+	for (size_t i = h & lex->mask;; i = (i + 1) & lex->mask) {
+		const struct entry *e = &lex->slots[i];
+		if (!e->id)
+			return NULL;
+		if (e->hash == h && e->len == n && memcmp(e->word, w, n) == 0)
+			return e;
+	}
+}
+
+static void insert(struct lexicon *lex, struct entry e)
+{
+	if ((lex->count + 1) * 2 > lex->mask + 1) {
+		size_t old_size = lex->mask + 1;
+		struct entry *old = lex->slots;
+		lex->mask = old_size * 2 - 1;
+		lex->slots = xcalloc(lex->mask + 1, sizeof(*lex->slots));
+		for (size_t i = 0; i < old_size; i++) {
+			if (!old[i].id)
+				continue;
+			size_t j = old[i].hash & lex->mask;
+			while (lex->slots[j].id)
+				j = (j + 1) & lex->mask;
+			lex->slots[j] = old[i];
+		}
+		free(old);
+	}
+	size_t j = e.hash & lex->mask;
+	while (lex->slots[j].id)
+		j = (j + 1) & lex->mask;
+	lex->slots[j] = e;
+	lex->count++;
+}
+
+bool lexicon_add_list(struct lexicon *lex, enum polarity pol, const char *text, size_t len,
+                      const char *name, struct error *err)
+{
+	lex->names = xrealloc(lex->names, (lex->n_names + 1) * sizeof(*lex->names));
+	char *list = lex->names[lex->n_names++] = xstrdup(name);
+
+	const char *p = text, *end = text + len;
+	for (unsigned line = 1; p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		const char *a = p, *b = eol;
+		p = eol + 1;
+		while (a < b && (*a == ' ' || *a == '\t' || *a == '\r'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'))
+			b--;
+		if (a == b || *a == '#')
+			continue;
+		size_t n = (size_t)(b - a);
+		if (n > MAX_WORD) {
+			error_set(err, "%s:%u: word longer than %d bytes", list, line, MAX_WORD);
+			return false;
+		}
+		char w[MAX_WORD + 1];
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = token_byte((unsigned char)a[i]);
+			if (!c) {
+				error_set(err,
+				          "%s:%u: \"%.*s\" is not a single token (letters, digits, _ and ' only), "
+				          "so it could never match",
+				          list, line, (int)n, a);
+				return false;
+			}
+			w[i] = (char)c;
+		}
+		w[n] = '\0';
+		uint64_t h = hash_bytes(w, n);
+		const struct entry *old = find(lex, w, n, h);
+		if (old) {
+			if (old->polarity != (int)pol) {
+				error_set(err,
+				          "\"%s\" is in both lexicons (%s:%u and %s:%u); a word must be "
+				          "positive or negative, not both",
+				          w, old->list, old->line, list, line);
+				return false;
+			}
+			continue; /* repeated in the same polarity: harmless */
+		}
+		insert(lex, (struct entry){h, xstrndup(w, n), (uint32_t)n, pol,
+		                           (uint32_t)lex->count + 1, line, list});
+		lex->count_by_pol[pol == POLARITY_POSITIVE]++;
+		if (n > lex->max_len)
+			lex->max_len = n;
+	}
+	return true;
+}
+
+size_t lexicon_count(const struct lexicon *lex, enum polarity pol)
+{
+	return lex->count_by_pol[pol == POLARITY_POSITIVE];
+}
+
+void sentiment_count(const struct lexicon *lex, const char *msg, size_t len, unsigned *pos,
+                     unsigned *neg)
+{
+	/* Distinctness: the ids of lexicon words matched so far in this
+	 * message.  Messages match few words, so a linear check is cheapest;
+	 * past the array's size a repeat could be counted twice, which needs
+	 * a message with over 64 different lexicon words. */
+	uint32_t seen[64];
+	size_t n_seen = 0;
+	const unsigned char *p = (const unsigned char *)msg, *end = p + len;
+	unsigned P = 0, N = 0;
+	char w[MAX_WORD + 1];
+
+	while (p < end) {
+		while (p < end && !token_byte(*p))
+			p++;
+		size_t n = 0;
+		while (p < end && token_byte(*p)) {
+			if (n <= lex->max_len)
+				w[n] = (char)token_byte(*p);
+			n++;
+			p++;
+		}
+		if (n == 0 || n > lex->max_len)
+			continue;
+		const struct entry *e = find(lex, w, n, hash_bytes(w, n));
+		if (!e)
+			continue;
+		bool repeat = false;
+		for (size_t i = 0; i < n_seen; i++)
+			if (seen[i] == e->id) {
+				repeat = true;
+				break;
+			}
+		if (repeat)
+			continue;
+		if (n_seen < sizeof(seen) / sizeof(seen[0]))
+			seen[n_seen++] = e->id;
+		if (e->polarity > 0)
+			P++;
+		else
+			N++;
+	}
+	*pos = P;
+	*neg = N;
+}
+
+int64_t sentiment_score_scaled(unsigned pos, unsigned neg)
+{
+	if (pos + neg == 0)
+		return 0;
+	int64_t num = ((int64_t)pos - (int64_t)neg) * SCORE_SCALE;
+	int64_t den = (int64_t)pos + (int64_t)neg;
+	int64_t half = den / 2;
+	return num >= 0 ? (num + half) / den : -((-num + half) / den);
+}

@@ -1,0 +1,466 @@
+#include "config.h"
+
+#include "core/window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/idmap.h"
+#include "core/intern.h"
+#include "core/lexicon.h"
+
+/* What a set of events adds up to: the aggregate of a pane, or of a slice
+ * of a pane (see the header comment). */
+struct agg {
+	int64_t chat_count;
+	int64_t positive_count;
+	int64_t negative_count;
+	int64_t score_sum;
+	int64_t viewer_sum;
+	int64_t viewer_events;
+	struct idset chatters;  /* interned chatter ids, each retained once */
+	struct idcount emotes;  /* interned emote id -> uses, each retained once */
+};
+
+struct slice {
+	int64_t first_k; /* the first window these events count in */
+	struct agg agg;
+};
+
+struct pane {
+	int64_t index;
+	struct agg main;
+	struct slice *slices; /* usually none */
+	size_t n_slices;
+};
+
+struct stream {
+	char *name;
+	uint32_t len;
+	uint64_t hash;
+	struct pane **panes; /* sorted by index, only panes that hold events */
+	size_t n_panes;
+	size_t cap_panes;
+};
+
+struct emote_rank {
+	uint32_t count;
+	struct strview name;
+};
+
+struct windower {
+	struct window_config cfg;
+	int64_t n; /* panes per window: W / S */
+	int64_t closed_k;
+	size_t open_panes;
+
+	struct stream *streams;
+	uint32_t n_streams;
+	size_t cap_streams;
+	uint32_t *stream_table; /* stream index + 1, 0 = empty */
+	uint32_t stream_mask;
+
+	struct interner *chatters;
+	struct interner *emotes;
+
+	/* Scratch for combining a window: an id counts as seen in the current
+	 * window when its stamp equals `stamp`, which increases per window, so
+	 * nothing needs clearing between windows. */
+	uint64_t stamp;
+	uint64_t *chatter_stamp;
+	size_t chatter_stamp_cap;
+	uint64_t *emote_stamp;
+	uint32_t *emote_total;
+	size_t emote_cap;
+	uint32_t *touched;
+	size_t touched_cap;
+	struct emote_rank *ranks;
+	size_t ranks_cap;
+	struct strview *top;
+	uint32_t *top_counts;
+};
+
+struct windower *windower_new(const struct window_config *cfg)
+{
+	struct windower *w = xcalloc(1, sizeof(*w));
+	w->cfg = *cfg;
+	w->n = cfg->size_us / cfg->slide_us;
+	w->closed_k = WINDOW_NONE_CLOSED;
+	w->stream_mask = 63;
+	w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
+	w->chatters = interner_new();
+	w->emotes = interner_new();
+	w->top = xcalloc(cfg->top_k + 1, sizeof(*w->top));
+	w->top_counts = xcalloc(cfg->top_k + 1, sizeof(*w->top_counts));
+	return w;
+}
+
+static void agg_free(struct windower *w, struct agg *a)
+{
+	for (uint32_t i = 0; i < a->chatters.cap; i++)
+		if (a->chatters.keys[i])
+			interner_release(w->chatters, a->chatters.keys[i] - 1);
+	for (uint32_t i = 0; i < a->emotes.cap; i++)
+		if (a->emotes.keys[i])
+			interner_release(w->emotes, a->emotes.keys[i] - 1);
+	idset_free(&a->chatters);
+	idcount_free(&a->emotes);
+}
+
+static void pane_free(struct windower *w, struct pane *p)
+{
+	agg_free(w, &p->main);
+	for (size_t i = 0; i < p->n_slices; i++)
+		agg_free(w, &p->slices[i].agg);
+	free(p->slices);
+	free(p);
+	w->open_panes--;
+}
+
+void windower_free(struct windower *w)
+{
+	if (!w)
+		return;
+	for (uint32_t s = 0; s < w->n_streams; s++) {
+		struct stream *st = &w->streams[s];
+		for (size_t i = 0; i < st->n_panes; i++)
+			pane_free(w, st->panes[i]);
+		free(st->panes);
+		free(st->name);
+	}
+	free(w->streams);
+	free(w->stream_table);
+	interner_free(w->chatters);
+	interner_free(w->emotes);
+	free(w->chatter_stamp);
+	free(w->emote_stamp);
+	free(w->emote_total);
+	free(w->touched);
+	free(w->ranks);
+	free(w->top);
+	free(w->top_counts);
+	free(w);
+}
+
+/* --- streams ---------------------------------------------------------- */
+
+static uint32_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
+{
+	for (uint32_t i = (uint32_t)h & w->stream_mask;; i = (i + 1) & w->stream_mask) {
+		uint32_t v = w->stream_table[i];
+		if (!v)
+			return &w->stream_table[i];
+		const struct stream *s = &w->streams[v - 1];
+		if (s->hash == h && s->len == id.len && memcmp(s->name, id.ptr, id.len) == 0)
+			return &w->stream_table[i];
+	}
+}
+
+uint32_t windower_find_stream(const struct windower *w, struct strview id)
+{
+	uint32_t v = *stream_slot(w, id, hash_bytes(id.ptr, id.len));
+	return v ? v - 1 : UINT32_MAX;
+}
+
+uint32_t windower_stream(struct windower *w, struct strview id)
+{
+	uint64_t h = hash_bytes(id.ptr, id.len);
+	uint32_t *slot = stream_slot(w, id, h);
+	if (*slot)
+		return *slot - 1;
+	w->streams = grow_array(w->streams, sizeof(*w->streams), &w->cap_streams,
+	                        (size_t)w->n_streams + 1);
+	uint32_t idx = w->n_streams++;
+	w->streams[idx] = (struct stream){.name = xstrndup(id.ptr, id.len),
+	                                  .len = (uint32_t)id.len, .hash = h};
+	*slot = idx + 1;
+	if ((uint64_t)w->n_streams * 2 > w->stream_mask) {
+		free(w->stream_table);
+		w->stream_mask = w->stream_mask * 2 + 1;
+		w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
+		for (uint32_t s = 0; s < w->n_streams; s++) {
+			uint32_t i = (uint32_t)w->streams[s].hash & w->stream_mask;
+			while (w->stream_table[i])
+				i = (i + 1) & w->stream_mask;
+			w->stream_table[i] = s + 1;
+		}
+	}
+	return idx;
+}
+
+struct strview windower_stream_name(const struct windower *w, uint32_t s)
+{
+	return sv_make(w->streams[s].name, w->streams[s].len);
+}
+
+uint32_t windower_stream_count(const struct windower *w) { return w->n_streams; }
+
+/* --- adding events ---------------------------------------------------- */
+
+int64_t windower_admit(const struct windower *w, int64_t t, int64_t lane_watermark)
+{
+	int64_t p = floor_div(t, w->cfg.slide_us);
+	int64_t first = p - w->n + 1;
+	if (first <= w->closed_k)
+		first = w->closed_k + 1;
+	if (lane_watermark != TIME_NEG_INF) {
+		/* Window k ends at (k + n)·S; it is beyond the watermark when
+		 * k >= floor(watermark / S) - n + 1. */
+		int64_t lane_first = floor_div(lane_watermark, w->cfg.slide_us) - w->n + 1;
+		if (lane_first > first)
+			first = lane_first;
+	}
+	return first > p ? WINDOW_LATE : first;
+}
+
+static struct pane *find_or_add_pane(struct windower *w, struct stream *s, int64_t index)
+{
+	size_t lo = 0, hi = s->n_panes;
+	/* Events mostly land in the newest pane: look there first. */
+	if (hi && s->panes[hi - 1]->index == index)
+		return s->panes[hi - 1];
+	if (hi && s->panes[hi - 1]->index < index) {
+		lo = hi;
+	} else {
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (s->panes[mid]->index < index)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < s->n_panes && s->panes[lo]->index == index)
+			return s->panes[lo];
+	}
+	s->panes = grow_array(s->panes, sizeof(*s->panes), &s->cap_panes, s->n_panes + 1);
+	memmove(&s->panes[lo + 1], &s->panes[lo], (s->n_panes - lo) * sizeof(*s->panes));
+	struct pane *p = xcalloc(1, sizeof(*p));
+	p->index = index;
+	s->panes[lo] = p;
+	s->n_panes++;
+	w->open_panes++;
+	return p;
+}
+
+/* The aggregate an event of pane p counting from window first_k goes to. */
+static struct agg *target_agg(struct windower *w, uint32_t stream, int64_t t, int64_t first_k)
+{
+	int64_t index = floor_div(t, w->cfg.slide_us);
+	struct pane *p = find_or_add_pane(w, &w->streams[stream], index);
+	int64_t full = index - w->n + 1;
+	if (full <= w->closed_k)
+		full = w->closed_k + 1;
+	if (first_k <= full)
+		return &p->main;
+	for (size_t i = 0; i < p->n_slices; i++)
+		if (p->slices[i].first_k == first_k)
+			return &p->slices[i].agg;
+	p->slices = xrealloc(p->slices, (p->n_slices + 1) * sizeof(*p->slices));
+	p->slices[p->n_slices] = (struct slice){.first_k = first_k};
+	return &p->slices[p->n_slices++].agg;
+}
+
+void windower_add_chat(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
+                       const struct chat_contribution *c)
+{
+	struct agg *a = target_agg(w, stream, t, first_k);
+	a->chat_count++;
+	a->score_sum += c->score;
+	a->positive_count += c->score > 0;
+	a->negative_count += c->score < 0;
+	uint32_t id = interner_intern(w->chatters, c->chatter.ptr, c->chatter.len);
+	if (idset_add(&a->chatters, id))
+		interner_retain(w->chatters, id);
+	for (size_t i = 0; i < c->n_emotes; i++) {
+		id = interner_intern(w->emotes, c->emotes[i].ptr, c->emotes[i].len);
+		if (idcount_add(&a->emotes, id, 1))
+			interner_retain(w->emotes, id);
+	}
+}
+
+void windower_add_viewer(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
+                         int64_t viewer_count)
+{
+	struct agg *a = target_agg(w, stream, t, first_k);
+	a->viewer_sum += viewer_count;
+	a->viewer_events++;
+}
+
+/* --- closing windows --------------------------------------------------- */
+
+static void combine_agg(struct windower *w, const struct agg *a, struct window_row *row,
+                        size_t *n_touched)
+{
+	row->chat_count += a->chat_count;
+	row->positive_count += a->positive_count;
+	row->negative_count += a->negative_count;
+	row->score_sum += a->score_sum;
+	row->viewer_events += a->viewer_events;
+	for (uint32_t i = 0; i < a->chatters.cap; i++) {
+		uint32_t key = a->chatters.keys[i];
+		if (key && w->chatter_stamp[key - 1] != w->stamp) {
+			w->chatter_stamp[key - 1] = w->stamp;
+			row->unique_chatters++;
+		}
+	}
+	for (uint32_t i = 0; i < a->emotes.cap; i++) {
+		uint32_t key = a->emotes.keys[i];
+		if (!key)
+			continue;
+		uint32_t id = key - 1;
+		if (w->emote_stamp[id] != w->stamp) {
+			w->emote_stamp[id] = w->stamp;
+			w->emote_total[id] = 0;
+			w->touched = grow_array(w->touched, sizeof(*w->touched), &w->touched_cap,
+			                        *n_touched + 1);
+			w->touched[(*n_touched)++] = id;
+		}
+		w->emote_total[id] += a->emotes.counts[i];
+	}
+}
+
+static int rank_cmp(const void *pa, const void *pb)
+{
+	const struct emote_rank *a = pa, *b = pb;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return sv_cmp(a->name, b->name);
+}
+
+static void ensure_scratch(struct windower *w)
+{
+	size_t need = interner_id_limit(w->chatters);
+	if (need > w->chatter_stamp_cap) {
+		size_t old = w->chatter_stamp_cap;
+		w->chatter_stamp = grow_array(w->chatter_stamp, sizeof(*w->chatter_stamp),
+		                              &w->chatter_stamp_cap, need);
+		memset(w->chatter_stamp + old, 0, (w->chatter_stamp_cap - old) * sizeof(uint64_t));
+	}
+	need = interner_id_limit(w->emotes);
+	if (need > w->emote_cap) {
+		size_t old = w->emote_cap, cap = w->emote_cap;
+		w->emote_stamp = grow_array(w->emote_stamp, sizeof(*w->emote_stamp), &cap, need);
+		w->emote_total = xrealloc(w->emote_total, cap * sizeof(*w->emote_total));
+		memset(w->emote_stamp + old, 0, (cap - old) * sizeof(uint64_t));
+		w->emote_cap = cap;
+	}
+}
+
+/* Combine window k of stream s from its panes first..(index <= k+n-1). */
+static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t k,
+                           struct window_row *row)
+{
+	const struct stream *st = &w->streams[s];
+	int64_t viewer_sum = 0;
+	size_t n_touched = 0;
+
+	memset(row, 0, sizeof(*row));
+	w->stamp++;
+	for (size_t i = first; i < st->n_panes && st->panes[i]->index <= k + w->n - 1; i++) {
+		const struct pane *p = st->panes[i];
+		combine_agg(w, &p->main, row, &n_touched);
+		viewer_sum += p->main.viewer_sum;
+		for (size_t j = 0; j < p->n_slices; j++) {
+			if (p->slices[j].first_k <= k) {
+				combine_agg(w, &p->slices[j].agg, row, &n_touched);
+				viewer_sum += p->slices[j].agg.viewer_sum;
+			}
+		}
+	}
+
+	row->stream = s;
+	row->stream_id = windower_stream_name(w, s);
+	row->k = k;
+	row->start_us = k * w->cfg.slide_us;
+	row->end_us = row->start_us + w->cfg.size_us;
+	row->chat_rate = (double)row->chat_count / ((double)w->cfg.size_us / (double)USEC_PER_SEC);
+	row->has_sentiment = row->chat_count > 0;
+	row->avg_sentiment = row->has_sentiment
+		? (double)row->score_sum / ((double)SCORE_SCALE * (double)row->chat_count) : 0.0;
+	row->has_viewers = row->viewer_events > 0;
+	row->avg_viewers = row->has_viewers ? (double)viewer_sum / (double)row->viewer_events : 0.0;
+
+	w->ranks = grow_array(w->ranks, sizeof(*w->ranks), &w->ranks_cap, n_touched + 1);
+	for (size_t i = 0; i < n_touched; i++)
+		w->ranks[i] = (struct emote_rank){w->emote_total[w->touched[i]],
+		                                  interner_str(w->emotes, w->touched[i])};
+	qsort(w->ranks, n_touched, sizeof(*w->ranks), rank_cmp);
+	size_t n_top = n_touched < w->cfg.top_k ? n_touched : w->cfg.top_k;
+	for (size_t i = 0; i < n_top; i++) {
+		w->top[i] = w->ranks[i].name;
+		w->top_counts[i] = w->ranks[i].count;
+	}
+	row->top_emotes = w->top;
+	row->top_emote_counts = w->top_counts;
+	row->n_top_emotes = n_top;
+}
+
+static int close_stream(struct windower *w, uint32_t s, int64_t k_last, window_emit_fn emit,
+                        void *ctx)
+{
+	struct stream *st = &w->streams[s];
+	if (!st->n_panes)
+		return 0;
+	int64_t k = w->closed_k + 1;
+	if (k < st->panes[0]->index - w->n + 1)
+		k = st->panes[0]->index - w->n + 1;
+	size_t i = 0;
+	while (k <= k_last) {
+		while (i < st->n_panes && st->panes[i]->index < k)
+			i++;
+		if (i == st->n_panes)
+			break;
+		if (st->panes[i]->index > k + w->n - 1) {
+			k = st->panes[i]->index - w->n + 1; /* skip windows with no pane */
+			continue;
+		}
+		struct window_row row;
+		combine_window(w, s, i, k, &row);
+		if (row.chat_count + row.viewer_events > 0) {
+			int rc = emit(ctx, &row);
+			if (rc)
+				return rc;
+		}
+		k++;
+	}
+
+	/* Pane p is last used by window p: every pane <= k_last is done. */
+	size_t drop = 0;
+	while (drop < st->n_panes && st->panes[drop]->index <= k_last)
+		pane_free(w, st->panes[drop++]);
+	memmove(st->panes, st->panes + drop, (st->n_panes - drop) * sizeof(*st->panes));
+	st->n_panes -= drop;
+	return 0;
+}
+
+int windower_close(struct windower *w, int64_t watermark, window_emit_fn emit, void *ctx)
+{
+	if (watermark == TIME_NEG_INF)
+		return 0;
+	int64_t k_last = watermark == TIME_POS_INF
+		? INT64_MAX / 2
+		: floor_div(watermark, w->cfg.slide_us) - w->n;
+	if (k_last <= w->closed_k)
+		return 0;
+	ensure_scratch(w);
+	for (uint32_t s = 0; s < w->n_streams; s++) {
+		int rc = close_stream(w, s, k_last, emit, ctx);
+		if (rc)
+			return rc;
+	}
+	w->closed_k = k_last;
+	return 0;
+}
+
+int64_t windower_next_close(const struct windower *w)
+{
+	if (w->closed_k == WINDOW_NONE_CLOSED)
+		return TIME_NEG_INF + 1; /* any real watermark may close something */
+	if (w->closed_k >= INT64_MAX / 2)
+		return TIME_POS_INF;
+	return (w->closed_k + 1 + w->n) * w->cfg.slide_us;
+}
+
+int64_t windower_closed_k(const struct windower *w) { return w->closed_k; }
+size_t windower_open_panes(const struct windower *w) { return w->open_panes; }
+uint32_t windower_live_chatters(const struct windower *w) { return interner_count(w->chatters); }
