@@ -1,0 +1,262 @@
+#include "config.h"
+
+#include "io/input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "util/sha256.h"
+
+#define CHUNK (1024 * 1024)
+
+struct input {
+	char *path;
+	int fd;
+	bool is_stdin;
+	uint64_t size_hint;
+	struct sha256 hash;
+	char digest[65];
+
+	/* raw bytes from the file */
+	unsigned char *raw;
+	size_t raw_len, raw_pos;
+	bool raw_eof;
+	bool sniffed, gzip;
+	z_stream zs;
+	bool zs_ready, zs_member_done;
+
+	char *head; /* the start of an overlong line, kept while the rest is skipped */
+
+	/* decoded text; lines live in buf[start, end) */
+	char *buf;
+	size_t cap, start, end;
+	bool text_eof;
+	int64_t line_no;
+};
+
+struct input *input_open(const char *path, struct error *err)
+{
+	int fd;
+	bool is_stdin = strcmp(path, "-") == 0;
+	if (is_stdin) {
+		fd = STDIN_FILENO;
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			error_set(err, "cannot open %s: %s", path, strerror(errno));
+			return NULL;
+		}
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		error_set(err, "cannot read %s: it is a directory", path);
+		if (!is_stdin)
+			close(fd);
+		return NULL;
+	}
+	struct input *in = xcalloc(1, sizeof(*in));
+	in->path = xstrdup(path);
+	in->fd = fd;
+	in->is_stdin = is_stdin;
+	in->size_hint = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) ? (uint64_t)st.st_size : 0;
+	in->raw = xmalloc(CHUNK);
+	in->cap = 2 * CHUNK;
+	in->buf = xmalloc(in->cap);
+	sha256_init(&in->hash);
+	return in;
+}
+
+void input_close(struct input *in)
+{
+	if (!in)
+		return;
+	if (!in->is_stdin)
+		close(in->fd);
+	if (in->zs_ready)
+		inflateEnd(&in->zs);
+	free(in->raw);
+	free(in->buf);
+	free(in->head);
+	free(in->path);
+	free(in);
+}
+
+void input_info(struct input *in, struct input_info *info)
+{
+	info->path = in->path;
+	info->raw_bytes = in->hash.length;
+	info->size_hint = in->size_hint;
+	info->gzip = in->gzip;
+	if (in->raw_eof && !in->digest[0]) {
+		struct sha256 copy = in->hash;
+		sha256_hex(&copy, in->digest);
+	}
+	memcpy(info->sha256, in->raw_eof ? in->digest : "", in->raw_eof ? 65 : 1);
+}
+
+/* Read more raw bytes, appending to raw[] (emptied first when consumed);
+ * false on a read error.  Sets raw_eof at the end of the file. */
+static bool read_raw(struct input *in, struct error *err)
+{
+	if (in->raw_pos == in->raw_len)
+		in->raw_pos = in->raw_len = 0;
+	for (;;) {
+		ssize_t n = read(in->fd, in->raw + in->raw_len, CHUNK - in->raw_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set(err, "cannot read %s: %s", in->path, strerror(errno));
+			return false;
+		}
+		if (n == 0)
+			in->raw_eof = true;
+		sha256_update(&in->hash, in->raw + in->raw_len, (size_t)n);
+		in->raw_len += (size_t)n;
+		return true;
+	}
+}
+
+/* gzip is recognised by its magic bytes 1f 8b, not by the file name. */
+static bool sniff(struct input *in, struct error *err)
+{
+	while (in->raw_len < 2 && !in->raw_eof)
+		if (!read_raw(in, err))
+			return false;
+	in->gzip = in->raw_len >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b;
+	in->sniffed = true;
+	return true;
+}
+
+/* Make room for at least `want` more bytes after buf[end). */
+static void make_room(struct input *in, size_t want)
+{
+	if (in->start > 0) {
+		memmove(in->buf, in->buf + in->start, in->end - in->start);
+		in->end -= in->start;
+		in->start = 0;
+	}
+	if (in->cap - in->end < want) {
+		while (in->cap - in->end < want)
+			in->cap *= 2;
+		in->buf = xrealloc(in->buf, in->cap);
+	}
+}
+
+/* Append more decoded text to buf; sets text_eof at the end of input. */
+static bool fill(struct input *in, struct error *err)
+{
+	make_room(in, CHUNK);
+	if (!in->sniffed && !sniff(in, err))
+		return false;
+	for (;;) {
+		if (in->raw_pos == in->raw_len) {
+			if (in->raw_eof) {
+				if (in->gzip && in->zs_ready && !in->zs_member_done) {
+					error_set(err, "%s: gzip data ends early (truncated file?) after line %lld",
+					          in->path, (long long)in->line_no);
+					return false;
+				}
+				in->text_eof = true;
+				return true;
+			}
+			if (!read_raw(in, err))
+				return false;
+			continue;
+		}
+		if (!in->gzip) {
+			size_t n = in->raw_len - in->raw_pos;
+			if (n > in->cap - in->end)
+				n = in->cap - in->end;
+			memcpy(in->buf + in->end, in->raw + in->raw_pos, n);
+			in->end += n;
+			in->raw_pos += n;
+			return true;
+		}
+		if (!in->zs_ready || in->zs_member_done) {
+			if (in->zs_ready)
+				inflateEnd(&in->zs);
+			memset(&in->zs, 0, sizeof(in->zs));
+			if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK) {
+				error_set(err, "%s: cannot start gzip decompression", in->path);
+				return false;
+			}
+			in->zs_ready = true;
+			in->zs_member_done = false;
+		}
+		in->zs.next_in = in->raw + in->raw_pos;
+		in->zs.avail_in = (uInt)(in->raw_len - in->raw_pos);
+		in->zs.next_out = (Bytef *)in->buf + in->end;
+		in->zs.avail_out = (uInt)(in->cap - in->end);
+		int rc = inflate(&in->zs, Z_NO_FLUSH);
+		in->raw_pos = in->raw_len - in->zs.avail_in;
+		size_t produced = (in->cap - in->end) - in->zs.avail_out;
+		in->end += produced;
+		if (rc == Z_STREAM_END) {
+			in->zs_member_done = true; /* another member may follow */
+		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			error_set(err, "%s: corrupt gzip data after line %lld: %s", in->path,
+			          (long long)in->line_no, in->zs.msg ? in->zs.msg : "inflate failed");
+			return false;
+		}
+		if (produced)
+			return true;
+	}
+}
+
+int input_next(struct input *in, struct input_line *line, struct error *err)
+{
+	size_t scanned = 0; /* bytes of the pending line already searched */
+	for (;;) {
+		char *nl = memchr(in->buf + in->start + scanned, '\n', in->end - in->start - scanned);
+		if (nl || (in->text_eof && in->end > in->start)) {
+			size_t len = nl ? (size_t)(nl - (in->buf + in->start)) : in->end - in->start;
+			line->data = in->buf + in->start;
+			line->number = ++in->line_no;
+			line->overlong = false;
+			line->full_len = len;
+			in->start += len + (nl != NULL);
+			if (len && line->data[len - 1] == '\r')
+				len--;
+			line->len = len;
+			return 1;
+		}
+		if (in->text_eof)
+			return 0;
+		scanned = in->end - in->start;
+		if (scanned > INPUT_MAX_LINE) {
+			/* Keep the head of the line for the dead letter, skip the rest. */
+			if (!in->head)
+				in->head = xmalloc(INPUT_HEAD_BYTES);
+			memcpy(in->head, in->buf + in->start, INPUT_HEAD_BYTES);
+			line->number = ++in->line_no;
+			line->overlong = true;
+			uint64_t total = scanned;
+			in->start = in->end;
+			for (;;) {
+				if (!fill(in, err))
+					return -1;
+				char *e = memchr(in->buf + in->start, '\n', in->end - in->start);
+				if (e) {
+					total += (uint64_t)(e - (in->buf + in->start));
+					in->start = (size_t)(e - in->buf) + 1;
+					break;
+				}
+				total += in->end - in->start;
+				in->start = in->end;
+				if (in->text_eof)
+					break;
+			}
+			line->full_len = total;
+			line->data = in->head;
+			line->len = INPUT_HEAD_BYTES;
+			return 1;
+		}
+		if (!fill(in, err))
+			return -1;
+	}
+}

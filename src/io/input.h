@@ -1,0 +1,56 @@
+/*
+ * input.h — reading event files line by line (SPEC §7).
+ *
+ * A file is JSON Lines, optionally gzip-compressed (recognised by its magic
+ * bytes, not its name; concatenated gzip members are read in turn), or "-"
+ * for standard input.  While reading, the raw bytes are counted and hashed
+ * (SHA-256) for the runs table, so that a result can be traced to the exact
+ * input that produced it without a second pass.
+ *
+ * Lines are returned without their "\n" (and a "\r" before it).  A line
+ * longer than INPUT_MAX_LINE is not held: its first INPUT_HEAD_BYTES are
+ * returned with `overlong` set, the rest is skipped and counted.
+ */
+#ifndef TELEMETRA_INPUT_H
+#define TELEMETRA_INPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/common.h"
+
+/* Envelopes may hold a 1 MiB payload with every byte escaped. */
+#define INPUT_MAX_LINE (16 * 1024 * 1024)
+#define INPUT_HEAD_BYTES (1024 * 1024)
+
+struct input_line {
+	const char *data; /* valid until the next input_next() */
+	size_t len;
+	int64_t number; /* 1-based */
+	bool overlong;
+	uint64_t full_len; /* of an overlong line, once skipped */
+};
+
+struct input;
+
+/* Open path ("-" = stdin).  NULL on failure, with err naming the file and
+ * the reason.  The caller owns the result (input_close). */
+struct input *input_open(const char *path, struct error *err);
+
+/* 1: a line was read; 0: end of file; -1: read or decompression error
+ * (err names the file, the line and the reason). */
+int input_next(struct input *in, struct input_line *line, struct error *err);
+
+/* What the runs table records.  sha256 is final only after end of file. */
+struct input_info {
+	const char *path;
+	uint64_t raw_bytes;  /* bytes read from the file so far */
+	uint64_t size_hint;  /* the file's size, 0 when unknown (a pipe) */
+	bool gzip;
+	char sha256[65];
+};
+void input_info(struct input *in, struct input_info *info);
+
+void input_close(struct input *in);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * migrations.h — the schema, as numbered SQL files from sql/ that ship
+ * inside the binary.  Each database records the versions it has applied in
+ * schema_version; applying is idempotent: a version already there is
+ * skipped, so `telemetra migrate` and every sink's start-up can run it.
+ */
+#ifndef TELEMETRA_MIGRATIONS_H
+#define TELEMETRA_MIGRATIONS_H
+
+struct migration {
+	int version;
+	const char *name;
+	const char *sqlite_sql;
+	const char *postgres_sql;
+};
+
+extern const struct migration migrations[];
+extern const int n_migrations;
+
+#endif
+
+#ifndef TELEMETRA_MIGRATIONS_APPLY
+#define TELEMETRA_MIGRATIONS_APPLY
+#include <stdbool.h>
+
+#include "core/common.h"
+
+struct sqlite3;
+/* Apply the missing migrations to an open SQLite database; *applied gets
+ * how many were new.  Each runs in its own transaction. */
+bool migrate_sqlite(struct sqlite3 *db, const char *name, int *applied, struct error *err);
+#endif

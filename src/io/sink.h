@@ -1,0 +1,87 @@
+/*
+ * sink.h — the one interface through which results reach a database.
+ *
+ * A sink receives the core's output (window rows, moments, dead letters)
+ * and makes it durable at commit().  Two implementations: SQLite
+ * (sink_sqlite.c) and PostgreSQL (sink_postgres.c), usable from every mode
+ * (`--sink sqlite:PATH`, `--sink postgres:URL`).  Rows are written as
+ * upserts on their keys, so writing a row again is harmless.
+ *
+ * Life cycle:  sink_open → (rows… commit)… → finish → close.
+ * close() without finish() abandons whatever was not committed; a replaced
+ * SQLite output is then left as it was before the run.
+ */
+#ifndef TELEMETRA_SINK_H
+#define TELEMETRA_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+
+/* Where a consumer is in one partition: the next offset to read. */
+struct partition_offset {
+	const char *topic;
+	int32_t partition;
+	int64_t next_offset;
+};
+
+/* What a live batch commits together with its rows (NULL for replay). */
+struct sink_checkpoint {
+	const char *group;
+	const struct partition_offset *offsets;
+	size_t n_offsets;
+	const char *state; /* the serialized core state */
+	size_t state_len;
+};
+
+/* A row of the runs table. */
+struct run_info {
+	const char *command;
+	int64_t started_us, finished_us;
+	const char *config_json;
+	const char *inputs_json;
+	const struct engine_stats *stats;
+	int64_t id; /* set by run_begin */
+};
+
+struct sink;
+
+struct sink_ops {
+	int (*window)(struct sink *s, const struct window_row *row);
+	int (*moment)(struct sink *s, const struct moment *m);
+	int (*dead_letter)(struct sink *s, const struct dead_letter *dl);
+	/* Make everything written since the last commit durable, atomically
+	 * with the checkpoint if there is one. */
+	int (*commit)(struct sink *s, const struct sink_checkpoint *cp);
+	int (*run_begin)(struct sink *s, struct run_info *run);
+	int (*run_end)(struct sink *s, const struct run_info *run);
+	/* Success: commit and put the output in place. */
+	int (*finish)(struct sink *s);
+	void (*close)(struct sink *s);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	char *name;  /* for messages: the path, or the redacted URL */
+	struct error err; /* why the last call failed */
+};
+
+struct sink_options {
+	bool replace; /* SQLite: build a new file and swap it in at finish */
+};
+
+/* "sqlite:PATH", "postgres:URL", or a plain path (SQLite).  NULL on error,
+ * with err saying what and where.  The caller owns the sink (close). */
+struct sink *sink_open(const char *spec, const struct sink_options *opt, struct error *err);
+struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, struct error *err);
+struct sink *sink_postgres_open(const char *conninfo, const struct sink_options *opt,
+                                struct error *err);
+
+/* The sink as the engine's output port. */
+struct engine_output sink_engine_output(struct sink *s);
+
+/* Wall-clock now, for processed_at / detected_at / runs. */
+int64_t wall_clock_us(void);
+
+#endif

@@ -1,0 +1,359 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/timestamp.h"
+#include "io/migrations.h"
+#include "io/sink.h"
+#include "io/sink_format.h"
+
+struct sqlite_sink {
+	struct sink base;
+	sqlite3 *db;
+	char *path;     /* the output the user named */
+	char *tmp_path; /* the file being built, when replacing */
+	sqlite3_stmt *put_window, *put_moment, *put_dead, *put_run, *end_run;
+	struct buf scratch;
+	bool finished;
+};
+
+static bool fail(struct sqlite_sink *s, const char *what)
+{
+	error_set(&s->base.err, "SQLite %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	return false;
+}
+
+static bool exec(struct sqlite_sink *s, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error_set(&s->base.err, "SQLite %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return false;
+	}
+	return true;
+}
+
+bool migrate_sqlite(sqlite3 *db, const char *name, int *applied, struct error *err)
+{
+	char *msg = NULL;
+	sqlite3_stmt *st = NULL;
+	int current = 0;
+	const struct migration *m = NULL;
+	*applied = 0;
+	if (sqlite3_exec(db,
+	                 "CREATE TABLE IF NOT EXISTS schema_version ("
+	                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+	                 NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
+	                       NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	current = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+
+	for (int i = 0; i < n_migrations; i++) {
+		m = &migrations[i];
+		if (m->version <= current)
+			continue;
+		char now[TIMESTAMP_BUFSZ];
+		timestamp_format(wall_clock_us(), now);
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, m->sqlite_sql, NULL, NULL, &msg) != SQLITE_OK)
+			goto fail_tx;
+		if (sqlite3_prepare_v2(db, "INSERT INTO schema_version VALUES (?, ?, ?)", -1, &st, NULL) !=
+		    SQLITE_OK)
+			goto fail_tx;
+		sqlite3_bind_int(st, 1, m->version);
+		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail_tx;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+			goto fail_tx;
+		(*applied)++;
+	}
+	return true;
+
+fail_tx:
+	error_set(err, "SQLite %s: migration %03d_%s failed: %s", name, m->version, m->name,
+	          msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return false;
+fail:
+	error_set(err, "SQLite %s: cannot read the schema version: %s", name,
+	          msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_finalize(st);
+	return false;
+}
+
+static void bind_time(sqlite3_stmt *st, int col, int64_t us)
+{
+	char t[TIMESTAMP_BUFSZ];
+	size_t n = timestamp_format(us, t);
+	sqlite3_bind_text(st, col, t, (int)n, SQLITE_TRANSIENT);
+}
+
+static void bind_opt_double(sqlite3_stmt *st, int col, bool has, double v)
+{
+	if (has)
+		sqlite3_bind_double(st, col, v);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+static int step(struct sqlite_sink *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fail(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int sqlite_window(struct sink *base, const struct window_row *r)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->put_window;
+	sqlite3_bind_text(st, 1, r->stream_id.ptr, (int)r->stream_id.len, SQLITE_TRANSIENT);
+	bind_time(st, 2, r->start_us);
+	bind_time(st, 3, r->end_us);
+	sqlite3_bind_int64(st, 4, r->chat_count);
+	sqlite3_bind_int64(st, 5, r->unique_chatters);
+	bind_opt_double(st, 6, r->has_sentiment, r->avg_sentiment);
+	sqlite3_bind_int64(st, 7, r->positive_count);
+	sqlite3_bind_int64(st, 8, r->negative_count);
+	sqlite3_bind_double(st, 9, r->chat_rate);
+	bind_opt_double(st, 10, r->has_viewers, r->avg_viewers);
+	buf_reset(&s->scratch);
+	format_top_emotes_json(&s->scratch, r);
+	sqlite3_bind_text(st, 11, s->scratch.data, (int)s->scratch.len, SQLITE_TRANSIENT);
+	bind_opt_double(st, 12, r->has_z, r->z_score);
+	sqlite3_bind_int(st, 13, r->is_anomaly);
+	bind_time(st, 14, wall_clock_us());
+	return step(s, st, "writing a chat_summary_minute row");
+}
+
+static int sqlite_moment(struct sink *base, const struct moment *m)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->put_moment;
+	sqlite3_bind_text(st, 1, m->stream_id.ptr, (int)m->stream_id.len, SQLITE_TRANSIENT);
+	bind_time(st, 2, m->time_us);
+	sqlite3_bind_text(st, 3, m->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->description, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 5, m->intensity);
+	sqlite3_bind_text(st, 6, m->metadata, -1, SQLITE_TRANSIENT);
+	bind_time(st, 7, wall_clock_us());
+	return step(s, st, "writing a moment");
+}
+
+static int sqlite_dead_letter(struct sink *base, const struct dead_letter *d)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->put_dead;
+	sqlite3_bind_text(st, 1, d->pos.source.ptr, (int)d->pos.source.len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, d->pos.partition);
+	sqlite3_bind_int64(st, 3, d->pos.position);
+	sqlite3_bind_text(st, 4, dead_reason_name(d->reason), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, d->detail, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob64(st, 6, d->raw, d->raw_len, SQLITE_TRANSIENT);
+	bind_time(st, 7, wall_clock_us());
+	return step(s, st, "writing a dead letter");
+}
+
+static int sqlite_commit(struct sink *base, const struct sink_checkpoint *cp)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	if (cp) {
+		error_set(&base->err, "SQLite %s: checkpoints are not supported by this sink", s->path);
+		return -1;
+	}
+	return exec(s, "COMMIT") && exec(s, "BEGIN") ? 0 : -1;
+}
+
+static void bind_stats(sqlite3_stmt *st, int col, const struct engine_stats *x)
+{
+	sqlite3_bind_int64(st, col, (sqlite3_int64)x->records);
+	sqlite3_bind_int64(st, col + 1, (sqlite3_int64)(x->chat + x->viewer));
+	sqlite3_bind_int64(st, col + 2, (sqlite3_int64)x->accepted);
+	sqlite3_bind_int64(st, col + 3, (sqlite3_int64)x->dead[DEAD_LATE]);
+	sqlite3_bind_int64(st, col + 4, (sqlite3_int64)x->dead_total);
+	sqlite3_bind_int64(st, col + 5, (sqlite3_int64)x->windows);
+	sqlite3_bind_int64(st, col + 6, (sqlite3_int64)x->moments);
+}
+
+static int sqlite_run_begin(struct sink *base, struct run_info *run)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->put_run;
+	sqlite3_bind_text(st, 1, run->command, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, PACKAGE_VERSION, -1, SQLITE_STATIC);
+	bind_time(st, 3, run->started_us);
+	sqlite3_bind_text(st, 4, run->config_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, run->inputs_json, -1, SQLITE_TRANSIENT);
+	if (step(s, st, "recording the run"))
+		return -1;
+	run->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int sqlite_run_end(struct sink *base, const struct run_info *run)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->end_run;
+	buf_reset(&s->scratch);
+	format_stats_json(&s->scratch, run->stats);
+	bind_time(st, 1, run->finished_us);
+	sqlite3_bind_text(st, 2, run->inputs_json, -1, SQLITE_TRANSIENT);
+	bind_stats(st, 3, run->stats);
+	sqlite3_bind_text(st, 10, s->scratch.data, (int)s->scratch.len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 11, run->id);
+	return step(s, st, "recording the run");
+}
+
+static int sqlite_finish(struct sink *base)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	if (!exec(s, "COMMIT"))
+		return -1;
+	sqlite3_finalize(s->put_window);
+	sqlite3_finalize(s->put_moment);
+	sqlite3_finalize(s->put_dead);
+	sqlite3_finalize(s->put_run);
+	sqlite3_finalize(s->end_run);
+	s->put_window = s->put_moment = s->put_dead = s->put_run = s->end_run = NULL;
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		return fail(s, "closing") ? 0 : -1;
+	s->db = NULL;
+	if (s->tmp_path) {
+		/* The new file is complete: make it durable, then swap it in, so
+		 * that a crash leaves either the old output or the new one. */
+		int fd = open(s->tmp_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) != 0 || close(fd) != 0 || rename(s->tmp_path, s->path) != 0) {
+			error_set(&base->err, "cannot put %s in place of %s: %s", s->tmp_path, s->path,
+			          strerror(errno));
+			return -1;
+		}
+		free(s->tmp_path);
+		s->tmp_path = NULL;
+	}
+	s->finished = true;
+	return 0;
+}
+
+static void sqlite_close(struct sink *base)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_finalize(s->put_window);
+	sqlite3_finalize(s->put_moment);
+	sqlite3_finalize(s->put_dead);
+	sqlite3_finalize(s->put_run);
+	sqlite3_finalize(s->end_run);
+	if (s->db) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(s->db);
+	}
+	if (s->tmp_path) {
+		unlink(s->tmp_path);
+		free(s->tmp_path);
+	}
+	buf_free(&s->scratch);
+	free(s->path);
+	free(base->name);
+	free(s);
+}
+
+static const struct sink_ops sqlite_ops = {
+	sqlite_window, sqlite_moment, sqlite_dead_letter, sqlite_commit,
+	sqlite_run_begin, sqlite_run_end, sqlite_finish, sqlite_close,
+};
+
+static bool prepare(struct sqlite_sink *s, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return fail(s, "preparing a statement");
+	return true;
+}
+
+struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, struct error *err)
+{
+	struct sqlite_sink *s = xcalloc(1, sizeof(*s));
+	s->base.ops = &sqlite_ops;
+	s->base.name = xstrdup(path);
+	s->path = xstrdup(path);
+	const char *file = path;
+	if (opt && opt->replace) {
+		struct buf b = BUF_INIT;
+		buf_printf(&b, "%s.tmp-%ld", path, (long)getpid());
+		s->tmp_path = buf_detach(&b);
+		unlink(s->tmp_path);
+		file = s->tmp_path;
+	}
+	if (sqlite3_open_v2(file, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		error_set(err, "cannot create SQLite database %s: %s", file,
+		          s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite_close(&s->base);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	int applied;
+	/* A file built from scratch and swapped in at the end needs no
+	 * journal: if the run fails it is simply thrown away. */
+	if ((s->tmp_path && !exec(s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")) ||
+	    !migrate_sqlite(s->db, path, &applied, &s->base.err) || !exec(s, "BEGIN") ||
+	    !prepare(s, &s->put_window,
+	             "INSERT INTO chat_summary_minute (stream_id, window_start, window_end, chat_count,"
+	             " unique_chatters, avg_sentiment, positive_count, negative_count, chat_rate,"
+	             " avg_viewers, top_emotes, z_score, is_anomaly, processed_at)"
+	             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	             " ON CONFLICT (stream_id, window_start, window_end) DO UPDATE SET"
+	             " chat_count = excluded.chat_count, unique_chatters = excluded.unique_chatters,"
+	             " avg_sentiment = excluded.avg_sentiment, positive_count = excluded.positive_count,"
+	             " negative_count = excluded.negative_count, chat_rate = excluded.chat_rate,"
+	             " avg_viewers = excluded.avg_viewers, top_emotes = excluded.top_emotes,"
+	             " z_score = excluded.z_score, is_anomaly = excluded.is_anomaly,"
+	             " processed_at = excluded.processed_at") ||
+	    !prepare(s, &s->put_moment,
+	             "INSERT INTO moments (stream_id, timestamp, moment_type, description, intensity,"
+	             " metadata, detected_at) VALUES (?,?,?,?,?,?,?)"
+	             " ON CONFLICT (stream_id, moment_type, timestamp) DO UPDATE SET"
+	             " description = excluded.description, intensity = excluded.intensity,"
+	             " metadata = excluded.metadata, detected_at = excluded.detected_at") ||
+	    !prepare(s, &s->put_dead,
+	             "INSERT INTO dead_letters (source, partition, position, reason, detail, raw,"
+	             " received_at) VALUES (?,?,?,?,?,?,?)"
+	             " ON CONFLICT (source, partition, position) DO UPDATE SET"
+	             " reason = excluded.reason, detail = excluded.detail, raw = excluded.raw,"
+	             " received_at = excluded.received_at") ||
+	    !prepare(s, &s->put_run,
+	             "INSERT INTO runs (command, version, started_at, config, inputs)"
+	             " VALUES (?,?,?,?,?)") ||
+	    !prepare(s, &s->end_run,
+	             "UPDATE runs SET finished_at = ?, inputs = ?, records = ?, events = ?,"
+	             " accepted = ?, late = ?, dead_letters = ?, windows = ?, moments = ?, stats = ?"
+	             " WHERE id = ?")) {
+		*err = s->base.err;
+		sqlite_close(&s->base);
+		return NULL;
+	}
+	return &s->base;
+}

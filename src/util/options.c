@@ -1,0 +1,717 @@
+#include "config.h"
+
+#include "util/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/lexicon.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+enum opt_type {
+	T_SECONDS,  /* > 0 seconds, stored as int64 microseconds */
+	T_SECONDS0, /* >= 0 seconds */
+	T_UINT,     /* >= 0 */
+	T_POSUINT,  /* >= 1 */
+	T_DOUBLE,
+	T_POSDOUBLE, /* > 0 */
+	T_FLAG,      /* a switch: bool */
+	T_STRING,
+	T_CHOICE, /* a string from `choices` */
+	T_LIST,   /* repeatable string */
+};
+
+struct opt {
+	const char *name;
+	int short_name;
+	enum opt_type type;
+	size_t offset;
+	unsigned commands;
+	const char *env;
+	const char *arg;
+	const char *help;
+	const char *choices; /* T_CHOICE: "a|b" */
+	unsigned flags;
+};
+
+enum {
+	TUNABLE = 1 << 0, /* changes the core's results: allowed in tune --grid */
+	SECRET = 1 << 1,  /* may hold a password: redacted or left out of output */
+	OPTIONAL = 1 << 2, /* no value unless given (it switches something on) */
+};
+
+#define F(field) offsetof(struct config, field)
+#define CORE CMD_CORE
+
+static const struct opt opts[] = {
+	/* the core */
+	{"window", 0, T_SECONDS, F(window_us), CORE, NULL, "SECONDS",
+	 "window size W (default 60)", NULL, TUNABLE},
+	{"slide", 0, T_SECONDS, F(slide_us), CORE, NULL, "SECONDS",
+	 "slide S; W must be a multiple of S, S = W is tumbling (default 10)", NULL, TUNABLE},
+	{"watermark-delay", 0, T_SECONDS0, F(delay_us), CORE, NULL, "SECONDS",
+	 "allowed lateness D behind the largest event time (default 10)", NULL, TUNABLE},
+	{"history", 0, T_POSUINT, F(history), CORE, NULL, "N",
+	 "previous windows in the z-score baseline (default 10)", NULL, TUNABLE},
+	{"min-history", 0, T_POSUINT, F(min_history), CORE, NULL, "N",
+	 "fewer previous windows give a NULL z-score (default N)", NULL, TUNABLE},
+	{"min-stddev", 0, T_POSDOUBLE, F(min_stddev), CORE, NULL, "RATE",
+	 "stddev floor, messages/s (default one message per window, 1/W)", NULL, TUNABLE},
+	{"threshold", 0, T_DOUBLE, F(threshold), CORE, "ANOMALY_THRESHOLD", "Z",
+	 "z-score above which a window is a chat spike (default 3.0)", NULL, TUNABLE},
+	{"top-emotes", 0, T_UINT, F(top_k), CORE, NULL, "K",
+	 "emotes kept in top_emotes, most frequent first (default 10)", NULL, TUNABLE},
+	{"lexicon-positive", 0, T_STRING, F(lexicon_positive), CORE, NULL, "FILE",
+	 "positive word list replacing the default", NULL, TUNABLE},
+	{"lexicon-negative", 0, T_STRING, F(lexicon_negative), CORE, NULL, "FILE",
+	 "negative word list replacing the default", NULL, TUNABLE},
+	{"merge-moments", 0, T_FLAG, F(merge), CORE, NULL, NULL,
+	 "one moment per run of consecutive anomalous windows", NULL, TUNABLE},
+	{"viewer-surge", 0, T_DOUBLE, F(viewer_surge_threshold), CORE, NULL, "Z",
+	 "also detect viewer surges (avg_viewers z above Z)", NULL, TUNABLE | OPTIONAL},
+	{"viewer-surge-min-stddev", 0, T_POSDOUBLE, F(viewer_surge_min_stddev), CORE, NULL,
+	 "VIEWERS", "stddev floor of viewer surges (default 1)", NULL, TUNABLE},
+	{"sentiment-drop", 0, T_DOUBLE, F(sentiment_drop_threshold), CORE, NULL, "Z",
+	 "also detect sentiment drops (avg_sentiment z below -Z)", NULL, TUNABLE | OPTIONAL},
+	{"sentiment-drop-min-stddev", 0, T_POSDOUBLE, F(sentiment_drop_min_stddev), CORE, NULL,
+	 "SCORE", "stddev floor of sentiment drops (default 0.05)", NULL, TUNABLE},
+	{"chat-topic", 0, T_STRING, F(chat_topic), CORE, NULL, "TOPIC",
+	 "topic of chat events (default telemetra.events.chat)", NULL, 0},
+	{"viewer-topic", 0, T_STRING, F(viewer_topic), CORE, NULL, "TOPIC",
+	 "topic of viewer events (default telemetra.events.viewer)", NULL, 0},
+	{"config", 0, T_STRING, F(config_file), CORE, NULL, "FILE",
+	 "read options from a JSON object {\"option\": value}", NULL, 0},
+
+	/* output */
+	{"output", 'o', T_STRING, F(output), CMD_REPLAY | CMD_TUNE, NULL, "PATH",
+	 "SQLite output file, replaced unless --append (default telemetra.db)", NULL, 0},
+	{"sink", 0, T_STRING, F(sink), CMD_REPLAY | CMD_LIVE, NULL, "sqlite:PATH|postgres:URL",
+	 "where rows go, instead of the mode's default", NULL, SECRET},
+	{"append", 0, T_FLAG, F(append), CMD_REPLAY, NULL, NULL,
+	 "add to an existing output (rows with the same key are replaced)", NULL, 0},
+	{"no-final-flush", 0, T_FLAG, F(no_final_flush), CMD_REPLAY | CMD_TUNE, NULL, NULL,
+	 "leave windows open at the end of input, as a stopping daemon does", NULL, 0},
+	{"quiet", 'q', T_FLAG, F(quiet), CORE, NULL, NULL,
+	 "print no summary, progress or information lines", NULL, 0},
+
+	/* live */
+	{"brokers", 0, T_STRING, F(brokers), CMD_LIVE, "KAFKA_BOOTSTRAP_SERVERS", "HOST:PORT,...",
+	 "Kafka bootstrap servers (default localhost:9092)", NULL, 0},
+	{"postgres", 0, T_STRING, F(postgres), CMD_LIVE, "POSTGRES_URL", "URL",
+	 "PostgreSQL URL, conninfo or jdbc:postgresql:// URL", NULL, SECRET},
+	{"postgres-user", 0, T_STRING, F(postgres_user), CMD_LIVE, "POSTGRES_USER", "USER",
+	 "PostgreSQL user, unless the URL names one", NULL, 0},
+	{"postgres-password", 0, T_STRING, F(postgres_password), CMD_LIVE, "POSTGRES_PASSWORD",
+	 "PASSWORD", "PostgreSQL password (prefer the environment)", NULL, SECRET},
+	{"group", 0, T_STRING, F(group), CMD_LIVE, NULL, "ID",
+	 "Kafka consumer group (default telemetra)", NULL, 0},
+	{"offset-reset", 0, T_CHOICE, F(offset_reset), CMD_LIVE, NULL, "earliest|latest",
+	 "where a new group starts in a partition (default latest)", "earliest|latest", 0},
+	{"trigger", 0, T_SECONDS, F(trigger_us), CMD_LIVE, NULL, "SECONDS",
+	 "commit a batch at least this often (default 1)", NULL, 0},
+	{"max-batch", 0, T_POSUINT, F(max_batch), CMD_LIVE, NULL, "N",
+	 "commit a batch after this many records (default 50000)", NULL, 0},
+	{"idle-timeout", 0, T_SECONDS, F(idle_timeout_us), CMD_LIVE, NULL, "SECONDS",
+	 "a caught-up partition silent this long stops holding the watermark (default 5)", NULL, 0},
+	{"idle-advance", 0, T_SECONDS0, F(idle_advance_us), CMD_LIVE, NULL, "SECONDS",
+	 "when nothing arrives this long, advance the watermark by wall time (default off)", NULL, 0},
+	{"capture", 0, T_STRING, F(capture), CMD_LIVE, NULL, "FILE",
+	 "record everything consumed, for an exact replay", NULL, 0},
+	{"kafka-property", 'X', T_LIST, F(kafka_props), CMD_LIVE, NULL, "KEY=VALUE",
+	 "librdkafka property (TLS, SASL, ...); repeatable", NULL, 0},
+	{"checkpoint-location", 0, T_STRING, F(checkpoint_location), CMD_LIVE, "CHECKPOINT_LOCATION",
+	 "PATH", "accepted for the seed's compatibility; state lives in the database", NULL, 0},
+
+	/* tune */
+	{"grid", 0, T_LIST, F(grid), CMD_TUNE, NULL, "NAME=VALUES",
+	 "vary option NAME over VALUES: a,b,c or start:stop:step; repeatable", NULL, 0},
+	{"grid-file", 0, T_STRING, F(grid_file), CMD_TUNE, NULL, "FILE",
+	 "the grid as JSON {\"NAME\": [values] or \"start:stop:step\"}", NULL, 0},
+	{"labels", 0, T_STRING, F(labels), CMD_TUNE, NULL, "FILE",
+	 "true moments (JSON Lines) to score each configuration against", NULL, 0},
+	{"tolerance", 0, T_SECONDS0, F(tolerance_us), CMD_TUNE, NULL, "SECONDS",
+	 "how far a detected moment may be from a label and still match (default 30)", NULL, 0},
+	{"jobs", 'j', T_POSUINT, F(jobs), CMD_TUNE, NULL, "N",
+	 "configurations run in parallel (default: the number of cores)", NULL, 0},
+	{"best", 0, T_STRING, F(best), CMD_TUNE, NULL, "FILE",
+	 "write the winning configuration as a --config file", NULL, 0},
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+static const struct opt *find_opt(const char *name, unsigned mask)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if ((opts[i].commands & mask) && !strcmp(opts[i].name, name))
+			return &opts[i];
+	return NULL;
+}
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->window_us = 60 * USEC_PER_SEC;
+	c->slide_us = 10 * USEC_PER_SEC;
+	c->delay_us = 10 * USEC_PER_SEC;
+	c->top_k = 10;
+	c->history = 10;
+	c->threshold = 3.0;
+	c->viewer_surge_min_stddev = 1.0;
+	c->sentiment_drop_min_stddev = 0.05;
+	c->chat_topic = xstrdup("telemetra.events.chat");
+	c->viewer_topic = xstrdup("telemetra.events.viewer");
+	c->group = xstrdup("telemetra");
+	c->offset_reset = xstrdup("latest");
+	c->trigger_us = USEC_PER_SEC;
+	c->max_batch = 50000;
+	c->idle_timeout_us = 5 * USEC_PER_SEC;
+	c->tolerance_us = 30 * USEC_PER_SEC;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	c->jobs = cores > 0 ? (unsigned)cores : 1;
+	c->set = xcalloc(N_OPTS, sizeof(bool));
+}
+
+void config_free(struct config *c)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		void *field = (char *)c + opts[i].offset;
+		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
+			free(*(char **)field);
+		} else if (opts[i].type == T_LIST) {
+			char **list = *(char ***)field;
+			size_t *n = (size_t *)((char *)field + sizeof(char **));
+			for (size_t j = 0; j < *n; j++)
+				free(list[j]);
+			free(list);
+		}
+	}
+	free(c->set);
+	memset(c, 0, sizeof(*c));
+}
+
+bool parse_seconds(const char *s, int64_t *us)
+{
+	/* Decimal text only, converted exactly: 0.1 s is 100000 µs, not a
+	 * binary approximation of it. */
+	const char *p = s;
+	int64_t whole = 0, frac = 0;
+	int nfrac = 0;
+	if (!*p)
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (whole > INT64_C(9000000000))
+			return false;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		for (; *p >= '0' && *p <= '9'; p++, nfrac++)
+			if (nfrac < 6)
+				frac = frac * 10 + (*p - '0');
+			else if (*p != '0')
+				return false; /* finer than a microsecond */
+		if (nfrac == 0)
+			return false;
+	}
+	if (*p || p == s)
+		return false;
+	for (int i = nfrac < 6 ? nfrac : 6; i < 6; i++)
+		frac *= 10;
+	*us = whole * USEC_PER_SEC + frac;
+	return true;
+}
+
+static bool parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > 100000000)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	if (!*s)
+		return false;
+	double v = strtod(s, &end);
+	if (errno || *end || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool set_value(struct config *c, const struct opt *o, const char *value, const char *origin,
+                      struct error *err)
+{
+	void *field = (char *)c + o->offset;
+	switch (o->type) {
+	case T_SECONDS:
+	case T_SECONDS0: {
+		int64_t us;
+		if (!parse_seconds(value, &us) || (o->type == T_SECONDS && us == 0)) {
+			error_set(err, "%s: expected %s number of seconds such as 10 or 0.5, got '%s'",
+			          origin, o->type == T_SECONDS ? "a positive" : "a", value);
+			return false;
+		}
+		*(int64_t *)field = us;
+		return true;
+	}
+	case T_UINT:
+	case T_POSUINT: {
+		unsigned v;
+		if (!parse_uint(value, &v) || (o->type == T_POSUINT && v == 0)) {
+			error_set(err, "%s: expected a%s whole number, got '%s'", origin,
+			          o->type == T_POSUINT ? " positive" : "", value);
+			return false;
+		}
+		*(unsigned *)field = v;
+		return true;
+	}
+	case T_DOUBLE:
+	case T_POSDOUBLE: {
+		double v;
+		if (!parse_double(value, &v) || (o->type == T_POSDOUBLE && v <= 0)) {
+			error_set(err, "%s: expected a%s number, got '%s'", origin,
+			          o->type == T_POSDOUBLE ? " positive" : "", value);
+			return false;
+		}
+		*(double *)field = v;
+		return true;
+	}
+	case T_FLAG:
+		if (!strcmp(value, "true") || !strcmp(value, "1")) {
+			*(bool *)field = true;
+		} else if (!strcmp(value, "false") || !strcmp(value, "0")) {
+			*(bool *)field = false;
+		} else {
+			error_set(err, "%s: expected true or false, got '%s'", origin, value);
+			return false;
+		}
+		return true;
+	case T_CHOICE: {
+		size_t n = strlen(value);
+		const char *p = o->choices;
+		bool ok = false;
+		while (*p && !ok) {
+			size_t len = strcspn(p, "|");
+			ok = len == n && !strncmp(p, value, n);
+			p += len + (p[len] == '|');
+		}
+		if (!ok) {
+			error_set(err, "%s: expected one of %s, got '%s'", origin, o->choices, value);
+			return false;
+		}
+	}
+		/* fall through */
+	case T_STRING:
+		if (!*value) {
+			error_set(err, "%s: expected a value, got an empty string", origin);
+			return false;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		return true;
+	case T_LIST: {
+		char ***list = field;
+		size_t *n = (size_t *)((char *)field + sizeof(char **));
+		*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+		(*list)[(*n)++] = xstrdup(value);
+		return true;
+	}
+	}
+	return false;
+}
+
+bool config_set(struct config *c, unsigned mask, const char *name, const char *value,
+                const char *origin, struct error *err)
+{
+	const struct opt *o = find_opt(name, mask);
+	if (!o) {
+		error_set(err, "%s: unknown option \"%s\"", origin, name);
+		return false;
+	}
+	if (!set_value(c, o, value, origin, err))
+		return false;
+	c->set[o - opts] = true;
+	return true;
+}
+
+bool config_is_tunable(const char *name)
+{
+	const struct opt *o = find_opt(name, CMD_CORE);
+	return o && (o->flags & TUNABLE);
+}
+
+/* The text form of a JSON scalar, as a command-line value. */
+static char *json_scalar_text(json_t *v)
+{
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	if (json_is_true(v))
+		return xstrdup("true");
+	if (json_is_false(v))
+		return xstrdup("false");
+	if (json_is_integer(v) || json_is_real(v))
+		return json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	return NULL;
+}
+
+bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *origin,
+                     struct error *err)
+{
+	const char *key;
+	json_t *v;
+	if (!json_is_object(obj)) {
+		error_set(err, "%s: expected a JSON object of options, such as {\"threshold\": 3.5}",
+		          origin);
+		return false;
+	}
+	json_object_foreach(obj, key, v) {
+		char where[600];
+		snprintf(where, sizeof(where), "%s: \"%s\"", origin, key);
+		const struct opt *o = find_opt(key, mask);
+		if (!o || !strcmp(key, "config")) {
+			error_set(err, "%s: unknown option \"%s\" (see --help for the option names)", origin,
+			          key);
+			return false;
+		}
+		if (o->type == T_LIST && json_is_array(v)) {
+			size_t i;
+			json_t *item;
+			json_array_foreach(v, i, item) {
+				char *text = json_scalar_text(item);
+				bool ok = text && config_set(c, mask, key, text, where, err);
+				if (!text)
+					error_set(err, "%s: expected strings in the array", where);
+				free(text);
+				if (!ok)
+					return false;
+			}
+			continue;
+		}
+		char *text = json_scalar_text(v);
+		if (!text) {
+			error_set(err, "%s: expected a string, number or boolean", where);
+			return false;
+		}
+		bool ok = config_set(c, mask, key, text, where, err);
+		free(text);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool load_file(struct config *c, unsigned mask, const char *path, struct error *err)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		if (jerr.line < 0)
+			error_set(err, "config file %s: %s", path, jerr.text);
+		else
+			error_set(err, "config file %s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		return false;
+	}
+	bool ok = config_set_json(c, mask, root, path, err);
+	json_decref(root);
+	return ok;
+}
+
+static void print_help(const struct command_help *cmd)
+{
+	printf("Usage: telemetra %s %s\n\n%s\n\nOptions:\n", cmd->name, cmd->synopsis, cmd->summary);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+		if (!(o->commands & cmd->mask))
+			continue;
+		char left[80];
+		int n = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", o->short_name ? '-' : ' ',
+		                 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "  ", o->name,
+		                 o->arg ? "=" : "", o->arg ? o->arg : "");
+		if (n > 34)
+			printf("%s\n%-36s", left, "");
+		else
+			printf("%-36s", left);
+		printf("%s", o->help);
+		if (o->env)
+			printf(" [env %s]", o->env);
+		putchar('\n');
+	}
+	printf("  -h, --help                        print this help and exit\n"
+	       "      --version                     print the version and exit\n\n"
+	       "Precedence: command line > environment > --config file > defaults.\n"
+	       "Exit status: 0 success, 1 runtime error, 2 usage or configuration error.\n"
+	       "See telemetra(1) for details.\n");
+}
+
+int config_load(struct config *c, const struct command_help *cmd, int argc, char **argv)
+{
+	enum { OPT_HELP = 1000, OPT_VERSION, FIRST_OPT };
+	struct option *longopts = xcalloc(N_OPTS + 3, sizeof(*longopts));
+	char shortopts[64] = "+h";
+	size_t n = 0;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (!(opts[i].commands & cmd->mask))
+			continue;
+		longopts[n++] = (struct option){opts[i].name,
+		                                opts[i].type == T_FLAG ? no_argument : required_argument,
+		                                NULL, FIRST_OPT + (int)i};
+		if (opts[i].short_name) {
+			size_t l = strlen(shortopts);
+			shortopts[l] = (char)opts[i].short_name;
+			shortopts[l + 1] = opts[i].type == T_FLAG ? '\0' : ':';
+			shortopts[l + 2] = '\0';
+		}
+	}
+	longopts[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+	longopts[n++] = (struct option){"version", no_argument, NULL, OPT_VERSION};
+
+	/* First pass: collect; values are applied after the config file and
+	 * the environment, which they override. */
+	struct pending {
+		const struct opt *o;
+		const char *value;
+	} *pending = xcalloc((size_t)argc + 1, sizeof(*pending));
+	size_t n_pending = 0;
+	const char *config_path = NULL;
+	int ch;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct opt *o = NULL;
+		if (ch == 'h' || ch == OPT_HELP) {
+			print_help(cmd);
+			exit(EXIT_OK);
+		}
+		if (ch == OPT_VERSION) {
+			print_version();
+			exit(EXIT_OK);
+		}
+		if (ch == '?' || ch == ':') {
+			if (optopt && optopt < FIRST_OPT)
+				die_usage("unknown or incomplete option '-%c'", optopt);
+			if (optopt >= FIRST_OPT)
+				die_usage("option '--%s' needs a value (%s)", opts[optopt - FIRST_OPT].name,
+				          opts[optopt - FIRST_OPT].arg);
+			die_usage("unknown option '%s'", argv[optind - 1]);
+		}
+		if (ch >= FIRST_OPT) {
+			o = &opts[ch - FIRST_OPT];
+		} else {
+			for (size_t i = 0; i < N_OPTS && !o; i++)
+				if (opts[i].short_name == ch && (opts[i].commands & cmd->mask))
+					o = &opts[i];
+		}
+		if (!o)
+			die_usage("unknown option '%s'", argv[optind - 1]);
+		if (!strcmp(o->name, "config"))
+			config_path = optarg;
+		pending[n_pending++] = (struct pending){o, o->type == T_FLAG ? "true" : optarg};
+	}
+	free(longopts);
+
+	struct error err;
+	if (config_path && !load_file(c, cmd->mask, config_path, &err))
+		die_usage("%s", err.msg);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
+		if (!v || !*v || !(opts[i].commands & cmd->mask))
+			continue;
+		if (!config_set(c, cmd->mask, opts[i].name, v, opts[i].env, &err))
+			die_usage("%s", err.msg);
+	}
+	for (size_t i = 0; i < n_pending; i++) {
+		char origin[64];
+		snprintf(origin, sizeof(origin), "--%s", pending[i].o->name);
+		if (!config_set(c, cmd->mask, pending[i].o->name, pending[i].value, origin, &err))
+			die_usage("%s", err.msg);
+	}
+	free(pending);
+	return optind;
+}
+
+static bool read_text_file(const char *path, char **data, size_t *len, struct error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		error_set(err, "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&b, chunk, n);
+	bool failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		error_set(err, "cannot read %s", path);
+		buf_free(&b);
+		return false;
+	}
+	*len = b.len;
+	*data = buf_detach(&b);
+	return true;
+}
+
+static bool add_lexicon(struct lexicon *lex, enum polarity pol, const char *path,
+                        const char *builtin, const char *builtin_name, struct error *err)
+{
+	if (!path)
+		return lexicon_add_list(lex, pol, builtin, strlen(builtin), builtin_name, err);
+	char *text;
+	size_t len;
+	if (!read_text_file(path, &text, &len, err))
+		return false;
+	bool ok = lexicon_add_list(lex, pol, text, len, path, err);
+	free(text);
+	return ok;
+}
+
+static bool is_set(const struct config *c, const char *name)
+{
+	const struct opt *o = find_opt(name, CMD_CORE | CMD_LIVE | CMD_TUNE | CMD_REPLAY);
+	return o && c->set[o - opts];
+}
+
+bool config_build_core(const struct config *c, struct core_config *core, struct lexicon **lexicon,
+                       struct error *err)
+{
+	if (c->window_us % c->slide_us) {
+		error_set(err,
+		          "--window (%g s) must be a multiple of --slide (%g s); for tumbling windows give "
+		          "both the same value",
+		          (double)c->window_us / 1e6, (double)c->slide_us / 1e6);
+		return false;
+	}
+	if (c->window_us / c->slide_us > 10000) {
+		error_set(err, "--window / --slide is %" PRId64 " panes per window; at most 10000",
+		          c->window_us / c->slide_us);
+		return false;
+	}
+	unsigned min_history = is_set(c, "min-history") ? c->min_history : c->history;
+	if (min_history > c->history) {
+		error_set(err, "--min-history (%u) cannot exceed --history (%u)", min_history, c->history);
+		return false;
+	}
+
+	memset(core, 0, sizeof(*core));
+	core->window = (struct window_config){c->window_us, c->slide_us, c->top_k};
+	core->watermark_delay_us = c->delay_us;
+	core->chat_topic = c->chat_topic;
+	core->viewer_topic = c->viewer_topic;
+	core->detect.merge = c->merge;
+
+	struct detector_config *d = core->detect.det;
+	d[DETECTOR_CHAT_SPIKE] = (struct detector_config){
+		.enabled = true,
+		.history = c->history,
+		.min_history = min_history,
+		/* One message per window, in messages per second. */
+		.min_stddev = is_set(c, "min-stddev") ? c->min_stddev
+		                                      : (double)USEC_PER_SEC / (double)c->window_us,
+		.threshold = c->threshold,
+	};
+	d[DETECTOR_VIEWER_SURGE] = d[DETECTOR_CHAT_SPIKE];
+	d[DETECTOR_VIEWER_SURGE].enabled = is_set(c, "viewer-surge");
+	d[DETECTOR_VIEWER_SURGE].threshold = c->viewer_surge_threshold;
+	d[DETECTOR_VIEWER_SURGE].min_stddev = c->viewer_surge_min_stddev;
+	d[DETECTOR_SENTIMENT_DROP] = d[DETECTOR_CHAT_SPIKE];
+	d[DETECTOR_SENTIMENT_DROP].enabled = is_set(c, "sentiment-drop");
+	d[DETECTOR_SENTIMENT_DROP].threshold = c->sentiment_drop_threshold;
+	d[DETECTOR_SENTIMENT_DROP].min_stddev = c->sentiment_drop_min_stddev;
+
+	struct lexicon *lex = lexicon_new();
+	if (!add_lexicon(lex, POLARITY_POSITIVE, c->lexicon_positive, lexicon_default_positive,
+	                 "default positive lexicon", err) ||
+	    !add_lexicon(lex, POLARITY_NEGATIVE, c->lexicon_negative, lexicon_default_negative,
+	                 "default negative lexicon", err)) {
+		lexicon_free(lex);
+		return false;
+	}
+	*lexicon = lex;
+	core->lexicon = lex;
+	return true;
+}
+
+json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only)
+{
+	json_t *obj = json_object();
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct opt *o = &opts[i];
+		const void *field = (const char *)c + o->offset;
+		if (!(o->commands & mask) || !strcmp(o->name, "config") ||
+		    (tunable_only && !(o->flags & TUNABLE)) || ((o->flags & OPTIONAL) && !c->set[i]))
+			continue;
+		if (o->flags & SECRET) {
+			/* URLs may embed a password: keep them, redacted. */
+			const char *v = *(char *const *)field;
+			if (v && strcmp(o->name, "postgres-password")) {
+				char *r = redact_secrets(v);
+				json_object_set_new(obj, o->name, json_string(r));
+				free(r);
+			}
+			continue;
+		}
+		json_t *v = NULL;
+		switch (o->type) {
+		case T_SECONDS:
+		case T_SECONDS0:
+			v = json_real((double)*(const int64_t *)field / 1e6);
+			break;
+		case T_UINT:
+		case T_POSUINT:
+			v = json_integer(*(const unsigned *)field);
+			break;
+		case T_DOUBLE:
+		case T_POSDOUBLE:
+			v = json_real(*(const double *)field);
+			break;
+		case T_FLAG:
+			v = json_boolean(*(const bool *)field);
+			break;
+		case T_STRING:
+		case T_CHOICE: {
+			const char *s = *(char *const *)field;
+			v = s ? json_string(s) : NULL;
+			break;
+		}
+		case T_LIST: {
+			char *const *list = *(char **const *)field;
+			size_t n = *(const size_t *)((const char *)field + sizeof(char **));
+			if (!n)
+				break;
+			v = json_array();
+			for (size_t j = 0; j < n; j++)
+				json_array_append_new(v, json_string(list[j]));
+			break;
+		}
+		}
+		if (v)
+			json_object_set_new(obj, o->name, v);
+	}
+	/* Defaults that depend on other options, resolved. */
+	if ((mask & CMD_CORE) && !is_set(c, "min-history"))
+		json_object_set_new(obj, "min-history", json_integer(c->history));
+	if ((mask & CMD_CORE) && !is_set(c, "min-stddev"))
+		json_object_set_new(obj, "min-stddev",
+		                    json_real((double)USEC_PER_SEC / (double)c->window_us));
+	return obj;
+}

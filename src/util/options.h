@@ -1,0 +1,106 @@
+/*
+ * options.h — every option of the core-running commands, parsed in one place.
+ *
+ * One table (config.c) describes each option once: its long name (which is
+ * also its key in a --config JSON file and its NAME in `tune --grid`), its
+ * type, the environment variable that may set it, which commands take it,
+ * and its help line.  Every value, from whatever origin, goes through
+ * config_set(), so it is validated the same way everywhere.
+ *
+ * Precedence (SPEC §8): command line > environment > config file > defaults.
+ */
+#ifndef TELEMETRA_OPTIONS_H
+#define TELEMETRA_OPTIONS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/common.h"
+#include "core/engine.h"
+
+/* Which commands take an option (a bit mask). */
+enum {
+	CMD_REPLAY = 1 << 0,
+	CMD_LIVE = 1 << 1,
+	CMD_TUNE = 1 << 2,
+	CMD_CORE = CMD_REPLAY | CMD_LIVE | CMD_TUNE,
+};
+
+struct config {
+	/* core */
+	int64_t window_us, slide_us, delay_us;
+	unsigned top_k, history, min_history;
+	double min_stddev, threshold;
+	bool merge;
+	char *lexicon_positive, *lexicon_negative;
+	char *chat_topic, *viewer_topic;
+	double viewer_surge_threshold, viewer_surge_min_stddev;
+	double sentiment_drop_threshold, sentiment_drop_min_stddev;
+	/* output */
+	char *output, *sink;
+	bool append, no_final_flush, quiet;
+	/* live */
+	char *brokers, *postgres, *postgres_user, *postgres_password;
+	char *group, *offset_reset, *capture, *checkpoint_location;
+	int64_t trigger_us, idle_timeout_us, idle_advance_us;
+	unsigned max_batch;
+	char **kafka_props;
+	size_t n_kafka_props;
+	/* tune */
+	char **grid;
+	size_t n_grid;
+	char *grid_file, *labels, *best;
+	int64_t tolerance_us;
+	unsigned jobs;
+
+	char *config_file;
+	bool *set; /* per option: given explicitly (any origin) */
+};
+
+/* What a command tells config_load() about itself, for --help. */
+struct command_help {
+	const char *name;     /* "replay" */
+	unsigned mask;        /* CMD_REPLAY */
+	const char *synopsis; /* "[OPTIONS] FILE..." */
+	const char *summary;  /* a paragraph */
+};
+
+void config_init(struct config *c);
+void config_free(struct config *c);
+
+/*
+ * Load the configuration of a command from argv, the environment and an
+ * optional --config file.  Handles --help and --version (exit 0), and
+ * reports any bad option or value with a hint (exit 2).  Returns the index
+ * of the first positional argument.
+ */
+int config_load(struct config *c, const struct command_help *cmd, int argc, char **argv);
+
+/* Set one option by name from text, validating it; origin names where the
+ * value came from in error messages ("--window", "best.json", ...). */
+bool config_set(struct config *c, unsigned mask, const char *name, const char *value,
+                const char *origin, struct error *err);
+/* Is name an option of these commands that changes the core's results? */
+bool config_is_tunable(const char *name);
+/* Apply a JSON object {option: value, ...} (a config file). */
+bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *origin,
+                     struct error *err);
+
+/*
+ * Check the combination of options and build the core configuration,
+ * reading lexicon files.  On success *lexicon is a new lexicon owned by
+ * the caller (lexicon_free), which core->lexicon borrows.
+ */
+bool config_build_core(const struct config *c, struct core_config *core, struct lexicon **lexicon,
+                       struct error *err);
+
+/* The effective configuration as a new JSON object (secrets redacted or
+ * left out), for the runs table, and with tunable_only for `tune --best`.
+ * mask selects the options by command. */
+json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only);
+
+/* Parse a duration in seconds ("10", "0.5") into microseconds. */
+bool parse_seconds(const char *s, int64_t *us);
+
+#endif
