@@ -65,11 +65,26 @@ enum capture_kind capture_classify(const struct jscan *scan)
 	bool topic = false, partition = false, offset = false;
 	for (size_t i = 0; i < scan->n; i++) {
 		const struct jscan_value *k = &scan->members[i].key;
-		if (jscan_key_eq(k, "control", 7))
-			return CAPTURE_CONTROL;
-		topic |= jscan_key_eq(k, "topic", 5);
-		partition |= jscan_key_eq(k, "partition", 9);
-		offset |= jscan_key_eq(k, "offset", 6);
+		if (k->escaped) {
+			if (jscan_key_eq(k, "control", 7))
+				return CAPTURE_CONTROL;
+			topic |= jscan_key_eq(k, "topic", 5);
+			partition |= jscan_key_eq(k, "partition", 9);
+			offset |= jscan_key_eq(k, "offset", 6);
+			continue;
+		}
+		/* This runs on every line of a file: one length switch and at
+		 * most one comparison per member. */
+		const char *p = k->text.ptr;
+		switch (k->text.len) {
+		case 7:
+			if (!memcmp(p, "control", 7))
+				return CAPTURE_CONTROL;
+			break;
+		case 5: topic |= !memcmp(p, "topic", 5); break;
+		case 9: partition |= !memcmp(p, "partition", 9); break;
+		case 6: offset |= !memcmp(p, "offset", 6); break;
+		}
 	}
 	return topic && partition && offset ? CAPTURE_ENVELOPE : CAPTURE_EVENT;
 }

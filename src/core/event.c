@@ -55,26 +55,35 @@ enum field {
 	F_COUNT
 };
 
+static enum field classify_name(const char *k, size_t n)
+{
+	/* By length first: most members of an event are read here, so this
+	 * costs one switch and at most two memcmp calls per member. */
+#define IS(name) (memcmp(k, name, sizeof(name) - 1) == 0)
+	switch (n) {
+	case 4: return IS("type") ? F_TYPE : F_OTHER;
+	case 6: return IS("emotes") ? F_EMOTES : F_OTHER;
+	case 7: return IS("message") ? F_MESSAGE : IS("user_id") ? F_USER_ID
+	             : IS("channel") ? F_CHANNEL : F_OTHER;
+	case 8: return IS("username") ? F_USERNAME : F_OTHER;
+	case 9: return IS("timestamp") ? F_TIMESTAMP : IS("stream_id") ? F_STREAM_ID : F_OTHER;
+	case 12: return IS("viewer_count") ? F_VIEWER_COUNT : F_OTHER;
+	default: return F_OTHER;
+	}
+#undef IS
+}
+
 static enum field classify(const struct jscan_value *key)
 {
-	static const struct {
-		const char *name;
-		size_t len;
-		enum field f;
-	} names[] = {
-		{"timestamp", 9, F_TIMESTAMP}, {"stream_id", 9, F_STREAM_ID},
-		{"channel", 7, F_CHANNEL},     {"user_id", 7, F_USER_ID},
-		{"username", 8, F_USERNAME},   {"message", 7, F_MESSAGE},
-		{"emotes", 6, F_EMOTES},       {"viewer_count", 12, F_VIEWER_COUNT},
-		{"type", 4, F_TYPE},
-	};
-	size_t n = key->text.len;
-	if (!key->escaped && (n < 4 || n > 12))
-		return F_OTHER;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (jscan_key_eq(key, names[i].name, names[i].len))
-			return names[i].f;
-	return F_OTHER;
+	if (!key->escaped)
+		return classify_name(key->text.ptr, key->text.len);
+	/* A key spelled with escapes ("stream\u005fid") is rare: decode it. */
+	struct buf tmp = BUF_INIT;
+	struct strview k;
+	jscan_string(key, &tmp, &k);
+	enum field f = classify_name(k.ptr, k.len);
+	buf_free(&tmp);
+	return f;
 }
 
 struct decode_ctx {

@@ -12,85 +12,71 @@ static inline uint32_t slot_of(uint32_t id, uint32_t mask)
 	return (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
 }
 
-static void idset_grow(struct idset *s)
+static void grow(struct idset *s)
 {
-	uint32_t old_cap = s->cap, *old = s->keys;
-	s->cap = old_cap ? old_cap * 2 : 8;
-	s->keys = xcalloc(s->cap, sizeof(*s->keys));
-	for (uint32_t i = 0; i < old_cap; i++) {
-		if (!old[i])
-			continue;
-		uint32_t j = slot_of(old[i] - 1, s->cap - 1);
-		while (s->keys[j])
+	s->cap = s->cap ? s->cap * 2 : 8;
+	free(s->table);
+	s->table = xcalloc(s->cap, sizeof(*s->table));
+	s->ids = xrealloc(s->ids, s->cap / 2 * sizeof(*s->ids));
+	for (uint32_t pos = 0; pos < s->n; pos++) {
+		uint32_t j = slot_of(s->ids[pos], s->cap - 1);
+		while (s->table[j])
 			j = (j + 1) & (s->cap - 1);
-		s->keys[j] = old[i];
+		s->table[j] = pos + 1;
 	}
-	free(old);
+}
+
+/* The position of id in ids[], adding it if absent (*added says which). */
+static uint32_t find_or_add(struct idset *s, uint32_t id, bool *added)
+{
+	if (s->n + 1 > s->cap / 2)
+		grow(s);
+	uint32_t mask = s->cap - 1;
+	for (uint32_t j = slot_of(id, mask);; j = (j + 1) & mask) {
+		uint32_t v = s->table[j];
+		if (!v) {
+			s->table[j] = s->n + 1;
+			s->ids[s->n] = id;
+			*added = true;
+			return s->n++;
+		}
+		if (s->ids[v - 1] == id) {
+			*added = false;
+			return v - 1;
+		}
+	}
 }
 
 bool idset_add(struct idset *s, uint32_t id)
 {
-	if ((s->n + 1) * 2 > s->cap)
-		idset_grow(s);
-	uint32_t mask = s->cap - 1;
-	for (uint32_t j = slot_of(id, mask);; j = (j + 1) & mask) {
-		if (s->keys[j] == id + 1)
-			return false;
-		if (!s->keys[j]) {
-			s->keys[j] = id + 1;
-			s->n++;
-			return true;
-		}
-	}
+	bool added;
+	find_or_add(s, id, &added);
+	return added;
 }
 
 void idset_free(struct idset *s)
 {
-	free(s->keys);
+	free(s->ids);
+	free(s->table);
 	*s = (struct idset){0};
-}
-
-static void idcount_grow(struct idcount *m)
-{
-	uint32_t old_cap = m->cap, *old_keys = m->keys, *old_counts = m->counts;
-	m->cap = old_cap ? old_cap * 2 : 8;
-	m->keys = xcalloc(m->cap, sizeof(*m->keys));
-	m->counts = xcalloc(m->cap, sizeof(*m->counts));
-	for (uint32_t i = 0; i < old_cap; i++) {
-		if (!old_keys[i])
-			continue;
-		uint32_t j = slot_of(old_keys[i] - 1, m->cap - 1);
-		while (m->keys[j])
-			j = (j + 1) & (m->cap - 1);
-		m->keys[j] = old_keys[i];
-		m->counts[j] = old_counts[i];
-	}
-	free(old_keys);
-	free(old_counts);
 }
 
 bool idcount_add(struct idcount *m, uint32_t id, uint32_t by)
 {
-	if ((m->n + 1) * 2 > m->cap)
-		idcount_grow(m);
-	uint32_t mask = m->cap - 1;
-	for (uint32_t j = slot_of(id, mask);; j = (j + 1) & mask) {
-		if (m->keys[j] == id + 1) {
-			m->counts[j] += by;
-			return false;
-		}
-		if (!m->keys[j]) {
-			m->keys[j] = id + 1;
-			m->counts[j] = by;
-			m->n++;
-			return true;
-		}
-	}
+	uint32_t old_cap = m->keys.cap;
+	bool added;
+	uint32_t pos = find_or_add(&m->keys, id, &added);
+	if (m->keys.cap != old_cap)
+		m->counts = xrealloc(m->counts, m->keys.cap / 2 * sizeof(*m->counts));
+	if (added)
+		m->counts[pos] = 0;
+	m->counts[pos] += by;
+	return added;
 }
 
 void idcount_free(struct idcount *m)
 {
-	free(m->keys);
+	idset_free(&m->keys);
 	free(m->counts);
-	*m = (struct idcount){0};
+	m->counts = NULL;
 }

@@ -1,9 +1,12 @@
 /*
- * idmap.h — small open-addressing containers keyed by interned ids, for the
- * per-pane aggregates: the set of chatters of a pane and the emote counts of
- * a pane.  Both start unallocated (a zeroed struct is an empty container) and
- * grow by doubling at half load; keys are stored as id + 1 so that 0 marks
- * an empty slot.  Iterate with: for (i = 0; i < cap; i++) if (keys[i]) ...
+ * idmap.h — small containers keyed by interned ids, for the per-pane
+ * aggregates: the set of chatters of a pane and the emote counts of a pane.
+ *
+ * Members are kept twice: densely, in insertion order, in ids[] (what
+ * window combining iterates, with no empty slots to skip), and in an
+ * open-addressing table of positions into ids[] (what membership tests
+ * probe; 0 marks an empty slot, so entries are stored as position + 1).
+ * A zeroed struct is an empty container; the table doubles at half load.
  */
 #ifndef TELEMETRA_IDMAP_H
 #define TELEMETRA_IDMAP_H
@@ -12,9 +15,10 @@
 #include <stdint.h>
 
 struct idset {
-	uint32_t *keys;
+	uint32_t *ids; /* the members, dense */
 	uint32_t n;
-	uint32_t cap; /* 0 or a power of two */
+	uint32_t *table; /* position + 1 into ids[], or 0 */
+	uint32_t cap;    /* table size: 0 or a power of two; ids[] holds cap / 2 */
 };
 
 /* Add id; true if it was not yet present. */
@@ -22,13 +26,11 @@ bool idset_add(struct idset *s, uint32_t id);
 void idset_free(struct idset *s);
 
 struct idcount {
-	uint32_t *keys;
-	uint32_t *counts;
-	uint32_t n;
-	uint32_t cap;
+	struct idset keys;
+	uint32_t *counts; /* parallel to keys.ids */
 };
 
-/* Add by to id's count; true if id was not yet present. */
+/* Add `by` to id's count; true if id was not yet present. */
 bool idcount_add(struct idcount *m, uint32_t id, uint32_t by);
 void idcount_free(struct idcount *m);
 

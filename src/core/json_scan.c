@@ -38,19 +38,45 @@ static inline int hexval(char c)
 	return -1;
 }
 
-/* Is any byte of w a quote, a backslash or a control character?  Eight
- * bytes per step: strings (the chat message above all) are most of an
- * event's bytes, so this loop is the scanner's hot spot. */
-static inline bool word_has_special(uint64_t w)
+/* Skip string bytes that need no attention: everything but a quote, a
+ * backslash or a control character.  Strings (the chat message above all)
+ * are most of an event's bytes, so this is the scanner's hot loop: 16
+ * bytes per step with SSE2 (every x86-64 has it), 8 with portable SWAR. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+static inline const char *skip_plain(const char *p, const char *end)
+{
+	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1F);
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i special = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+			_mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl)); /* unsigned v <= 0x1F */
+		int mask = _mm_movemask_epi8(special);
+		if (mask)
+			return p + __builtin_ctz((unsigned)mask);
+		p += 16;
+	}
+	return p;
+}
+#else
+static inline const char *skip_plain(const char *p, const char *end)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	uint64_t q = w ^ (ones * '"');
-	uint64_t b = w ^ (ones * '\\');
-	uint64_t zero_q = (q - ones) & ~q;
-	uint64_t zero_b = (b - ones) & ~b;
-	uint64_t ctl = (w - ones * 0x20) & ~w;
-	return ((zero_q | zero_b | ctl) & highs) != 0;
+	while (end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+		uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+		if (special & highs)
+			break;
+		p += 8;
+	}
+	return p;
 }
+#endif
 
 /* p points just past the opening quote; returns the closing quote or NULL. */
 static const char *scan_string(struct scanner *s, const char *p, bool *escaped)
@@ -58,13 +84,7 @@ static const char *scan_string(struct scanner *s, const char *p, bool *escaped)
 	const char *open = p - 1;
 	*escaped = false;
 	for (;;) {
-		while (s->end - p >= 8) {
-			uint64_t w;
-			memcpy(&w, p, 8);
-			if (word_has_special(w))
-				break;
-			p += 8;
-		}
+		p = skip_plain(p, s->end);
 		if (p >= s->end) {
 			fail(s, open, "unterminated string starting");
 			return NULL;

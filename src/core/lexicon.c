@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Longest word we keep; longer lines are rejected as configuration errors. */
-#define MAX_WORD 64
+#define MAX_WORD 63 /* so that a length fits a 64-bit mask */
 
 struct entry {
 	uint64_t hash;
@@ -24,35 +24,24 @@ struct lexicon {
 	size_t count;
 	size_t count_by_pol[2];
 	size_t max_len;
+	/* Bit L of lengths_by_first[b]: some word starts with byte b and is L
+	 * bytes long.  Most message tokens fail this test and are never hashed. */
+	uint64_t lengths_by_first[256];
+	/* Token bytes (ASCII letters, digits, '_', '\'' and every byte >= 0x80)
+	 * map to their lower-case form, all other bytes to 0. */
+	unsigned char token_map[256];
 	char **names; /* owned copies of the list names */
 	size_t n_names;
 };
 
-/* Token bytes: ASCII letters, digits, '_', '\'' and every byte >= 0x80.
- * token_byte() maps a token byte to its lower-case form and others to 0. */
-static const unsigned char ascii_token_map[128] = {
-#define L(c) [c] = c
-#define U(c) [c] = c + 32
-	L('0'), L('1'), L('2'), L('3'), L('4'), L('5'), L('6'), L('7'), L('8'), L('9'),
-	L('_'), L('\''),
-	L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'),
-	L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'),
-	L('w'), L('x'), L('y'), L('z'),
-	U('A'), U('B'), U('C'), U('D'), U('E'), U('F'), U('G'), U('H'), U('I'), U('J'), U('K'),
-	U('L'), U('M'), U('N'), U('O'), U('P'), U('Q'), U('R'), U('S'), U('T'), U('U'), U('V'),
-	U('W'), U('X'), U('Y'), U('Z'),
-#undef L
-#undef U
-};
-
-static inline unsigned char token_byte(unsigned char c)
-{
-	return c >= 0x80 ? c : ascii_token_map[c];
-}
-
 struct lexicon *lexicon_new(void)
 {
 	struct lexicon *lex = xcalloc(1, sizeof(*lex));
+	for (int c = 0; c < 256; c++) {
+		bool token = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+		             c == '\'' || c >= 0x80;
+		lex->token_map[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : token ? c : 0);
+	}
 	lex->mask = 255;
 	lex->slots = xcalloc(lex->mask + 1, sizeof(*lex->slots));
 	return lex;
@@ -132,7 +121,7 @@ bool lexicon_add_list(struct lexicon *lex, enum polarity pol, const char *text, 
 		}
 		char w[MAX_WORD + 1];
 		for (size_t i = 0; i < n; i++) {
-			unsigned char c = token_byte((unsigned char)a[i]);
+			unsigned char c = lex->token_map[(unsigned char)a[i]];
 			if (!c) {
 				error_set(err,
 				          "%s:%u: \"%.*s\" is not a single token (letters, digits, _ and ' only), "
@@ -158,6 +147,7 @@ bool lexicon_add_list(struct lexicon *lex, enum polarity pol, const char *text, 
 		insert(lex, (struct entry){h, xstrndup(w, n), (uint32_t)n, pol,
 		                           (uint32_t)lex->count + 1, line, list});
 		lex->count_by_pol[pol == POLARITY_POSITIVE]++;
+		lex->lengths_by_first[(unsigned char)w[0]] |= UINT64_C(1) << n;
 		if (n > lex->max_len)
 			lex->max_len = n;
 	}
@@ -183,16 +173,17 @@ void sentiment_count(const struct lexicon *lex, const char *msg, size_t len, uns
 	char w[MAX_WORD + 1];
 
 	while (p < end) {
-		while (p < end && !token_byte(*p))
+		while (p < end && !lex->token_map[*p])
 			p++;
 		size_t n = 0;
-		while (p < end && token_byte(*p)) {
+		while (p < end && lex->token_map[*p]) {
 			if (n <= lex->max_len)
-				w[n] = (char)token_byte(*p);
+				w[n] = (char)lex->token_map[*p];
 			n++;
 			p++;
 		}
-		if (n == 0 || n > lex->max_len)
+		if (n == 0 || n > lex->max_len ||
+		    !(lex->lengths_by_first[(unsigned char)w[0]] >> n & 1))
 			continue;
 		const struct entry *e = find(lex, w, n, hash_bytes(w, n));
 		if (!e)

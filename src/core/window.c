@@ -97,12 +97,10 @@ struct windower *windower_new(const struct window_config *cfg)
 
 static void agg_free(struct windower *w, struct agg *a)
 {
-	for (uint32_t i = 0; i < a->chatters.cap; i++)
-		if (a->chatters.keys[i])
-			interner_release(w->chatters, a->chatters.keys[i] - 1);
-	for (uint32_t i = 0; i < a->emotes.cap; i++)
-		if (a->emotes.keys[i])
-			interner_release(w->emotes, a->emotes.keys[i] - 1);
+	for (uint32_t i = 0; i < a->chatters.n; i++)
+		interner_release(w->chatters, a->chatters.ids[i]);
+	for (uint32_t i = 0; i < a->emotes.keys.n; i++)
+		interner_release(w->emotes, a->emotes.keys.ids[i]);
 	idset_free(&a->chatters);
 	idcount_free(&a->emotes);
 }
@@ -296,18 +294,15 @@ static void combine_agg(struct windower *w, const struct agg *a, struct window_r
 	row->negative_count += a->negative_count;
 	row->score_sum += a->score_sum;
 	row->viewer_events += a->viewer_events;
-	for (uint32_t i = 0; i < a->chatters.cap; i++) {
-		uint32_t key = a->chatters.keys[i];
-		if (key && w->chatter_stamp[key - 1] != w->stamp) {
-			w->chatter_stamp[key - 1] = w->stamp;
+	for (uint32_t i = 0; i < a->chatters.n; i++) {
+		uint32_t id = a->chatters.ids[i];
+		if (w->chatter_stamp[id] != w->stamp) {
+			w->chatter_stamp[id] = w->stamp;
 			row->unique_chatters++;
 		}
 	}
-	for (uint32_t i = 0; i < a->emotes.cap; i++) {
-		uint32_t key = a->emotes.keys[i];
-		if (!key)
-			continue;
-		uint32_t id = key - 1;
+	for (uint32_t i = 0; i < a->emotes.keys.n; i++) {
+		uint32_t id = a->emotes.keys.ids[i];
 		if (w->emote_stamp[id] != w->stamp) {
 			w->emote_stamp[id] = w->stamp;
 			w->emote_total[id] = 0;
@@ -380,12 +375,22 @@ static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t
 	row->has_viewers = row->viewer_events > 0;
 	row->avg_viewers = row->has_viewers ? (double)viewer_sum / (double)row->viewer_events : 0.0;
 
-	w->ranks = grow_array(w->ranks, sizeof(*w->ranks), &w->ranks_cap, n_touched + 1);
-	for (size_t i = 0; i < n_touched; i++)
-		w->ranks[i] = (struct emote_rank){w->emote_total[w->touched[i]],
-		                                  interner_str(w->emotes, w->touched[i])};
-	qsort(w->ranks, n_touched, sizeof(*w->ranks), rank_cmp);
-	size_t n_top = n_touched < w->cfg.top_k ? n_touched : w->cfg.top_k;
+	/* Top K by insertion into a sorted array of K: most candidates lose to
+	 * the current K-th at once, so this beats sorting all of them. */
+	size_t k_max = w->cfg.top_k, n_top = 0;
+	w->ranks = grow_array(w->ranks, sizeof(*w->ranks), &w->ranks_cap, k_max + 1);
+	for (size_t i = 0; i < n_touched && k_max; i++) {
+		struct emote_rank cand = {w->emote_total[w->touched[i]],
+		                          interner_str(w->emotes, w->touched[i])};
+		if (n_top == k_max && rank_cmp(&cand, &w->ranks[n_top - 1]) >= 0)
+			continue;
+		size_t j = n_top < k_max ? n_top++ : n_top - 1;
+		while (j > 0 && rank_cmp(&cand, &w->ranks[j - 1]) < 0) {
+			w->ranks[j] = w->ranks[j - 1];
+			j--;
+		}
+		w->ranks[j] = cand;
+	}
 	for (size_t i = 0; i < n_top; i++) {
 		w->top[i] = w->ranks[i].name;
 		w->top_counts[i] = w->ranks[i].count;

@@ -79,6 +79,7 @@ void input_close(struct input *in)
 		close(in->fd);
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
+	sha256_free(&in->hash);
 	free(in->raw);
 	free(in->buf);
 	free(in->head);
@@ -92,10 +93,8 @@ void input_info(struct input *in, struct input_info *info)
 	info->raw_bytes = in->hash.length;
 	info->size_hint = in->size_hint;
 	info->gzip = in->gzip;
-	if (in->raw_eof && !in->digest[0]) {
-		struct sha256 copy = in->hash;
-		sha256_hex(&copy, in->digest);
-	}
+	if (in->raw_eof && !in->digest[0])
+		sha256_hex(&in->hash, in->digest);
 	memcpy(info->sha256, in->raw_eof ? in->digest : "", in->raw_eof ? 65 : 1);
 }
 
