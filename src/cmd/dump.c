@@ -36,7 +36,7 @@ int cmd_dump(int argc, char **argv)
 	const char *output = NULL;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			output = optarg;

@@ -17,7 +17,10 @@ struct scanner {
 
 static void fail(struct scanner *s, const char *at, const char *what)
 {
-	error_set(s->err, "%s at byte %zu", what, (size_t)(at - s->start) + 1);
+	if (at >= s->end)
+		error_set(s->err, "the record ends early (truncated?): %s", what);
+	else
+		error_set(s->err, "%s at byte %zu", what, (size_t)(at - s->start) + 1);
 }
 
 static inline const char *skip_ws(const char *p, const char *end)

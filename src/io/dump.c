@@ -344,5 +344,9 @@ bool dump_database(const char *target, FILE *out, struct error *err)
 	}
 	bool ok = dump_with(sqlite_fetch, db, out, err);
 	sqlite3_close(db);
+	if (!ok) {
+		struct error inner = *err;
+		error_set(err, "%s: %s", target, inner.msg);
+	}
 	return ok;
 }

@@ -465,7 +465,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 {
 	enum { OPT_HELP = 1000, OPT_VERSION, FIRST_OPT };
 	struct option *longopts = xcalloc(N_OPTS + 3, sizeof(*longopts));
-	char shortopts[64] = "+h";
+	char shortopts[64] = "h";
 	size_t n = 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (!(opts[i].commands & cmd->mask))

@@ -3,6 +3,7 @@
 #include "util/summary.h"
 
 #include <inttypes.h>
+#include <sys/resource.h>
 
 #include "core/buf.h"
 #include "util/log.h"
@@ -26,9 +27,14 @@ void log_summary(const char *verb, const struct engine_stats *st, size_t n_files
 		}
 		buf_addc(&b, ')');
 	}
-	buf_printf(&b, "; %" PRIu64 " windows, %" PRIu64 " moments in %.2f s (%.2f M records/s) into %s",
+	struct rusage ru;
+	long peak_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+	buf_printf(&b,
+	           "; %" PRIu64 " windows, %" PRIu64 " moments in %.2f s (%.2f M records/s, peak RSS "
+	           "%.1f MB) into %s",
 	           st->windows, st->moments, seconds,
-	           seconds > 0 ? (double)st->records / seconds / 1e6 : 0.0, destination);
+	           seconds > 0 ? (double)st->records / seconds / 1e6 : 0.0, (double)peak_kb / 1024.0,
+	           destination);
 	log_info("%s", b.data);
 	buf_free(&b);
 }

@@ -1,0 +1,107 @@
+#!/bin/sh
+# The command line as scripts meet it: help and version everywhere, exit
+# statuses (0 ok, 1 runtime error, 2 usage or configuration error), messages
+# that name what is wrong, option precedence, and that a failed run loses
+# nothing (the previous output stays in place).
+set -u
+: "${TELEMETRA:=$PWD/src/telemetra}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+fx="$top_srcdir/fixtures"
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# expect STATUS PATTERN COMMAND... : exit status and a pattern in stderr+stdout
+expect() {
+	want=$1 pattern=$2
+	shift 2
+	"$@" >"$tmp/out" 2>&1
+	got=$?
+	if [ "$got" != "$want" ]; then
+		fail "'$*' exited $got, want $want"; sed 's/^/    /' "$tmp/out" | head -5
+	elif ! grep -q -e "$pattern" "$tmp/out"; then
+		fail "'$*': output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -5
+	else
+		echo "ok   $want  $*" | cut -c1-110
+	fi
+}
+
+T=$TELEMETRA
+for cmd in ${COMMANDS:-replay dump gen}; do
+	expect 0 "Usage: telemetra $cmd" $T "$cmd" --help
+	expect 0 "^telemetra [0-9]" $T "$cmd" --version
+done
+expect 0 "Commands:" $T --help
+expect 2 "unknown command" $T frobnicate
+expect 2 "Usage:" $T
+
+# usage and configuration errors: 2, with a hint
+expect 2 "Try 'telemetra replay --help'" $T replay --no-such-option "$fx/one_stream.jsonl"
+expect 2 "no input files" $T replay
+expect 2 "--window: expected a positive number of seconds" $T replay --window abc "$fx/one_stream.jsonl"
+expect 2 "must be a multiple of --slide" $T replay --window 60 --slide 7 "$fx/one_stream.jsonl"
+expect 2 "cannot exceed --history" $T replay --history 3 --min-history 5 "$fx/one_stream.jsonl"
+expect 2 "positive number" $T replay --min-stddev 0 "$fx/one_stream.jsonl"
+expect 2 "needs a value" $T replay "$fx/one_stream.jsonl" --threshold
+printf 'pog\n' >"$tmp/neg.txt"
+expect 2 '"pog" is in both lexicons' $T replay --lexicon-negative "$tmp/neg.txt" "$fx/one_stream.jsonl"
+printf 'good game\n' >"$tmp/two.txt"
+expect 2 "not a single token" $T replay --lexicon-positive "$tmp/two.txt" "$fx/one_stream.jsonl"
+expect 2 "cannot open $tmp/missing.txt" $T replay --lexicon-positive "$tmp/missing.txt" "$fx/one_stream.jsonl"
+printf '{"windw": 60}' >"$tmp/typo.json"
+expect 2 'unknown option "windw"' $T replay --config "$tmp/typo.json" "$fx/one_stream.jsonl"
+printf '{"window": 60,}' >"$tmp/bad.json"
+expect 2 "config file $tmp/bad.json:1:" $T replay --config "$tmp/bad.json" "$fx/one_stream.jsonl"
+ANOMALY_THRESHOLD=high expect 2 "ANOMALY_THRESHOLD: expected a number" $T replay "$fx/one_stream.jsonl"
+expect 2 "expected one database" $T dump
+
+# runtime errors: 1, naming the file and the reason
+expect 1 "cannot open $tmp/nope.jsonl: No such file" $T replay -o "$tmp/o.db" "$fx/one_stream.jsonl" "$tmp/nope.jsonl"
+[ -e "$tmp/o.db" ] && fail "a failed run left $tmp/o.db behind"
+expect 1 "it is a directory" $T replay -o "$tmp/o.db" "$tmp"
+head -c 300 "$fx/gzip.jsonl.gz" >"$tmp/cut.gz"
+expect 1 "cut.gz: gzip data ends early" $T replay -o "$tmp/o.db" "$tmp/cut.gz"
+printf 'not sqlite at all\n' >"$tmp/notdb"
+expect 1 "notdb" $T dump "$tmp/notdb"
+
+# success, stdin, and a summary that counts what happened
+expect 0 "1 file: 7 records" $T replay -o "$tmp/one.db" "$fx/one_stream.jsonl"
+expect 0 "1 file: 7 records" sh -c "$T replay -o '$tmp/stdin.db' - <'$fx/one_stream.jsonl'"
+$T dump "$tmp/one.db" >"$tmp/a.dump" && $T dump "$tmp/stdin.db" >"$tmp/b.dump"
+cmp -s "$tmp/a.dump" "$tmp/b.dump" || fail "stdin and file replays differ"
+expect 0 "45 dead letters" $T replay -o "$tmp/m.db" "$fx/malformed.jsonl"
+
+# a failed run leaves the previous output in place (disk full via ulimit)
+cp "$tmp/one.db" "$tmp/keep.db"
+expect 1 "keep.db" sh -c "ulimit -f 40; trap '' XFSZ; exec $T replay -q -o '$tmp/keep.db' '$fx/streams_interleaved.jsonl' '$fx/disorder.jsonl' '$fx/malformed.jsonl'"
+cmp -s "$tmp/one.db" "$tmp/keep.db" || fail "a failed replay changed the previous output"
+ls "$tmp"/keep.db.tmp-* >/dev/null 2>&1 && fail "a failed replay left its temporary file"
+
+# --append adds rows; a plain run replaces them
+$T replay -q -o "$tmp/ap.db" "$fx/one_stream.jsonl" && $T replay -q --append -o "$tmp/ap.db" "$fx/spike.jsonl" || fail "append runs failed"
+$T dump "$tmp/ap.db" | grep -q '^solo,' && $T dump "$tmp/ap.db" | grep -q '^spiky,' || fail "--append lost rows"
+$T replay -q -o "$tmp/ap.db" "$fx/spike.jsonl"
+$T dump "$tmp/ap.db" | grep -q '^solo,' && fail "a run without --append kept old rows"
+
+# precedence: command line > environment > config file > defaults
+printf '{"threshold": 9, "window": 30, "slide": 30}' >"$tmp/cfg.json"
+threshold_of() { sqlite3 "$1" "select json_extract(config, '\$.threshold') from runs" 2>/dev/null ||
+	$T dump "$1" >/dev/null; }
+if command -v sqlite3 >/dev/null; then
+	$T replay -q -o "$tmp/p1.db" --config "$tmp/cfg.json" "$fx/one_stream.jsonl"
+	ANOMALY_THRESHOLD=5 $T replay -q -o "$tmp/p2.db" --config "$tmp/cfg.json" "$fx/one_stream.jsonl"
+	ANOMALY_THRESHOLD=5 $T replay -q -o "$tmp/p3.db" --threshold 4 --config "$tmp/cfg.json" "$fx/one_stream.jsonl"
+	[ "$(threshold_of "$tmp/p1.db")" = 9.0 ] || fail "config file threshold not applied: $(threshold_of "$tmp/p1.db")"
+	[ "$(threshold_of "$tmp/p2.db")" = 5.0 ] || fail "environment should beat the config file"
+	[ "$(threshold_of "$tmp/p3.db")" = 4.0 ] || fail "command line should beat the environment"
+	w=$(sqlite3 "$tmp/p3.db" "select json_extract(config, '\$.window') from runs")
+	[ "$w" = 30.0 ] || fail "config file window lost: $w"
+	sha=$(sqlite3 "$tmp/p1.db" "select json_extract(inputs, '\$[0].sha256') from runs")
+	[ "$sha" = "$(sha256sum <"$fx/one_stream.jsonl" | cut -d' ' -f1)" ] || fail "runs.inputs sha256 is wrong: $sha"
+	echo "ok   precedence and runs table"
+else
+	fail "sqlite3 is not installed (the README's install line brings it)"
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }
