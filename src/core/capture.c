@@ -41,9 +41,14 @@ static bool base64_decode(struct strview in, struct buf *out, struct strview *re
 	size_t n = 0;
 	for (size_t i = 0; i < in.len; i += 4) {
 		int v[4];
+		bool last = i + 4 == in.len;
+		/* '=' pads only the end of the last quad: "xx==" or "xxx=". */
+		if ((in.ptr[i + 2] == '=' && in.ptr[i + 3] != '=') ||
+		    ((in.ptr[i + 2] == '=' || in.ptr[i + 3] == '=') && !last))
+			return false;
 		for (int j = 0; j < 4; j++) {
 			char c = in.ptr[i + j];
-			v[j] = (c == '=' && i + 4 == in.len && j >= 2) ? 0 : b64_value(c);
+			v[j] = (c == '=' && last && j >= 2) ? 0 : b64_value(c);
 			if (v[j] < 0)
 				return false;
 		}

@@ -463,14 +463,16 @@ bool jscan_integer(const struct jscan_value *v, int64_t *out)
 	}
 	if (p >= end)
 		return false;
+	/* Accumulate the magnitude; a negative number may reach 2^63. */
+	uint64_t limit = neg ? UINT64_C(9223372036854775808) : UINT64_C(9223372036854775807);
 	uint64_t acc = 0;
 	for (; p < end; p++) {
 		if (*p < '0' || *p > '9')
 			return false; /* fraction or exponent */
-		if (acc > (UINT64_C(9223372036854775807) - (uint64_t)(*p - '0')) / 10)
+		if (acc > (limit - (uint64_t)(*p - '0')) / 10)
 			return false;
 		acc = acc * 10 + (uint64_t)(*p - '0');
 	}
-	*out = neg ? -(int64_t)acc : (int64_t)acc;
+	*out = neg ? (int64_t)(0 - acc) : (int64_t)acc;
 	return true;
 }

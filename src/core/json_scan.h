@@ -76,11 +76,14 @@ bool jscan_key_eq(const struct jscan_value *key, const char *name, size_t name_l
 
 /*
  * Decode a JS_STRING value.  Without escapes, *out points into the scanned
- * text itself; otherwise the decoded bytes are appended to scratch and *out
- * points into scratch (so it stays valid until scratch is next reset or
- * freed; the caller owns scratch).  A \u escape naming a lone surrogate is
- * encoded as its 3-byte form, which is not valid UTF-8: key-field checks
- * reject it, and the tokenizer treats it as word bytes.
+ * text itself; otherwise the decoded bytes are appended to scratch (which
+ * the caller owns) and *out points into scratch, valid until scratch is
+ * reset, freed or grown.  Decoding never lengthens a string, so a caller
+ * that keeps several views reserves the length of the scanned text in
+ * scratch first (buf_reserve); scratch then never grows while it decodes.
+ * A \u escape naming a lone surrogate is encoded as its 3-byte form, which
+ * is not valid UTF-8: key-field checks reject it, and the tokenizer treats
+ * it as word bytes.
  */
 void jscan_string(const struct jscan_value *v, struct buf *scratch, struct strview *out);
 

@@ -163,11 +163,12 @@ void sentiment_count(const struct lexicon *lex, const char *msg, size_t len, uns
                      unsigned *neg)
 {
 	/* Distinctness: the ids of lexicon words matched so far in this
-	 * message.  Messages match few words, so a linear check is cheapest;
-	 * past the array's size a repeat could be counted twice, which needs
-	 * a message with over 64 different lexicon words. */
-	uint32_t seen[64];
+	 * message.  Messages match few words, so a linear check of a small
+	 * array is cheapest; a message with more distinct lexicon words than
+	 * it holds switches to a bitmap over all lexicon ids. */
+	uint32_t seen[32];
 	size_t n_seen = 0;
+	unsigned char *bitmap = NULL;
 	const unsigned char *p = (const unsigned char *)msg, *end = p + len;
 	unsigned P = 0, N = 0;
 	char w[MAX_WORD + 1];
@@ -188,21 +189,29 @@ void sentiment_count(const struct lexicon *lex, const char *msg, size_t len, uns
 		const struct entry *e = find(lex, w, n, hash_bytes(w, n));
 		if (!e)
 			continue;
+		if (!bitmap && n_seen == sizeof(seen) / sizeof(seen[0])) {
+			bitmap = xcalloc(lex->count / 8 + 1, 1);
+			for (size_t i = 0; i < n_seen; i++)
+				bitmap[seen[i] / 8] |= (unsigned char)(1u << seen[i] % 8);
+		}
 		bool repeat = false;
-		for (size_t i = 0; i < n_seen; i++)
-			if (seen[i] == e->id) {
-				repeat = true;
-				break;
-			}
+		if (bitmap) {
+			repeat = bitmap[e->id / 8] >> (e->id % 8) & 1;
+			bitmap[e->id / 8] |= (unsigned char)(1u << e->id % 8);
+		} else {
+			for (size_t i = 0; i < n_seen && !repeat; i++)
+				repeat = seen[i] == e->id;
+			if (!repeat)
+				seen[n_seen++] = e->id;
+		}
 		if (repeat)
 			continue;
-		if (n_seen < sizeof(seen) / sizeof(seen[0]))
-			seen[n_seen++] = e->id;
 		if (e->polarity > 0)
 			P++;
 		else
 			N++;
 	}
+	free(bitmap);
 	*pos = P;
 	*neg = N;
 }
