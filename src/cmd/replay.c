@@ -44,6 +44,12 @@ struct replay {
 	double started;
 };
 
+static void notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_warn("%s", msg);
+}
+
 static double monotonic_seconds(void)
 {
 	struct timespec ts;
@@ -181,6 +187,7 @@ int cmd_replay(int argc, char **argv)
 	}
 
 	struct engine_output out = sink_engine_output(r.sink);
+	out.notice = notice;
 	r.engine = engine_new(&core, &out);
 	r.started = monotonic_seconds();
 	for (size_t i = 0; i < r.n_inputs; i++)

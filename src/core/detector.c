@@ -336,3 +336,100 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx)
 {
 	return detectors_on_closed(d, INT64_MAX, emit, ctx);
 }
+
+/* --- state --------------------------------------------------------------- */
+
+json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
+{
+	if (stream >= d->n_streams || !d->streams[stream].stream_id)
+		return NULL;
+	const struct stream_state *st = &d->streams[stream];
+	json_t *out = json_object();
+	for (int k = 0; k < DETECTOR_COUNT; k++) {
+		const struct series *s = &st->series[k];
+		const struct detector_config *c = &d->cfg.det[k];
+		if (!c->enabled || (!s->n && !s->run.active))
+			continue;
+		json_t *values = json_array();
+		for (unsigned i = 0; i < s->n; i++)
+			json_array_append_new(values, json_real(s->ring[(s->head + i) % c->history]));
+		json_t *run = json_null();
+		if (s->run.active) {
+			const struct run *r = &s->run;
+			run = json_pack("{sIsIsIsIsisfsfsfsfsfsO}", "first_k", (json_int_t)r->first_k,
+			                "last_k", (json_int_t)r->last_k, "first_start",
+			                (json_int_t)r->first_start, "last_end", (json_int_t)r->last_end,
+			                "windows", (int)r->windows, "peak_intensity", r->peak_intensity,
+			                "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
+			                r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
+			                r->peak_metadata);
+		}
+		json_object_set_new(out, defs[k].name, json_pack("{soso}", "values", values, "run", run));
+	}
+	return out;
+}
+
+bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview stream_id,
+                           const json_t *state, struct error *err)
+{
+	struct window_row row = {.stream = stream, .stream_id = stream_id};
+	struct stream_state *st = stream_state(d, &row);
+	const char *name;
+	json_t *v;
+	json_object_foreach((json_t *)state, name, v) {
+		int k = 0;
+		while (k < DETECTOR_COUNT && strcmp(defs[k].name, name))
+			k++;
+		const struct detector_config *c = k < DETECTOR_COUNT ? &d->cfg.det[k] : NULL;
+		if (!c || !c->enabled) {
+			/* A detector switched off since the state was saved: drop it. */
+			continue;
+		}
+		json_t *values, *run;
+		json_error_t jerr;
+		if (json_unpack_ex(v, &jerr, JSON_STRICT, "{soso}", "values", &values, "run", &run) ||
+		    !json_is_array(values)) {
+			error_set(err, "bad detector state: %s", jerr.text);
+			return false;
+		}
+		struct series *s = &st->series[k];
+		if (!s->ring)
+			s->ring = xcalloc(c->history, sizeof(*s->ring));
+		/* Keep the newest values if the history was shortened. */
+		size_t n = json_array_size(values), skip = n > c->history ? n - c->history : 0;
+		s->n = 0;
+		s->head = 0;
+		for (size_t i = skip; i < n; i++) {
+			json_t *x = json_array_get(values, i);
+			if (!json_is_number(x)) {
+				error_set(err, "bad detector history value");
+				return false;
+			}
+			s->ring[s->n++] = json_number_value(x);
+		}
+		if (json_is_object(run)) {
+			struct run *r = &s->run;
+			json_int_t first_k, last_k, first_start, last_end;
+			int windows;
+			json_t *meta;
+			if (json_unpack_ex(run, &jerr, JSON_STRICT, "{sIsIsIsIsisfsfsfsfsfso}", "first_k",
+			                   &first_k, "last_k", &last_k, "first_start", &first_start,
+			                   "last_end", &last_end, "windows", &windows, "peak_intensity",
+			                   &r->peak_intensity, "peak_value", &r->peak_value, "peak_z",
+			                   &r->peak_z, "peak_mean", &r->peak_mean, "peak_stddev",
+			                   &r->peak_stddev, "peak_metadata", &meta)) {
+				error_set(err, "bad moment run in saved state: %s", jerr.text);
+				return false;
+			}
+			r->active = true;
+			r->first_k = first_k;
+			r->last_k = last_k;
+			r->first_start = first_start;
+			r->last_end = last_end;
+			r->windows = (unsigned)windows;
+			json_decref(r->peak_metadata);
+			r->peak_metadata = json_deep_copy(meta);
+		}
+	}
+	return true;
+}

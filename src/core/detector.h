@@ -27,6 +27,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/window.h"
 
 enum detector_kind {
@@ -86,3 +88,13 @@ double zscore(const double *hist, unsigned n, double value, double min_stddev, d
               double *stddev);
 
 #endif
+
+/*
+ * State, for the live daemon's checkpoints: the history and open run of
+ * every detector of one stream, as a new JSON object (the caller owns it),
+ * or NULL if the detectors have never seen the stream.  Loading puts it
+ * back under the stream's (possibly new) index.
+ */
+json_t *detectors_save_stream(const struct detectors *d, uint32_t stream);
+bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview stream_id,
+                           const json_t *state, struct error *err);

@@ -3,37 +3,90 @@
 #include "core/engine.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/capture.h"
+#include "core/intern.h"
 #include "core/timestamp.h"
 #include "core/watermark.h"
+
+#define STATE_VERSION 1
+
+/* The lanes of one partition number and everything their events feed. */
+struct group {
+	int32_t partition;
+	struct watermarks wm;
+	struct windower *win;
+	struct detectors *det;
+};
 
 struct engine {
 	struct core_config cfg;
 	struct engine_output out;
 	struct event_decoder dec;
 	struct buf line_scratch; /* decoded envelope/control fields */
-	struct watermarks wm;
-	struct windower *win;
-	struct detectors *det;
+	struct group **groups;
+	size_t n_groups, cap_groups;
+	struct group *last; /* the group of the previous record: usually the next one's */
 	struct engine_stats stats;
-	/* Partition each stream was first seen on, for the keying check. */
-	int32_t *stream_partition;
-	size_t stream_partition_cap;
+	/* Which group each stream_id was first seen in, for the keying check:
+	 * ids from `streams`, partition + 2 in stream_group (0 = unknown,
+	 * 1 = already reported). */
+	struct interner *streams;
+	int32_t *stream_group;
+	size_t stream_group_cap;
 	struct error err;
 };
+
+static struct group *group_new(const struct engine *e, int32_t partition)
+{
+	struct group *g = xcalloc(1, sizeof(*g));
+	g->partition = partition;
+	watermarks_init(&g->wm, e->cfg.watermark_delay_us);
+	g->win = windower_new(&e->cfg.window);
+	g->det = detectors_new(&e->cfg.detect);
+	return g;
+}
+
+static void group_free(struct group *g)
+{
+	if (!g)
+		return;
+	watermarks_free(&g->wm);
+	windower_free(g->win);
+	detectors_free(g->det);
+	free(g);
+}
+
+static struct group *find_group(const struct engine *e, int32_t partition)
+{
+	if (e->last && e->last->partition == partition)
+		return e->last;
+	for (size_t i = 0; i < e->n_groups; i++)
+		if (e->groups[i]->partition == partition)
+			return e->groups[i];
+	return NULL;
+}
+
+static struct group *group_of(struct engine *e, int32_t partition)
+{
+	struct group *g = find_group(e, partition);
+	if (!g) {
+		e->groups = grow_array(e->groups, sizeof(*e->groups), &e->cap_groups, e->n_groups + 1);
+		g = e->groups[e->n_groups++] = group_new(e, partition);
+	}
+	return e->last = g;
+}
 
 struct engine *engine_new(const struct core_config *cfg, const struct engine_output *out)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	e->cfg = *cfg;
 	e->out = *out;
-	watermarks_init(&e->wm, cfg->watermark_delay_us);
-	e->win = windower_new(&cfg->window);
-	e->det = detectors_new(&cfg->detect);
+	e->streams = interner_new();
 	return e;
 }
 
@@ -43,15 +96,28 @@ void engine_free(struct engine *e)
 		return;
 	event_decoder_free(&e->dec);
 	buf_free(&e->line_scratch);
-	watermarks_free(&e->wm);
-	windower_free(e->win);
-	detectors_free(e->det);
-	free(e->stream_partition);
+	for (size_t i = 0; i < e->n_groups; i++)
+		group_free(e->groups[i]);
+	free(e->groups);
+	interner_free(e->streams);
+	free(e->stream_group);
 	free(e);
 }
 
 const struct engine_stats *engine_stats(const struct engine *e) { return &e->stats; }
-int64_t engine_global_watermark(const struct engine *e) { return e->wm.global; }
+
+void engine_watermark_range(const struct engine *e, int64_t *lowest, int64_t *highest)
+{
+	*lowest = e->n_groups ? TIME_POS_INF : TIME_NEG_INF;
+	*highest = TIME_NEG_INF;
+	for (size_t i = 0; i < e->n_groups; i++) {
+		int64_t g = e->groups[i]->wm.global;
+		if (g < *lowest)
+			*lowest = g;
+		if (g > *highest)
+			*highest = g;
+	}
+}
 
 /* --- output ------------------------------------------------------------ */
 
@@ -71,92 +137,97 @@ static int on_moment(void *ctx, const struct moment *m)
 	return e->out.moment(e->out.ctx, m);
 }
 
+/* Windows are emitted group by group, so the group at hand is e->last. */
 static int on_window(void *ctx, struct window_row *row)
 {
 	struct engine *e = ctx;
-	int rc = detectors_on_window(e->det, row, on_moment, e);
+	int rc = detectors_on_window(e->last->det, row, on_moment, e);
 	if (rc)
 		return rc;
 	e->stats.windows++;
 	return e->out.window(e->out.ctx, row);
 }
 
-/* Emit whatever the global watermark has closed. */
-static int settle(struct engine *e)
+/* Emit whatever the group's global watermark has closed. */
+static int settle(struct engine *e, struct group *g)
 {
-	if (e->wm.global < windower_next_close(e->win))
+	if (g->wm.global < windower_next_close(g->win))
 		return 0;
-	int rc = windower_close(e->win, e->wm.global, on_window, e);
+	e->last = g;
+	int rc = windower_close(g->win, g->wm.global, on_window, e);
 	if (!rc)
-		rc = detectors_on_closed(e->det, windower_closed_k(e->win), on_moment, e);
+		rc = detectors_on_closed(g->det, windower_closed_k(g->win), on_moment, e);
 	return rc;
 }
 
 /* --- events ------------------------------------------------------------ */
 
-static void check_keying(struct engine *e, uint32_t stream, const struct lane *lane)
+/* A stream_id must live in one group; say so once if it does not. */
+static void check_keying(struct engine *e, const struct group *g, struct strview stream_id)
 {
-	if (lane->partition < 0 || !e->out.notice)
+	if (!e->out.notice)
 		return;
-	if (stream >= e->stream_partition_cap) {
-		size_t old = e->stream_partition_cap;
-		e->stream_partition = grow_array(e->stream_partition, sizeof(*e->stream_partition),
-		                                 &e->stream_partition_cap, (size_t)stream + 1);
-		for (size_t i = old; i < e->stream_partition_cap; i++)
-			e->stream_partition[i] = -1;
+	uint32_t id = interner_intern(e->streams, stream_id.ptr, stream_id.len);
+	if (interner_refs(e->streams, id) == 0)
+		interner_retain(e->streams, id); /* kept for the life of the engine */
+	if (id >= e->stream_group_cap) {
+		size_t old = e->stream_group_cap;
+		e->stream_group = grow_array(e->stream_group, sizeof(*e->stream_group),
+		                             &e->stream_group_cap, (size_t)id + 1);
+		memset(e->stream_group + old, 0, (e->stream_group_cap - old) * sizeof(*e->stream_group));
 	}
-	int32_t *seen = &e->stream_partition[stream];
-	if (*seen == -1) {
-		*seen = lane->partition;
-	} else if (*seen >= 0 && *seen != lane->partition) {
+	int32_t *seen = &e->stream_group[id];
+	if (*seen == 0) {
+		*seen = g->partition + 2;
+	} else if (*seen >= 2 && *seen != g->partition + 2) {
 		char msg[512];
-		struct strview id = windower_stream_name(e->win, stream);
 		snprintf(msg, sizeof(msg),
-		         "keying error: stream \"%.*s\" arrives on partition %d of %s after partition %d; "
-		         "producers must key both topics by stream_id with equal partition counts",
-		         (int)id.len, id.ptr, lane->partition, lane->topic, *seen);
+		         "keying error: stream \"%.*s\" arrives on partition %d after partition %d; "
+		         "producers must key both topics by stream_id, with equal partition counts",
+		         (int)stream_id.len, stream_id.ptr, g->partition, *seen - 2);
 		e->out.notice(e->out.ctx, msg);
-		*seen = -2; /* reported once */
+		*seen = 1;
 	}
 }
 
-static int process_event(struct engine *e, uint32_t lane_idx, const struct event *ev,
-                         const struct record_pos *pos, const char *raw, size_t len)
+static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
+                         const struct event *ev, const struct record_pos *pos, const char *raw,
+                         size_t len)
 {
-	const struct lane *lane = &e->wm.lanes[lane_idx];
+	const struct lane *lane = &g->wm.lanes[lane_idx];
 	if (!lane->open || lane->idle)
-		watermarks_open(&e->wm, lane_idx); /* a first event opens, a new one reopens */
+		watermarks_open(&g->wm, lane_idx); /* a first event opens, a new one reopens */
 
 	e->stats.chat += ev->kind == EVENT_CHAT;
 	e->stats.viewer += ev->kind == EVENT_VIEWER;
 
-	int64_t lane_wm = watermarks_lane_value(&e->wm, lane_idx);
-	int64_t first_k = windower_admit(e->win, ev->time_us, lane_wm);
+	int64_t lane_wm = watermarks_lane_value(&g->wm, lane_idx);
+	int64_t first_k = windower_admit(g->win, ev->time_us, lane_wm);
 	int rc = 0;
 	if (first_k == WINDOW_LATE) {
 		char t[TIMESTAMP_BUFSZ], w[TIMESTAMP_BUFSZ], detail[160];
-		int64_t behind = e->wm.global > lane_wm ? e->wm.global : lane_wm;
+		int64_t behind = g->wm.global > lane_wm ? g->wm.global : lane_wm;
 		timestamp_format(ev->time_us, t);
 		timestamp_format(behind, w);
 		snprintf(detail, sizeof(detail),
 		         "event time %s reaches no open window: watermark is %s", t, w);
 		rc = put_dead(e, pos, DEAD_LATE, detail, raw, len);
 	} else {
-		uint32_t stream = windower_stream(e->win, ev->stream_id);
-		check_keying(e, stream, lane);
+		uint32_t stream = windower_stream(g->win, ev->stream_id);
+		check_keying(e, g, ev->stream_id);
 		if (ev->kind == EVENT_CHAT) {
 			unsigned p, n;
 			sentiment_count(e->cfg.lexicon, ev->message.ptr, ev->message.len, &p, &n);
 			struct chat_contribution c = {sentiment_score_scaled(p, n), ev->chatter, ev->emotes,
 			                              ev->n_emotes};
-			windower_add_chat(e->win, stream, ev->time_us, first_k, &c);
+			windower_add_chat(g->win, stream, ev->time_us, first_k, &c);
 		} else {
-			windower_add_viewer(e->win, stream, ev->time_us, first_k, ev->viewer_count);
+			windower_add_viewer(g->win, stream, ev->time_us, first_k, ev->viewer_count);
 		}
 		e->stats.accepted++;
 	}
-	watermarks_observe(&e->wm, lane_idx, ev->time_us);
-	return rc ? rc : settle(e);
+	watermarks_observe(&g->wm, lane_idx, ev->time_us);
+	return rc ? rc : settle(e, g);
 }
 
 static enum event_kind kind_of_topic(const struct engine *e, struct strview topic)
@@ -179,7 +250,8 @@ static int message(struct engine *e, struct strview topic, int32_t partition, in
 		return put_dead(e, &pos, DEAD_NOT_JSON, "empty record", payload, len);
 	if (!event_decode(&e->dec, payload, len, kind_of_topic(e, topic), &ev, &reason, &e->err))
 		return put_dead(e, &pos, reason, e->err.msg, payload, len);
-	return process_event(e, watermarks_lane(&e->wm, topic, partition), &ev, &pos, payload, len);
+	struct group *g = group_of(e, partition);
+	return process_event(e, g, watermarks_lane(&g->wm, topic, partition), &ev, &pos, payload, len);
 }
 
 int engine_message(struct engine *e, struct strview topic, int32_t partition, int64_t offset,
@@ -233,8 +305,8 @@ int engine_line(struct engine *e, struct strview source, int64_t line_no, const 
 		}
 		if (!event_decode_scanned(&e->dec, len, EVENT_UNKNOWN, &ev, &reason, &e->err))
 			return put_dead(e, &pos, reason, e->err.msg, line, len);
-		uint32_t lane = watermarks_lane(&e->wm, SV_LIT(""), -1);
-		return process_event(e, lane, &ev, &pos, line, len);
+		struct group *g = group_of(e, -1);
+		return process_event(e, g, watermarks_lane(&g->wm, SV_LIT(""), -1), &ev, &pos, line, len);
 	}
 
 	/* Envelope and control fields are decoded into line_scratch, which must
@@ -264,39 +336,196 @@ int engine_reject(struct engine *e, const struct record_pos *pos, enum dead_reas
 
 int engine_lane_open(struct engine *e, struct strview topic, int32_t partition)
 {
-	watermarks_open(&e->wm, watermarks_lane(&e->wm, topic, partition));
-	return settle(e);
+	struct group *g = group_of(e, partition);
+	watermarks_open(&g->wm, watermarks_lane(&g->wm, topic, partition));
+	return settle(e, g);
 }
 
 int engine_lane_idle(struct engine *e, struct strview topic, int32_t partition)
 {
-	uint32_t lane = watermarks_find_lane(&e->wm, topic, partition);
+	struct group *g = find_group(e, partition);
+	uint32_t lane = g ? watermarks_find_lane(&g->wm, topic, partition) : LANE_NONE;
 	if (lane == LANE_NONE)
 		return 0;
-	watermarks_idle(&e->wm, lane);
-	return settle(e);
+	watermarks_idle(&g->wm, lane);
+	return settle(e, g);
 }
 
 int engine_lane_close(struct engine *e, struct strview topic, int32_t partition)
 {
-	uint32_t lane = watermarks_find_lane(&e->wm, topic, partition);
+	struct group *g = find_group(e, partition);
+	uint32_t lane = g ? watermarks_find_lane(&g->wm, topic, partition) : LANE_NONE;
 	if (lane == LANE_NONE)
 		return 0;
-	watermarks_close(&e->wm, lane);
-	return settle(e);
+	watermarks_close(&g->wm, lane);
+	return settle(e, g);
 }
 
 int engine_advance(struct engine *e, int64_t watermark_us)
 {
-	watermarks_raise(&e->wm, watermark_us);
-	return settle(e);
+	for (size_t i = 0; i < e->n_groups; i++) {
+		watermarks_raise(&e->groups[i]->wm, watermark_us);
+		int rc = settle(e, e->groups[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int engine_finish(struct engine *e, bool final_flush)
 {
 	if (!final_flush)
 		return 0;
-	watermarks_raise(&e->wm, TIME_POS_INF);
-	int rc = settle(e);
-	return rc ? rc : detectors_flush(e->det, on_moment, e);
+	for (size_t i = 0; i < e->n_groups; i++) {
+		struct group *g = e->groups[i];
+		watermarks_raise(&g->wm, TIME_POS_INF);
+		int rc = settle(e, g);
+		if (!rc)
+			rc = detectors_flush(g->det, on_moment, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* --- checkpoints --------------------------------------------------------- */
+
+static json_t *json_time_or_null(int64_t t)
+{
+	return t == TIME_NEG_INF ? json_null() : json_integer((json_int_t)t);
+}
+
+char *engine_save_group(const struct engine *e, int32_t partition)
+{
+	const struct group *g = find_group(e, partition);
+	if (!g)
+		return NULL;
+	json_t *lanes = json_array();
+	for (uint32_t i = 0; i < g->wm.n_lanes; i++) {
+		const struct lane *l = &g->wm.lanes[i];
+		json_array_append_new(lanes, json_pack("{sssiso sbsb}", "topic", l->topic, "partition",
+		                                       (int)l->partition, "max_time",
+		                                       json_time_or_null(l->max_time), "open", l->open,
+		                                       "idle", l->idle));
+	}
+	json_t *detectors = json_object();
+	for (uint32_t s = 0; s < windower_stream_count(g->win); s++) {
+		json_t *d = detectors_save_stream(g->det, s);
+		if (d) {
+			struct strview name = windower_stream_name(g->win, s);
+			char *key = xstrndup(name.ptr, name.len);
+			json_object_set_new(detectors, key, d);
+			free(key);
+		}
+	}
+	json_t *state = json_pack("{sisisosooso}", "version", STATE_VERSION, "partition",
+	                          (int)g->partition, "global", json_time_or_null(g->wm.global),
+	                          "lanes", lanes, "windows", windower_save(g->win), "detectors",
+	                          detectors);
+	/* 17 significant digits: every double comes back with the same bits. */
+	char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	json_decref(state);
+	return text;
+}
+
+static bool load_time(const json_t *v, int64_t *t)
+{
+	if (json_is_null(v)) {
+		*t = TIME_NEG_INF;
+		return true;
+	}
+	if (!json_is_integer(v))
+		return false;
+	*t = json_integer_value(v);
+	return true;
+}
+
+bool engine_load_group(struct engine *e, const char *text, size_t len, struct error *err)
+{
+	json_error_t jerr;
+	json_t *state = json_loadb(text, len, 0, &jerr);
+	if (!state) {
+		error_set(err, "saved state is not JSON: %s", jerr.text);
+		return false;
+	}
+	int version, partition;
+	json_t *global, *lanes, *windows, *detectors;
+	bool ok = false;
+	struct group *g = NULL;
+	if (json_unpack_ex(state, &jerr, JSON_STRICT, "{sisisosososo}", "version", &version,
+	                   "partition", &partition, "global", &global, "lanes", &lanes, "windows",
+	                   &windows, "detectors", &detectors) ||
+	    !json_is_array(lanes) || !json_is_object(detectors)) {
+		error_set(err, "saved state has the wrong shape: %s", jerr.text);
+		goto out;
+	}
+	if (version != STATE_VERSION) {
+		error_set(err, "saved state has version %d; this telemetra reads version %d", version,
+		          STATE_VERSION);
+		goto out;
+	}
+	g = group_new(e, partition);
+	if (!load_time(global, &g->wm.global)) {
+		error_set(err, "saved state: bad global watermark");
+		goto out;
+	}
+	size_t i;
+	json_t *l;
+	json_array_foreach(lanes, i, l) {
+		const char *topic;
+		int lane_partition, open, idle;
+		json_t *max;
+		if (json_unpack_ex(l, &jerr, JSON_STRICT, "{sssisosbsb}", "topic", &topic, "partition",
+		                   &lane_partition, "max_time", &max, "open", &open, "idle", &idle)) {
+			error_set(err, "saved state: bad lane: %s", jerr.text);
+			goto out;
+		}
+		uint32_t idx = watermarks_lane(&g->wm, sv_make(topic, strlen(topic)), lane_partition);
+		struct lane *lane = &g->wm.lanes[idx];
+		if (!load_time(max, &lane->max_time)) {
+			error_set(err, "saved state: bad lane time");
+			goto out;
+		}
+		lane->open = open;
+		lane->idle = idle;
+	}
+	if (!windower_load(g->win, windows, err))
+		goto out;
+	const char *name;
+	json_t *d;
+	json_object_foreach(detectors, name, d) {
+		struct strview id = sv_make(name, strlen(name));
+		if (!detectors_load_stream(g->det, windower_stream(g->win, id), id, d, err))
+			goto out;
+	}
+	engine_drop_group(e, partition);
+	e->groups = grow_array(e->groups, sizeof(*e->groups), &e->cap_groups, e->n_groups + 1);
+	e->groups[e->n_groups++] = g;
+	g = NULL;
+	ok = true;
+out:
+	group_free(g);
+	json_decref(state);
+	return ok;
+}
+
+void engine_drop_group(struct engine *e, int32_t partition)
+{
+	for (size_t i = 0; i < e->n_groups; i++) {
+		if (e->groups[i]->partition != partition)
+			continue;
+		if (e->last == e->groups[i])
+			e->last = NULL;
+		group_free(e->groups[i]);
+		memmove(&e->groups[i], &e->groups[i + 1], (e->n_groups - i - 1) * sizeof(*e->groups));
+		e->n_groups--;
+		return;
+	}
+}
+
+size_t engine_group_partitions(const struct engine *e, int32_t *out, size_t max)
+{
+	for (size_t i = 0; i < e->n_groups && i < max; i++)
+		out[i] = e->groups[i]->partition;
+	return e->n_groups;
 }

@@ -11,6 +11,15 @@
  * function of the records fed and the configuration (the determinism
  * contract).  It does not know what feeds it or where its output goes: the
  * caller passes records in and receives results through engine_output.
+ *
+ * Groups.  Lanes are grouped by partition number: chat/3 and viewer/3 carry
+ * the events of the same streams (producers key both topics by stream_id,
+ * with equal partition counts), so they form group 3, with its own global
+ * watermark, windows and detectors; the bare events of files form group -1.
+ * A group's results depend only on its own lanes, which is what lets a
+ * partition move between daemons of a consumer group with its state (see
+ * engine_save_group), and lets any split of partitions between daemons give
+ * the same rows as one daemon.  Within a group, SPEC §4 applies as written.
  */
 #ifndef TELEMETRA_ENGINE_H
 #define TELEMETRA_ENGINE_H
@@ -102,6 +111,22 @@ int engine_advance(struct engine *e, int64_t watermark_us);
 int engine_finish(struct engine *e, bool final_flush);
 
 const struct engine_stats *engine_stats(const struct engine *e);
-int64_t engine_global_watermark(const struct engine *e);
+/* The lowest and highest global watermark over the groups (TIME_NEG_INF
+ * when there is no group). */
+void engine_watermark_range(const struct engine *e, int64_t *lowest, int64_t *highest);
+
+/*
+ * Checkpoints.  engine_save_group() serializes one group (lanes, global
+ * watermark, open panes, detector histories and runs) as JSON text that the
+ * caller frees; NULL if the engine has no such group.  engine_load_group()
+ * installs a saved group in place of any group of that partition.
+ * engine_drop_group() forgets a group (its partitions were revoked and its
+ * state committed).  engine_group_partitions() lists the groups' partition
+ * numbers into out (up to max) and returns how many there are.
+ */
+char *engine_save_group(const struct engine *e, int32_t partition);
+bool engine_load_group(struct engine *e, const char *state, size_t len, struct error *err);
+void engine_drop_group(struct engine *e, int32_t partition);
+size_t engine_group_partitions(const struct engine *e, int32_t *out, size_t max);
 
 #endif

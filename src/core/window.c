@@ -469,3 +469,142 @@ int64_t windower_next_close(const struct windower *w)
 int64_t windower_closed_k(const struct windower *w) { return w->closed_k; }
 size_t windower_open_panes(const struct windower *w) { return w->open_panes; }
 uint32_t windower_live_chatters(const struct windower *w) { return interner_count(w->chatters); }
+
+/* --- state --------------------------------------------------------------- */
+
+static json_t *agg_save(const struct windower *w, const struct agg *a)
+{
+	json_t *chatters = json_array(), *emotes = json_array();
+	for (uint32_t i = 0; i < a->chatters.n; i++) {
+		struct strview s = interner_str(w->chatters, a->chatters.ids[i]);
+		json_array_append_new(chatters, json_stringn(s.ptr, s.len));
+	}
+	for (uint32_t i = 0; i < a->emotes.keys.n; i++) {
+		struct strview s = interner_str(w->emotes, a->emotes.keys.ids[i]);
+		json_array_append_new(emotes, json_pack("[s%i]", s.ptr, s.len, a->emotes.counts[i]));
+	}
+	return json_pack("{sIsIsIsIsIsIsoso}", "chat", (json_int_t)a->chat_count, "positive",
+	                 (json_int_t)a->positive_count, "negative", (json_int_t)a->negative_count,
+	                 "score", (json_int_t)a->score_sum, "viewer_sum", (json_int_t)a->viewer_sum,
+	                 "viewer_events", (json_int_t)a->viewer_events, "chatters", chatters,
+	                 "emotes", emotes);
+}
+
+json_t *windower_save(const struct windower *w)
+{
+	json_t *streams = json_array();
+	for (uint32_t s = 0; s < w->n_streams; s++) {
+		const struct stream *st = &w->streams[s];
+		if (!st->n_panes)
+			continue;
+		json_t *panes = json_array();
+		for (size_t i = 0; i < st->n_panes; i++) {
+			const struct pane *p = st->panes[i];
+			json_t *slices = json_array();
+			for (size_t j = 0; j < p->n_slices; j++)
+				json_array_append_new(slices,
+				                      json_pack("{sIso}", "first_k", (json_int_t)p->slices[j].first_k,
+				                                "agg", agg_save(w, &p->slices[j].agg)));
+			json_array_append_new(panes, json_pack("{sIsoso}", "index", (json_int_t)p->index,
+			                                       "main", agg_save(w, &p->main), "slices", slices));
+		}
+		json_array_append_new(streams,
+		                      json_pack("{ss%so}", "id", st->name, (size_t)st->len, "panes", panes));
+	}
+	return json_pack("{soso}", "closed_k",
+	                 w->closed_k == WINDOW_NONE_CLOSED ? json_null()
+	                                                   : json_integer((json_int_t)w->closed_k),
+	                 "streams", streams);
+}
+
+static bool agg_load(struct windower *w, struct agg *a, const json_t *j, struct error *err)
+{
+	json_int_t chat, pos, neg, score, vsum, vn;
+	json_t *chatters, *emotes;
+	json_error_t jerr;
+	if (json_unpack_ex((json_t *)j, &jerr, JSON_STRICT, "{sIsIsIsIsIsIsoso}", "chat", &chat,
+	                   "positive", &pos, "negative", &neg, "score", &score, "viewer_sum", &vsum,
+	                   "viewer_events", &vn, "chatters", &chatters, "emotes", &emotes) ||
+	    !json_is_array(chatters) || !json_is_array(emotes)) {
+		error_set(err, "bad pane in saved state: %s", jerr.text);
+		return false;
+	}
+	*a = (struct agg){.chat_count = chat, .positive_count = pos, .negative_count = neg,
+	                  .score_sum = score, .viewer_sum = vsum, .viewer_events = vn};
+	size_t i;
+	json_t *v;
+	json_array_foreach(chatters, i, v) {
+		if (!json_is_string(v)) {
+			error_set(err, "bad chatter in saved state");
+			return false;
+		}
+		uint32_t id = interner_intern(w->chatters, json_string_value(v), json_string_length(v));
+		if (idset_add(&a->chatters, id))
+			interner_retain(w->chatters, id);
+	}
+	json_array_foreach(emotes, i, v) {
+		const char *name;
+		size_t len;
+		json_int_t count;
+		if (json_unpack_ex(v, &jerr, JSON_STRICT, "[s%I]", &name, &len, &count)) {
+			error_set(err, "bad emote in saved state: %s", jerr.text);
+			return false;
+		}
+		uint32_t id = interner_intern(w->emotes, name, len);
+		if (idcount_add(&a->emotes, id, (uint32_t)count))
+			interner_retain(w->emotes, id);
+	}
+	return true;
+}
+
+bool windower_load(struct windower *w, const json_t *state, struct error *err)
+{
+	json_t *closed, *streams;
+	json_error_t jerr;
+	if (json_unpack_ex((json_t *)state, &jerr, JSON_STRICT, "{soso}", "closed_k", &closed,
+	                   "streams", &streams) ||
+	    !json_is_array(streams) || !(json_is_null(closed) || json_is_integer(closed))) {
+		error_set(err, "bad window state: %s", jerr.text);
+		return false;
+	}
+	w->closed_k = json_is_null(closed) ? WINDOW_NONE_CLOSED : json_integer_value(closed);
+	size_t i, j, k;
+	json_t *sj, *pj, *cj;
+	json_array_foreach(streams, i, sj) {
+		const char *id;
+		size_t id_len;
+		json_t *panes;
+		if (json_unpack_ex(sj, &jerr, JSON_STRICT, "{ss%so}", "id", &id, &id_len, "panes",
+		                   &panes) || !json_is_array(panes)) {
+			error_set(err, "bad stream in saved state: %s", jerr.text);
+			return false;
+		}
+		uint32_t s = windower_stream(w, sv_make(id, id_len));
+		json_array_foreach(panes, j, pj) {
+			json_int_t index;
+			json_t *main_agg, *slices;
+			if (json_unpack_ex(pj, &jerr, JSON_STRICT, "{sIsoso}", "index", &index, "main",
+			                   &main_agg, "slices", &slices) || !json_is_array(slices)) {
+				error_set(err, "bad pane in saved state: %s", jerr.text);
+				return false;
+			}
+			struct pane *p = find_or_add_pane(w, &w->streams[s], index);
+			if (!agg_load(w, &p->main, main_agg, err))
+				return false;
+			json_array_foreach(slices, k, cj) {
+				json_int_t first_k;
+				json_t *agg;
+				if (json_unpack_ex(cj, &jerr, JSON_STRICT, "{sIso}", "first_k", &first_k, "agg",
+				                   &agg)) {
+					error_set(err, "bad pane slice in saved state: %s", jerr.text);
+					return false;
+				}
+				p->slices = xrealloc(p->slices, (p->n_slices + 1) * sizeof(*p->slices));
+				p->slices[p->n_slices].first_k = first_k;
+				if (!agg_load(w, &p->slices[p->n_slices++].agg, agg, err))
+					return false;
+			}
+		}
+	}
+	return true;
+}

@@ -31,6 +31,7 @@
 #ifndef TELEMETRA_WINDOW_H
 #define TELEMETRA_WINDOW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -127,3 +128,13 @@ size_t windower_open_panes(const struct windower *w);
 uint32_t windower_live_chatters(const struct windower *w);
 
 #endif
+
+/*
+ * State, for the live daemon's checkpoints.  windower_save() returns a new
+ * JSON object (the caller owns it) holding every open pane; windower_load()
+ * fills a fresh windower from one.  Strings travel as strings, so the
+ * interned ids of the loading process may differ.  Stream indexes are
+ * assigned anew in the order saved.
+ */
+json_t *windower_save(const struct windower *w);
+bool windower_load(struct windower *w, const json_t *state, struct error *err);
