@@ -1,12 +1,752 @@
+/*
+ * telemetra live — the daemon: Kafka in, PostgreSQL out, exactly once.
+ *
+ * The loop:  poll a message → capture it → feed the engine (its rows go to
+ * the sink's pending batch) → every --trigger seconds or --max-batch
+ * records, commit: rows, dead letters, the next offset of every partition
+ * and the state of every watermark group, in ONE database transaction.
+ *
+ * After a crash, a restart loads the last committed state and offsets and
+ * carries on: what came after them is read again and computed again, and
+ * because the core is deterministic and rows are upserts on their keys,
+ * the result is the same rows, none lost, none doubled.  The capture file
+ * is cut back to its length at that commit, so that a replay of it sees
+ * exactly what the committed state saw.
+ *
+ * Failures: a database that cannot commit pauses consumption (group
+ * membership is kept) and is retried with backoff, the batch kept in
+ * memory; Kafka failures are retried by librdkafka while the daemon stays
+ * up.  Each change of state is logged once.  SIGTERM/SIGINT: commit the
+ * batch in hand and exit 0; a second signal exits at once (the last commit
+ * still holds).
+ *
+ * Wall-clock decisions — a lane going idle, --idle-advance — are written to
+ * the capture as control records so that a replay makes them at the same
+ * point.
+ */
 #include "config.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cmd/cmd.h"
+#include "core/capture.h"
+#include "core/engine.h"
+#include "core/timestamp.h"
+#include "io/kafka_source.h"
+#include "io/sink.h"
 #include "util/log.h"
+#include "util/options.h"
+#include "util/secret.h"
+
+static const struct command_help help = {
+	"live",
+	CMD_LIVE,
+	"[OPTIONS]",
+	"Consume chat and viewer events from Kafka (a consumer group) and write window\n"
+	"rows, moments and dead letters to PostgreSQL, exactly once: rows, offsets and\n"
+	"the core's state commit in one transaction per batch, so that a restart after\n"
+	"any crash resumes without losing or doubling a row. Several daemons in one\n"
+	"group split the partitions between them.",
+};
+
+/* What the daemon knows of one (topic, partition) it consumes. */
+struct lane {
+	char *topic;
+	int32_t partition;
+	int64_t next_offset; /* -1: not known yet */
+	double last_message; /* monotonic seconds */
+	bool owned;
+	bool revoked; /* revoked in the rebalance under way */
+	bool caught_up;
+	bool idle;
+};
+
+struct daemon {
+	struct config cfg;
+	struct core_config core;
+	struct lexicon *lexicon;
+	struct engine *engine;
+	struct sink *sink;
+	struct kafka_source *source;
+	char *target; /* redacted, for messages */
+
+	FILE *capture;
+	char *capture_path;
+	struct buf line;
+
+	struct lane *lanes;
+	size_t n_lanes, cap_lanes;
+
+	/* the batch in hand */
+	uint64_t batch_records;
+	double batch_started;
+	bool dirty;
+	double *emitted; /* when each window row of the batch was emitted */
+	size_t n_emitted, cap_emitted;
+	struct engine_stats committed_stats;
+
+	/* figures */
+	double *latency; /* window close to commit, seconds */
+	size_t n_latency, cap_latency;
+	uint64_t batches;
+	double first_message, last_message_any, advance_base;
+	double last_batch_log;
+	uint64_t unlogged_batches, unlogged_records;
+
+	/* the database being away */
+	bool sink_down;
+	double sink_down_since, next_retry, backoff;
+	bool kafka_down;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	if (stop_signal)
+		_exit(128 + sig); /* the second signal: the last commit still holds */
+	stop_signal = sig;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- engine output: the sink, plus the time each window closed ------------ */
+
+static int out_window(void *ctx, const struct window_row *row)
+{
+	struct daemon *d = ctx;
+	d->emitted = grow_array(d->emitted, sizeof(*d->emitted), &d->cap_emitted, d->n_emitted + 1);
+	d->emitted[d->n_emitted++] = now_seconds();
+	d->dirty = true;
+	return d->sink->ops->window(d->sink, row);
+}
+
+static int out_moment(void *ctx, const struct moment *m)
+{
+	struct daemon *d = ctx;
+	d->dirty = true;
+	return d->sink->ops->moment(d->sink, m);
+}
+
+static int out_dead_letter(void *ctx, const struct dead_letter *dl)
+{
+	struct daemon *d = ctx;
+	d->dirty = true;
+	return d->sink->ops->dead_letter(d->sink, dl);
+}
+
+static void out_notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_warn("%s", msg);
+}
+
+/* --- capture -------------------------------------------------------------- */
+
+static void capture_flush_line(struct daemon *d)
+{
+	if (d->capture && d->line.len && fwrite(d->line.data, 1, d->line.len, d->capture) != d->line.len)
+		die("cannot write the capture %s: %s", d->capture_path, strerror(errno));
+	buf_reset(&d->line);
+}
+
+/* Make the capture durable and return its length (-1 without capture). */
+static int64_t capture_sync(struct daemon *d)
+{
+	if (!d->capture)
+		return -1;
+	if (fflush(d->capture) != 0 || fsync(fileno(d->capture)) != 0)
+		die("cannot write the capture %s: %s", d->capture_path, strerror(errno));
+	return (int64_t)ftello(d->capture);
+}
+
+static void capture_lane(struct daemon *d, enum control_kind kind, const char *topic,
+                         int32_t partition)
+{
+	if (!d->capture)
+		return;
+	capture_write_lane(&d->line, kind, sv_make(topic, strlen(topic)), partition);
+	capture_flush_line(d);
+}
+
+/* --- lanes ------------------------------------------------------------------ */
+
+static struct lane *lane_of(struct daemon *d, const char *topic, size_t topic_len,
+                            int32_t partition)
+{
+	for (size_t i = 0; i < d->n_lanes; i++)
+		if (d->lanes[i].partition == partition && strlen(d->lanes[i].topic) == topic_len &&
+		    !memcmp(d->lanes[i].topic, topic, topic_len))
+			return &d->lanes[i];
+	d->lanes = grow_array(d->lanes, sizeof(*d->lanes), &d->cap_lanes, d->n_lanes + 1);
+	d->lanes[d->n_lanes] = (struct lane){.topic = xstrndup(topic, topic_len),
+	                                     .partition = partition, .next_offset = -1};
+	return &d->lanes[d->n_lanes++];
+}
+
+static void lanes_summary(const struct daemon *d, bool (*pick)(const struct lane *),
+                          struct buf *out)
+{
+	/* "telemetra.events.chat [0 1 2 3], telemetra.events.viewer [0 1]" */
+	for (size_t i = 0; i < d->n_lanes; i++) {
+		if (!pick(&d->lanes[i]))
+			continue;
+		bool first_of_topic = true;
+		for (size_t j = 0; j < i; j++)
+			if (pick(&d->lanes[j]) && !strcmp(d->lanes[j].topic, d->lanes[i].topic))
+				first_of_topic = false;
+		if (!first_of_topic)
+			continue;
+		buf_printf(out, "%s%s [", out->len ? ", " : "", d->lanes[i].topic);
+		const char *sep = "";
+		for (size_t j = i; j < d->n_lanes; j++) {
+			if (pick(&d->lanes[j]) && !strcmp(d->lanes[j].topic, d->lanes[i].topic)) {
+				buf_printf(out, "%s%d", sep, d->lanes[j].partition);
+				sep = " ";
+			}
+		}
+		buf_addc(out, ']');
+	}
+}
+
+static bool is_owned(const struct lane *l) { return l->owned; }
+
+/* --- committing ------------------------------------------------------------- */
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), compare_doubles);
+	size_t i = (size_t)ceil(p * (double)n) - 1;
+	return v[i < n ? i : n - 1];
+}
+
+static void log_batches(struct daemon *d, double commit_seconds, bool force)
+{
+	double now = now_seconds();
+	if (!force && now - d->last_batch_log < 1.0)
+		return; /* one line a second at most, however small the batches */
+	const struct engine_stats *st = engine_stats(d->engine);
+	int64_t lag = 0;
+	bool lag_known = false;
+	for (size_t i = 0; i < d->n_lanes; i++) {
+		int64_t l = d->lanes[i].owned
+			? kafka_source_lag(d->source, d->lanes[i].topic, d->lanes[i].partition,
+			                   d->lanes[i].next_offset) : -1;
+		if (l >= 0) {
+			lag += l;
+			lag_known = true;
+		}
+	}
+	char lagtext[48] = "unknown";
+	if (lag_known)
+		snprintf(lagtext, sizeof(lagtext), "%" PRId64 " records", lag);
+	log_info("committed %" PRIu64 " batch%s (%" PRIu64 " records) in %.0f ms; totals: %" PRIu64
+	         " records, %" PRIu64 " windows, %" PRIu64 " moments, %" PRIu64
+	         " dead letters; lag %s",
+	         d->unlogged_batches, d->unlogged_batches == 1 ? "" : "es", d->unlogged_records,
+	         commit_seconds * 1000, st->records, st->windows, st->moments, st->dead_total, lagtext);
+	d->last_batch_log = now;
+	d->unlogged_batches = d->unlogged_records = 0;
+}
+
+/* Commit the batch in hand with a checkpoint of everything owned.
+ * Returns 0, or -1 with d->sink->err set (the batch stays pending). */
+static int commit_batch(struct daemon *d)
+{
+	double start = now_seconds();
+	int64_t capture_bytes = capture_sync(d);
+
+	struct partition_offset *offsets = xcalloc(d->n_lanes + 1, sizeof(*offsets));
+	struct topic_partition *tps = xcalloc(d->n_lanes + 1, sizeof(*tps));
+	size_t n_offsets = 0;
+	for (size_t i = 0; i < d->n_lanes; i++) {
+		const struct lane *l = &d->lanes[i];
+		if (!l->owned || l->next_offset < 0)
+			continue;
+		offsets[n_offsets] = (struct partition_offset){l->topic, l->partition, l->next_offset};
+		tps[n_offsets] = (struct topic_partition){l->topic, l->partition, l->next_offset};
+		n_offsets++;
+	}
+	int32_t parts[4096];
+	size_t n_groups = engine_group_partitions(d->engine, parts, 4096);
+	struct group_state *states = xcalloc(n_groups + 1, sizeof(*states));
+	for (size_t i = 0; i < n_groups && i < 4096; i++) {
+		char *text = engine_save_group(d->engine, parts[i]);
+		states[i] = (struct group_state){parts[i], text, strlen(text)};
+	}
+	struct sink_checkpoint cp = {
+		.group = d->cfg.group,
+		.offsets = offsets,
+		.n_offsets = n_offsets,
+		.states = states,
+		.n_states = n_groups,
+		.capture_path = d->capture_path,
+		.capture_bytes = capture_bytes,
+	};
+	int rc = d->sink->ops->commit(d->sink, &cp);
+	for (size_t i = 0; i < n_groups; i++)
+		free((char *)states[i].state);
+	free(states);
+	free(offsets);
+
+	if (rc == 0) {
+		double done = now_seconds();
+		for (size_t i = 0; i < d->n_emitted; i++) {
+			d->latency = grow_array(d->latency, sizeof(*d->latency), &d->cap_latency,
+			                        d->n_latency + 1);
+			d->latency[d->n_latency++] = done - d->emitted[i];
+		}
+		kafka_source_commit_async(d->source, tps, n_offsets);
+		d->batches++;
+		d->unlogged_batches++;
+		d->unlogged_records += d->batch_records;
+		d->n_emitted = 0;
+		d->batch_records = 0;
+		d->dirty = false;
+		d->batch_started = done;
+		log_batches(d, done - start, false);
+	}
+	free(tps);
+	return rc;
+}
+
+/* Try to commit; on failure pause consumption and schedule a retry. */
+static void commit_or_pause(struct daemon *d)
+{
+	double now = now_seconds();
+	if (d->sink_down && now < d->next_retry)
+		return;
+	if (commit_batch(d) == 0) {
+		if (d->sink_down) {
+			log_info("database %s is back after %.1f s: batch committed, consumption resumed",
+			         d->target, now_seconds() - d->sink_down_since);
+			d->sink_down = false;
+			kafka_source_resume(d->source);
+		}
+		return;
+	}
+	if (!d->sink_down) {
+		log_warn("cannot commit to %s: %s; consumption paused, retrying with backoff", d->target,
+		         d->sink->err.msg);
+		d->sink_down = true;
+		d->sink_down_since = now;
+		d->backoff = 0.25;
+		kafka_source_pause(d->source);
+	}
+	d->next_retry = now + d->backoff;
+	d->backoff = d->backoff * 2 > 5 ? 5 : d->backoff * 2;
+}
+
+/* --- rebalances --------------------------------------------------------------- */
+
+static void wait_a_little(double seconds)
+{
+	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+	while (nanosleep(&ts, &ts) && errno == EINTR && !stop_signal)
+		;
+}
+
+static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n)
+{
+	struct daemon *d = ctx;
+	/* Commit now, so whoever gets these partitions starts from here.  If
+	 * the database stays away, the new owner starts from the previous
+	 * commit and computes the same rows again: slower, not wrong. */
+	double deadline = now_seconds() + 10;
+	while (commit_batch(d) != 0) {
+		if (now_seconds() > deadline || stop_signal) {
+			log_warn("partitions revoked before their batch could be committed (%s); their "
+			         "next owner resumes from the previous commit",
+			         d->sink->err.msg);
+			break;
+		}
+		wait_a_little(0.5);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lane *l = lane_of(d, tps[i].topic, strlen(tps[i].topic), tps[i].partition);
+		l->revoked = true;
+	}
+	struct buf what = BUF_INIT;
+	lanes_summary(d, is_owned, &what);
+	log_info("partitions revoked: %zu (%s)", n, what.data ? what.data : "");
+	buf_free(&what);
+}
+
+/* Load what the last checkpoint says of a watermark group, retrying while
+ * the database is away. */
+static int load_group(struct daemon *d, int32_t partition)
+{
+	for (double backoff = 0.25;; backoff = backoff * 2 > 5 ? 5 : backoff * 2) {
+		char *state = NULL;
+		size_t len = 0;
+		if (d->sink->ops->load_state(d->sink, d->cfg.group, partition, &state, &len) == 0) {
+			struct error err;
+			bool ok = !state || engine_load_group(d->engine, state, len, &err);
+			free(state);
+			if (!ok) {
+				log_error("the saved state of partition %d cannot be loaded: %s", partition,
+				          err.msg);
+				return -1;
+			}
+			return 0;
+		}
+		log_warn("cannot read the checkpoint of partition %d from %s: %s; retrying", partition,
+		         d->target, d->sink->err.msg);
+		if (stop_signal)
+			return -1;
+		wait_a_little(backoff);
+	}
+}
+
+static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
+{
+	struct daemon *d = ctx;
+	int32_t parts[4096];
+	size_t n_groups = engine_group_partitions(d->engine, parts, 4096);
+	size_t resumed = 0, fresh = 0, kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct lane *l = lane_of(d, tps[i].topic, strlen(tps[i].topic), tps[i].partition);
+		bool have_group = false;
+		for (size_t g = 0; g < n_groups && g < 4096; g++)
+			have_group |= parts[g] == tps[i].partition;
+		if (l->revoked && l->owned && have_group) {
+			/* Ours before the rebalance and ours again: keep what we have. */
+			tps[i].offset = l->next_offset >= 0 ? l->next_offset : KAFKA_OFFSET_UNKNOWN;
+			kept++;
+		} else {
+			if (!have_group) {
+				if (load_group(d, tps[i].partition))
+					return -1;
+				parts[n_groups < 4096 ? n_groups++ : 4095] = tps[i].partition;
+			}
+			int64_t next = -1;
+			while (d->sink->ops->load_offset(d->sink, d->cfg.group, tps[i].topic,
+			                                 tps[i].partition, &next) != 0) {
+				log_warn("cannot read the offsets from %s: %s; retrying", d->target,
+				         d->sink->err.msg);
+				if (stop_signal)
+					return -1;
+				wait_a_little(1);
+			}
+			tps[i].offset = next >= 0 ? next : KAFKA_OFFSET_UNKNOWN;
+			l->next_offset = next;
+			next >= 0 ? resumed++ : fresh++;
+		}
+		l->owned = true;
+		l->revoked = false;
+		l->caught_up = l->idle = false;
+		l->last_message = now_seconds();
+		capture_lane(d, CONTROL_LANE_OPEN, l->topic, l->partition);
+		engine_lane_open(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
+	}
+
+	/* Revoked and not given back: close the lanes, forget their groups. */
+	for (size_t i = 0; i < d->n_lanes; i++) {
+		struct lane *l = &d->lanes[i];
+		if (!l->revoked)
+			continue;
+		capture_lane(d, CONTROL_LANE_CLOSE, l->topic, l->partition);
+		engine_lane_close(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
+		l->owned = l->revoked = false;
+	}
+	n_groups = engine_group_partitions(d->engine, parts, 4096);
+	for (size_t g = 0; g < n_groups && g < 4096; g++) {
+		bool owned = false;
+		for (size_t i = 0; i < d->n_lanes; i++)
+			owned |= d->lanes[i].owned && d->lanes[i].partition == parts[g];
+		if (!owned)
+			engine_drop_group(d->engine, parts[g]);
+	}
+
+	struct buf what = BUF_INIT;
+	lanes_summary(d, is_owned, &what);
+	log_info("partitions assigned: %s; %zu resumed from the checkpoint, %zu kept, %zu starting "
+	         "at --offset-reset=%s",
+	         what.data ? what.data : "none", resumed, kept, fresh, d->cfg.offset_reset);
+	buf_free(&what);
+	d->dirty = true;
+	return 0;
+}
+
+static void on_connection(void *ctx, bool up, const char *reason)
+{
+	struct daemon *d = ctx;
+	if (up && d->kafka_down)
+		log_info("Kafka is reachable again");
+	else if (!up && !d->kafka_down)
+		log_warn("Kafka unreachable (%s); librdkafka keeps retrying", reason);
+	d->kafka_down = !up;
+}
+
+/* --- wall-clock decisions ------------------------------------------------------ */
+
+static void check_idle(struct daemon *d, double now)
+{
+	double timeout = (double)d->cfg.idle_timeout_us / 1e6;
+	for (size_t i = 0; i < d->n_lanes; i++) {
+		struct lane *l = &d->lanes[i];
+		if (!l->owned || l->idle || !l->caught_up || now - l->last_message < timeout)
+			continue;
+		l->idle = true;
+		capture_lane(d, CONTROL_LANE_IDLE, l->topic, l->partition);
+		if (engine_lane_idle(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition))
+			die("%s", d->sink->err.msg);
+		d->dirty = true;
+	}
+
+	if (!d->cfg.idle_advance_us || now - d->advance_base < (double)d->cfg.idle_advance_us / 1e6)
+		return;
+	int64_t lowest, highest;
+	engine_watermark_range(d->engine, &lowest, &highest);
+	if (highest == TIME_NEG_INF)
+		return;
+	/* Nothing arrived for a while: move time on by the wall time that
+	 * passed, from the most advanced group. */
+	int64_t target = highest + (int64_t)((now - d->advance_base) * 1e6);
+	if (d->capture) {
+		capture_write_advance(&d->line, target);
+		capture_flush_line(d);
+	}
+	if (engine_advance(d->engine, target))
+		die("%s", d->sink->err.msg);
+	d->advance_base = now;
+	d->dirty = true;
+}
+
+/* --- the loop ---------------------------------------------------------------- */
+
+static void handle_message(struct daemon *d, const struct kafka_message *m, double now)
+{
+	struct lane *l = lane_of(d, m->topic.ptr, m->topic.len, m->partition);
+	if (m->eof) {
+		l->caught_up = true;
+		return;
+	}
+	if (d->capture) {
+		capture_write_envelope(&d->line, m->topic, m->partition, m->offset, m->timestamp_ms,
+		                       m->key, m->key_len, m->payload, m->len);
+		capture_flush_line(d);
+	}
+	if (engine_message(d->engine, m->topic, m->partition, m->offset, m->payload, m->len))
+		die("%s", d->sink->err.msg);
+	l->next_offset = m->offset + 1;
+	l->last_message = now;
+	l->caught_up = false;
+	l->idle = false;
+	d->batch_records++;
+	d->dirty = true;
+	if (!d->first_message)
+		d->first_message = now;
+	d->last_message_any = d->advance_base = now;
+}
+
+static void run(struct daemon *d)
+{
+	double trigger = (double)d->cfg.trigger_us / 1e6;
+	d->batch_started = now_seconds();
+	while (!stop_signal) {
+		double now = now_seconds();
+		double due = d->batch_started + trigger;
+		int timeout_ms = d->sink_down ? 100 : (int)((due - now) * 1000);
+		if (timeout_ms < 0)
+			timeout_ms = 0;
+		if (timeout_ms > 100)
+			timeout_ms = 100;
+		struct kafka_message m;
+		if (kafka_source_poll(d->source, timeout_ms, &m) > 0)
+			handle_message(d, &m, now_seconds());
+		now = now_seconds();
+		check_idle(d, now);
+		bool full = d->batch_records >= d->cfg.max_batch;
+		if (d->sink_down || full || (now >= d->batch_started + trigger && d->dirty))
+			commit_or_pause(d);
+		else if (now >= d->batch_started + trigger)
+			d->batch_started = now; /* nothing happened: nothing to commit */
+	}
+}
+
+/* Connect to the database, retrying while it is away. */
+static bool open_sink(struct daemon *d, const char *spec)
+{
+	struct sink_options opt = {.user = d->cfg.postgres_user, .password = d->cfg.postgres_password};
+	struct error err;
+	bool reported = false;
+	for (double backoff = 0.25;; backoff = backoff * 2 > 5 ? 5 : backoff * 2) {
+		d->sink = sink_open(spec, &opt, &err);
+		if (d->sink)
+			break;
+		if (!reported) {
+			log_warn("waiting for the database %s: %s", d->target, err.msg);
+			reported = true;
+		}
+		if (stop_signal)
+			return false;
+		wait_a_little(backoff);
+	}
+	log_info("database %s ready", d->target);
+	return true;
+}
+
+/* A capture that outran the last commit is cut back to it. */
+static void open_capture(struct daemon *d)
+{
+	char *dir = xstrdup(d->cfg.capture);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : d->cfg.capture;
+	if (slash)
+		*slash = '\0';
+	char real[PATH_MAX];
+	if (!realpath(slash ? (*dir ? dir : "/") : ".", real))
+		die("--capture %s: %s", d->cfg.capture, strerror(errno));
+	struct buf path = BUF_INIT;
+	buf_printf(&path, "%s/%s", strcmp(real, "/") ? real : "", base);
+	free(dir);
+	d->capture_path = buf_detach(&path);
+
+	int64_t committed = -1;
+	if (d->sink->ops->load_capture_bytes(d->sink, d->cfg.group, d->capture_path, &committed))
+		die("cannot read the checkpoint from %s: %s", d->target, d->sink->err.msg);
+	struct stat st;
+	if (committed >= 0 && stat(d->capture_path, &st) == 0 && st.st_size > committed) {
+		if (truncate(d->capture_path, committed) != 0)
+			die("cannot cut the capture %s back to its last commit: %s", d->capture_path,
+			    strerror(errno));
+		log_info("capture %s cut back from %lld to %lld bytes, its length at the last commit",
+		         d->capture_path, (long long)st.st_size, (long long)committed);
+	} else if (committed > 0 && (stat(d->capture_path, &st) != 0 || st.st_size < committed)) {
+		log_warn("capture %s is shorter than at the last commit (%lld bytes): a replay of it "
+		         "will not match the database", d->capture_path, (long long)committed);
+	}
+	d->capture = fopen(d->capture_path, "ab");
+	if (!d->capture)
+		die("cannot open the capture %s: %s", d->capture_path, strerror(errno));
+	setvbuf(d->capture, NULL, _IOFBF, 1 << 20);
+}
 
 int cmd_live(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	log_error("not implemented yet");
-	return EXIT_RUNTIME;
+	struct daemon d = {0};
+	struct error err;
+	config_init(&d.cfg);
+	int first = config_load(&d.cfg, &help, argc, argv);
+	log_set_quiet(d.cfg.quiet);
+	if (first < argc)
+		die_usage("unexpected argument '%s': live takes options only", argv[first]);
+	if (!config_build_core(&d.cfg, &d.core, &d.lexicon, &err))
+		die_usage("%s", err.msg);
+
+	struct buf spec = BUF_INIT;
+	if (d.cfg.sink)
+		buf_adds(&spec, d.cfg.sink);
+	else if (d.cfg.postgres)
+		buf_printf(&spec, "postgres:%s", d.cfg.postgres);
+	else
+		die_usage("no database: give --postgres URL, or set POSTGRES_URL");
+	d.target = redact_secrets(spec.data);
+	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
+
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (!open_sink(&d, spec.data)) {
+		buf_free(&spec);
+		return EXIT_RUNTIME;
+	}
+	buf_free(&spec);
+	if (d.cfg.capture)
+		open_capture(&d);
+
+	struct engine_output out = {&d, out_window, out_moment, out_dead_letter, out_notice};
+	d.engine = engine_new(&d.core, &out);
+
+	const char *topics[] = {d.cfg.chat_topic, d.cfg.viewer_topic};
+	struct kafka_source_config kc = {
+		.brokers = brokers,
+		.group = d.cfg.group,
+		.topics = topics,
+		.n_topics = 2,
+		.offset_reset = d.cfg.offset_reset,
+		.properties = d.cfg.kafka_props,
+		.n_properties = d.cfg.n_kafka_props,
+	};
+	struct kafka_source_handlers kh = {&d, on_assigned, on_revoked, on_connection};
+	d.source = kafka_source_new(&kc, &kh, &err);
+	if (!d.source)
+		die_usage("%s", err.msg);
+	log_info("consuming %s and %s from %s as group %s; committing every %.3g s or %u records",
+	         d.cfg.chat_topic, d.cfg.viewer_topic, brokers, d.cfg.group,
+	         (double)d.cfg.trigger_us / 1e6, d.cfg.max_batch);
+
+	d.advance_base = now_seconds();
+	run(&d);
+
+	log_info("stopping on %s: committing the batch in hand", strsignal(stop_signal));
+	int status = EXIT_OK;
+	double deadline = now_seconds() + 10;
+	while (d.dirty && commit_batch(&d) != 0) {
+		if (now_seconds() > deadline) {
+			log_error("the last batch could not be committed (%s); a restart reads it again",
+			          d.sink->err.msg);
+			status = EXIT_RUNTIME;
+			break;
+		}
+		wait_a_little(0.5);
+	}
+	stop_signal = 0; /* the revocation at close commits again, nothing new */
+	kafka_source_close(d.source);
+	if (d.unlogged_batches)
+		log_batches(&d, 0, true);
+
+	const struct engine_stats *st = engine_stats(d.engine);
+	double span = d.last_message_any - d.first_message;
+	double p50 = percentile(d.latency, d.n_latency, 0.50) * 1000;
+	double p99 = percentile(d.latency, d.n_latency, 0.99) * 1000;
+	log_info("stopped: %" PRIu64 " records (%.0f records/s while consuming), %" PRIu64
+	         " batches, %" PRIu64 " windows, %" PRIu64 " moments, %" PRIu64
+	         " dead letters; window close to commit p50 %.0f ms, p99 %.0f ms",
+	         st->records, span > 0 ? (double)st->records / span : 0.0, d.batches, st->windows,
+	         st->moments, st->dead_total, p50, p99);
+
+	if (d.capture)
+		fclose(d.capture);
+	d.sink->ops->close(d.sink);
+	engine_free(d.engine);
+	lexicon_free(d.lexicon);
+	for (size_t i = 0; i < d.n_lanes; i++)
+		free(d.lanes[i].topic);
+	free(d.lanes);
+	free(d.emitted);
+	free(d.latency);
+	free(d.capture_path);
+	free(d.target);
+	buf_free(&d.line);
+	config_free(&d.cfg);
+	return status;
 }

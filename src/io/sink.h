@@ -26,13 +26,28 @@ struct partition_offset {
 	int64_t next_offset;
 };
 
-/* What a live batch commits together with its rows (NULL for replay). */
+/* The serialized state of one watermark group (engine_save_group). */
+struct group_state {
+	int32_t partition;
+	const char *state;
+	size_t len;
+};
+
+/*
+ * What a live batch commits together with its rows, in the same
+ * transaction (NULL for replay): the consumer group's next offsets, the
+ * state of every watermark group the daemon owns, and how long the capture
+ * file was when this batch was complete (so that a restart can cut off
+ * what was captured but never committed).
+ */
 struct sink_checkpoint {
 	const char *group;
 	const struct partition_offset *offsets;
 	size_t n_offsets;
-	const char *state; /* the serialized core state */
-	size_t state_len;
+	const struct group_state *states;
+	size_t n_states;
+	const char *capture_path; /* absolute; NULL without --capture */
+	int64_t capture_bytes;
 };
 
 /* A row of the runs table. */
@@ -54,6 +69,17 @@ struct sink_ops {
 	/* Make everything written since the last commit durable, atomically
 	 * with the checkpoint if there is one. */
 	int (*commit)(struct sink *s, const struct sink_checkpoint *cp);
+	/* What the last checkpoint of `group` says, for a daemon taking over
+	 * partitions: the next offset of (topic, partition), or -1; the state
+	 * of a watermark group as malloc'd text the caller frees, or NULL; the
+	 * committed length of a capture file, or -1.  Each returns 0, or -1 on
+	 * a database error (err set). */
+	int (*load_offset)(struct sink *s, const char *group, const char *topic, int32_t partition,
+	                   int64_t *next_offset);
+	int (*load_state)(struct sink *s, const char *group, int32_t partition, char **state,
+	                  size_t *len);
+	int (*load_capture_bytes)(struct sink *s, const char *group, const char *path,
+	                          int64_t *bytes);
 	int (*run_begin)(struct sink *s, struct run_info *run);
 	int (*run_end)(struct sink *s, const struct run_info *run);
 	/* Success: commit and put the output in place. */
@@ -69,6 +95,10 @@ struct sink {
 
 struct sink_options {
 	bool replace; /* SQLite: build a new file and swap it in at finish */
+	/* PostgreSQL: used when the URL names no user / password (the seed's
+	 * POSTGRES_USER and POSTGRES_PASSWORD).  Never logged. */
+	const char *user;
+	const char *password;
 };
 
 /* "sqlite:PATH", "postgres:URL", or a plain path (SQLite).  NULL on error,

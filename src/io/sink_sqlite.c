@@ -282,8 +282,14 @@ static void sqlite_close(struct sink *base)
 }
 
 static const struct sink_ops sqlite_ops = {
-	sqlite_window, sqlite_moment, sqlite_dead_letter, sqlite_commit,
-	sqlite_run_begin, sqlite_run_end, sqlite_finish, sqlite_close,
+	.window = sqlite_window,
+	.moment = sqlite_moment,
+	.dead_letter = sqlite_dead_letter,
+	.commit = sqlite_commit,
+	.run_begin = sqlite_run_begin,
+	.run_end = sqlite_run_end,
+	.finish = sqlite_finish,
+	.close = sqlite_close,
 };
 
 static bool prepare(struct sqlite_sink *s, sqlite3_stmt **st, const char *sql)

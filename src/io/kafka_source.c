@@ -1,0 +1,236 @@
+#include "config.h"
+
+#include "io/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kafka_source {
+	rd_kafka_t *rk;
+	struct kafka_source_handlers h;
+	rd_kafka_message_t *held; /* the message handed out by the last poll */
+	bool connected;
+};
+
+static bool set(rd_kafka_conf_t *conf, const char *key, const char *value, struct error *err)
+{
+	char why[512];
+	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+		error_set(err, "Kafka property %s=%s: %s", key, value, why);
+		return false;
+	}
+	return true;
+}
+
+static struct topic_partition *to_tps(const rd_kafka_topic_partition_list_t *list)
+{
+	struct topic_partition *tps = xcalloc((size_t)list->cnt + 1, sizeof(*tps));
+	for (int i = 0; i < list->cnt; i++)
+		tps[i] = (struct topic_partition){list->elems[i].topic, list->elems[i].partition,
+		                                  KAFKA_OFFSET_UNKNOWN};
+	return tps;
+}
+
+static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
+                      rd_kafka_topic_partition_list_t *list, void *opaque)
+{
+	struct kafka_source *src = opaque;
+	struct topic_partition *tps = to_tps(list);
+	if (code == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		if (src->h.assigned(src->h.ctx, tps, (size_t)list->cnt) == 0) {
+			for (int i = 0; i < list->cnt; i++)
+				list->elems[i].offset = tps[i].offset == KAFKA_OFFSET_UNKNOWN
+					? RD_KAFKA_OFFSET_INVALID : tps[i].offset;
+			rd_kafka_assign(rk, list);
+		} else {
+			rd_kafka_assign(rk, NULL);
+		}
+	} else {
+		src->h.revoked(src->h.ctx, tps, (size_t)list->cnt);
+		rd_kafka_assign(rk, NULL);
+	}
+	free(tps);
+}
+
+static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+	(void)rk;
+	struct kafka_source *src = opaque;
+	if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT ||
+	    code == RD_KAFKA_RESP_ERR__RESOLVE) {
+		if (src->connected) {
+			src->connected = false;
+			if (src->h.connection)
+				src->h.connection(src->h.ctx, false, reason);
+		}
+	}
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	/* librdkafka's own chatter stays out of the daemon's log; the error
+	 * callback reports what matters. */
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
+struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
+                                      const struct kafka_source_handlers *h, struct error *err)
+{
+	struct kafka_source *src = xcalloc(1, sizeof(*src));
+	src->h = *h;
+	src->connected = true;
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char why[512];
+
+	if (!set(conf, "bootstrap.servers", cfg->brokers, err) ||
+	    !set(conf, "group.id", cfg->group, err) ||
+	    !set(conf, "enable.auto.commit", "false", err) ||
+	    !set(conf, "enable.auto.offset.store", "false", err) ||
+	    !set(conf, "enable.partition.eof", "true", err) ||
+	    /* range gives partition p of every topic to the same member, so
+	     * chat/p and viewer/p (one watermark group) stay together. */
+	    !set(conf, "partition.assignment.strategy", "range", err) ||
+	    !set(conf, "auto.offset.reset", cfg->offset_reset, err) ||
+	    !set(conf, "client.id", "telemetra", err))
+		goto fail;
+	for (size_t i = 0; i < cfg->n_properties; i++) {
+		const char *kv = cfg->properties[i];
+		const char *eq = strchr(kv, '=');
+		if (!eq || eq == kv) {
+			error_set(err, "-X %s: expected KEY=VALUE", kv);
+			goto fail;
+		}
+		char *key = xstrndup(kv, (size_t)(eq - kv));
+		bool ok = set(conf, key, eq + 1, err);
+		free(key);
+		if (!ok)
+			goto fail;
+	}
+	rd_kafka_conf_set_opaque(conf, src);
+	rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+
+	src->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+	if (!src->rk) {
+		/* rd_kafka_new() takes the configuration only when it succeeds. */
+		error_set(err, "cannot create the Kafka consumer: %s", why);
+		goto fail;
+	}
+	conf = NULL;
+	rd_kafka_poll_set_consumer(src->rk);
+
+	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)cfg->n_topics);
+	for (size_t i = 0; i < cfg->n_topics; i++)
+		rd_kafka_topic_partition_list_add(topics, cfg->topics[i], RD_KAFKA_PARTITION_UA);
+	rd_kafka_resp_err_t rc = rd_kafka_subscribe(src->rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (rc) {
+		error_set(err, "cannot subscribe: %s", rd_kafka_err2str(rc));
+		rd_kafka_destroy(src->rk);
+		free(src);
+		return NULL;
+	}
+	return src;
+
+fail:
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	free(src);
+	return NULL;
+}
+
+int kafka_source_poll(struct kafka_source *src, int timeout_ms, struct kafka_message *msg)
+{
+	if (src->held) {
+		rd_kafka_message_destroy(src->held);
+		src->held = NULL;
+	}
+	rd_kafka_message_t *m = rd_kafka_consumer_poll(src->rk, timeout_ms);
+	if (!m)
+		return 0;
+	if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		/* Transient consumer errors are retried by librdkafka; report a
+		 * lost connection once through the handler. */
+		if (src->connected && src->h.connection) {
+			src->connected = false;
+			src->h.connection(src->h.ctx, false, rd_kafka_message_errstr(m));
+		}
+		rd_kafka_message_destroy(m);
+		return 0;
+	}
+	if (!src->connected) {
+		src->connected = true;
+		if (src->h.connection)
+			src->h.connection(src->h.ctx, true, "messages are flowing again");
+	}
+	src->held = m;
+	const char *topic = rd_kafka_topic_name(m->rkt);
+	rd_kafka_timestamp_type_t tstype;
+	*msg = (struct kafka_message){
+		.topic = sv_make(topic, strlen(topic)),
+		.partition = m->partition,
+		.offset = m->offset,
+		.timestamp_ms = rd_kafka_message_timestamp(m, &tstype),
+		.key = m->key,
+		.key_len = m->key_len,
+		.payload = m->payload,
+		.len = m->len,
+		.eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF,
+	};
+	return 1;
+}
+
+static void pause_resume(struct kafka_source *src, bool pause)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	if (rd_kafka_assignment(src->rk, &parts) || !parts)
+		return;
+	if (pause)
+		rd_kafka_pause_partitions(src->rk, parts);
+	else
+		rd_kafka_resume_partitions(src->rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+}
+
+void kafka_source_pause(struct kafka_source *src) { pause_resume(src, true); }
+void kafka_source_resume(struct kafka_source *src) { pause_resume(src, false); }
+
+int64_t kafka_source_lag(struct kafka_source *src, const char *topic, int32_t partition,
+                         int64_t next_offset)
+{
+	int64_t low, high;
+	if (rd_kafka_get_watermark_offsets(src->rk, topic, partition, &low, &high) ||
+	    high < 0 || next_offset < 0)
+		return -1;
+	return high > next_offset ? high - next_offset : 0;
+}
+
+void kafka_source_commit_async(struct kafka_source *src, const struct topic_partition *tps,
+                               size_t n)
+{
+	if (!n)
+		return;
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
+	for (size_t i = 0; i < n; i++)
+		rd_kafka_topic_partition_list_add(list, tps[i].topic, tps[i].partition)->offset =
+			tps[i].offset;
+	rd_kafka_commit(src->rk, list, 1);
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+void kafka_source_close(struct kafka_source *src)
+{
+	if (!src)
+		return;
+	if (src->held)
+		rd_kafka_message_destroy(src->held);
+	rd_kafka_consumer_close(src->rk);
+	rd_kafka_destroy(src->rk);
+	free(src);
+}

@@ -1,0 +1,90 @@
+/*
+ * kafka_source.h — the consumer side of Kafka, for the live daemon.
+ *
+ * A librdkafka consumer in a consumer group, reduced to what the daemon
+ * needs: messages one at a time, and rebalances as two callbacks.  Where a
+ * partition starts is always decided by the caller (from its own committed
+ * checkpoint in the database), never by offsets committed to Kafka: the
+ * checkpoint and the rows it covers commit in one database transaction,
+ * which is what makes the output exactly-once.  Offsets are still
+ * committed to Kafka afterwards, asynchronously, so that the usual lag
+ * monitoring (kafka-consumer-groups --describe) keeps working.
+ */
+#ifndef TELEMETRA_KAFKA_SOURCE_H
+#define TELEMETRA_KAFKA_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/common.h"
+
+#define KAFKA_OFFSET_UNKNOWN (-1001) /* RD_KAFKA_OFFSET_INVALID: use auto.offset.reset */
+
+struct topic_partition {
+	const char *topic;
+	int32_t partition;
+	int64_t offset; /* assign: where to start (the callee fills it in) */
+};
+
+struct kafka_source_config {
+	const char *brokers;
+	const char *group;
+	const char *const *topics;
+	size_t n_topics;
+	const char *offset_reset; /* "earliest" or "latest" */
+	char *const *properties;  /* "key=value" librdkafka properties, applied last */
+	size_t n_properties;
+};
+
+/* Called from inside kafka_source_poll() during a rebalance. */
+struct kafka_source_handlers {
+	void *ctx;
+	/* Partitions were assigned: set each tps[i].offset (or leave it
+	 * KAFKA_OFFSET_UNKNOWN).  Return 0, or -1 to stop the daemon. */
+	int (*assigned)(void *ctx, struct topic_partition *tps, size_t n);
+	/* Partitions are being taken away: commit what is theirs now. */
+	void (*revoked)(void *ctx, const struct topic_partition *tps, size_t n);
+	/* The broker connection state changed (up = messages can flow). */
+	void (*connection)(void *ctx, bool up, const char *reason);
+};
+
+struct kafka_message {
+	struct strview topic;
+	int32_t partition;
+	int64_t offset;
+	int64_t timestamp_ms;
+	const char *key;   /* NULL if none */
+	size_t key_len;
+	const char *payload; /* NULL for a tombstone */
+	size_t len;
+	bool eof; /* no message: the partition is caught up to its end */
+};
+
+struct kafka_source;
+
+/* NULL on a configuration error (err says which property and why). */
+struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
+                                      const struct kafka_source_handlers *h, struct error *err);
+
+/* Wait up to timeout_ms for one message.  1: *msg holds a message or an
+ * end-of-partition notice, valid until the next poll; 0: nothing came. */
+int kafka_source_poll(struct kafka_source *src, int timeout_ms, struct kafka_message *msg);
+
+/* Stop or restart fetching from every assigned partition (the database is
+ * away); group membership is kept as long as poll is called. */
+void kafka_source_pause(struct kafka_source *src);
+void kafka_source_resume(struct kafka_source *src);
+
+/* Messages published but not yet consumed in (topic, partition), from the
+ * client's cached high watermark; -1 when unknown. */
+int64_t kafka_source_lag(struct kafka_source *src, const char *topic, int32_t partition,
+                         int64_t next_offset);
+
+/* Tell Kafka how far we are (asynchronous, advisory). */
+void kafka_source_commit_async(struct kafka_source *src, const struct topic_partition *tps,
+                               size_t n);
+
+/* Leave the group (the revoked handler runs) and free everything. */
+void kafka_source_close(struct kafka_source *src);
+
+#endif
