@@ -238,7 +238,8 @@ bool dump_with(dump_fetch_fn fetch, void *db, FILE *out, struct error *err)
 		ok = fetch(db, &tables[t], collect_row, &c, err);
 		if (ok) {
 			sort_table = t;
-			qsort(c.rows, c.n, sizeof(*c.rows), row_cmp);
+			if (c.n)
+				qsort(c.rows, c.n, sizeof(*c.rows), row_cmp);
 			struct buf line = BUF_INIT;
 			buf_printf(&line, "# %s: %zu rows\n", tables[t].name, c.n);
 			for (int i = 0; i < tables[t].n_cols; i++)

@@ -491,41 +491,56 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 	} *pending = xcalloc((size_t)argc + 1, sizeof(*pending));
 	size_t n_pending = 0;
 	const char *config_path = NULL;
+	enum { GO_ON, WANT_HELP, WANT_VERSION, BAD_OPTION } outcome = GO_ON;
+	char problem[256] = "";
 	int ch;
+	/* The loop only records what it sees; help, version and errors are
+	 * acted on after the option tables are freed. */
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while (outcome == GO_ON && (ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		const struct opt *o = NULL;
 		if (ch == 'h' || ch == OPT_HELP) {
-			print_help(cmd);
-			exit(EXIT_OK);
-		}
-		if (ch == OPT_VERSION) {
-			print_version();
-			exit(EXIT_OK);
-		}
-		if (ch == '?' || ch == ':') {
+			outcome = WANT_HELP;
+		} else if (ch == OPT_VERSION) {
+			outcome = WANT_VERSION;
+		} else if (ch == '?' || ch == ':') {
+			outcome = BAD_OPTION;
 			if (optopt && optopt < FIRST_OPT)
-				die_usage("unknown or incomplete option '-%c'", optopt);
-			if (optopt >= FIRST_OPT)
-				die_usage("option '--%s' needs a value (%s)", opts[optopt - FIRST_OPT].name,
-				          opts[optopt - FIRST_OPT].arg);
-			die_usage("unknown option '%s'", argv[optind - 1]);
-		}
-		if (ch >= FIRST_OPT) {
-			o = &opts[ch - FIRST_OPT];
+				snprintf(problem, sizeof(problem), "unknown or incomplete option '-%c'", optopt);
+			else if (optopt >= FIRST_OPT)
+				snprintf(problem, sizeof(problem), "option '--%s' needs a value (%s)",
+				         opts[optopt - FIRST_OPT].name, opts[optopt - FIRST_OPT].arg);
+			else
+				snprintf(problem, sizeof(problem), "unknown option '%s'", argv[optind - 1]);
 		} else {
-			for (size_t i = 0; i < N_OPTS && !o; i++)
-				if (opts[i].short_name == ch && (opts[i].commands & cmd->mask))
-					o = &opts[i];
+			if (ch >= FIRST_OPT) {
+				o = &opts[ch - FIRST_OPT];
+			} else {
+				for (size_t i = 0; i < N_OPTS && !o; i++)
+					if (opts[i].short_name == ch && (opts[i].commands & cmd->mask))
+						o = &opts[i];
+			}
+			if (!strcmp(o->name, "config"))
+				config_path = optarg;
+			pending[n_pending++] = (struct pending){o, o->type == T_FLAG ? "true" : optarg};
 		}
-		if (!o)
-			die_usage("unknown option '%s'", argv[optind - 1]);
-		if (!strcmp(o->name, "config"))
-			config_path = optarg;
-		pending[n_pending++] = (struct pending){o, o->type == T_FLAG ? "true" : optarg};
 	}
 	free(longopts);
+	if (outcome != GO_ON)
+		free(pending);
+	if (outcome == WANT_HELP) {
+		print_help(cmd);
+		config_free(c);
+		exit(EXIT_OK);
+	}
+	if (outcome == WANT_VERSION) {
+		print_version();
+		config_free(c);
+		exit(EXIT_OK);
+	}
+	if (outcome == BAD_OPTION)
+		die_usage("%s", problem);
 
 	struct error err;
 	if (config_path && !load_file(c, cmd->mask, config_path, &err))
