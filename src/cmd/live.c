@@ -683,7 +683,7 @@ int cmd_live(int argc, char **argv)
 	if (d.cfg.capture)
 		open_capture(&d);
 
-	struct engine_output out = {&d, out_window, out_moment, out_dead_letter, out_notice};
+	struct engine_output out = {&d, out_window, out_moment, out_dead_letter, out_notice, NULL};
 	d.engine = engine_new(&d.core, &out);
 
 	const char *topics[] = {d.cfg.chat_topic, d.cfg.viewer_topic};

@@ -157,6 +157,8 @@ static int settle(struct engine *e, struct group *g)
 	int rc = windower_close(g->win, g->wm.global, on_window, e);
 	if (!rc)
 		rc = detectors_on_closed(g->det, windower_closed_k(g->win), on_moment, e);
+	if (!rc && e->out.closed)
+		e->out.closed(e->out.ctx, g->partition, windower_closed_k(g->win));
 	return rc;
 }
 
@@ -216,10 +218,13 @@ static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
 		uint32_t stream = windower_stream(g->win, ev->stream_id);
 		check_keying(e, g, ev->stream_id);
 		if (ev->kind == EVENT_CHAT) {
-			unsigned p, n;
-			sentiment_count(e->cfg.lexicon, ev->message.ptr, ev->message.len, &p, &n);
-			struct chat_contribution c = {sentiment_score_scaled(p, n), ev->chatter, ev->emotes,
-			                              ev->n_emotes};
+			int64_t score = ev->score;
+			if (!ev->has_score) {
+				unsigned p, n;
+				sentiment_count(e->cfg.lexicon, ev->message.ptr, ev->message.len, &p, &n);
+				score = sentiment_score_scaled(p, n);
+			}
+			struct chat_contribution c = {score, ev->chatter, ev->emotes, ev->n_emotes};
 			windower_add_chat(g->win, stream, ev->time_us, first_k, &c);
 		} else {
 			windower_add_viewer(g->win, stream, ev->time_us, first_k, ev->viewer_count);
@@ -252,6 +257,15 @@ static int message(struct engine *e, struct strview topic, int32_t partition, in
 		return put_dead(e, &pos, reason, e->err.msg, payload, len);
 	struct group *g = group_of(e, partition);
 	return process_event(e, g, watermarks_lane(&g->wm, topic, partition), &ev, &pos, payload, len);
+}
+
+int engine_event(struct engine *e, struct strview topic, int32_t partition,
+                 const struct record_pos *pos, const struct event *ev, const char *raw,
+                 size_t len)
+{
+	e->stats.records++;
+	struct group *g = group_of(e, partition);
+	return process_event(e, g, watermarks_lane(&g->wm, topic, partition), ev, pos, raw, len);
 }
 
 int engine_message(struct engine *e, struct strview topic, int32_t partition, int64_t offset,

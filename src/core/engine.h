@@ -67,6 +67,10 @@ struct engine_output {
 	int (*dead_letter)(void *ctx, const struct dead_letter *dl);
 	/* Optional: something an operator should know, in one sentence. */
 	void (*notice)(void *ctx, const char *msg);
+	/* Optional: every window of the group up to closed_k has now been
+	 * emitted (called after each close; with this, rows recorded once can
+	 * be judged later by detectors exactly as the engine would). */
+	void (*closed)(void *ctx, int32_t group, int64_t closed_k);
 };
 
 struct engine_stats {
@@ -92,6 +96,12 @@ void engine_free(struct engine *e);
  * control record.  source names the file. */
 int engine_line(struct engine *e, struct strview source, int64_t line_no, const char *line,
                 size_t len);
+/* An event decoded by the caller (topic "" and partition -1 for the
+ * default lane of bare events).  raw, for a late event's dead letter, may
+ * be NULL. */
+int engine_event(struct engine *e, struct strview topic, int32_t partition,
+                 const struct record_pos *pos, const struct event *ev, const char *raw,
+                 size_t len);
 /* One Kafka message (payload NULL for a tombstone). */
 int engine_message(struct engine *e, struct strview topic, int32_t partition, int64_t offset,
                    const char *payload, size_t len);

@@ -73,6 +73,11 @@ struct event {
 	struct strview *emotes;
 	size_t n_emotes;
 	int64_t viewer_count;
+	/* A sentiment score computed beforehand (SCORE_SCALE units), for
+	 * callers that feed the same event to many engines; the decoder leaves
+	 * has_score false and the engine scores the message itself. */
+	bool has_score;
+	int64_t score;
 };
 
 /* Reusable decoding state; owns its buffers.  Zero-initialise, free with

@@ -25,7 +25,7 @@ static int out_dead_letter(void *ctx, const struct dead_letter *dl)
 
 struct engine_output sink_engine_output(struct sink *s)
 {
-	return (struct engine_output){s, out_window, out_moment, out_dead_letter, NULL};
+	return (struct engine_output){s, out_window, out_moment, out_dead_letter, NULL, NULL};
 }
 
 struct sink *sink_open(const char *spec, const struct sink_options *opt, struct error *err)

@@ -170,7 +170,7 @@ static struct core_config config(int64_t w, int64_t s, int64_t d)
 
 static struct engine *engine(const struct core_config *c, struct out *o)
 {
-	struct engine_output port = {o, on_window, on_moment, on_dead, on_notice};
+	struct engine_output port = {o, on_window, on_moment, on_dead, on_notice, NULL};
 	return engine_new(c, &port);
 }
 
