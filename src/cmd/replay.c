@@ -89,6 +89,14 @@ static void progress(struct replay *r, size_t file, const struct input_line *lin
 	             elapsed > 0 ? (double)st->records / elapsed / 1e6 : 0.0, st->windows, st->moments);
 }
 
+static bool is_blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return false;
+	return true;
+}
+
 /* Feed one file; returns an exit status. */
 static int replay_file(struct replay *r, size_t i)
 {
@@ -110,7 +118,7 @@ static int replay_file(struct replay *r, size_t i)
 			         line.full_len, INPUT_MAX_LINE >> 20);
 			struct record_pos pos = {source, -1, line.number};
 			rc = engine_reject(r->engine, &pos, DEAD_TOO_LARGE, detail, line.data, line.len);
-		} else if (line.len == 0 || strspn(line.data, " \t\r") >= line.len) {
+		} else if (is_blank(line.data, line.len)) {
 			continue; /* blank lines separate nothing and carry nothing */
 		} else {
 			rc = engine_line(r->engine, source, line.number, line.data, line.len);

@@ -24,7 +24,7 @@
 #define INPUT_HEAD_BYTES (1024 * 1024)
 
 struct input_line {
-	const char *data; /* valid until the next input_next() */
+	const char *data; /* valid until the next input_next(); not NUL-terminated */
 	size_t len;
 	int64_t number; /* 1-based */
 	bool overlong;
