@@ -432,7 +432,7 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 			free(key);
 		}
 	}
-	json_t *state = json_pack("{sisisosooso}", "version", STATE_VERSION, "partition",
+	json_t *state = json_pack("{sisisosososo}", "version", STATE_VERSION, "partition",
 	                          (int)g->partition, "global", json_time_or_null(g->wm.global),
 	                          "lanes", lanes, "windows", windower_save(g->win), "detectors",
 	                          detectors);

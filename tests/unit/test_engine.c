@@ -740,6 +740,87 @@ static void check_episode(const struct out *o)
 	ck_assert_double_eq_tol(o->moms[0].intensity, 23.0 / (4.0 * sqrt(2.0)), TOL); /* peak */
 }
 
+/* --- checkpoints ------------------------------------------------------------------ */
+
+/* A checkpoint taken mid-run and loaded into a fresh engine must carry on
+ * exactly as the engine it came from: same rows, same moments, including
+ * an open merged run, pane contents (chatters, emotes, viewers) and the
+ * detector history, which all travel in the state. */
+START_TEST(checkpoint_resumes_exactly)
+{
+	struct core_config c = merge_config(true);
+	struct out a = {0}, b = {0};
+	struct engine *ea = engine(&c, &a);
+	int64_t no = 0;
+	static const int counts[] = {1, 1, 1, 5};
+	for (int w = 0; w < 4; w++)
+		window_chats(ea, &no, w, counts[w]);
+	char l[256];
+	snprintf(l, sizeof(l), "{\"timestamp\":%lld,\"stream_id\":\"s\",\"viewer_count\":42}",
+	         (long long)(T + 40));
+	ck_assert_int_eq(line(ea, ++no, l), 0); /* closes window 3: an anomalous run opens */
+	snprintf(l, sizeof(l),
+	         "{\"timestamp\":%lld,\"stream_id\":\"s\",\"user_id\":\"x\",\"message\":\"pog\","
+	         "\"emotes\":[\"Kappa\",\"Kappa\"]}",
+	         (long long)(T + 41));
+	ck_assert_int_eq(line(ea, ++no, l), 0);
+	ck_assert_uint_eq(a.n_moms, 0); /* the run is open, nothing emitted yet */
+
+	char *state = engine_save_group(ea, -1);
+	ck_assert_ptr_nonnull(state);
+	ck_assert_ptr_null(engine_save_group(ea, 7)); /* no such group */
+	struct engine *eb = engine(&c, &b);
+	struct error err;
+	ck_assert_msg(engine_load_group(eb, state, strlen(state), &err), "%s", err.msg);
+	/* Saving the loaded group gives the same text: nothing was lost. */
+	char *again = engine_save_group(eb, -1);
+	ck_assert_str_eq(again, state);
+	free(again);
+	free(state);
+
+	a = (struct out){0};
+	int64_t no_b = no;
+	for (int j = 2; j < 10; j++) { /* the rest of window 4, then a calm window 5 */
+		snprintf(l, sizeof(l),
+		         "{\"timestamp\":%lld,\"stream_id\":\"s\",\"user_id\":\"v%d\",\"message\":\"m\"}",
+		         (long long)(T + 40 + j), j);
+		ck_assert_int_eq(line(ea, ++no, l), 0);
+		ck_assert_int_eq(line(eb, ++no_b, l), 0);
+	}
+	window_chats(ea, &no, 5, 1);
+	window_chats(eb, &no_b, 5, 1);
+	ck_assert_int_eq(engine_finish(ea, true), 0);
+	ck_assert_int_eq(engine_finish(eb, true), 0);
+
+	ck_assert_uint_gt(a.n_rows, 0);
+	ck_assert_uint_eq(a.n_rows, b.n_rows);
+	ck_assert_uint_eq(a.n_moms, 1); /* the run over windows 3 and 4 */
+	ck_assert_uint_eq(b.n_moms, 1);
+	ck_assert_mem_eq(a.rows, b.rows, a.n_rows * sizeof(a.rows[0]));
+	ck_assert_mem_eq(a.moms, b.moms, sizeof(a.moms[0]));
+	ck_assert_int_eq(b.moms[0].time_us, AT(30));
+	engine_free(ea);
+	engine_free(eb);
+}
+END_TEST
+
+START_TEST(checkpoint_rejects_garbage)
+{
+	struct core_config c = merge_config(false);
+	struct out o = {0};
+	struct engine *e = engine(&c, &o);
+	struct error err;
+	ck_assert(!engine_load_group(e, "not json", 8, &err));
+	const char *v2 = "{\"version\":2,\"partition\":0,\"global\":null,\"lanes\":[],"
+	                 "\"windows\":{\"closed_k\":null,\"streams\":[]},\"detectors\":{}}";
+	ck_assert(!engine_load_group(e, v2, strlen(v2), &err));
+	ck_assert_ptr_nonnull(strstr(err.msg, "version 2"));
+	size_t n = engine_group_partitions(e, NULL, 0);
+	ck_assert_uint_eq(n, 0);
+	engine_free(e);
+}
+END_TEST
+
 START_TEST(merged_moment_ends_on_normal_window)
 {
 	struct core_config c = merge_config(true);
@@ -919,6 +1000,8 @@ Suite *engine_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, callbacks_can_stop);
 	tcase_add_test(tc, reject_and_too_large);
+	tcase_add_test(tc, checkpoint_resumes_exactly);
+	tcase_add_test(tc, checkpoint_rejects_garbage);
 	suite_add_tcase(s, tc);
 	return s;
 }
