@@ -1,0 +1,105 @@
+/*
+ * run.h — running a grid of configurations over a decoded store.
+ *
+ * A configuration's results come from two stages of the core, and most
+ * grids vary only the second:
+ *
+ *   windowing   records ─► lanes, watermarks, panes ─► window rows
+ *               (depends on window, slide, watermark delay, top emotes and
+ *               the lexicon: the *windowing key*)
+ *   detection   window rows ─► z-scores, anomalies, moments
+ *               (threshold, history, min-history, min-stddev, merging,
+ *               further detectors)
+ *
+ * So configurations are grouped by windowing key, and each group shares
+ * one *windowing pass*: an engine with every detector disabled, fed from
+ * the store, whose output is recorded as the sequence the detectors would
+ * have seen inside the engine:
+ *
+ *   batch = the rows one watermark step closed in one group, in order,
+ *           then closed(group, closed_k)          (engine_output.closed)
+ *   end   = detectors_flush of every group, in the engine's group order,
+ *           if the input is final-flushed
+ *
+ * Each configuration of the group then replays that sequence into its own
+ * detectors (one struct detectors per watermark group, as in the engine):
+ * detectors_on_window for every row, detectors_on_closed after each batch,
+ * detectors_flush at the end.  These are the calls the engine makes, on the
+ * same rows in the same order, so the numbers are those of a replay with
+ * the same options by construction.  A threshold sweep costs one windowing
+ * pass plus one cheap detection pass per threshold.  (The engine flushes a
+ * group's detectors right after closing that group's last windows, the
+ * replay after all groups; detectors of different groups share nothing, so
+ * only the order in which moments of different groups arrive differs.)
+ *
+ * Parallelism: windowing passes run in parallel, and so do the detection
+ * passes of a recorded group; a worker prefers detection jobs (they free a
+ * recording when its group is done) and starts a new windowing pass
+ * otherwise.  Every result depends on its configuration alone, never on
+ * scheduling, so the output is the same for any number of jobs.
+ */
+#ifndef TELEMETRA_TUNE_RUN_H
+#define TELEMETRA_TUNE_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "tune/store.h"
+
+/* One configuration.  core.lexicon must be the store's lexicon number
+ * `lexicon` (configurations with the same lexicon files share it). */
+struct tune_case {
+	struct core_config core;
+	size_t lexicon;
+};
+
+/* A detected moment, as scoring needs it. */
+struct tune_moment {
+	struct strview stream_id; /* the store's copy: valid while the store is */
+	const char *type;         /* static (detector_name) */
+	int64_t time_us;          /* start of the (first) anomalous window */
+	int64_t end_us;           /* end of the (last) anomalous window */
+	double intensity;
+};
+
+/* What one configuration produced.  Owns `moment_list`
+ * (tune_outcome_free). */
+struct tune_outcome {
+	uint64_t windows;           /* window rows */
+	uint64_t anomalous_windows; /* rows with is_anomaly */
+	uint64_t moments;
+	uint64_t accepted, late; /* events, from the shared windowing pass */
+	struct tune_moment *moment_list; /* `moments` entries, in emission order */
+	size_t pass;              /* which windowing pass it shared */
+	double windowing_seconds; /* that pass's time (shared, not divided) */
+	double detect_seconds;    /* its own detection pass */
+};
+
+void tune_outcome_free(struct tune_outcome *o);
+
+struct tune_run_options {
+	unsigned jobs;    /* threads, >= 1 */
+	bool final_flush; /* engine_finish(final_flush) */
+	/* Optional: the core's notices (keying errors), from the first
+	 * windowing pass only, so that each is said once.  Called from a
+	 * worker thread. */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
+};
+
+struct tune_run_stats {
+	size_t passes;            /* windowing passes: distinct windowing keys */
+	double windowing_seconds; /* summed over passes (CPU-ish time) */
+	double detect_seconds;    /* summed over configurations */
+};
+
+/* Run cases[0..n) over the store; out[i] receives case i's outcome (the
+ * caller frees each with tune_outcome_free).  Cannot fail: the core's
+ * output goes to memory, and allocation failure aborts. */
+void tune_run(const struct store *store, const struct tune_case *cases, size_t n,
+              const struct tune_run_options *opt, struct tune_outcome *out,
+              struct tune_run_stats *stats);
+
+#endif

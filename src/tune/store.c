@@ -1,0 +1,467 @@
+/*
+ * store.c — tune's decoded input: records, interned strings, scores.
+ *
+ *   line ─► jscan ─► bare event / envelope / control ─► event_decode
+ *                                                            │
+ *        records[]: type, lane, time, stream, chatter,  ◄────┘
+ *                   emote ids, viewer_count, position
+ *        scores[lexicon][chat ordinal]
+ *        strtab: every string once, in blocks that never move
+ *
+ * store_line() mirrors engine_line() (core/engine.c) step by step, so that
+ * the records fed by store_feed() are exactly the events and controls the
+ * engine would have taken from the same lines, and the dead letters it
+ * counts are those the engine would have written (all but `late`).
+ */
+#include "config.h"
+
+#include "tune/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/capture.h"
+
+/* --- interned strings -------------------------------------------------- */
+
+#define STRTAB_BLOCK (64 * 1024)
+
+struct str_entry {
+	const char *ptr;
+	uint32_t len;
+	uint32_t hash;
+};
+
+/* Append-only: an id, once given, names the same bytes for the life of the
+ * table, and those bytes never move (they live in blocks, not in a
+ * reallocated buffer), so views of them can be handed out freely. */
+struct strtab {
+	struct str_entry *entries; /* by id */
+	uint32_t n;
+	size_t cap;
+	uint32_t *slots; /* id + 1, or 0 for empty; open addressing */
+	uint32_t mask;
+	char **blocks;
+	size_t n_blocks, cap_blocks;
+	size_t block_used, block_size; /* of the last block */
+	size_t bytes;
+};
+
+static void strtab_init(struct strtab *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->mask = 1023;
+	t->slots = xcalloc(t->mask + 1, sizeof(*t->slots));
+}
+
+static void strtab_free(struct strtab *t)
+{
+	for (size_t i = 0; i < t->n_blocks; i++)
+		free(t->blocks[i]);
+	free(t->blocks);
+	free(t->entries);
+	free(t->slots);
+}
+
+static const char *strtab_copy(struct strtab *t, const char *p, size_t n)
+{
+	if (n == 0)
+		return "";
+	if (t->n_blocks == 0 || t->block_size - t->block_used < n) {
+		size_t size = n > STRTAB_BLOCK ? n : STRTAB_BLOCK;
+		t->blocks = grow_array(t->blocks, sizeof(*t->blocks), &t->cap_blocks, t->n_blocks + 1);
+		t->blocks[t->n_blocks++] = xmalloc(size);
+		t->block_used = 0;
+		t->block_size = size;
+		t->bytes += size;
+	}
+	char *dst = t->blocks[t->n_blocks - 1] + t->block_used;
+	memcpy(dst, p, n);
+	t->block_used += n;
+	return dst;
+}
+
+/* The slot holding str, or the empty slot where it would go. */
+static uint32_t *strtab_slot(const struct strtab *t, const char *p, size_t n, uint32_t hash)
+{
+	for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
+		uint32_t *slot = &t->slots[i];
+		if (!*slot)
+			return slot;
+		const struct str_entry *e = &t->entries[*slot - 1];
+		if (e->hash == hash && e->len == n && memcmp(e->ptr, p, n) == 0)
+			return slot;
+	}
+}
+
+static void strtab_grow(struct strtab *t)
+{
+	uint32_t size = (t->mask + 1) * 2;
+	free(t->slots);
+	t->slots = xcalloc(size, sizeof(*t->slots));
+	t->mask = size - 1;
+	for (uint32_t id = 0; id < t->n; id++) {
+		uint32_t i = t->entries[id].hash & t->mask;
+		while (t->slots[i])
+			i = (i + 1) & t->mask;
+		t->slots[i] = id + 1;
+	}
+}
+
+static uint32_t strtab_intern(struct strtab *t, struct strview s)
+{
+	uint32_t hash = (uint32_t)hash_bytes(s.ptr, s.len);
+	uint32_t *slot = strtab_slot(t, s.ptr, s.len, hash);
+	if (*slot)
+		return *slot - 1;
+	t->entries = grow_array(t->entries, sizeof(*t->entries), &t->cap, (size_t)t->n + 1);
+	t->entries[t->n] = (struct str_entry){strtab_copy(t, s.ptr, s.len), (uint32_t)s.len, hash};
+	*slot = ++t->n;
+	if (t->n * 2 > t->mask) /* keep the load under one half */
+		strtab_grow(t);
+	return t->n - 1;
+}
+
+static struct strview strtab_get(const struct strtab *t, uint32_t id)
+{
+	return sv_make(t->entries[id].ptr, t->entries[id].len);
+}
+
+/* --- records ----------------------------------------------------------- */
+
+enum record_type {
+	REC_CHAT,
+	REC_VIEWER,
+	REC_LANE_OPEN,
+	REC_LANE_IDLE,
+	REC_LANE_CLOSE,
+	REC_ADVANCE,
+};
+
+struct record {
+	int64_t time_us;  /* event time; REC_ADVANCE: the watermark */
+	int64_t position; /* line number of a bare event, offset of an envelope */
+	union {
+		int64_t viewer_count; /* REC_VIEWER */
+		uint32_t chatter;     /* REC_CHAT: string id */
+	} u;
+	size_t emotes_at;   /* REC_CHAT: emote ids [emotes_at, +n_emotes) */
+	uint32_t n_emotes;
+	uint32_t stream; /* string id */
+	uint32_t lane; /* events and lane controls: index into lanes */
+	uint16_t file; /* the input file it came from */
+	uint8_t type;  /* enum record_type */
+	bool envelope; /* a Kafka message: its position is topic/partition/offset */
+};
+
+/* A (topic, partition) lane as the engine names it; bare events are the
+ * lane ("", -1). */
+struct lane {
+	uint32_t topic; /* string id */
+	int32_t partition;
+};
+
+struct store {
+	struct store_options opt;
+	struct strtab strings;
+	char **files;
+	size_t n_files, cap_files;
+	struct lane *lanes;
+	uint32_t n_lanes;
+	size_t cap_lanes;
+	struct record *records;
+	size_t n_records, cap_records;
+	uint32_t *emote_ids;
+	size_t n_emote_ids, cap_emote_ids;
+	int64_t **scores; /* [lexicon][chat ordinal], SCORE_SCALE units */
+	size_t n_chat, cap_chat;
+	struct store_stats stats;
+
+	/* decoding state, as engine_line() keeps it */
+	struct event_decoder dec;
+	struct buf line_scratch;
+	struct error err;
+};
+
+struct store *store_new(const struct store_options *opt)
+{
+	struct store *s = xcalloc(1, sizeof(*s));
+	s->opt = *opt;
+	const struct lexicon **lexicons = xcalloc(opt->n_lexicons ? opt->n_lexicons : 1,
+	                                          sizeof(*lexicons));
+	memcpy(lexicons, opt->lexicons, opt->n_lexicons * sizeof(*lexicons));
+	s->opt.lexicons = lexicons;
+	strtab_init(&s->strings);
+	s->scores = xcalloc(opt->n_lexicons ? opt->n_lexicons : 1, sizeof(*s->scores));
+	return s;
+}
+
+void store_free(struct store *s)
+{
+	if (!s)
+		return;
+	strtab_free(&s->strings);
+	for (size_t i = 0; i < s->n_files; i++)
+		free(s->files[i]);
+	free(s->files);
+	free(s->lanes);
+	free(s->records);
+	free(s->emote_ids);
+	for (size_t l = 0; l < s->opt.n_lexicons; l++)
+		free(s->scores[l]);
+	free(s->scores);
+	free((void *)s->opt.lexicons);
+	event_decoder_free(&s->dec);
+	buf_free(&s->line_scratch);
+	free(s);
+}
+
+uint32_t store_add_file(struct store *s, const char *path)
+{
+	s->files = grow_array(s->files, sizeof(*s->files), &s->cap_files, s->n_files + 1);
+	s->files[s->n_files] = xstrdup(path);
+	return (uint32_t)s->n_files++;
+}
+
+static uint32_t lane_of(struct store *s, struct strview topic, int32_t partition)
+{
+	uint32_t t = strtab_intern(&s->strings, topic);
+	/* Lanes are few (one per topic and partition) and records come in runs
+	 * of one lane: search from the most recent. */
+	for (uint32_t i = s->n_lanes; i-- > 0;)
+		if (s->lanes[i].topic == t && s->lanes[i].partition == partition)
+			return i;
+	s->lanes = grow_array(s->lanes, sizeof(*s->lanes), &s->cap_lanes, (size_t)s->n_lanes + 1);
+	s->lanes[s->n_lanes] = (struct lane){t, partition};
+	return s->n_lanes++;
+}
+
+static struct record *new_record(struct store *s, enum record_type type, uint32_t file)
+{
+	s->records = grow_array(s->records, sizeof(*s->records), &s->cap_records, s->n_records + 1);
+	struct record *r = &s->records[s->n_records++];
+	memset(r, 0, sizeof(*r));
+	r->type = (uint8_t)type;
+	r->file = (uint16_t)file;
+	return r;
+}
+
+static void dead(struct store *s, enum dead_reason reason)
+{
+	s->stats.dead[reason]++;
+	s->stats.dead_total++;
+}
+
+static void add_event(struct store *s, uint32_t file, const struct event *ev, uint32_t lane,
+                      int64_t position, bool envelope)
+{
+	struct record *r = new_record(s, ev->kind == EVENT_CHAT ? REC_CHAT : REC_VIEWER, file);
+	r->time_us = ev->time_us;
+	r->position = position;
+	r->lane = lane;
+	r->envelope = envelope;
+	r->stream = strtab_intern(&s->strings, ev->stream_id);
+	if (ev->kind != EVENT_CHAT) {
+		s->stats.viewer++;
+		r->u.viewer_count = ev->viewer_count;
+		return;
+	}
+	s->stats.chat++;
+	r->u.chatter = strtab_intern(&s->strings, ev->chatter);
+	r->emotes_at = s->n_emote_ids;
+	r->n_emotes = (uint32_t)ev->n_emotes;
+	s->emote_ids = grow_array(s->emote_ids, sizeof(*s->emote_ids), &s->cap_emote_ids,
+	                          s->n_emote_ids + ev->n_emotes);
+	for (size_t i = 0; i < ev->n_emotes; i++)
+		s->emote_ids[s->n_emote_ids++] = strtab_intern(&s->strings, ev->emotes[i]);
+
+	/* The message is scored now, once per lexicon, and then forgotten. */
+	size_t cap = s->cap_chat;
+	for (size_t l = 0; l < s->opt.n_lexicons; l++) {
+		unsigned pos, neg;
+		sentiment_count(s->opt.lexicons[l], ev->message.ptr, ev->message.len, &pos, &neg);
+		cap = s->cap_chat;
+		s->scores[l] = grow_array(s->scores[l], sizeof(**s->scores), &cap, s->n_chat + 1);
+		s->scores[l][s->n_chat] = sentiment_score_scaled(pos, neg);
+	}
+	s->cap_chat = cap;
+	s->n_chat++;
+}
+
+static enum event_kind kind_of_topic(const struct store *s, struct strview topic)
+{
+	if (s->opt.chat_topic && sv_eq_cstr(topic, s->opt.chat_topic))
+		return EVENT_CHAT;
+	if (s->opt.viewer_topic && sv_eq_cstr(topic, s->opt.viewer_topic))
+		return EVENT_VIEWER;
+	return EVENT_UNKNOWN;
+}
+
+/* engine.c's message(): the payload of an envelope. */
+static void add_message(struct store *s, uint32_t file, const struct capture_envelope *env)
+{
+	struct event ev;
+	enum dead_reason reason;
+	if (!env->value.ptr || env->value.len == 0) {
+		dead(s, DEAD_NOT_JSON);
+		return;
+	}
+	if (!event_decode(&s->dec, env->value.ptr, env->value.len, kind_of_topic(s, env->topic), &ev,
+	                  &reason, &s->err)) {
+		dead(s, reason);
+		return;
+	}
+	add_event(s, file, &ev, lane_of(s, env->topic, env->partition), env->offset, true);
+}
+
+static void add_control(struct store *s, uint32_t file, const struct capture_control *c)
+{
+	static const enum record_type types[] = {
+		[CONTROL_LANE_OPEN] = REC_LANE_OPEN,
+		[CONTROL_LANE_IDLE] = REC_LANE_IDLE,
+		[CONTROL_LANE_CLOSE] = REC_LANE_CLOSE,
+		[CONTROL_ADVANCE] = REC_ADVANCE,
+	};
+	s->stats.controls++;
+	uint32_t lane = c->kind == CONTROL_ADVANCE ? 0 : lane_of(s, c->topic, c->partition);
+	struct record *r = new_record(s, types[c->kind], file);
+	r->lane = lane;
+	r->time_us = c->watermark_us;
+}
+
+void store_line(struct store *s, uint32_t file, int64_t line_no, const char *line, size_t len)
+{
+	struct jscan *scan = &s->dec.scan;
+	s->stats.records++;
+
+	switch (jscan_object(scan, line, len, &s->err)) {
+	case JSCAN_OK:
+		break;
+	case JSCAN_NOT_JSON:
+		dead(s, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_JSON);
+		return;
+	case JSCAN_NOT_OBJECT:
+		dead(s, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_OBJECT);
+		return;
+	}
+
+	enum capture_kind kind = capture_classify(scan);
+	if (kind == CAPTURE_EVENT) {
+		struct event ev;
+		enum dead_reason reason;
+		if (len > EVENT_MAX_BYTES)
+			dead(s, DEAD_TOO_LARGE);
+		else if (!event_decode_scanned(&s->dec, len, EVENT_UNKNOWN, &ev, &reason, &s->err))
+			dead(s, reason);
+		else
+			add_event(s, file, &ev, lane_of(s, SV_LIT(""), -1), line_no, false);
+		return;
+	}
+
+	/* Envelope and control fields are decoded into line_scratch, which must
+	 * not move while they are in use: reserve for the whole line. */
+	buf_reset(&s->line_scratch);
+	buf_reserve(&s->line_scratch, len + 16);
+	if (kind == CAPTURE_CONTROL) {
+		struct capture_control c;
+		if (!capture_parse_control(scan, &s->line_scratch, &c, &s->err))
+			dead(s, DEAD_BAD_CONTROL);
+		else
+			add_control(s, file, &c);
+		return;
+	}
+	struct capture_envelope env;
+	if (!capture_parse_envelope(scan, &s->line_scratch, &env, &s->err))
+		dead(s, DEAD_BAD_ENVELOPE);
+	else
+		add_message(s, file, &env);
+}
+
+void store_reject(struct store *s, enum dead_reason reason)
+{
+	s->stats.records++;
+	dead(s, reason);
+}
+
+/* --- feeding an engine ------------------------------------------------- */
+
+int store_feed(const struct store *s, size_t lexicon, struct engine *e)
+{
+	const struct strtab *t = &s->strings;
+	const int64_t *scores = s->scores[lexicon];
+	struct strview *emotes = NULL; /* this call's own: feeds may run in parallel */
+	size_t cap_emotes = 0, chat = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n_records && !rc; i++) {
+		const struct record *r = &s->records[i];
+		const struct lane *lane = &s->lanes[r->lane];
+		switch ((enum record_type)r->type) {
+		case REC_CHAT:
+		case REC_VIEWER: {
+			struct event ev = {
+				.kind = r->type == REC_CHAT ? EVENT_CHAT : EVENT_VIEWER,
+				.time_us = r->time_us,
+				.stream_id = strtab_get(t, r->stream),
+				.message = SV_LIT(""),
+			};
+			if (r->type == REC_CHAT) {
+				emotes = grow_array(emotes, sizeof(*emotes), &cap_emotes, r->n_emotes);
+				for (uint32_t k = 0; k < r->n_emotes; k++)
+					emotes[k] = strtab_get(t, s->emote_ids[r->emotes_at + k]);
+				ev.chatter = strtab_get(t, r->u.chatter);
+				ev.emotes = emotes;
+				ev.n_emotes = r->n_emotes;
+				ev.has_score = true;
+				ev.score = scores[chat++];
+			} else {
+				ev.viewer_count = r->u.viewer_count;
+			}
+			struct strview topic = strtab_get(t, lane->topic);
+			const char *file = s->files[r->file];
+			struct record_pos pos = {
+				r->envelope ? topic : sv_make(file, strlen(file)),
+				lane->partition,
+				r->position,
+			};
+			rc = engine_event(e, topic, lane->partition, &pos, &ev, NULL, 0);
+			break;
+		}
+		case REC_LANE_OPEN:
+			rc = engine_lane_open(e, strtab_get(t, lane->topic), lane->partition);
+			break;
+		case REC_LANE_IDLE:
+			rc = engine_lane_idle(e, strtab_get(t, lane->topic), lane->partition);
+			break;
+		case REC_LANE_CLOSE:
+			rc = engine_lane_close(e, strtab_get(t, lane->topic), lane->partition);
+			break;
+		case REC_ADVANCE:
+			rc = engine_advance(e, r->time_us);
+			break;
+		}
+	}
+	free(emotes);
+	return rc;
+}
+
+bool store_find(const struct store *s, struct strview str, struct strview *stable)
+{
+	const struct strtab *t = &s->strings;
+	uint32_t slot = *strtab_slot(t, str.ptr, str.len, (uint32_t)hash_bytes(str.ptr, str.len));
+	if (!slot)
+		return false;
+	*stable = strtab_get(t, slot - 1);
+	return true;
+}
+
+void store_get_stats(const struct store *s, struct store_stats *out)
+{
+	*out = s->stats;
+	out->strings = s->strings.n;
+	out->bytes = s->strings.bytes + s->strings.cap * sizeof(struct str_entry) +
+	             ((size_t)s->strings.mask + 1) * sizeof(uint32_t) +
+	             s->cap_records * sizeof(struct record) + s->cap_emote_ids * sizeof(uint32_t) +
+	             s->opt.n_lexicons * s->cap_chat * sizeof(int64_t);
+	out->string_bytes = s->strings.bytes;
+}

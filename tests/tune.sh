@@ -1,0 +1,202 @@
+#!/bin/sh
+# telemetra tune: grid parsing (lists, ranges, products, files) and bad
+# grids (exit 2 with a hint); each configuration's counts equal those of a
+# replay with the same options; scoring against the labels of a generated
+# log; --best is a config file replay accepts; the results do not depend on
+# -j; and no leak under valgrind.
+set -u
+: "${TELEMETRA:=$PWD/src/telemetra}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+fx="$top_srcdir/fixtures"
+T=$TELEMETRA
+command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok   $*" | cut -c1-110; }
+q() { sqlite3 "$@"; }
+
+# expect STATUS PATTERN COMMAND... : exit status and a pattern in stderr+stdout
+expect() {
+	want=$1 pattern=$2
+	shift 2
+	"$@" >"$tmp/out" 2>&1
+	got=$?
+	if [ "$got" != "$want" ]; then
+		fail "'$*' exited $got, want $want"; sed 's/^/    /' "$tmp/out" | head -5
+	elif ! grep -q -e "$pattern" "$tmp/out"; then
+		fail "'$*': output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -5
+	else
+		ok "$want  $*"
+	fi
+}
+
+# same WHAT GOT WANT
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+spike="$fx/spike.jsonl"
+
+# --- grid parsing -------------------------------------------------------------
+expect 0 "Usage: telemetra tune" $T tune --help
+expect 0 "precision = matching moments / moments" $T tune --help
+
+$T tune -q -o "$tmp/r.db" --grid threshold=2:3:0.5 "$spike" >/dev/null || fail "range run failed"
+same "range 2:3:0.5" "$(q "$tmp/r.db" 'select threshold from tuning_results order by id' | tr '\n' ' ')" \
+	"2.0 2.5 3.0 "
+$T tune -q -o "$tmp/r.db" --grid threshold=0:1:0.1 "$spike" >/dev/null || fail "range run failed"
+same "range 0:1:0.1 is exact decimal" \
+	"$(q "$tmp/r.db" "select count(*), sum(threshold = 0.3), max(threshold) from tuning_results")" "11|1|1.0"
+$T tune -q -o "$tmp/p.db" --grid window=10,20 --grid 'threshold=2, 3' --grid merge-moments=false,true \
+	"$spike" >/dev/null || fail "product run failed"
+same "product: first --grid slowest" \
+	"$(q "$tmp/p.db" "select window || '/' || threshold || '/' || merge_moments from tuning_results order by id" | tr '\n' ' ')" \
+	"10/2.0/0 10/2.0/1 10/3.0/0 10/3.0/1 20/2.0/0 20/2.0/1 20/3.0/0 20/3.0/1 "
+same "config column holds the options" \
+	"$(q "$tmp/p.db" "select json_extract(config, '\$.window'), json_extract(config, '\$.threshold'), json_extract(config, '\$.\"merge-moments\"') from tuning_results where id = 6")" \
+	"20|2.0|1"
+same "base options apply to every configuration" \
+	"$($T tune -q -o "$tmp/b.db" --history 4 --grid threshold=2,3 "$spike" >/dev/null && q "$tmp/b.db" 'select group_concat(history) from tuning_results')" "4,4"
+printf '{"window": [10, 20], "threshold": "2:3:1", "merge-moments": [false, true]}\n' >"$tmp/grid.json"
+$T tune -q -o "$tmp/f.db" --grid-file "$tmp/grid.json" "$spike" >/dev/null || fail "grid file run failed"
+cols='window, threshold, merge_moments, windows, moments'
+same "--grid-file gives the --grid product" "$(q "$tmp/f.db" "select $cols from tuning_results order by id")" \
+	"$(q "$tmp/p.db" "select $cols from tuning_results order by id")"
+same "one configuration without a grid" \
+	"$($T tune -q -o "$tmp/one.db" "$spike" >/dev/null && q "$tmp/one.db" 'select count(*) from tuning_results')" 1
+
+# bad grids: exit 2, saying what is wrong and what is accepted
+expect 2 'not an option the grid can vary; it can vary window, slide' $T tune --grid windw=60 "$spike"
+expect 2 '"output" is not an option the grid can vary' $T tune --grid output=x.db "$spike"
+expect 2 "bad range '2:3'; a range is START:STOP:STEP" $T tune --grid threshold=2:3 "$spike"
+expect 2 "bad range '3:2:1'.*START <= STOP and STEP > 0" $T tune --grid threshold=3:2:1 "$spike"
+expect 2 "bad range '1:2:0'" $T tune --grid threshold=1:2:0 "$spike"
+expect 2 "bad range 'a:b:c'" $T tune --grid threshold=a:b:c "$spike"
+expect 2 "empty value in ''; VALUES is a comma list" $T tune --grid threshold= "$spike"
+expect 2 "empty value in '1,,2'" $T tune --grid threshold=1,,2 "$spike"
+expect 2 "expected NAME=VALUES" $T tune --grid threshold "$spike"
+expect 2 "grid window: expected a positive number of seconds.*'abc'" $T tune --grid window=abc "$spike"
+expect 2 "grid merge-moments: expected true or false" $T tune --grid merge-moments=maybe "$spike"
+expect 2 "configuration 2 of 2 (window=65): --window (65 s) must be a multiple of --slide" \
+	$T tune --grid window=60,65 "$spike"
+expect 2 '"threshold" is in the grid twice' $T tune --grid threshold=2 --grid threshold=3 "$spike"
+expect 2 "more than 100000 configurations" $T tune --grid threshold=0:999:1 --grid history=1:200:1 "$spike"
+printf '{"threshold": []}' >"$tmp/empty.json"
+expect 2 "\"threshold\": no values" $T tune --grid-file "$tmp/empty.json" "$spike"
+printf '{"threshold": [2,}' >"$tmp/broken.json"
+expect 2 "grid-file $tmp/broken.json:1:" $T tune --grid-file "$tmp/broken.json" "$spike"
+expect 2 "needs --labels" $T tune --best "$tmp/best.json" "$spike"
+expect 2 "no input files" $T tune --grid threshold=2
+expect 2 "cannot open labels file" $T tune --labels "$tmp/none.jsonl" "$spike"
+printf '{"stream_id":"s","start":"yesterday","end":"2025-01-01T00:00:00Z"}\n' >"$tmp/bad-labels.jsonl"
+expect 2 "bad-labels.jsonl:1: \"start\" is missing or not a time" $T tune --labels "$tmp/bad-labels.jsonl" "$spike"
+expect 1 "cannot open $tmp/nope.jsonl" $T tune -o "$tmp/x.db" "$spike" "$tmp/nope.jsonl"
+[ -e "$tmp/x.db" ] && fail "a failed run left $tmp/x.db behind"
+
+# --- each configuration equals a replay with the same options -------------------
+# Windows, thresholds, merging and two lexicons (sentiment drops on, so the
+# lexicon changes the moments): 16 configurations, 4 windowing passes.
+$T gen -q --seed 3 --streams 4 --duration 1200 --spikes 3 -o "$tmp/small.jsonl" || exit 99
+pos="$fx/lexicon_positive.txt"
+negs="$fx/lexicon_negative.txt $top_srcdir/src/lexicon/negative.txt"
+$T tune -q -o "$tmp/eq.db" --sentiment-drop 1.5 --lexicon-positive "$pos" \
+	--grid "lexicon-negative=$(echo $negs | tr ' ' ',')" --grid window=30,60 --grid threshold=2.5,3.5 \
+	--grid merge-moments=false,true "$tmp/small.jsonl" >/dev/null || fail "tune over small.jsonl failed"
+id=0 checked=0 moments_seen=
+for neg in $negs; do
+	for w in 30 60; do
+		for th in 2.5 3.5; do
+			for m in "" --merge-moments; do
+				id=$((id + 1))
+				$T replay -q -o "$tmp/rp.db" --sentiment-drop 1.5 --lexicon-positive "$pos" \
+					--lexicon-negative "$neg" --window "$w" --threshold "$th" $m "$tmp/small.jsonl" ||
+					fail "replay $id failed"
+				want=$(q "$tmp/rp.db" "select (select count(*) from chat_summary_minute), (select count(*) from moments), (select late from runs), (select dead_letters from runs)")
+				got=$(q "$tmp/eq.db" "select windows, moments, late, dead_letters from tuning_results where id = $id")
+				[ "$got" = "$want" ] || fail "configuration $id (window $w, threshold $th, ${m:-no merge}, $(basename "$neg")): tune $got, replay $want"
+				checked=$((checked + 1))
+				moments_seen="$moments_seen ${got#*|}"
+			done
+		done
+	done
+done
+same "tune rows equal replays ($checked configurations)" "$checked" 16
+distinct=$(q "$tmp/eq.db" "select count(distinct moments) from tuning_results")
+[ "$distinct" -ge 4 ] || fail "the 16 configurations gave only $distinct distinct moment counts"
+same "windowing passes shared (4 for 16 configurations)" \
+	"$(q "$tmp/eq.db" "select count(distinct windowing_pass) from tuning_results")" 4
+lex_differs=$(q "$tmp/eq.db" "select count(*) from tuning_results a join tuning_results b on b.id = a.id + 8 where a.moments != b.moments")
+[ "$lex_differs" -gt 0 ] || fail "the lexicon changed no configuration's moments"
+
+# captures (lanes, control records, --no-final-flush) and late events
+for args in "--no-final-flush capture_a.jsonl" "controls.jsonl" "late.jsonl" "malformed.jsonl"; do
+	# shellcheck disable=SC2086
+	(cd "$fx" && $T replay -q -o "$tmp/rc.db" --window 20 --threshold 1 $args &&
+		$T tune -q -o "$tmp/tc.db" --grid window=20 --grid threshold=1 $args >/dev/null) ||
+		fail "$args: a run failed"
+	same "capture/late: $args" \
+		"$(q "$tmp/tc.db" "select windows, moments, late, dead_letters from tuning_results")" \
+		"$(q "$tmp/rc.db" "select windows, moments, late, dead_letters from runs")"
+done
+
+# --- labels -------------------------------------------------------------------
+$T gen -q --seed 7 --streams 10 --duration 3600 --spikes 12 --labels "$tmp/L.jsonl" \
+	-o "$tmp/spikes.jsonl" || exit 99
+$T tune -q -o "$tmp/d.db" --labels "$tmp/L.jsonl" "$tmp/spikes.jsonl" >"$tmp/d.out" || fail "default tune failed"
+recall=$(q "$tmp/d.db" "select recall from tuning_results")
+if awk "BEGIN { exit !($recall >= 0.75) }"; then
+	ok "the default configuration finds $(q "$tmp/d.db" "select true_positives || ' of ' || labels from tuning_results") injected spikes (recall $recall)"
+else
+	fail "default recall $recall < 0.75"
+fi
+same "TP + FN = labels" "$(q "$tmp/d.db" "select true_positives + false_negatives, labels from tuning_results")" "12|12"
+
+grid="--grid threshold=2:8:1 --grid merge-moments=false,true --grid window=30,60"
+# shellcheck disable=SC2086
+$T tune -q -j 1 -o "$tmp/j1.db" --labels "$tmp/L.jsonl" $grid "$tmp/spikes.jsonl" >"$tmp/j1.out" &&
+	$T tune -q -j 4 -o "$tmp/j4.db" --labels "$tmp/L.jsonl" --best "$tmp/best.json" $grid \
+		"$tmp/spikes.jsonl" >"$tmp/j4.out" || fail "labelled grid runs failed"
+results='select id, config, windows, anomalous_windows, moments, accepted, late, dead_letters,
+	moments_per_stream, labels, true_positives, false_positives, false_negatives, precision,
+	recall, f1, mean_delay_s, windowing_pass from tuning_results order by id'
+q "$tmp/j1.db" "$results" >"$tmp/j1.rows"
+q "$tmp/j4.db" "$results" >"$tmp/j4.rows"
+if cmp -s "$tmp/j1.rows" "$tmp/j4.rows" && cmp -s "$tmp/j1.out" "$tmp/j4.out"; then
+	ok "-j 1 and -j 4 give the same $(wc -l <"$tmp/j1.rows") rows and table"
+else
+	fail "-j 1 and -j 4 differ"; diff "$tmp/j1.rows" "$tmp/j4.rows" | head -5
+fi
+
+# the table: best first (F1 descending), and the winner is --best
+f1col=$(head -1 "$tmp/j4.out" | tr -s ' ' '\n' | grep -v '^$' | grep -n '^F1$' | cut -d: -f1)
+sorted=$(awk -v c="$f1col" 'NR > 1 { print $c }' "$tmp/j4.out")
+same "table sorted by F1" "$sorted" "$(echo "$sorted" | sort -r -g)"
+best_id=$(awk 'NR == 2 { print $1 }' "$tmp/j4.out")
+same "the table's first row is the best by F1" "$best_id" \
+	"$(q "$tmp/j4.db" "select id from tuning_results order by f1 desc, moments, id limit 1")"
+if $T replay -q -o "$tmp/best.db" --config "$tmp/best.json" "$tmp/spikes.jsonl"; then
+	same "replay --config BEST reproduces the best row" \
+		"$(q "$tmp/best.db" "select (select count(*) from chat_summary_minute), (select count(*) from moments)")" \
+		"$(q "$tmp/j4.db" "select windows, moments from tuning_results where id = $best_id")"
+else
+	fail "replay does not accept --best's file"; cat "$tmp/best.json"
+fi
+same "runs records the tune run" "$(q "$tmp/j4.db" "select command, json_extract(inputs, '\$[0].bytes') from runs")" \
+	"tune|$(wc -c <"$tmp/spikes.jsonl" | tr -d ' ')"
+
+# --- valgrind -------------------------------------------------------------------
+if [ "${TELEMETRA_SANITIZERS:-no}" != yes ] && command -v valgrind >/dev/null; then
+	if (cd "$fx" && valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+		--error-exitcode=3 $T tune -q -j 3 -o "$tmp/v.db" --labels "$tmp/L.jsonl" --best "$tmp/vb.json" \
+		--grid threshold=1,3 --grid window=10,20 --grid merge-moments=false,true \
+		--lexicon-positive lexicon_positive.txt --grid lexicon-negative=lexicon_negative.txt,"$top_srcdir/src/lexicon/negative.txt" \
+		capture_a.jsonl malformed.jsonl merge.jsonl late.jsonl >/dev/null 2>"$tmp/vg.log"); then
+		ok "valgrind: no error, no leak"
+	else
+		fail "valgrind:"; head -30 "$tmp/vg.log"
+	fi
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }
