@@ -5,13 +5,31 @@
 #            records/s end to end on one core, and peak RSS; then peak RSS
 #            at 250k, 500k and 1M events, which should stay flat (it is
 #            bounded by open panes and distinct chatters, not input length).
+#   live     the same log produced into a librdkafka mock cluster (64
+#            partitions per topic, so that each stays under the mock's
+#            ~5 MB), consumed by `telemetra live` into a local PostgreSQL:
+#            sustained records/s, and the delay from a window closing to its
+#            row being committed, p50 and p99 (targets: 250,000/s; p99 at
+#            most trigger + 1 s).
+#   tune     the same log: a 100-value threshold sweep and a 24-configuration
+#            window x threshold grid, each timed against one replay (best of
+#            3 runs each; targets: the sweep under 2 replays, the grid under
+#            24 replays / cores).
 #
-# Usage: tests/bench.sh [replay]...   (make bench runs them all)
+# Usage: tests/bench.sh [replay|live|tune]...   (make bench runs them all)
 set -u
 : "${TELEMETRA:=$PWD/src/telemetra}"
 : "${BENCH_EVENTS:=1000000}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$PWD}"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/telemetra-bench.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+mock_pid=
+bench_cleanup() {
+	[ -n "$mock_pid" ] && { printf 'quit\n' >&3; wait "$mock_pid"; } 2>/dev/null
+	rm -rf "$tmp"
+}
+trap 'bench_cleanup; pg_harness_cleanup 2>/dev/null' EXIT
+trap 'exit 99' HUP INT TERM
 
 # figures LOG: "records/s peak_MB" from a replay's summary line
 figures() {
@@ -19,9 +37,15 @@ figures() {
 		sed -n 's/.*(\([0-9.]*\) M records\/s, peak RSS \([0-9.]*\) MB).*/\1 \2/p'
 }
 
+make_log() {
+	[ -s "$tmp/log.jsonl" ] ||
+		"$TELEMETRA" gen -q --seed 1 --streams 50 --events "$BENCH_EVENTS" --spikes 20 -o "$tmp/log.jsonl" ||
+		exit 1
+}
+
 bench_replay() {
 	echo "== replay: $BENCH_EVENTS events, 50 streams (telemetra gen --seed 1)"
-	"$TELEMETRA" gen -q --seed 1 --streams 50 --events "$BENCH_EVENTS" --spikes 20 -o "$tmp/log.jsonl" || exit 1
+	make_log
 	echo "   log: $(wc -c <"$tmp/log.jsonl") bytes"
 	for run in 1 2 3; do
 		set -- $(figures "$tmp/log.jsonl")
@@ -35,9 +59,73 @@ bench_replay() {
 	done
 }
 
-for b in ${*:-replay}; do
+bench_live() {
+	echo "== live: $BENCH_EVENTS events through a mock Kafka cluster into PostgreSQL"
+	make_log
+	. "$top_srcdir/tests/pg-harness.sh"
+	pg_harness_start >/dev/null || exit 1
+	mkfifo "$tmp/mock.in" "$tmp/mock.out"
+	exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
+	"$top_builddir/tests/kafka-mock" --partitions 64 <"$tmp/mock.in" >"$tmp/mock.out" \
+		2>"$tmp/mock.err" 3>&- 4>&- &
+	mock_pid=$!
+	IFS= read -r line <&4
+	bs=${line#bootstrap=}
+	start=$(date +%s.%N)
+	n=$("$top_builddir/tests/kafka-produce" "$bs" "$tmp/log.jsonl") || exit 1
+	end=$(date +%s.%N)
+	echo "   produced $n messages in $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
+	"$TELEMETRA" live --brokers "$bs" --postgres "$PGH_URL" --offset-reset earliest \
+		-X session.timeout.ms=6000 >"$tmp/live.log" 2>&1 &
+	pid=$!
+	until [ "$("$PGH_BINDIR/psql" -X -w -A -t -d "$PGH_URL" -c \
+		"SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets" 2>/dev/null)" = "$n" ]; do
+		kill -0 "$pid" 2>/dev/null || { echo "   the daemon died:"; tail "$tmp/live.log"; exit 1; }
+		sleep 0.5
+	done
+	kill -TERM "$pid"
+	wait "$pid"
+	sed -n 's/.*stopped: /   /p' "$tmp/live.log"
+	grep -c "committed" "$tmp/live.log" | sed 's/^/   log lines about commits: /'
+}
+
+# best_time COMMAND...: the shortest wall time of 3 runs, in seconds
+best_time() {
+	best=
+	for run in 1 2 3; do
+		start=$(date +%s.%N)
+		"$@" >/dev/null 2>&1 || { echo "   failed: $*" >&2; exit 1; }
+		end=$(date +%s.%N)
+		best=$(awk -v s="$start" -v e="$end" -v b="$best" \
+			'BEGIN { t = e - s; if (b != "" && b + 0 < t) t = b; printf "%.3f", t }')
+	done
+	echo "$best"
+}
+
+bench_tune() {
+	make_log
+	cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+	echo "== tune: $BENCH_EVENTS events, 50 streams, $cores cores (best of 3 runs each)"
+	one=$(best_time "$TELEMETRA" replay -q -o "$tmp/out.db" "$tmp/log.jsonl") || exit 1
+	sweep=$(best_time "$TELEMETRA" tune -q -o "$tmp/tune.db" --grid threshold=1:10.9:0.1 \
+		"$tmp/log.jsonl") || exit 1
+	grid=$(best_time "$TELEMETRA" tune -q -o "$tmp/tune.db" --grid window=30,60,90,120 \
+		--grid threshold=2:4.5:0.5 "$tmp/log.jsonl") || exit 1
+	awk -v one="$one" -v sweep="$sweep" -v grid="$grid" -v cores="$cores" 'BEGIN {
+		printf "   one replay:                               %6.2f s\n", one
+		printf "   threshold sweep, 100 configurations:      %6.2f s = %5.2f replays" \
+		       " (target: under 2) %s\n", sweep, sweep / one, sweep < 2 * one ? "met" : "MISSED"
+		printf "   window x threshold, 24 configurations:    %6.2f s = %5.2f replays" \
+		       " (target: under 24 / %d = %.1f) %s\n", grid, grid / one, cores, 24 / cores,
+		       grid < 24 / cores * one ? "met" : "MISSED"
+	}'
+}
+
+for b in ${*:-replay live tune}; do
 	case $b in
 	replay) bench_replay ;;
+	live) bench_live ;;
+	tune) bench_tune ;;
 	*) echo "unknown benchmark: $b" >&2; exit 2 ;;
 	esac
 done

@@ -28,7 +28,7 @@ expect() {
 }
 
 T=$TELEMETRA
-for cmd in ${COMMANDS:-replay dump gen}; do
+for cmd in ${COMMANDS:-replay dump live migrate tune gen report}; do
 	expect 0 "Usage: telemetra $cmd" $T "$cmd" --help
 	expect 0 "^telemetra [0-9]" $T "$cmd" --version
 done
@@ -96,7 +96,7 @@ if command -v sqlite3 >/dev/null; then
 	[ "$(threshold_of "$tmp/p2.db")" = 5.0 ] || fail "environment should beat the config file"
 	[ "$(threshold_of "$tmp/p3.db")" = 4.0 ] || fail "command line should beat the environment"
 	w=$(sqlite3 "$tmp/p3.db" "select json_extract(config, '\$.window') from runs")
-	[ "$w" = 30.0 ] || fail "config file window lost: $w"
+	[ "$w" = 30 ] || fail "config file window lost: $w"
 	sha=$(sqlite3 "$tmp/p1.db" "select json_extract(inputs, '\$[0].sha256') from runs")
 	[ "$sha" = "$(sha256sum <"$fx/one_stream.jsonl" | cut -d' ' -f1)" ] || fail "runs.inputs sha256 is wrong: $sha"
 	echo "ok   precedence and runs table"

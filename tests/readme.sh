@@ -14,7 +14,7 @@ else
 fi
 demo=$(grep '^apt-get .*make demo' "$top_srcdir/README.md")
 [ -n "$demo" ] || { echo "FAIL: README.md has no demo line"; status=1; }
-for cmd in replay dump gen ${MAN_COMMANDS:-}; do
+for cmd in replay dump live migrate tune gen report; do
 	for opt in $("$TELEMETRA" "$cmd" --help | grep -o -e '--[a-z][a-z0-9-]*' | sort -u); do
 		case $opt in --help|--version) continue ;; esac
 		grep -q -e "$(printf '%s' "$opt" | sed 's/-/\\\\-/g')" "$top_srcdir/doc/telemetra.1" ||

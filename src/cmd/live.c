@@ -252,7 +252,7 @@ static void log_batches(struct daemon *d, double commit_seconds, bool force)
 	int64_t lag = 0;
 	bool lag_known = false;
 	for (size_t i = 0; i < d->n_lanes; i++) {
-		int64_t l = d->lanes[i].owned
+		int64_t l = d->lanes[i].owned && d->source
 			? kafka_source_lag(d->source, d->lanes[i].topic, d->lanes[i].partition,
 			                   d->lanes[i].next_offset) : -1;
 		if (l >= 0) {
@@ -319,7 +319,8 @@ static int commit_batch(struct daemon *d)
 			                        d->n_latency + 1);
 			d->latency[d->n_latency++] = done - d->emitted[i];
 		}
-		kafka_source_commit_async(d->source, tps, n_offsets);
+		if (d->source)
+			kafka_source_commit_async(d->source, tps, n_offsets);
 		d->batches++;
 		d->unlogged_batches++;
 		d->unlogged_records += d->batch_records;
@@ -707,7 +708,8 @@ int cmd_live(int argc, char **argv)
 	d.advance_base = now_seconds();
 	run(&d);
 
-	log_info("stopping on %s: committing the batch in hand", strsignal(stop_signal));
+	log_info("stopping on %s: committing the batch in hand",
+	         stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	int status = EXIT_OK;
 	double deadline = now_seconds() + 10;
 	while (d.dirty && commit_batch(&d) != 0) {
@@ -720,9 +722,10 @@ int cmd_live(int argc, char **argv)
 		wait_a_little(0.5);
 	}
 	stop_signal = 0; /* the revocation at close commits again, nothing new */
-	kafka_source_close(d.source);
 	if (d.unlogged_batches)
 		log_batches(&d, 0, true);
+	kafka_source_close(d.source);
+	d.source = NULL;
 
 	const struct engine_stats *st = engine_stats(d.engine);
 	double span = d.last_message_any - d.first_message;

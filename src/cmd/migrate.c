@@ -1,12 +1,172 @@
+/*
+ * telemetra migrate — create or upgrade the output schema.
+ *
+ * The numbered migrations of sql/ ship inside the binary; each database
+ * records the versions it has in schema_version, so running this again is
+ * harmless.  The sinks apply the same migrations when they open, so this
+ * command is for preparing a database ahead of time (or checking it).
+ */
 #include "config.h"
 
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cmd/cmd.h"
+#include "io/migrations.h"
+#include "io/pg.h"
 #include "util/log.h"
+
+static void usage(void)
+{
+	printf("Usage: telemetra migrate (--postgres URL | --sqlite PATH)\n\n"
+	       "Apply the schema migrations a database is missing: the output tables\n"
+	       "(chat_summary_minute, moments, dead_letters, runs), the live daemon's\n"
+	       "checkpoint tables and schema_version. Migrations already applied are\n"
+	       "skipped, so running it again does nothing.\n\n"
+	       "Options:\n"
+	       "      --postgres=URL  a PostgreSQL URL, conninfo or jdbc:postgresql:// URL\n"
+	       "                      (default: $POSTGRES_URL)\n"
+	       "      --sqlite=PATH   a SQLite file, created if missing\n"
+	       "  -h, --help          print this help and exit\n"
+	       "      --version       print the version and exit\n\n"
+	       "Environment: POSTGRES_URL, and POSTGRES_USER / POSTGRES_PASSWORD for a URL\n"
+	       "that names no user or password.\n\n"
+	       "Exit status: 0 success, 1 the database cannot be reached or migrated,\n"
+	       "2 usage error.\n");
+}
+
+static void report(int version, int applied)
+{
+	if (applied)
+		printf("schema at version %d: applied %d migration%s\n", version, applied,
+		       applied == 1 ? "" : "s");
+	else
+		printf("already at version %d\n", version);
+}
+
+static int migrate_sqlite_file(const char *path)
+{
+	sqlite3 *db = NULL;
+	struct error err;
+	int applied = 0, version = -1, status = EXIT_RUNTIME;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		log_error("cannot open SQLite database %s: %s", path,
+		          db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (!migrate_sqlite(db, path, &applied, &err)) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version < 0) {
+		log_error("SQLite %s: cannot read the schema version: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	report(version, applied);
+	status = EXIT_OK;
+out:
+	sqlite3_close(db);
+	return status;
+}
+
+static int migrate_postgres_target(const char *target)
+{
+	struct pg_target t;
+	struct error err;
+	PGconn *conn = NULL;
+	PGresult *r = NULL;
+	int applied = 0, status = EXIT_RUNTIME;
+	if (!pg_target_init(&t, target, getenv("POSTGRES_USER"), getenv("POSTGRES_PASSWORD"), &err)) {
+		log_error("%s", err.msg);
+		return EXIT_RUNTIME;
+	}
+	if (!(conn = pg_connect(&t, PG_CONNECT_TIMEOUT_S, &err)) ||
+	    !migrate_postgres(conn, &t, &applied, &err)) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	r = PQexec(conn, "SELECT max(version) FROM schema_version");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_error(&err, &t, "cannot read the schema version", PQresultErrorMessage(r));
+		log_error("%s", err.msg);
+		goto out;
+	}
+	report(atoi(PQgetvalue(r, 0, 0)), applied);
+	status = EXIT_OK;
+out:
+	PQclear(r);
+	PQfinish(conn);
+	pg_target_free(&t);
+	return status;
+}
+
+/* An argument as it may be shown: it could be a URL with a password. */
+static const char *shown(const char *arg)
+{
+	static char text[256];
+	char *r = conninfo_redact(arg);
+	snprintf(text, sizeof(text), "%s", r);
+	free(r);
+	return text;
+}
 
 int cmd_migrate(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	log_error("not implemented yet");
-	return EXIT_RUNTIME;
+	static const struct option longopts[] = {
+		{"postgres", required_argument, NULL, 'p'},
+		{"sqlite", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *postgres = NULL, *sqlite = NULL;
+	int ch;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			postgres = optarg;
+			break;
+		case 's':
+			sqlite = optarg;
+			break;
+		case 'h':
+			usage();
+			return EXIT_OK;
+		case 'V':
+			print_version();
+			return EXIT_OK;
+		default:
+			if (optopt == 'p' || optopt == 's')
+				die_usage("option '%s' needs a value", argv[optind - 1]);
+			die_usage("unknown option '%s'", shown(argv[optind - 1]));
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'; give the database with --postgres or --sqlite",
+		          shown(argv[optind]));
+	if (postgres && sqlite)
+		die_usage("give either --postgres or --sqlite, not both");
+	if (!postgres && !sqlite) {
+		const char *env = getenv("POSTGRES_URL");
+		if (!env || !*env)
+			die_usage("no database: give --postgres URL or --sqlite PATH, or set POSTGRES_URL");
+		postgres = env;
+	}
+	if (sqlite && !*sqlite)
+		die_usage("--sqlite needs a file name");
+	if (postgres && !*postgres)
+		die_usage("--postgres needs a URL");
+	return sqlite ? migrate_sqlite_file(sqlite) : migrate_postgres_target(postgres);
 }

@@ -1,12 +1,436 @@
+/*
+ * telemetra tune — a grid of configurations over recorded event files.
+ *
+ *   options ─► grid ─► one core configuration per grid point (validated
+ *                      by the one option setter, before any input is read)
+ *   inputs  ─► store   (read and decoded once; src/tune/store.h)
+ *   store + configurations ─► windowing passes shared by configurations
+ *                      with the same windowing, detection pass per
+ *                      configuration, in parallel (src/tune/run.h)
+ *   moments + labels ─► precision / recall / F1 / delay (src/tune/score.h)
+ *   results ─► tuning_results in SQLite, a table on stdout, --best
+ *                      (src/tune/output.h)
+ *
+ * Base options given on the command line (or --config, or the environment)
+ * apply to every configuration; the grid varies options on top of them.
+ * Each configuration's numbers are those of `telemetra replay` with the
+ * same options: the windowing and the detectors are the core's own, fed the
+ * same records in the same order (see run.h).
+ */
 #include "config.h"
 
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "cmd/cmd.h"
+#include "core/engine.h"
+#include "io/input.h"
+#include "io/sink.h"
+#include "tune/grid.h"
+#include "tune/output.h"
+#include "tune/run.h"
+#include "tune/score.h"
+#include "tune/store.h"
 #include "util/log.h"
+#include "util/options.h"
+
+static const struct command_help help = {
+	"tune",
+	CMD_TUNE,
+	"[OPTIONS] [--grid NAME=VALUES]... FILE...",
+	"Run a grid of configurations over recorded event files (as `replay` reads\n"
+	"them) and compare them. NAME is a core option (window, slide, watermark-delay,\n"
+	"history, min-history, min-stddev, threshold, top-emotes, lexicon-positive,\n"
+	"lexicon-negative, merge-moments, ...); VALUES a list 2,2.5,3 or a range\n"
+	"START:STOP:STEP (2:3:0.5 is 2, 2.5, 3). The configurations are the product of\n"
+	"the --grid options (and of --grid-file, a JSON object {\"NAME\": [values] or\n"
+	"\"START:STOP:STEP\"}), on top of the other options given. The input is decoded\n"
+	"once; configurations with the same windowing share it, and run in parallel.\n"
+	"Each gives the windows and moments `telemetra replay` gives with its options.\n"
+	"\n"
+	"With --labels (true moments, JSON Lines {\"stream_id\",\"start\",\"end\"}, as\n"
+	"written by `telemetra gen --labels`), a moment matches a label of its stream\n"
+	"when its windows [start, end) overlap [label start - T, label end + T], T the\n"
+	"--tolerance. TP = labels matched, FN = labels not matched, FP = moments matching\n"
+	"no label; precision = matching moments / moments, recall = TP / labels, F1 their\n"
+	"harmonic mean (each 0 when undefined); delay = mean over matched labels of (end\n"
+	"of the earliest-ending matching moment - label start), in seconds.\n"
+	"\n"
+	"Results: one row per configuration in the table tuning_results of the SQLite\n"
+	"output (with the configuration as JSON and as columns), and a table on stdout,\n"
+	"best first: by F1, then fewer moments; without labels, by moments. --best\n"
+	"writes the winner as a --config file for replay and live (- for stdout).",
+};
+
+#define DEFAULT_OUTPUT "tune.db"
+
+/* The lexicon of each distinct pair of word-list files in the grid. */
+struct lexicon_entry {
+	char *positive, *negative; /* the files (owned copies); NULL: built in */
+	struct lexicon *lex;       /* owned */
+};
+
+struct tune {
+	struct config base;
+	struct grid grid;
+	size_t n; /* configurations */
+	struct tune_case *cases;
+	json_t **options; /* per configuration: its tunable options (owned) */
+	struct lexicon_entry *lexicons;
+	size_t n_lexicons, cap_lexicons;
+	struct labels labels;
+	struct input **inputs;
+	size_t n_inputs;
+	struct store *store;
+	struct tune_outcome *outcomes;
+	struct score *scores;
+};
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool same_path(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static void build_grid(struct tune *t)
+{
+	struct error err;
+	for (size_t i = 0; i < t->base.n_grid; i++)
+		if (!grid_add_spec(&t->grid, t->base.grid[i], &t->base, &err))
+			die_usage("%s", err.msg);
+	if (t->base.grid_file && !grid_add_file(&t->grid, t->base.grid_file, &t->base, &err))
+		die_usage("%s", err.msg);
+}
+
+/* "window=65 slide=10": configuration i's grid values, for messages. */
+static void describe(const struct tune *t, size_t i, struct buf *out)
+{
+	for (size_t d = 0; d < t->grid.n_dims; d++)
+		buf_printf(out, "%s%s=%s", d ? " " : "", t->grid.dims[d].name, grid_value(&t->grid, i, d));
+	if (!t->grid.n_dims)
+		buf_adds(out, "the options given");
+}
+
+/* The lexicon of config c, shared with earlier configurations that name
+ * the same files; *index is its number in the store. */
+static const struct lexicon *share_lexicon(struct tune *t, const struct config *c,
+                                           struct lexicon *built, size_t *index)
+{
+	for (size_t l = 0; l < t->n_lexicons; l++) {
+		struct lexicon_entry *e = &t->lexicons[l];
+		if (same_path(e->positive, c->lexicon_positive) &&
+		    same_path(e->negative, c->lexicon_negative)) {
+			lexicon_free(built);
+			*index = l;
+			return e->lex;
+		}
+	}
+	t->lexicons = grow_array(t->lexicons, sizeof(*t->lexicons), &t->cap_lexicons,
+	                         t->n_lexicons + 1);
+	t->lexicons[t->n_lexicons] = (struct lexicon_entry){
+		c->lexicon_positive ? xstrdup(c->lexicon_positive) : NULL,
+		c->lexicon_negative ? xstrdup(c->lexicon_negative) : NULL,
+		built,
+	};
+	*index = t->n_lexicons;
+	return t->lexicons[t->n_lexicons++].lex;
+}
+
+/* Every grid point as a core configuration; any bad one is a usage error. */
+static void build_cases(struct tune *t)
+{
+	t->n = grid_size(&t->grid);
+	t->cases = xcalloc(t->n, sizeof(*t->cases));
+	t->options = xcalloc(t->n, sizeof(*t->options));
+	for (size_t i = 0; i < t->n; i++) {
+		struct config c;
+		struct error err;
+		struct lexicon *lex;
+		config_copy(&c, &t->base);
+		if (!grid_apply(&t->grid, i, &c, &err) ||
+		    !config_build_core(&c, &t->cases[i].core, &lex, &err)) {
+			struct buf what = BUF_INIT;
+			describe(t, i, &what);
+			die_usage("configuration %zu of %zu (%s): %s", i + 1, t->n, what.data, err.msg);
+		}
+		t->cases[i].core.lexicon = share_lexicon(t, &c, lex, &t->cases[i].lexicon);
+		/* Not tunable, hence the same for all: borrow the base's. */
+		t->cases[i].core.chat_topic = t->base.chat_topic;
+		t->cases[i].core.viewer_topic = t->base.viewer_topic;
+		t->options[i] = config_to_json(&c, CMD_CORE, true);
+		config_free(&c);
+	}
+}
+
+static char *inputs_json(const struct tune *t)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < t->n_inputs; i++) {
+		struct input_info info;
+		input_info(t->inputs[i], &info);
+		json_t *o = json_pack("{s:s, s:I, s:b}", "path", info.path, "bytes",
+		                      (json_int_t)info.raw_bytes, "gzip", info.gzip);
+		if (info.sha256[0])
+			json_object_set_new(o, "sha256", json_string(info.sha256));
+		json_array_append_new(list, o);
+	}
+	char *s = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	return s;
+}
+
+/* Read and decode every input into a new store; false after logging. */
+static bool read_inputs(struct tune *t)
+{
+	const struct lexicon **lexicons = xcalloc(t->n_lexicons, sizeof(*lexicons));
+	for (size_t l = 0; l < t->n_lexicons; l++)
+		lexicons[l] = t->lexicons[l].lex;
+	struct store_options opt = {t->base.chat_topic, t->base.viewer_topic, lexicons,
+	                            t->n_lexicons};
+	t->store = store_new(&opt);
+	bool show = !t->base.quiet && log_stderr_is_tty();
+	bool ok = true;
+	for (size_t i = 0; i < t->n_inputs && ok; i++) {
+		struct input *in = t->inputs[i];
+		struct input_info info;
+		input_info(in, &info);
+		uint32_t file = store_add_file(t->store, info.path);
+		struct input_line line;
+		struct error err;
+		int got;
+		while ((got = input_next(in, &line, &err)) > 0) {
+			if (line.overlong)
+				store_reject(t->store, DEAD_TOO_LARGE);
+			else if (line.len > 0 && strspn(line.data, " \t\r") < line.len)
+				store_line(t->store, file, line.number, line.data, line.len);
+			if (show && (line.number & 0xFFFF) == 0) {
+				input_info(in, &info);
+				log_progress("tune: reading %s line %" PRId64 " (%.0f%%)", info.path, line.number,
+				             info.size_hint ? 100.0 * (double)info.raw_bytes /
+				                                  (double)info.size_hint
+				                            : 0.0);
+			}
+		}
+		if (got < 0) {
+			log_error("%s", err.msg);
+			ok = false;
+		}
+	}
+	log_progress_done();
+	free(lexicons);
+	return ok;
+}
+
+static void notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_warn("%s", msg);
+}
+
+static bool write_best(const struct tune *t, const struct tune_row *best)
+{
+	const char *path = t->base.best;
+	/* Values here are short decimals (thresholds, floors, seconds): 15
+	 * digits print them as written and read back as the same doubles. */
+	int flags = JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15);
+	if (!strcmp(path, "-")) {
+		json_dumpf(best->options, stdout, flags);
+		fputc('\n', stdout);
+		return fflush(stdout) == 0;
+	}
+	if (json_dump_file(best->options, path, flags) != 0) {
+		log_error("cannot write %s", path);
+		return false;
+	}
+	log_info("best: configuration %zu (F1 %.3f) written to %s", best->index + 1, best->score->f1,
+	         path);
+	return true;
+}
+
+static void tune_free(struct tune *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		json_decref(t->options[i]);
+		if (t->outcomes)
+			tune_outcome_free(&t->outcomes[i]);
+	}
+	free(t->options);
+	free(t->cases);
+	free(t->outcomes);
+	free(t->scores);
+	for (size_t l = 0; l < t->n_lexicons; l++) {
+		free(t->lexicons[l].positive);
+		free(t->lexicons[l].negative);
+		lexicon_free(t->lexicons[l].lex);
+	}
+	free(t->lexicons);
+	store_free(t->store);
+	for (size_t i = 0; i < t->n_inputs; i++)
+		input_close(t->inputs[i]);
+	free(t->inputs);
+	labels_free(&t->labels);
+	grid_free(&t->grid);
+	config_free(&t->base);
+}
+
+/* Options, grid, configurations and labels: every usage error is found
+ * here, before any input is read. */
+static void prepare(struct tune *t, int argc, char **argv, int *first)
+{
+	struct error err;
+	config_init(&t->base);
+	*first = config_load(&t->base, &help, argc, argv);
+	log_set_quiet(t->base.quiet);
+	if (*first >= argc)
+		die_usage("no input files; give one or more FILEs, or - for standard input");
+	if ((size_t)(argc - *first) > STORE_MAX_FILES)
+		die_usage("at most %d input files", STORE_MAX_FILES);
+	if (t->base.best && !t->base.labels)
+		die_usage("--best needs --labels: the best configuration is the one with the highest F1 "
+		          "against the true moments");
+	build_grid(t);
+	build_cases(t);
+	if (t->base.labels && !labels_load(&t->labels, t->base.labels, &err))
+		die_usage("%s", err.msg);
+}
+
+/* Open every input first: a typo in the last name should not cost a long
+ * read.  False after logging. */
+static bool open_inputs(struct tune *t, char **paths, size_t n)
+{
+	struct error err;
+	t->n_inputs = n;
+	t->inputs = xcalloc(n, sizeof(*t->inputs));
+	for (size_t i = 0; i < n; i++) {
+		t->inputs[i] = input_open(paths[i], &err);
+		if (!t->inputs[i]) {
+			log_error("%s", err.msg);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The rows of the results, scored against the labels if there are any;
+ * the caller frees the array. */
+static struct tune_row *score_all(struct tune *t)
+{
+	struct tune_row *rows = xcalloc(t->n, sizeof(*rows));
+	if (t->base.labels)
+		t->scores = xcalloc(t->n, sizeof(*t->scores));
+	for (size_t i = 0; i < t->n; i++) {
+		rows[i] = (struct tune_row){i, t->options[i], &t->outcomes[i], NULL};
+		if (t->scores) {
+			score_moments(&t->labels, t->outcomes[i].moment_list, t->outcomes[i].moments,
+			              t->base.tolerance_us, &t->scores[i]);
+			rows[i].score = &t->scores[i];
+		}
+	}
+	return rows;
+}
+
+/* SQLite, the table on stdout, --best; an exit status. */
+static int report(struct tune *t, const struct tune_row *rows, const struct tune_run_stats *rs,
+                  int64_t started_us, const char *output)
+{
+	const char **varied = xcalloc(t->grid.n_dims ? t->grid.n_dims : 1, sizeof(*varied));
+	for (size_t d = 0; d < t->grid.n_dims; d++)
+		varied[d] = t->grid.dims[d].name;
+	json_t *base_json = config_to_json(&t->base, CMD_TUNE, false);
+	char *config_text = json_dumps(base_json, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(base_json);
+	char *inputs_text = inputs_json(t);
+	struct store_stats in;
+	store_get_stats(t->store, &in);
+	struct tune_results res = {
+		.rows = rows,
+		.n_rows = t->n,
+		.varied = varied,
+		.n_varied = t->grid.n_dims,
+		.scored = t->scores != NULL,
+		.config_json = config_text,
+		.inputs_json = inputs_text,
+		.input = &in,
+		.passes = rs->passes,
+		.jobs = t->base.jobs,
+		.started_us = started_us,
+		.finished_us = wall_clock_us(),
+	};
+
+	int status = EXIT_RUNTIME;
+	struct error err;
+	const struct tune_row **ranked = tune_rank(&res);
+	if (!tune_write_sqlite(output, &res, &err)) {
+		log_error("%s", err.msg);
+	} else {
+		tune_print_table(stdout, &res, ranked);
+		if (fflush(stdout) != 0)
+			log_error("cannot write the table to standard output");
+		else if (!t->base.best || write_best(t, ranked[0]))
+			status = EXIT_OK;
+	}
+	free(ranked);
+	free(config_text);
+	free(inputs_text);
+	free(varied);
+	return status;
+}
+
+static void summarize(const struct tune *t, const struct tune_run_stats *rs, double read_s,
+                      double run_s, const char *output)
+{
+	struct store_stats in;
+	store_get_stats(t->store, &in);
+	log_info("tuned %zu configuration%s (%zu windowing pass%s, %u job%s) over %zu file%s: "
+	         "%" PRIu64 " records, %" PRIu64 " events, %" PRIu64 " dead letters before "
+	         "windowing; read in %.2f s (%.0f MB held), ran in %.2f s (windowing %.2f s, "
+	         "detection %.2f s of work) into %s",
+	         t->n, t->n == 1 ? "" : "s", rs->passes, rs->passes == 1 ? "" : "es", t->base.jobs,
+	         t->base.jobs == 1 ? "" : "s", t->n_inputs, t->n_inputs == 1 ? "" : "s", in.records,
+	         in.chat + in.viewer, in.dead_total, read_s, (double)in.bytes / 1e6, run_s,
+	         rs->windowing_seconds, rs->detect_seconds, output);
+}
 
 int cmd_tune(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	log_error("not implemented yet");
-	return EXIT_RUNTIME;
+	struct tune t = {0};
+	int first, status = EXIT_RUNTIME;
+	prepare(&t, argc, argv, &first);
+	const char *output = t.base.output ? t.base.output : DEFAULT_OUTPUT;
+
+	int64_t started_us = wall_clock_us();
+	double t0 = monotonic_seconds();
+	if (!open_inputs(&t, argv + first, (size_t)(argc - first)) || !read_inputs(&t))
+		goto out;
+	double t1 = monotonic_seconds();
+
+	struct tune_run_options ropt = {
+		.jobs = t.base.jobs,
+		.final_flush = !t.base.no_final_flush,
+		.notice = notice,
+	};
+	struct tune_run_stats rstats;
+	t.outcomes = xcalloc(t.n, sizeof(*t.outcomes));
+	tune_run(t.store, t.cases, t.n, &ropt, t.outcomes, &rstats);
+	double t2 = monotonic_seconds();
+
+	struct tune_row *rows = score_all(&t);
+	status = report(&t, rows, &rstats, started_us, output);
+	free(rows);
+	if (status == EXIT_OK)
+		summarize(&t, &rstats, t1 - t0, t2 - t1, output);
+out:
+	log_progress_done();
+	tune_free(&t);
+	return status;
 }

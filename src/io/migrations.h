@@ -29,4 +29,13 @@ struct sqlite3;
 /* Apply the missing migrations to an open SQLite database; *applied gets
  * how many were new.  Each runs in its own transaction. */
 bool migrate_sqlite(struct sqlite3 *db, const char *name, int *applied, struct error *err);
+
+struct pg_conn;
+struct pg_target;
+/* The same for PostgreSQL (sink_postgres.c), with every missing migration
+ * in one transaction that first takes an advisory lock, so that daemons
+ * starting together apply each migration once.  t names the database in
+ * messages. */
+bool migrate_postgres(struct pg_conn *db, const struct pg_target *t, int *applied,
+                      struct error *err);
 #endif

@@ -1,3 +1,19 @@
+/*
+ * sink_sqlite.c — the SQLite sink (see sink.h), and its migrations.
+ *
+ * Rows go straight into the database through prepared upserts, inside a
+ * transaction that the first write of a batch opens and commit() closes,
+ * together with the checkpoint when there is one (`live --sink sqlite:`).
+ * A transaction SQLite rolled back by itself (disk full, I/O error) takes
+ * the rows written since the last commit with it; the sink notices — it
+ * believes a transaction is open and SQLite says none is — and from then
+ * on refuses to commit, because committing the next checkpoint would skip
+ * those rows.  A restart recomputes them from the last checkpoint.
+ *
+ * With options.replace the file is built beside the target, without a
+ * journal, and renamed over it at finish(): a failed run leaves the
+ * previous output as it was.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -21,7 +37,11 @@ struct sqlite_sink {
 	char *path;     /* the output the user named */
 	char *tmp_path; /* the file being built, when replacing */
 	sqlite3_stmt *put_window, *put_moment, *put_dead, *put_run, *end_run;
+	sqlite3_stmt *put_offset, *put_state, *put_capture;
+	sqlite3_stmt *get_offset, *get_state, *get_capture;
 	struct buf scratch;
+	bool in_txn; /* we opened a transaction and have not committed it */
+	bool lost;   /* SQLite rolled it back by itself: the batch is gone */
 	bool finished;
 };
 
@@ -38,6 +58,28 @@ static bool exec(struct sqlite_sink *s, const char *sql)
 		error_set(&s->base.err, "SQLite %s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return false;
+	}
+	return true;
+}
+
+/* The open transaction of the batch, begun by its first write.  False,
+ * with err set, when SQLite rolled back a transaction by itself. */
+static bool ensure_txn(struct sqlite_sink *s)
+{
+	if (!s->lost && s->in_txn && sqlite3_get_autocommit(s->db))
+		s->lost = true;
+	if (s->lost) {
+		error_set(&s->base.err,
+		          "SQLite %s: the transaction was rolled back (%s); the rows written since the "
+		          "last commit are lost, so nothing more is committed: restart to recompute them "
+		          "from the last checkpoint",
+		          s->path, sqlite3_errmsg(s->db));
+		return false;
+	}
+	if (!s->in_txn) {
+		if (!exec(s, "BEGIN"))
+			return false;
+		s->in_txn = true;
 	}
 	return true;
 }
@@ -118,6 +160,10 @@ static void bind_opt_double(sqlite3_stmt *st, int col, bool has, double v)
 
 static int step(struct sqlite_sink *s, sqlite3_stmt *st, const char *what)
 {
+	if (!ensure_txn(s)) {
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -179,14 +225,137 @@ static int sqlite_dead_letter(struct sink *base, const struct dead_letter *d)
 	return step(s, st, "writing a dead letter");
 }
 
+static int put_checkpoint(struct sqlite_sink *s, const struct sink_checkpoint *cp)
+{
+	char now[TIMESTAMP_BUFSZ];
+	timestamp_format(wall_clock_us(), now);
+	for (size_t i = 0; i < cp->n_offsets; i++) {
+		sqlite3_stmt *st = s->put_offset;
+		sqlite3_bind_text(st, 1, cp->group, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, cp->offsets[i].topic, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 3, cp->offsets[i].partition);
+		sqlite3_bind_int64(st, 4, cp->offsets[i].next_offset);
+		sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
+		if (step(s, st, "writing the checkpoint's offsets"))
+			return -1;
+	}
+	for (size_t i = 0; i < cp->n_states; i++) {
+		sqlite3_stmt *st = s->put_state;
+		sqlite3_bind_text(st, 1, cp->group, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, cp->states[i].partition);
+		sqlite3_bind_text64(st, 3, cp->states[i].state, cp->states[i].len, SQLITE_STATIC,
+		                    SQLITE_UTF8);
+		sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+		if (step(s, st, "writing the checkpoint's state"))
+			return -1;
+	}
+	if (cp->capture_path) {
+		sqlite3_stmt *st = s->put_capture;
+		sqlite3_bind_text(st, 1, cp->group, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, cp->capture_path, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, cp->capture_bytes);
+		sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+		if (step(s, st, "writing the checkpoint's capture length"))
+			return -1;
+	}
+	return 0;
+}
+
+/* Rows and checkpoint become durable together.  A failed COMMIT (the
+ * database busy past the timeout) leaves the transaction open, so that
+ * the caller can simply try again. */
 static int sqlite_commit(struct sink *base, const struct sink_checkpoint *cp)
 {
 	struct sqlite_sink *s = (struct sqlite_sink *)base;
-	if (cp) {
-		error_set(&base->err, "SQLite %s: checkpoints are not supported by this sink", s->path);
+	if (cp && !cp->group) {
+		error_set(&base->err, "SQLite %s: a checkpoint needs a consumer group", s->path);
 		return -1;
 	}
-	return exec(s, "COMMIT") && exec(s, "BEGIN") ? 0 : -1;
+	if (cp && put_checkpoint(s, cp))
+		return -1;
+	if (!s->in_txn)
+		return 0; /* nothing written since the last commit */
+	if (!ensure_txn(s))
+		return -1;
+	if (!exec(s, "COMMIT")) {
+		if (sqlite3_get_autocommit(s->db))
+			s->lost = true; /* rolled back, not merely busy */
+		return -1;
+	}
+	s->in_txn = false;
+	return 0;
+}
+
+/* Run a prepared lookup with its bindings; *found says whether a row came. */
+static int lookup(struct sqlite_sink *s, sqlite3_stmt *st, const char *what, bool *found)
+{
+	int rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		fail(s, what);
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	return 0;
+}
+
+static void lookup_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int sqlite_load_offset(struct sink *base, const char *group, const char *topic,
+                              int32_t partition, int64_t *next_offset)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->get_offset;
+	bool found;
+	sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, partition);
+	if (lookup(s, st, "reading the committed offsets", &found))
+		return -1;
+	*next_offset = found ? sqlite3_column_int64(st, 0) : -1;
+	lookup_done(st);
+	return 0;
+}
+
+static int sqlite_load_state(struct sink *base, const char *group, int32_t partition,
+                             char **state, size_t *len)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->get_state;
+	bool found;
+	sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, partition);
+	if (lookup(s, st, "reading the committed state", &found))
+		return -1;
+	*state = NULL;
+	*len = 0;
+	if (found) {
+		const char *text = (const char *)sqlite3_column_text(st, 0);
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		*state = xstrndup(text ? text : "", *len);
+	}
+	lookup_done(st);
+	return 0;
+}
+
+static int sqlite_load_capture_bytes(struct sink *base, const char *group, const char *path,
+                                     int64_t *bytes)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = s->get_capture;
+	bool found;
+	sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+	if (lookup(s, st, "reading the committed capture length", &found))
+		return -1;
+	*bytes = found ? sqlite3_column_int64(st, 0) : -1;
+	lookup_done(st);
+	return 0;
 }
 
 static void bind_stats(sqlite3_stmt *st, int col, const struct engine_stats *x)
@@ -229,17 +398,24 @@ static int sqlite_run_end(struct sink *base, const struct run_info *run)
 	return step(s, st, "recording the run");
 }
 
+static void finalize_all(struct sqlite_sink *s)
+{
+	sqlite3_stmt **all[] = {&s->put_window, &s->put_moment, &s->put_dead,
+	                        &s->put_run,    &s->end_run,    &s->put_offset,
+	                        &s->put_state,  &s->put_capture, &s->get_offset,
+	                        &s->get_state,  &s->get_capture};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		sqlite3_finalize(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
 static int sqlite_finish(struct sink *base)
 {
 	struct sqlite_sink *s = (struct sqlite_sink *)base;
-	if (!exec(s, "COMMIT"))
+	if (sqlite_commit(base, NULL))
 		return -1;
-	sqlite3_finalize(s->put_window);
-	sqlite3_finalize(s->put_moment);
-	sqlite3_finalize(s->put_dead);
-	sqlite3_finalize(s->put_run);
-	sqlite3_finalize(s->end_run);
-	s->put_window = s->put_moment = s->put_dead = s->put_run = s->end_run = NULL;
+	finalize_all(s);
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		return fail(s, "closing") ? 0 : -1;
 	s->db = NULL;
@@ -262,11 +438,7 @@ static int sqlite_finish(struct sink *base)
 static void sqlite_close(struct sink *base)
 {
 	struct sqlite_sink *s = (struct sqlite_sink *)base;
-	sqlite3_finalize(s->put_window);
-	sqlite3_finalize(s->put_moment);
-	sqlite3_finalize(s->put_dead);
-	sqlite3_finalize(s->put_run);
-	sqlite3_finalize(s->end_run);
+	finalize_all(s);
 	if (s->db) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(s->db);
@@ -286,6 +458,9 @@ static const struct sink_ops sqlite_ops = {
 	.moment = sqlite_moment,
 	.dead_letter = sqlite_dead_letter,
 	.commit = sqlite_commit,
+	.load_offset = sqlite_load_offset,
+	.load_state = sqlite_load_state,
+	.load_capture_bytes = sqlite_load_capture_bytes,
 	.run_begin = sqlite_run_begin,
 	.run_end = sqlite_run_end,
 	.finish = sqlite_finish,
@@ -325,7 +500,7 @@ struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, 
 	/* A file built from scratch and swapped in at the end needs no
 	 * journal: if the run fails it is simply thrown away. */
 	if ((s->tmp_path && !exec(s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")) ||
-	    !migrate_sqlite(s->db, path, &applied, &s->base.err) || !exec(s, "BEGIN") ||
+	    !migrate_sqlite(s->db, path, &applied, &s->base.err) ||
 	    !prepare(s, &s->put_window,
 	             "INSERT INTO chat_summary_minute (stream_id, window_start, window_end, chat_count,"
 	             " unique_chatters, avg_sentiment, positive_count, negative_count, chat_rate,"
@@ -356,7 +531,27 @@ struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, 
 	    !prepare(s, &s->end_run,
 	             "UPDATE runs SET finished_at = ?, inputs = ?, records = ?, events = ?,"
 	             " accepted = ?, late = ?, dead_letters = ?, windows = ?, moments = ?, stats = ?"
-	             " WHERE id = ?")) {
+	             " WHERE id = ?") ||
+	    !prepare(s, &s->put_offset,
+	             "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset,"
+	             " updated_at) VALUES (?,?,?,?,?)"
+	             " ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET"
+	             " next_offset = excluded.next_offset, updated_at = excluded.updated_at") ||
+	    !prepare(s, &s->put_state,
+	             "INSERT INTO core_state (consumer_group, partition, state, updated_at)"
+	             " VALUES (?,?,?,?) ON CONFLICT (consumer_group, partition) DO UPDATE SET"
+	             " state = excluded.state, updated_at = excluded.updated_at") ||
+	    !prepare(s, &s->put_capture,
+	             "INSERT INTO capture_lengths (consumer_group, path, bytes, updated_at)"
+	             " VALUES (?,?,?,?) ON CONFLICT (consumer_group, path) DO UPDATE SET"
+	             " bytes = excluded.bytes, updated_at = excluded.updated_at") ||
+	    !prepare(s, &s->get_offset,
+	             "SELECT next_offset FROM consumer_offsets"
+	             " WHERE consumer_group = ? AND topic = ? AND partition = ?") ||
+	    !prepare(s, &s->get_state,
+	             "SELECT state FROM core_state WHERE consumer_group = ? AND partition = ?") ||
+	    !prepare(s, &s->get_capture,
+	             "SELECT bytes FROM capture_lengths WHERE consumer_group = ? AND path = ?")) {
 		*err = s->base.err;
 		sqlite_close(&s->base);
 		return NULL;

@@ -47,6 +47,7 @@ enum {
 	TUNABLE = 1 << 0, /* changes the core's results: allowed in tune --grid */
 	SECRET = 1 << 1,  /* may hold a password: redacted or left out of output */
 	OPTIONAL = 1 << 2, /* no value unless given (it switches something on) */
+	DERIVED = 1 << 3,  /* unless given, computed from other options */
 };
 
 #define F(field) offsetof(struct config, field)
@@ -63,9 +64,9 @@ static const struct opt opts[] = {
 	{"history", 0, T_POSUINT, F(history), CORE, NULL, "N",
 	 "previous windows in the z-score baseline (default 10)", NULL, TUNABLE},
 	{"min-history", 0, T_POSUINT, F(min_history), CORE, NULL, "N",
-	 "fewer previous windows give a NULL z-score (default N)", NULL, TUNABLE},
+	 "fewer previous windows give a NULL z-score (default N)", NULL, TUNABLE | DERIVED},
 	{"min-stddev", 0, T_POSDOUBLE, F(min_stddev), CORE, NULL, "RATE",
-	 "stddev floor, messages/s (default one message per window, 1/W)", NULL, TUNABLE},
+	 "stddev floor, messages/s (default one message per window, 1/W)", NULL, TUNABLE | DERIVED},
 	{"threshold", 0, T_DOUBLE, F(threshold), CORE, "ANOMALY_THRESHOLD", "Z",
 	 "z-score above which a window is a chat spike (default 3.0)", NULL, TUNABLE},
 	{"top-emotes", 0, T_UINT, F(top_k), CORE, NULL, "K",
@@ -196,6 +197,30 @@ void config_free(struct config *c)
 	}
 	free(c->set);
 	memset(c, 0, sizeof(*c));
+}
+
+void config_copy(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		void *field = (char *)dst + opts[i].offset;
+		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
+			char **s = field;
+			if (*s)
+				*s = xstrdup(*s);
+		} else if (opts[i].type == T_LIST) {
+			char ***list = field;
+			size_t n = *(size_t *)((char *)field + sizeof(char **));
+			if (!*list)
+				continue;
+			char **copy = xcalloc(n ? n : 1, sizeof(*copy));
+			for (size_t j = 0; j < n; j++)
+				copy[j] = xstrdup((*list)[j]);
+			*list = copy;
+		}
+	}
+	dst->set = xcalloc(N_OPTS, sizeof(bool));
+	memcpy(dst->set, src->set, N_OPTS * sizeof(bool));
 }
 
 bool parse_seconds(const char *s, int64_t *us)
@@ -358,8 +383,20 @@ bool config_is_tunable(const char *name)
 	return o && (o->flags & TUNABLE);
 }
 
-/* The text form of a JSON scalar, as a command-line value. */
-static char *json_scalar_text(json_t *v)
+size_t config_tunable_names(const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (!(opts[i].flags & TUNABLE))
+			continue;
+		if (n < max)
+			names[n] = opts[i].name;
+		n++;
+	}
+	return n;
+}
+
+char *config_value_text(const json_t *v)
 {
 	if (json_is_string(v))
 		return xstrdup(json_string_value(v));
@@ -367,8 +404,22 @@ static char *json_scalar_text(json_t *v)
 		return xstrdup("true");
 	if (json_is_false(v))
 		return xstrdup("false");
-	if (json_is_integer(v) || json_is_real(v))
-		return json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	if (json_is_integer(v))
+		return json_dumps(v, JSON_ENCODE_ANY);
+	if (json_is_real(v)) {
+		/* The shortest text that reads back as the same double, without an
+		 * exponent when one can do: 0.1, not 0.10000000000000001, and 10,
+		 * not 1e+01, which a duration in microseconds rejects. */
+		double d = json_real_value(v);
+		char text[40];
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(text, sizeof(text), "%.*g", prec, d);
+			if (strtod(text, NULL) == d && !strchr(text, 'e'))
+				return xstrdup(text);
+		}
+		snprintf(text, sizeof(text), "%.17g", d);
+		return xstrdup(text);
+	}
 	return NULL;
 }
 
@@ -395,7 +446,7 @@ bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *o
 			size_t i;
 			json_t *item;
 			json_array_foreach(v, i, item) {
-				char *text = json_scalar_text(item);
+				char *text = config_value_text(item);
 				bool ok = text && config_set(c, mask, key, text, where, err);
 				if (!text)
 					error_set(err, "%s: expected strings in the array", where);
@@ -405,7 +456,7 @@ bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *o
 			}
 			continue;
 		}
-		char *text = json_scalar_text(v);
+		char *text = config_value_text(v);
 		if (!text) {
 			error_set(err, "%s: expected a string, number or boolean", where);
 			return false;
@@ -673,7 +724,8 @@ json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only)
 		const struct opt *o = &opts[i];
 		const void *field = (const char *)c + o->offset;
 		if (!(o->commands & mask) || !strcmp(o->name, "config") ||
-		    (tunable_only && !(o->flags & TUNABLE)) || ((o->flags & OPTIONAL) && !c->set[i]))
+		    (tunable_only && !(o->flags & TUNABLE)) ||
+		    ((o->flags & (OPTIONAL | DERIVED)) && !c->set[i]))
 			continue;
 		if (o->flags & SECRET) {
 			/* URLs may embed a password: keep them, redacted. */
@@ -688,9 +740,11 @@ json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only)
 		json_t *v = NULL;
 		switch (o->type) {
 		case T_SECONDS:
-		case T_SECONDS0:
-			v = json_real((double)*(const int64_t *)field / 1e6);
+		case T_SECONDS0: {
+			int64_t us = *(const int64_t *)field;
+			v = us % USEC_PER_SEC ? json_real((double)us / 1e6) : json_integer(us / USEC_PER_SEC);
 			break;
+		}
 		case T_UINT:
 		case T_POSUINT:
 			v = json_integer(*(const unsigned *)field);
@@ -722,10 +776,12 @@ json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only)
 		if (v)
 			json_object_set_new(obj, o->name, v);
 	}
-	/* Defaults that depend on other options, resolved. */
-	if ((mask & CMD_CORE) && !is_set(c, "min-history"))
+	/* Defaults that depend on other options, resolved — except in a config
+	 * file meant to be reused (tunable_only), where an explicit 1/W would
+	 * stop following the window if someone edited it. */
+	if ((mask & CMD_CORE) && !tunable_only && !is_set(c, "min-history"))
 		json_object_set_new(obj, "min-history", json_integer(c->history));
-	if ((mask & CMD_CORE) && !is_set(c, "min-stddev"))
+	if ((mask & CMD_CORE) && !tunable_only && !is_set(c, "min-stddev"))
 		json_object_set_new(obj, "min-stddev",
 		                    json_real((double)USEC_PER_SEC / (double)c->window_us));
 	return obj;

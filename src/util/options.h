@@ -68,6 +68,9 @@ struct command_help {
 
 void config_init(struct config *c);
 void config_free(struct config *c);
+/* A deep copy of src into dst (uninitialised); the caller owns dst
+ * (config_free), e.g. a base configuration that a grid point varies. */
+void config_copy(struct config *dst, const struct config *src);
 
 /*
  * Load the configuration of a command from argv, the environment and an
@@ -83,6 +86,12 @@ bool config_set(struct config *c, unsigned mask, const char *name, const char *v
                 const char *origin, struct error *err);
 /* Is name an option of these commands that changes the core's results? */
 bool config_is_tunable(const char *name);
+/* The names of the tunable options in table order, into names[0..max);
+ * returns how many there are (static strings), for hints. */
+size_t config_tunable_names(const char **names, size_t max);
+/* The text form of a JSON scalar as a command-line value (a new string the
+ * caller frees), or NULL if v is not a string, number or boolean. */
+char *config_value_text(const json_t *v);
 /* Apply a JSON object {option: value, ...} (a config file). */
 bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *origin,
                      struct error *err);

@@ -1,0 +1,222 @@
+#!/bin/sh
+# Integration tests of `telemetra live` against real components: a
+# librdkafka mock cluster reached over TCP (tests/kafka-mock) and a private
+# PostgreSQL server (tests/pg-harness.sh).  Each scenario compares
+# `telemetra dump` of what the daemon committed to PostgreSQL with `telemetra
+# dump` of a replay of the daemon's own --capture file (--no-final-flush, as
+# a daemon that stops leaves its windows open):
+#
+#   1. a clean run over fixture logs, stopped with SIGTERM;
+#   2. kill -9 at three points of one run, restarted each time;
+#   3. PostgreSQL stopped for a few seconds mid-run;
+#   4. every broker taken down and up mid-run;
+#   5. two daemons in one group over 4 partitions: the union of their
+#      output equals the output of one daemon.
+#
+# Synchronisation polls the committed offsets in PostgreSQL and the daemon's
+# log, each with a deadline; the only sleeps are the lengths of outages.
+set -u
+: "${TELEMETRA:=$PWD/src/telemetra}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$PWD}"
+KAFKA_MOCK=$top_builddir/tests/kafka-mock
+PRODUCE=$top_builddir/tests/kafka-produce
+fx=$top_srcdir/fixtures
+command -v kcat >/dev/null 2>&1 || true
+
+. "$top_srcdir/tests/pg-harness.sh"
+
+tmp= mock_pid= pids=
+live_cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null; done
+	if [ -n "$mock_pid" ]; then
+		printf 'quit\n' >&3 2>/dev/null
+		kill "$mock_pid" 2>/dev/null
+		wait "$mock_pid" 2>/dev/null
+	fi
+	# LIVE_LOGS=DIR keeps the daemons' logs for a post-mortem.
+	[ -n "${LIVE_LOGS:-}" ] && [ -n "$tmp" ] && cp "$tmp"/*.log "$LIVE_LOGS"/ 2>/dev/null
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+trap 'live_cleanup; pg_harness_cleanup' EXIT
+trap 'exit 99' HUP INT TERM
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+hard_error() { echo "ERROR: $*"; exit 99; }
+step() { echo "== $*"; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/live-test.XXXXXX") || hard_error "no temp dir"
+
+# --- servers ----------------------------------------------------------------------
+
+pg_harness_start || hard_error "cannot start PostgreSQL"
+PSQL=$PGH_BINDIR/psql
+super() { # run SQL as the superuser, over the harness's socket
+	timeout 30 "$PSQL" -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$PGH_SOCKDIR" -p "$PGH_PORT" \
+		-U postgres -d postgres -c "$1"
+}
+db_url() { echo "postgresql://telemetra:telemetra-secret@127.0.0.1:$PGH_PORT/$1"; }
+new_db() { super "CREATE DATABASE $1 OWNER telemetra" >/dev/null || hard_error "CREATE DATABASE $1"; }
+sql() { # sql DB QUERY
+	PGPASSFILE=/dev/null timeout 30 "$PSQL" -X -w -q -A -t -d "$(db_url "$1")" -c "$2" 2>/dev/null
+}
+
+mkfifo "$tmp/mock.in" "$tmp/mock.out" || hard_error "mkfifo"
+exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
+"$KAFKA_MOCK" --partitions 4 <"$tmp/mock.in" >"$tmp/mock.out" 2>"$tmp/mock.err" 3>&- 4>&- &
+mock_pid=$!
+read_reply() {
+	# shellcheck disable=SC2016
+	reply=$(timeout "$1" sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4)
+}
+read_reply 15 || hard_error "kafka-mock did not start"
+BS=${reply#bootstrap=}
+mock() { printf '%s\n' "$1" >&3 && read_reply 10 && [ "$reply" = ok ] || fail "kafka-mock '$1': '$reply'"; }
+
+# Everything the scenarios consume, produced once: fixture logs (bad lines
+# included) and generated traffic, keyed by stream_id.
+"$TELEMETRA" gen -q --seed 5 --streams 12 --events 40000 --spikes 3 -o "$tmp/gen.jsonl" ||
+	hard_error "gen failed"
+N=$("$PRODUCE" "$BS" "$fx/streams_interleaved.jsonl" "$fx/malformed.jsonl" \
+	"$fx/seed_producer.jsonl" "$tmp/gen.jsonl") || hard_error "producing into Kafka failed"
+echo "produced $N messages to $BS"
+
+# --- the daemon ---------------------------------------------------------------------
+
+# start_daemon NAME DB GROUP [OPTIONS...]: in the background, log in $tmp/NAME.log
+start_daemon() {
+	name=$1 db=$2 group=$3
+	shift 3
+	"$TELEMETRA" live --brokers "$BS" --postgres "$(db_url "$db")" --group "$group" \
+		--offset-reset earliest --trigger 0.2 --max-batch 2000 --capture "$tmp/$name.capture" \
+		-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 "$@" >>"$tmp/$name.log" 2>&1 &
+	last_pid=$!
+	pids="$pids $last_pid"
+}
+
+committed() { # records committed by GROUP in DB
+	sql "$1" "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE consumer_group = '$2'"
+}
+
+# wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND until it succeeds
+wait_for() {
+	what=$1 deadline=$(( $(date +%s) + $2 ))
+	shift 2
+	until "$@"; do
+		[ "$(date +%s)" -lt "$deadline" ] || { fail "timed out waiting for $what"; return 1; }
+		sleep 0.2
+	done
+}
+reached() { n=$(committed "$1" "$2"); [ "${n:-0}" -ge "$3" ]; }
+logged() { grep -q -e "$2" "$tmp/$1.log"; }
+
+stop_daemon() { # stop_daemon PID NAME: SIGTERM, expect exit 0
+	kill -TERM "$1"
+	wait "$1"
+	st=$?
+	[ "$st" -eq 0 ] || { fail "$2 exited $st on SIGTERM"; tail -5 "$tmp/$2.log"; }
+}
+
+compare_with_capture() { # compare_with_capture NAME DB
+	"$TELEMETRA" dump "$(db_url "$2")" >"$tmp/$1.live.dump" || { fail "$1: dump of PostgreSQL failed"; return; }
+	"$TELEMETRA" replay -q --no-final-flush -o "$tmp/$1.replay.db" "$tmp/$1.capture" ||
+		{ fail "$1: replay of the capture failed"; return; }
+	"$TELEMETRA" dump "$tmp/$1.replay.db" >"$tmp/$1.replay.dump"
+	rows=$(grep -c '^' "$tmp/$1.live.dump")
+	if cmp -s "$tmp/$1.live.dump" "$tmp/$1.replay.dump"; then
+		echo "ok   $1: PostgreSQL and the replay of the capture agree ($rows lines)"
+	else
+		fail "$1: PostgreSQL and the replay of its capture differ:"
+		diff "$tmp/$1.live.dump" "$tmp/$1.replay.dump" | head -20
+	fi
+	[ "$(grep -c '^# ' "$tmp/$1.live.dump")" = 3 ] || fail "$1: dump lacks tables"
+	grep -q '^# chat_summary_minute: 0 rows' "$tmp/$1.live.dump" && fail "$1: no window rows at all"
+}
+
+# 1. a clean run ------------------------------------------------------------------------
+step "1. clean run, stopped with SIGTERM"
+new_db s1
+start_daemon s1 s1 g1
+d=$last_pid
+wait_for "s1 to commit all $N records" 120 reached s1 g1 "$N"
+stop_daemon "$d" s1
+logged s1 "partitions assigned" || fail "s1: no assignment logged"
+logged s1 "committed .* batch" || fail "s1: no batch commit logged"
+grep -q "telemetra-secret" "$tmp/s1.log" && fail "s1: the password appears in the log"
+compare_with_capture s1 s1
+
+# 2. kill -9 at three points -------------------------------------------------------------
+step "2. kill -9 at three points of one run"
+new_db s2
+for quarter in 1 2 3; do
+	start_daemon s2 s2 g2
+	d=$last_pid
+	wait_for "s2 to pass $quarter/4" 120 reached s2 g2 $((N * quarter / 4))
+	kill -9 "$d"
+	wait "$d" 2>/dev/null
+	echo "   killed at $(committed s2 g2) of $N committed"
+done
+start_daemon s2 s2 g2
+d=$last_pid
+wait_for "s2 to commit all $N records" 180 reached s2 g2 "$N"
+stop_daemon "$d" s2
+dups=$(sql s2 "SELECT count(*) - count(DISTINCT (stream_id, window_start, window_end)) FROM chat_summary_minute")
+[ "$dups" = 0 ] || fail "s2: $dups duplicate window keys"
+compare_with_capture s2 s2
+
+# 3. PostgreSQL away ----------------------------------------------------------------------
+step "3. PostgreSQL stopped mid-run"
+new_db s3
+start_daemon s3 s3 g3
+d=$last_pid
+wait_for "s3 to pass 30%" 120 reached s3 g3 $((N * 3 / 10))
+pg_harness_stop_server || hard_error "cannot stop PostgreSQL"
+wait_for "s3 to notice the database is away" 30 logged s3 "cannot commit"
+sleep 3 # the outage
+pg_harness_start_server || hard_error "cannot start PostgreSQL again"
+wait_for "s3 to commit all $N records" 120 reached s3 g3 "$N"
+logged s3 "is back after" || fail "s3: the recovery was not logged"
+stop_daemon "$d" s3
+compare_with_capture s3 s3
+
+# 4. Kafka away -----------------------------------------------------------------------------
+step "4. every broker down and up mid-run"
+new_db s4
+start_daemon s4 s4 g4
+d=$last_pid
+wait_for "s4 to pass 30%" 120 reached s4 g4 $((N * 3 / 10))
+mock "down all"
+wait_for "s4 to notice Kafka is away" 30 logged s4 "Kafka unreachable"
+sleep 3 # the outage
+mock "up all"
+wait_for "s4 to commit all $N records" 180 reached s4 g4 "$N"
+stop_daemon "$d" s4
+compare_with_capture s4 s4
+
+# 5. two daemons ---------------------------------------------------------------------------
+step "5. two daemons in one group over 4 partitions"
+new_db s5ref
+new_db s5
+start_daemon s5ref s5ref g5ref --idle-timeout 3600
+d=$last_pid
+wait_for "the single daemon to commit all" 120 reached s5ref g5ref "$N"
+stop_daemon "$d" s5ref
+start_daemon s5a s5 g5 --idle-timeout 3600
+a=$last_pid
+wait_for "daemon A's assignment" 60 logged s5a "partitions assigned"
+start_daemon s5b s5 g5 --idle-timeout 3600
+b=$last_pid
+wait_for "daemon B's assignment" 60 logged s5b "partitions assigned: tele"
+wait_for "A and B to commit all" 120 reached s5 g5 "$N"
+stop_daemon "$a" s5a
+stop_daemon "$b" s5b
+"$TELEMETRA" dump "$(db_url s5ref)" >"$tmp/s5ref.dump"
+"$TELEMETRA" dump "$(db_url s5)" >"$tmp/s5.dump"
+if cmp -s "$tmp/s5ref.dump" "$tmp/s5.dump"; then
+	echo "ok   5: two daemons wrote exactly what one daemon wrote"
+else
+	fail "5: two daemons and one daemon differ:"; diff "$tmp/s5ref.dump" "$tmp/s5.dump" | head -20
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }
+echo "all live scenarios passed"
