@@ -43,7 +43,11 @@ int main(int argc, char **argv)
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", argv[1], why, sizeof(why)) ||
 	    rd_kafka_conf_set(conf, "enable.idempotence", "true", why, sizeof(why)) ||
-	    rd_kafka_conf_set(conf, "linger.ms", "5", why, sizeof(why))) {
+	    /* Few, large message sets: the mock cluster keeps a limited number
+	     * of them per partition, whatever their size. */
+	    rd_kafka_conf_set(conf, "linger.ms", "50", why, sizeof(why)) ||
+	    rd_kafka_conf_set(conf, "batch.num.messages", "100000", why, sizeof(why)) ||
+	    rd_kafka_conf_set(conf, "batch.size", "4000000", why, sizeof(why))) {
 		fprintf(stderr, "kafka-produce: %s\n", why);
 		return 2;
 	}

@@ -432,13 +432,21 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 			free(key);
 		}
 	}
-	json_t *state = json_pack("{sisisosososo}", "version", STATE_VERSION, "partition",
-	                          (int)g->partition, "global", json_time_or_null(g->wm.global),
-	                          "lanes", lanes, "windows", windower_save(g->win), "detectors",
-	                          detectors);
+	/* The group's metadata and detectors through jansson; the windows,
+	 * which are most of the state, written directly (see windower_save). */
+	json_t *meta = json_pack("{sisisososo}", "version", STATE_VERSION, "partition",
+	                         (int)g->partition, "global", json_time_or_null(g->wm.global),
+	                         "lanes", lanes, "detectors", detectors);
 	/* 17 significant digits: every double comes back with the same bits. */
-	char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-	json_decref(state);
+	char *head = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	json_decref(meta);
+	struct buf out = BUF_INIT;
+	buf_add(&out, head, strlen(head) - 1); /* all but the closing brace */
+	free(head);
+	buf_adds(&out, ",\"windows\":");
+	windower_save(g->win, &out);
+	buf_addc(&out, '}');
+	char *text = buf_detach(&out);
 	return text;
 }
 

@@ -2,9 +2,11 @@
 
 #include "core/window.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/idmap.h"
 #include "core/intern.h"
 #include "core/lexicon.h"
@@ -472,49 +474,65 @@ uint32_t windower_live_chatters(const struct windower *w) { return interner_coun
 
 /* --- state --------------------------------------------------------------- */
 
-static json_t *agg_save(const struct windower *w, const struct agg *a)
+/* State is written as text directly: building it as a jansson tree
+ * allocated a node per chatter of every open pane at every commit, which
+ * measured as nearly half of the live daemon's CPU.  It is read back with
+ * jansson (windower_load). */
+static void agg_save(const struct windower *w, const struct agg *a, struct buf *out)
 {
-	json_t *chatters = json_array(), *emotes = json_array();
+	buf_printf(out,
+	           "{\"chat\":%" PRId64 ",\"positive\":%" PRId64 ",\"negative\":%" PRId64
+	           ",\"score\":%" PRId64 ",\"viewer_sum\":%" PRId64 ",\"viewer_events\":%" PRId64
+	           ",\"chatters\":[",
+	           a->chat_count, a->positive_count, a->negative_count, a->score_sum, a->viewer_sum,
+	           a->viewer_events);
 	for (uint32_t i = 0; i < a->chatters.n; i++) {
 		struct strview s = interner_str(w->chatters, a->chatters.ids[i]);
-		json_array_append_new(chatters, json_stringn(s.ptr, s.len));
+		if (i)
+			buf_addc(out, ',');
+		buf_add_json_string(out, s.ptr, s.len);
 	}
+	buf_adds(out, "],\"emotes\":[");
 	for (uint32_t i = 0; i < a->emotes.keys.n; i++) {
 		struct strview s = interner_str(w->emotes, a->emotes.keys.ids[i]);
-		json_array_append_new(emotes, json_pack("[s%i]", s.ptr, s.len, a->emotes.counts[i]));
+		buf_adds(out, i ? ",[" : "[");
+		buf_add_json_string(out, s.ptr, s.len);
+		buf_printf(out, ",%" PRIu32 "]", a->emotes.counts[i]);
 	}
-	return json_pack("{sIsIsIsIsIsIsoso}", "chat", (json_int_t)a->chat_count, "positive",
-	                 (json_int_t)a->positive_count, "negative", (json_int_t)a->negative_count,
-	                 "score", (json_int_t)a->score_sum, "viewer_sum", (json_int_t)a->viewer_sum,
-	                 "viewer_events", (json_int_t)a->viewer_events, "chatters", chatters,
-	                 "emotes", emotes);
+	buf_adds(out, "]}");
 }
 
-json_t *windower_save(const struct windower *w)
+void windower_save(const struct windower *w, struct buf *out)
 {
-	json_t *streams = json_array();
+	if (w->closed_k == WINDOW_NONE_CLOSED)
+		buf_adds(out, "{\"closed_k\":null,\"streams\":[");
+	else
+		buf_printf(out, "{\"closed_k\":%" PRId64 ",\"streams\":[", w->closed_k);
+	bool first_stream = true;
 	for (uint32_t s = 0; s < w->n_streams; s++) {
 		const struct stream *st = &w->streams[s];
 		if (!st->n_panes)
 			continue;
-		json_t *panes = json_array();
+		buf_adds(out, first_stream ? "{\"id\":" : ",{\"id\":");
+		first_stream = false;
+		buf_add_json_string(out, st->name, st->len);
+		buf_adds(out, ",\"panes\":[");
 		for (size_t i = 0; i < st->n_panes; i++) {
 			const struct pane *p = st->panes[i];
-			json_t *slices = json_array();
-			for (size_t j = 0; j < p->n_slices; j++)
-				json_array_append_new(slices,
-				                      json_pack("{sIso}", "first_k", (json_int_t)p->slices[j].first_k,
-				                                "agg", agg_save(w, &p->slices[j].agg)));
-			json_array_append_new(panes, json_pack("{sIsoso}", "index", (json_int_t)p->index,
-			                                       "main", agg_save(w, &p->main), "slices", slices));
+			buf_printf(out, "%s{\"index\":%" PRId64 ",\"main\":", i ? "," : "", p->index);
+			agg_save(w, &p->main, out);
+			buf_adds(out, ",\"slices\":[");
+			for (size_t j = 0; j < p->n_slices; j++) {
+				buf_printf(out, "%s{\"first_k\":%" PRId64 ",\"agg\":", j ? "," : "",
+				           p->slices[j].first_k);
+				agg_save(w, &p->slices[j].agg, out);
+				buf_addc(out, '}');
+			}
+			buf_adds(out, "]}");
 		}
-		json_array_append_new(streams,
-		                      json_pack("{ss%so}", "id", st->name, (size_t)st->len, "panes", panes));
+		buf_adds(out, "]}");
 	}
-	return json_pack("{soso}", "closed_k",
-	                 w->closed_k == WINDOW_NONE_CLOSED ? json_null()
-	                                                   : json_integer((json_int_t)w->closed_k),
-	                 "streams", streams);
+	buf_adds(out, "]}");
 }
 
 static bool agg_load(struct windower *w, struct agg *a, const json_t *j, struct error *err)

@@ -130,11 +130,12 @@ uint32_t windower_live_chatters(const struct windower *w);
 #endif
 
 /*
- * State, for the live daemon's checkpoints.  windower_save() returns a new
- * JSON object (the caller owns it) holding every open pane; windower_load()
- * fills a fresh windower from one.  Strings travel as strings, so the
- * interned ids of the loading process may differ.  Stream indexes are
- * assigned anew in the order saved.
+ * State, for the live daemon's checkpoints.  windower_save() appends a JSON
+ * object holding every open pane to out; windower_load() fills a fresh
+ * windower from one, parsed.  Strings travel as strings, so the interned
+ * ids of the loading process may differ.  Stream indexes are assigned anew
+ * in the order saved.
  */
-json_t *windower_save(const struct windower *w);
+struct buf;
+void windower_save(const struct windower *w, struct buf *out);
 bool windower_load(struct windower *w, const json_t *state, struct error *err);

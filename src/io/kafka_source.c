@@ -96,6 +96,11 @@ struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
 	     * chat/p and viewer/p (one watermark group) stay together. */
 	    !set(conf, "partition.assignment.strategy", "range", err) ||
 	    !set(conf, "auto.offset.reset", cfg->offset_reset, err) ||
+	    /* Keep fetching while the daemon commits: with librdkafka's default
+	     * (100,000) the prefetch stalled during every commit and the
+	     * daemon ran at 160,000 records/s instead of 350,000.  Memory stays
+	     * bounded by queued.max.messages.kbytes. */
+	    !set(conf, "queued.min.messages", "500000", err) ||
 	    !set(conf, "client.id", "telemetra", err))
 		goto fail;
 	for (size_t i = 0; i < cfg->n_properties; i++) {
