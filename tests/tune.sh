@@ -91,7 +91,7 @@ expect 2 "needs --labels" $T tune --best "$tmp/best.json" "$spike"
 expect 2 "no input files" $T tune --grid threshold=2
 expect 2 "cannot open labels file" $T tune --labels "$tmp/none.jsonl" "$spike"
 printf '{"stream_id":"s","start":"yesterday","end":"2025-01-01T00:00:00Z"}\n' >"$tmp/bad-labels.jsonl"
-expect 2 "bad-labels.jsonl:1: \"start\" is missing or not a time" $T tune --labels "$tmp/bad-labels.jsonl" "$spike"
+expect 2 "bad-labels.jsonl:1: bad label: \"start\" must be an RFC 3339 time" $T tune --labels "$tmp/bad-labels.jsonl" "$spike"
 expect 1 "cannot open $tmp/nope.jsonl" $T tune -o "$tmp/x.db" "$spike" "$tmp/nope.jsonl"
 [ -e "$tmp/x.db" ] && fail "a failed run left $tmp/x.db behind"
 

@@ -57,22 +57,6 @@ static double monotonic_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static char *inputs_json(struct replay *r)
-{
-	json_t *list = json_array();
-	for (size_t i = 0; i < r->n_inputs; i++) {
-		struct input_info info;
-		input_info(r->inputs[i], &info);
-		json_t *o = json_pack("{s:s, s:I, s:b}", "path", info.path, "bytes",
-		                      (json_int_t)info.raw_bytes, "gzip", info.gzip);
-		if (info.sha256[0])
-			json_object_set_new(o, "sha256", json_string(info.sha256));
-		json_array_append_new(list, o);
-	}
-	char *s = json_dumps(list, JSON_COMPACT);
-	json_decref(list);
-	return s;
-}
 
 static void progress(struct replay *r, size_t file, const struct input_line *line)
 {
@@ -183,7 +167,7 @@ int cmd_replay(int argc, char **argv)
 	json_t *cfg_json = config_to_json(&r.cfg, CMD_REPLAY, false);
 	char *cfg_text = json_dumps(cfg_json, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(cfg_json);
-	char *inputs_text = inputs_json(&r);
+	char *inputs_text = inputs_json(r.inputs, r.n_inputs);
 	r.run = (struct run_info){.command = "replay", .started_us = wall_clock_us(),
 	                          .config_json = cfg_text, .inputs_json = inputs_text};
 	int rc = r.sink->ops->run_begin(r.sink, &r.run);
@@ -209,7 +193,7 @@ int cmd_replay(int argc, char **argv)
 	double elapsed = monotonic_seconds() - r.started;
 	log_progress_done();
 
-	inputs_text = inputs_json(&r);
+	inputs_text = inputs_json(r.inputs, r.n_inputs);
 	r.run.inputs_json = inputs_text;
 	r.run.finished_us = wall_clock_us();
 	r.run.stats = engine_stats(r.engine);

@@ -143,15 +143,15 @@ int cmd_report(int argc, char **argv)
 		die_usage("--output needs a file name (or - for standard output)");
 
 	struct error err;
-	struct report_labels labels = {NULL, 0};
-	if (labels_path && !report_labels_load(labels_path, &labels, &err)) {
+	struct labels labels = {NULL, 0};
+	if (labels_path && !labels_load(&labels, labels_path, &err)) {
 		log_error("%s", err.msg);
 		return EXIT_RUNTIME;
 	}
 	struct report *r = report_open(db_path, &err);
 	if (!r) {
 		log_error("%s", err.msg);
-		report_labels_free(&labels);
+		labels_free(&labels);
 		return EXIT_RUNTIME;
 	}
 	struct report_params params = {title, labels_path ? &labels : NULL, labels_path};
@@ -170,6 +170,6 @@ int cmd_report(int argc, char **argv)
 		status = write_file(r, &params, output);
 	}
 	report_close(r);
-	report_labels_free(&labels);
+	labels_free(&labels);
 	return status;
 }

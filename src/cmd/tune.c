@@ -172,22 +172,6 @@ static void build_cases(struct tune *t)
 	}
 }
 
-static char *inputs_json(const struct tune *t)
-{
-	json_t *list = json_array();
-	for (size_t i = 0; i < t->n_inputs; i++) {
-		struct input_info info;
-		input_info(t->inputs[i], &info);
-		json_t *o = json_pack("{s:s, s:I, s:b}", "path", info.path, "bytes",
-		                      (json_int_t)info.raw_bytes, "gzip", info.gzip);
-		if (info.sha256[0])
-			json_object_set_new(o, "sha256", json_string(info.sha256));
-		json_array_append_new(list, o);
-	}
-	char *s = json_dumps(list, JSON_COMPACT);
-	json_decref(list);
-	return s;
-}
 
 /* Read and decode every input into a new store; false after logging. */
 static bool read_inputs(struct tune *t)
@@ -349,7 +333,7 @@ static int report(struct tune *t, const struct tune_row *rows, const struct tune
 	json_t *base_json = config_to_json(&t->base, CMD_TUNE, false);
 	char *config_text = json_dumps(base_json, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(base_json);
-	char *inputs_text = inputs_json(t);
+	char *inputs_text = inputs_json(t->inputs, t->n_inputs);
 	struct store_stats in;
 	store_get_stats(t->store, &in);
 	struct tune_results res = {

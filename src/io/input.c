@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -332,4 +333,21 @@ int input_next(struct input *in, struct input_line *line, struct error *err)
 		if (!fill(in, err))
 			return -1;
 	}
+}
+
+char *inputs_json(struct input *const *inputs, size_t n)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		struct input_info info;
+		input_info(inputs[i], &info);
+		json_t *o = json_pack("{s:s, s:I, s:b}", "path", info.path, "bytes",
+		                      (json_int_t)info.raw_bytes, "gzip", info.gzip);
+		if (info.sha256[0])
+			json_object_set_new(o, "sha256", json_string(info.sha256));
+		json_array_append_new(list, o);
+	}
+	char *text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	return text;
 }

@@ -53,4 +53,8 @@ void input_info(struct input *in, struct input_info *info);
 
 void input_close(struct input *in);
 
+/* The inputs as the runs table records them: a JSON array of {path, bytes,
+ * gzip, sha256 (once read to the end)}.  The caller frees the text. */
+char *inputs_json(struct input *const *inputs, size_t n);
+
 #endif

@@ -168,45 +168,31 @@ static void add_secret_forms(struct pg_target *t, const char *p, size_t n)
 	wipe_buf(&d);
 }
 
-/* Every password written in s: the user-info password of a URI and the
- * value of every password=... (sslpassword too), quoted or not. */
+/* Collect every form a password written in the target may take in a
+ * message: as written, unescaped (a quoted conninfo value) and
+ * percent-decoded (add_secret_forms).  Where the passwords are is known in
+ * one place, util/secret.c. */
+static void collect_one(void *ctx, const char *start, size_t len, bool quoted)
+{
+	struct pg_target *t = ctx;
+	if (!quoted) {
+		add_secret_forms(t, start, len);
+		return;
+	}
+	struct buf v = BUF_INIT;
+	for (size_t i = 0; i < len; i++) {
+		if (start[i] == '\\' && i + 1 < len)
+			i++;
+		buf_addc(&v, start[i]);
+	}
+	add_secret(t, start, len);
+	add_secret(t, v.data ? v.data : "", v.len);
+	wipe_buf(&v);
+}
+
 static void collect_secrets(struct pg_target *t, const char *s)
 {
-	const char *scheme = strstr(s, "://");
-	if (scheme) {
-		const char *auth = scheme + 3;
-		const char *end = auth + strcspn(auth, "/?#");
-		const char *at = NULL;
-		for (const char *q = auth; q < end; q++)
-			if (*q == '@')
-				at = q;
-		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-		if (colon)
-			add_secret_forms(t, colon + 1, (size_t)(at - colon - 1));
-	}
-	for (const char *p = s; (p = strcasestr(p, "password")) != NULL;) {
-		const char *q = p + 8;
-		p = q;
-		q += strspn(q, " \t");
-		if (*q != '=')
-			continue;
-		q++;
-		q += strspn(q, " \t");
-		if (*q == '\'') {
-			struct buf v = BUF_INIT;
-			const char *start = ++q;
-			for (; *q && *q != '\''; q++) {
-				if (*q == '\\' && q[1])
-					q++;
-				buf_addc(&v, *q);
-			}
-			add_secret(t, start, (size_t)(q - start));
-			add_secret(t, v.data ? v.data : "", v.len);
-			wipe_buf(&v);
-		} else {
-			add_secret_forms(t, q, strcspn(q, " \t\r\n&;#"));
-		}
-	}
+	secrets_foreach(s, collect_one, t);
 }
 
 static int longest_first(const void *a, const void *b)

@@ -190,143 +190,6 @@ static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 /* ------------------------------------------------------------------------ */
 /* Labels                                                                   */
 
-static int label_cmp(const void *pa, const void *pb)
-{
-	const struct report_label *a = pa, *b = pb;
-	int c = bytes_cmp(a->stream_id, a->stream_id_len, b->stream_id, b->stream_id_len);
-	if (c)
-		return c;
-	if (a->start_us != b->start_us)
-		return a->start_us < b->start_us ? -1 : 1;
-	return (a->end_us > b->end_us) - (a->end_us < b->end_us);
-}
-
-void report_labels_free(struct report_labels *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].stream_id);
-		free(l->v[i].kind);
-	}
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-/* Parse one line into *lab (owning its strings) or explain why not. */
-static bool parse_label(const char *line, size_t len, struct report_label *lab, char *why,
-                        size_t whysz)
-{
-	json_error_t jerr;
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!o) {
-		snprintf(why, whysz, "not valid JSON: %s", jerr.text);
-		return false;
-	}
-	bool ok = false;
-	json_t *sid = json_object_get(o, "stream_id"), *start = json_object_get(o, "start"),
-	       *end = json_object_get(o, "end"), *kind = json_object_get(o, "kind");
-	if (!json_is_object(o))
-		snprintf(why, whysz, "expected a JSON object {stream_id, start, end, kind}");
-	else if (!json_is_string(sid) && !json_is_integer(sid))
-		snprintf(why, whysz, "\"stream_id\" must be a string or an integer");
-	else if (json_is_string(sid) && json_string_length(sid) == 0)
-		snprintf(why, whysz, "\"stream_id\" is empty");
-	else if (!json_is_string(start) ||
-	         !timestamp_parse_text(json_string_value(start), json_string_length(start),
-	                               &lab->start_us))
-		snprintf(why, whysz, "\"start\" must be an RFC 3339 time string");
-	else if (!json_is_string(end) ||
-	         !timestamp_parse_text(json_string_value(end), json_string_length(end),
-	                               &lab->end_us))
-		snprintf(why, whysz, "\"end\" must be an RFC 3339 time string");
-	else if (lab->end_us < lab->start_us)
-		snprintf(why, whysz, "\"end\" is before \"start\"");
-	else if (kind && !json_is_null(kind) && !json_is_string(kind))
-		snprintf(why, whysz, "\"kind\" must be a string");
-	else
-		ok = true;
-	if (ok) {
-		if (json_is_string(sid)) {
-			lab->stream_id = xstrndup(json_string_value(sid), json_string_length(sid));
-			lab->stream_id_len = json_string_length(sid);
-		} else {
-			char num[32];
-			snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(sid));
-			lab->stream_id = xstrdup(num);
-			lab->stream_id_len = strlen(num);
-		}
-		lab->kind = xstrdup(json_is_string(kind) ? json_string_value(kind) : "label");
-	}
-	json_decref(o);
-	return ok;
-}
-
-bool report_labels_load(const char *path, struct report_labels *out, struct error *err)
-{
-	out->v = NULL;
-	out->n = 0;
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		error_set(err, "cannot open labels file %s: %s", path, strerror(errno));
-		return false;
-	}
-	size_t cap = 0, lineno = 0;
-	char *line = NULL;
-	size_t linecap = 0;
-	ssize_t got;
-	bool ok = true;
-	while ((got = getline(&line, &linecap, f)) != -1) {
-		lineno++;
-		size_t len = (size_t)got;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			len--;
-		size_t blank = 0;
-		while (blank < len && (line[blank] == ' ' || line[blank] == '\t'))
-			blank++;
-		if (blank == len)
-			continue;
-		struct report_label lab = {0};
-		char why[256];
-		if (!parse_label(line, len, &lab, why, sizeof why)) {
-			error_set(err, "%s:%zu: bad label: %s", path, lineno, why);
-			ok = false;
-			break;
-		}
-		out->v = grow_array(out->v, sizeof(*out->v), &cap, out->n + 1);
-		out->v[out->n++] = lab;
-	}
-	if (ok && ferror(f)) {
-		error_set(err, "cannot read labels file %s: %s", path, strerror(errno));
-		ok = false;
-	}
-	free(line);
-	fclose(f);
-	if (!ok) {
-		report_labels_free(out);
-		return false;
-	}
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), label_cmp);
-	return true;
-}
-
-/* The labels of one stream: [*lo, *hi) in the sorted array. */
-static void labels_of(const struct report_labels *l, const char *id, size_t len, size_t *lo,
-                      size_t *hi)
-{
-	size_t a = 0, b = l ? l->n : 0;
-	while (a < b) { /* first label with stream_id >= id */
-		size_t m = a + (b - a) / 2;
-		if (bytes_cmp(l->v[m].stream_id, l->v[m].stream_id_len, id, len) < 0)
-			a = m + 1;
-		else
-			b = m;
-	}
-	*lo = a;
-	while (l && a < l->n && !bytes_cmp(l->v[a].stream_id, l->v[a].stream_id_len, id, len))
-		a++;
-	*hi = a;
-}
 
 /* ------------------------------------------------------------------------ */
 /* The database                                                             */
@@ -1073,7 +936,7 @@ static void compute_band(struct wrow *rows, size_t n, const struct smoment *ms, 
 }
 
 static bool render_stream(struct report *r, size_t index, const struct stream_info *s,
-                          const struct report_labels *labels, const struct run_cfg *cfg,
+                          const struct labels *labels, const struct run_cfg *cfg,
                           FILE *out, struct error *err)
 {
 	size_t n = 0, nm = 0;
@@ -1086,7 +949,7 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 		return false;
 	}
 	size_t llo, lhi;
-	labels_of(labels, s->id, s->len, &llo, &lhi);
+	labels_of_stream(labels, sv_make(s->id, s->len), &llo, &lhi);
 
 	fprintf(out, "<section class=\"stream\" id=\"s%zu\">\n<h3>", index + 1);
 	put_text(out, s->id, s->len);
@@ -1206,7 +1069,7 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 
 	/* Labels first, beneath everything, as spans of the plot's height. */
 	for (size_t i = llo; i < lhi; i++) {
-		const struct report_label *l = &labels->v[i];
+		const struct label *l = &labels->v[i];
 		if (l->end_us < t0 || l->start_us > t1)
 			continue;
 		double x0 = cx(&c, l->start_us < t0 ? t0 : l->start_us);
@@ -1385,7 +1248,7 @@ static long find_stream(const struct stream_info *v, size_t n, const char *id, s
 }
 
 static void write_overview(FILE *out, const struct stream_info *v, size_t n,
-                           const struct report_labels *labels)
+                           const struct labels *labels)
 {
 	fprintf(out, "<h2 id=\"streams\">Streams (%zu)</h2>\n", n);
 	if (!n) {
@@ -1410,7 +1273,7 @@ static void write_overview(FILE *out, const struct stream_info *v, size_t n,
 		fputs("</td>", out);
 		if (labels) {
 			size_t lo, hi;
-			labels_of(labels, v[i].id, v[i].len, &lo, &hi);
+			labels_of_stream(labels, sv_make(v[i].id, v[i].len), &lo, &hi);
 			fputs("<td class=\"num\">", out);
 			put_count(out, (long long)(hi - lo));
 			fputs("</td>", out);
@@ -1422,7 +1285,7 @@ static void write_overview(FILE *out, const struct stream_info *v, size_t n,
 	if (labels) {
 		size_t missing = 0;
 		for (size_t i = 0; i < labels->n; i++) {
-			const struct report_label *l = &labels->v[i];
+			const struct label *l = &labels->v[i];
 			if (i && !bytes_cmp(l->stream_id, l->stream_id_len, labels->v[i - 1].stream_id,
 			                    labels->v[i - 1].stream_id_len))
 				continue;
@@ -1468,11 +1331,11 @@ static void write_notes(FILE *out, const struct run_cfg *cfg, const char *labels
 }
 
 /* Does a label of the stream overlap [start, end]? */
-static bool overlaps_label(const struct report_labels *labels, const char *id, size_t len,
+static bool overlaps_label(const struct labels *labels, const char *id, size_t len,
                            int64_t start, int64_t end)
 {
 	size_t lo, hi;
-	labels_of(labels, id, len, &lo, &hi);
+	labels_of_stream(labels, sv_make(id, len), &lo, &hi);
 	for (size_t i = lo; i < hi; i++)
 		if (labels->v[i].start_us <= end && labels->v[i].end_us >= start)
 			return true;
@@ -1480,7 +1343,7 @@ static bool overlaps_label(const struct report_labels *labels, const char *id, s
 }
 
 static bool write_moments_table(struct report *r, FILE *out, const struct stream_info *v,
-                                size_t nv, const struct report_labels *labels,
+                                size_t nv, const struct labels *labels,
                                 const struct run_cfg *cfg, struct error *err)
 {
 	sqlite3_stmt *st = r->table;

@@ -11,7 +11,7 @@
  * font to fetch; it is well-formed XML as well as HTML5, so that user data
  * (stream ids, descriptions, label kinds) can never break it.
  *
- * Usage: report_labels_load() (optional), report_open() to check the
+ * Usage: labels_load() (io/labels.h, optional), report_open() to check the
  * database before any output is created, report_write(), report_close().
  * Errors are returned as one sentence in struct error, naming the file.
  */
@@ -23,27 +23,10 @@
 #include <stdio.h>
 
 #include "core/common.h"
+#include "io/labels.h"
 
 /* A true moment from a labels file (`telemetra gen --labels`). */
-struct report_label {
-	char *stream_id; /* owned; may hold any bytes, length below */
-	size_t stream_id_len;
-	char *kind;      /* owned; "label" when the line has none */
-	int64_t start_us, end_us;
-};
 
-/* The labels of a file, sorted by (stream_id bytes, start, end).  Owns its
- * array and the strings in it; release with report_labels_free(). */
-struct report_labels {
-	struct report_label *v;
-	size_t n;
-};
-
-/* Read a JSON Lines file of {stream_id, start, end, kind} objects; start
- * and end are RFC 3339 text, end >= start; blank lines are skipped.  On
- * failure *out is left empty and err names the file and line. */
-bool report_labels_load(const char *path, struct report_labels *out, struct error *err);
-void report_labels_free(struct report_labels *labels);
 
 struct report;
 
@@ -56,7 +39,7 @@ void report_close(struct report *r);
 
 struct report_params {
 	const char *title;                   /* NULL: a title naming the database */
-	const struct report_labels *labels;  /* NULL: no labels file */
+	const struct labels *labels;  /* NULL: no labels file */
 	const char *labels_path;             /* shown in the page; may be NULL */
 };
 

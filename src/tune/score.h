@@ -34,24 +34,8 @@
 #include <stdint.h>
 
 #include "core/common.h"
+#include "io/labels.h"
 #include "tune/run.h"
-
-struct label {
-	char *stream_id; /* owned */
-	size_t stream_id_len;
-	int64_t start_us, end_us;
-};
-
-/* Zero-initialise; free with labels_free().  Sorted by (stream_id, start). */
-struct labels {
-	struct label *v;
-	size_t n;
-};
-
-/* Read a labels file.  On failure err names the file, the line and what is
- * wrong. */
-bool labels_load(struct labels *l, const char *path, struct error *err);
-void labels_free(struct labels *l);
 
 struct score {
 	size_t labels;

@@ -7,54 +7,70 @@
 
 #include "core/buf.h"
 
-char *redact_secrets(const char *s)
+void secrets_foreach(const char *s, secret_fn fn, void *ctx)
 {
-	struct buf out = BUF_INIT;
 	const char *p = s;
 
-	/* scheme://user:password@host */
-	const char *scheme = strstr(p, "://");
+	/* scheme://user:password@host — the last '@' ends the user info, since
+	 * a password may contain one. */
+	const char *scheme = strstr(s, "://");
 	if (scheme) {
 		const char *auth = scheme + 3;
 		const char *end = auth + strcspn(auth, "/?#");
 		const char *at = NULL;
 		for (const char *q = auth; q < end; q++)
 			if (*q == '@')
-				at = q; /* the last '@': a password may contain one */
+				at = q;
 		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 		if (colon) {
-			buf_add(&out, p, (size_t)(colon + 1 - p));
-			buf_adds(&out, "***");
+			fn(ctx, colon + 1, (size_t)(at - colon - 1), false);
 			p = at;
 		}
 	}
 
 	/* password=value, in a query string or a conninfo */
-	while (*p) {
-		if (!strncasecmp(p, "password", 8)) {
-			const char *q = p + 8;
-			while (*q == ' ')
-				q++;
-			if (*q == '=') {
-				q++;
-				while (*q == ' ')
+	while ((p = strcasestr(p, "password")) != NULL) {
+		const char *q = p + 8;
+		p = q;
+		q += strspn(q, " \t");
+		if (*q != '=')
+			continue;
+		q++;
+		q += strspn(q, " \t");
+		if (*q == '\'') {
+			const char *start = ++q;
+			for (; *q && *q != '\''; q++)
+				if (*q == '\\' && q[1])
 					q++;
-				buf_add(&out, p, (size_t)(q - p));
-				buf_adds(&out, "***");
-				if (*q == '\'') {
-					for (q++; *q && *q != '\''; q++)
-						if (*q == '\\' && q[1])
-							q++;
-					if (*q)
-						q++;
-				} else {
-					q += strcspn(q, " &;");
-				}
-				p = q;
-				continue;
-			}
+			fn(ctx, start, (size_t)(q - start), true);
+		} else {
+			size_t n = strcspn(q, " \t\r\n&;#");
+			fn(ctx, q, n, false);
+			q += n;
 		}
-		buf_addc(&out, *p++);
+		p = q;
 	}
-	return buf_detach(&out);
+}
+
+struct redaction {
+	const char *source;
+	const char *copied; /* how far source has been copied */
+	struct buf out;
+};
+
+static void redact_one(void *ctx, const char *start, size_t len, bool quoted)
+{
+	struct redaction *r = ctx;
+	(void)quoted;
+	buf_add(&r->out, r->copied, (size_t)(start - r->copied));
+	buf_adds(&r->out, "***");
+	r->copied = start + len;
+}
+
+char *redact_secrets(const char *s)
+{
+	struct redaction r = {s, s, BUF_INIT};
+	secrets_foreach(s, redact_one, &r);
+	buf_adds(&r.out, r.copied);
+	return buf_detach(&r.out);
 }
