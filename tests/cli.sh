@@ -9,23 +9,7 @@ set -u
 fx="$top_srcdir/fixtures"
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect STATUS PATTERN COMMAND... : exit status and a pattern in stderr+stdout
-expect() {
-	want=$1 pattern=$2
-	shift 2
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	if [ "$got" != "$want" ]; then
-		fail "'$*' exited $got, want $want"; sed 's/^/    /' "$tmp/out" | head -5
-	elif ! grep -q -e "$pattern" "$tmp/out"; then
-		fail "'$*': output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -5
-	else
-		echo "ok   $want  $*" | cut -c1-110
-	fi
-}
+. "$top_srcdir/tests/lib.sh"
 
 T=$TELEMETRA
 for cmd in ${COMMANDS:-replay dump live migrate tune gen report}; do

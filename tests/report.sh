@@ -23,23 +23,7 @@ for tool in python3 sqlite3; do
 done
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-# expect STATUS PATTERN COMMAND... : exit status and a pattern in stderr+stdout
-expect() {
-	want=$1 pattern=$2
-	shift 2
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	if [ "$got" != "$want" ]; then
-		fail "'$*' exited $got, want $want"; sed 's/^/    /' "$tmp/out" | head -5
-	elif ! grep -q -e "$pattern" "$tmp/out"; then
-		fail "'$*': output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -5
-	else
-		echo "ok   $want  $*" | cut -c1-110
-	fi
-}
+. "$top_srcdir/tests/lib.sh"
 
 # --- the command line ---------------------------------------------------------
 expect 0 "Usage: telemetra report" $T report --help

@@ -12,25 +12,8 @@ T=$TELEMETRA
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed"; exit 77; }
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { echo "ok   $*" | cut -c1-110; }
+. "$top_srcdir/tests/lib.sh"
 q() { sqlite3 "$@"; }
-
-# expect STATUS PATTERN COMMAND... : exit status and a pattern in stderr+stdout
-expect() {
-	want=$1 pattern=$2
-	shift 2
-	"$@" >"$tmp/out" 2>&1
-	got=$?
-	if [ "$got" != "$want" ]; then
-		fail "'$*' exited $got, want $want"; sed 's/^/    /' "$tmp/out" | head -5
-	elif ! grep -q -e "$pattern" "$tmp/out"; then
-		fail "'$*': output lacks /$pattern/"; sed 's/^/    /' "$tmp/out" | head -5
-	else
-		ok "$want  $*"
-	fi
-}
 
 # same WHAT GOT WANT
 same() {
