@@ -365,6 +365,14 @@ int engine_lane_idle(struct engine *e, struct strview topic, int32_t partition)
 	return settle(e, g);
 }
 
+/* A closed lane left this process with its partition, and its windows are
+ * now its next owner's to finish.  So closing emits nothing: settling here
+ * would finalize windows early against the group's remaining lanes (chat/p
+ * is closed a moment before viewer/p), and those half-filled rows would
+ * overwrite the next owner's.  Once no lane of the group is open or idle,
+ * the group itself has left: it is forgotten, its state lives on in the
+ * last checkpoint.  A group that keeps a lane emits what the close let
+ * through with its next record. */
 int engine_lane_close(struct engine *e, struct strview topic, int32_t partition)
 {
 	struct group *g = find_group(e, partition);
@@ -372,7 +380,11 @@ int engine_lane_close(struct engine *e, struct strview topic, int32_t partition)
 	if (lane == LANE_NONE)
 		return 0;
 	watermarks_close(&g->wm, lane);
-	return settle(e, g);
+	for (uint32_t i = 0; i < g->wm.n_lanes; i++)
+		if (g->wm.lanes[i].open)
+			return 0;
+	engine_drop_group(e, partition);
+	return 0;
 }
 
 int engine_advance(struct engine *e, int64_t watermark_us)
