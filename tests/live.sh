@@ -34,8 +34,8 @@ live_cleanup() {
 		kill "$mock_pid" 2>/dev/null
 		wait "$mock_pid" 2>/dev/null
 	fi
-	# LIVE_LOGS=DIR keeps the daemons' logs for a post-mortem.
-	[ -n "${LIVE_LOGS:-}" ] && [ -n "$tmp" ] && cp "$tmp"/*.log "$LIVE_LOGS"/ 2>/dev/null
+	# LIVE_LOGS=DIR keeps the logs, dumps and captures for a post-mortem.
+	[ -n "${LIVE_LOGS:-}" ] && [ -n "$tmp" ] && cp "$tmp"/*.log "$tmp"/*.dump "$tmp"/*.capture "$LIVE_LOGS"/ 2>/dev/null
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
 trap 'live_cleanup; pg_harness_cleanup' EXIT

@@ -554,6 +554,10 @@ static void handle_message(struct daemon *d, const struct kafka_message *m, doub
 {
 	d->now = now;
 	struct lane *l = lane_of(d, m->topic.ptr, m->topic.len, m->partition);
+	/* librdkafka drops a revoked partition's fetched messages at the next
+	 * assignment; should one slip through, it is its new owner's to read. */
+	if (!l->owned)
+		return;
 	if (m->eof) {
 		l->caught_up = true;
 		return;
