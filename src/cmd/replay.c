@@ -156,7 +156,7 @@ int cmd_replay(int argc, char **argv)
 		buf_adds(&spec, r.cfg.sink);
 	else
 		buf_printf(&spec, "sqlite:%s", r.cfg.output ? r.cfg.output : "telemetra.db");
-	struct sink_options sopt = {.replace = !r.cfg.append};
+	struct sink_options sopt = {.replace = !r.cfg.append, .one_transaction = true};
 	r.sink = sink_open(spec.data, &sopt, &err);
 	buf_free(&spec);
 	if (!r.sink) {

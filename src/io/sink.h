@@ -95,6 +95,9 @@ struct sink {
 
 struct sink_options {
 	bool replace; /* SQLite: build a new file and swap it in at finish */
+	/* The run is one transaction that only finish() commits (replay):
+	 * PostgreSQL may send rows before it, to keep memory bounded. */
+	bool one_transaction;
 	/* PostgreSQL: used when the URL names no user / password (the seed's
 	 * POSTGRES_USER and POSTGRES_PASSWORD).  Never logged. */
 	const char *user;

@@ -43,7 +43,14 @@
  * Replay uses the same path: the rows of the whole run are one batch that
  * finish() commits, with the end of the runs row, in one transaction.  (The
  * runs row itself is inserted at run_begin, which must return its id, so
- * a run that fails stays visible as one that never finished.)
+ * a run that fails stays visible as one that never finished.)  A batch that
+ * size would hold a month's backfill in memory, so replay opens the sink
+ * with `one_transaction`: whenever a table's COPY text passes SPILL_BYTES
+ * it goes to the server at once, inside the run's transaction (COPY, upsert,
+ * empty the staging table), and memory stays bounded.  The price is the
+ * retry: once rows have left, a lost connection loses them with its
+ * transaction, so that commit fails for good instead of being sent again;
+ * the replay exits 1 and running it again rewrites the same rows.
  */
 #include "config.h"
 
@@ -123,7 +130,13 @@ struct pg_sink {
 	char *sql_create, *sql_copy[N_STAGES], *sql_upsert[N_STAGES];
 	struct run_end *run_end; /* owned; NULL when none is pending */
 	struct buf scratch;
+	bool one_transaction; /* sink_options: rows may spill before commit */
+	bool spilled;         /* the open transaction holds rows sent early */
 };
+
+/* How much COPY text of one table a one-transaction sink keeps before
+ * sending it: large enough that COPY's per-statement cost vanishes. */
+#define SPILL_BYTES (8u << 20)
 
 /* --- SQL, generated once from the stage definitions ---------------------- */
 
@@ -304,6 +317,16 @@ static void col_text_array(struct buf *b, struct buf *tmp, const struct strview 
 
 /* --- rows ---------------------------------------------------------------- */
 
+static int spill(struct pg_sink *s, enum stage_id i);
+
+/* Returns 0, or -1 with err set when a spill failed. */
+static int maybe_spill(struct pg_sink *s, enum stage_id i)
+{
+	if (s->one_transaction && s->stage_text[i].len >= SPILL_BYTES)
+		return spill(s, i);
+	return 0;
+}
+
 static int pg_window(struct sink *base, const struct window_row *r)
 {
 	struct pg_sink *s = (struct pg_sink *)base;
@@ -323,7 +346,7 @@ static int pg_window(struct sink *base, const struct window_row *r)
 	col_bool(b, r->is_anomaly);
 	col_time(b, wall_clock_us());
 	row_end(b);
-	return 0;
+	return maybe_spill(s, ST_SUMMARY);
 }
 
 static int pg_moment(struct sink *base, const struct moment *m)
@@ -338,7 +361,7 @@ static int pg_moment(struct sink *base, const struct moment *m)
 	col_cstr(b, m->metadata);
 	col_time(b, wall_clock_us());
 	row_end(b);
-	return 0;
+	return maybe_spill(s, ST_MOMENTS);
 }
 
 static int pg_dead_letter(struct sink *base, const struct dead_letter *d)
@@ -353,7 +376,7 @@ static int pg_dead_letter(struct sink *base, const struct dead_letter *d)
 	col_bytea(b, d->raw, d->raw_len);
 	col_time(b, wall_clock_us());
 	row_end(b);
-	return 0;
+	return maybe_spill(s, ST_DEAD);
 }
 
 /* The checkpoint as rows of the checkpoint stages (emptied first). */
@@ -550,7 +573,8 @@ static bool write_run_end(struct pg_sink *s)
 static bool write_batch(struct pg_sink *s)
 {
 	struct error *err = &s->base.err;
-	if (!pg_exec(s->conn, &s->target, "BEGIN", PGRES_COMMAND_OK, "commit failed at BEGIN", err))
+	if (!s->spilled &&
+	    !pg_exec(s->conn, &s->target, "BEGIN", PGRES_COMMAND_OK, "commit failed at BEGIN", err))
 		return false;
 	struct buf upserts = BUF_INIT;
 	bool ok = true;
@@ -579,6 +603,34 @@ static bool write_batch(struct pg_sink *s)
 		ok = true;
 	PQclear(r);
 	return ok;
+}
+
+/* Send one table's rows now, inside the run's transaction (opened here
+ * the first time), and empty its staging table for the next spill.  The
+ * upserts of later spills and of the final commit overwrite earlier ones
+ * with the same key, as DISTINCT ON does within one batch. */
+static int spill(struct pg_sink *s, enum stage_id i)
+{
+	struct error *err = &s->base.err;
+	bool fresh;
+	if (!s->spilled) {
+		if (!ensure_connection(s, &fresh) ||
+		    !pg_exec(s->conn, &s->target, "BEGIN", PGRES_COMMAND_OK, "cannot start the run's transaction",
+		             err))
+			return -1;
+		s->spilled = true;
+	}
+	char truncate[96];
+	snprintf(truncate, sizeof(truncate), "TRUNCATE pg_temp.stage_%s", stages[i].table);
+	if (!copy_stage(s, i) ||
+	    !pg_exec(s->conn, &s->target, s->sql_upsert[i], PGRES_COMMAND_OK,
+	             "cannot write the staged rows", err) ||
+	    !pg_exec(s->conn, &s->target, truncate, PGRES_COMMAND_OK, "cannot empty a staging table",
+	             err))
+		return -1;
+	buf_reset(&s->stage_text[i]);
+	s->stage_rows[i] = 0;
+	return 0;
 }
 
 static void forget_batch(struct pg_sink *s)
@@ -611,6 +663,11 @@ static int pg_commit(struct sink *base, const struct sink_checkpoint *cp)
 	bool ok = false;
 	for (int attempt = 0;; attempt++) {
 		bool fresh;
+		if (s->spilled && PQstatus(s->conn) != CONNECTION_OK) {
+			pg_error(&base->err, &s->target, "the connection was lost with the rows already sent",
+			         "run the replay again; it rewrites the same rows");
+			break;
+		}
 		if (!ensure_connection(s, &fresh))
 			break;
 		if ((ok = write_batch(s)))
@@ -619,10 +676,12 @@ static int pg_commit(struct sink *base, const struct sink_checkpoint *cp)
 		abandon_transaction(s);
 		/* A connection that died while idle (server restarted since the
 		 * last commit) is replaced at once, once; anything else waits for
-		 * the caller's next try. */
-		if (!lost || fresh || attempt)
+		 * the caller's next try.  Rows already spilled died with the
+		 * transaction: sending the rest again would commit half a run. */
+		if (!lost || fresh || attempt || s->spilled)
 			break;
 	}
+	s->spilled = false;
 	if (ok)
 		forget_batch(s);
 	else
@@ -841,6 +900,7 @@ struct sink *sink_postgres_open(const char *target, const struct sink_options *o
 		return NULL;
 	}
 	s->base.name = xstrdup(s->target.redacted);
+	s->one_transaction = opt && opt->one_transaction;
 	make_sql(s);
 	int applied;
 	s->conn = pg_connect(&s->target, PG_CONNECT_TIMEOUT_S, err);
