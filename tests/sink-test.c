@@ -222,6 +222,15 @@ static int test_target(void)
 	free(clean);
 	check(!strcmp(t.redacted, "postgresql://u:***@h/db"), "redacted target: %s", t.redacted);
 	pg_target_free(&t);
+
+	/* A one-letter password hides where it stands alone, not inside words. */
+	if (!pg_target_init(&t, "postgresql://u:p@h/db", NULL, NULL, &err))
+		hard_error("pg_target_init: %s", err.msg);
+	clean = pg_scrub(&t, "port 1 failed: is it accepting TCP/IP? missing \"=\" after \"p\"");
+	check(!strcmp(clean, "port 1 failed: is it accepting TCP/IP? missing \"=\" after \"***\""),
+	      "pg_scrub of a short password: '%s'", clean);
+	free(clean);
+	pg_target_free(&t);
 	return failures ? 1 : 0;
 }
 

@@ -276,15 +276,36 @@ void pg_target_free(struct pg_target *t)
 
 /* --- messages ------------------------------------------------------------ */
 
+static bool is_word_byte(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '_' || (unsigned char)c >= 0x80;
+}
+
+/* A secret matches as a whole word only, so that a short password ("p")
+ * does not turn libpq's "accepting TCP/IP connections" into
+ * "acce***ting".  Where libpq echoes a password (a malformed conninfo), it
+ * stands between quotes, '=', ':' or '@'.  A user or database named like
+ * the password is still hidden: showing it would show the password. */
+static bool secret_at(const char *msg, const char *p, const char *secret, size_t n)
+{
+	if (strncmp(p, secret, n))
+		return false;
+	if (is_word_byte(secret[0]) && p > msg && is_word_byte(p[-1]))
+		return false;
+	return !(is_word_byte(secret[n - 1]) && is_word_byte(p[n]));
+}
+
 char *pg_scrub(const struct pg_target *t, const char *msg)
 {
 	struct buf out = BUF_INIT;
-	const char *p = msg ? msg : "";
+	const char *start = msg ? msg : "";
+	const char *p = start;
 	while (*p) {
 		size_t hit = 0;
 		for (size_t i = 0; i < t->n_secrets && !hit; i++) {
 			size_t n = strlen(t->secrets[i]);
-			if (!strncmp(p, t->secrets[i], n))
+			if (n && secret_at(start, p, t->secrets[i], n))
 				hit = n;
 		}
 		if (hit) {
