@@ -616,22 +616,30 @@ static void run(struct daemon *d)
 /* Connect to the database, retrying while it is away. */
 static bool open_sink(struct daemon *d, const char *spec)
 {
-	struct sink_options opt = {.user = d->cfg.postgres_user, .password = d->cfg.postgres_password};
+	/* One warning while the database is away, however long: this loop
+	 * retries, so the sink connects once per call and says nothing. */
+	struct sink_options opt = {.user = d->cfg.postgres_user,
+	                           .password = d->cfg.postgres_password,
+	                           .connect_once = true};
 	struct error err;
-	bool reported = false;
+	double since = 0;
 	for (double backoff = 0.25;; backoff = backoff * 2 > 5 ? 5 : backoff * 2) {
 		d->sink = sink_open(spec, &opt, &err);
 		if (d->sink)
 			break;
-		if (!reported) {
-			log_warn("waiting for the database %s: %s", d->target, err.msg);
-			reported = true;
+		if (!since) {
+			/* err names the database (redacted) and libpq's reason */
+			log_warn("%s; retrying with backoff", err.msg);
+			since = now_seconds();
 		}
 		if (stop_signal)
 			return false;
 		wait_a_little(backoff);
 	}
-	log_info("database %s ready", d->target);
+	if (since)
+		log_info("database %s ready after %.1f s", d->target, now_seconds() - since);
+	else
+		log_info("database %s ready", d->target);
 	return true;
 }
 

@@ -98,6 +98,9 @@ struct sink_options {
 	/* The run is one transaction that only finish() commits (replay):
 	 * PostgreSQL may send rows before it, to keep memory bounded. */
 	bool one_transaction;
+	/* PostgreSQL: connect once, without the few seconds of retries (and
+	 * their warnings) that one-shot commands get: the caller retries. */
+	bool connect_once;
 	/* PostgreSQL: used when the URL names no user / password (the seed's
 	 * POSTGRES_USER and POSTGRES_PASSWORD).  Never logged. */
 	const char *user;

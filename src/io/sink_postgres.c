@@ -903,7 +903,7 @@ struct sink *sink_postgres_open(const char *target, const struct sink_options *o
 	s->one_transaction = opt && opt->one_transaction;
 	make_sql(s);
 	int applied;
-	s->conn = pg_connect(&s->target, PG_CONNECT_TIMEOUT_S, err);
+	s->conn = pg_connect(&s->target, opt && opt->connect_once ? 0 : PG_CONNECT_TIMEOUT_S, err);
 	if (!s->conn || !migrate_postgres(s->conn, &s->target, &applied, err) ||
 	    !pg_exec(s->conn, &s->target, s->sql_create, PGRES_COMMAND_OK,
 	             "cannot create the staging tables", err)) {
