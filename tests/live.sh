@@ -8,7 +8,8 @@
 #
 #   1. a clean run over fixture logs, stopped with SIGTERM;
 #   2. kill -9 at three points of one run, restarted each time;
-#   3. PostgreSQL stopped for a few seconds mid-run;
+#   3. PostgreSQL away when the daemon starts, then stopped for a few
+#      seconds mid-run;
 #   4. every broker taken down and up mid-run;
 #   5. two daemons in one group over 4 partitions: the union of their
 #      output equals the output of one daemon.
@@ -165,11 +166,18 @@ dups=$(sql s2 "SELECT count(*) - count(DISTINCT (stream_id, window_start, window
 compare_with_capture s2 s2
 
 # 3. PostgreSQL away ----------------------------------------------------------------------
-step "3. PostgreSQL stopped mid-run"
+step "3. PostgreSQL away at start-up, then stopped mid-run"
 new_db s3
+pg_harness_stop_server || hard_error "cannot stop PostgreSQL"
 start_daemon s3 s3 g3
 d=$last_pid
+wait_for "s3 to report the database away" 30 logged s3 "retrying with backoff"
+sleep 6 # the outage: longer than one-shot commands' 5 s of connect retries
+pg_harness_start_server || hard_error "cannot start PostgreSQL again"
 wait_for "s3 to pass 30%" 120 reached s3 g3 $((N * 3 / 10))
+logged s3 "ready after" || fail "s3: the database's return at start-up was not logged"
+[ "$(grep -c "warning" "$tmp/s3.log")" = 1 ] ||
+	{ fail "s3: one start-up outage, several warnings:"; grep warning "$tmp/s3.log"; }
 pg_harness_stop_server || hard_error "cannot stop PostgreSQL"
 wait_for "s3 to notice the database is away" 30 logged s3 "cannot commit"
 sleep 3 # the outage
