@@ -12,7 +12,10 @@
 #      seconds mid-run;
 #   4. every broker taken down and up mid-run;
 #   5. two daemons in one group over 4 partitions: the union of their
-#      output equals the output of one daemon.
+#      output equals the output of one daemon;
+#   6. a daemon stopped (SIGSTOP) past its session timeout: the group gives
+#      its partitions to another; resumed, it learns they are lost and
+#      lets go without committing; the output is still one daemon's.
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -224,6 +227,31 @@ if cmp -s "$tmp/s5ref.dump" "$tmp/s5.dump"; then
 	echo "ok   5: two daemons wrote exactly what one daemon wrote"
 else
 	fail "5: two daemons and one daemon differ:"; diff "$tmp/s5ref.dump" "$tmp/s5.dump" | head -20
+fi
+
+# 6. a stalled daemon ----------------------------------------------------------------------
+step "6. a daemon stalled past its session loses its partitions and lets go"
+new_db s6
+start_daemon s6a s6 g6 --idle-timeout 3600
+a=$last_pid
+wait_for "A to commit all" 120 reached s6 g6 "$N"
+kill -STOP "$a"
+start_daemon s6b s6 g6 --idle-timeout 3600
+b=$last_pid
+# The coordinator waits for the stalled A until its session (6 s) expires.
+wait_for "B to be given every partition" 60 logged s6b "assigned: telemetra.events.chat \[0 1 2 3\]"
+kill -CONT "$a"
+wait_for "A to learn it lost its partitions" 60 logged s6a "partitions lost: 8"
+wait_for "B to commit all" 60 reached s6 g6 "$N"
+stop_daemon "$b" s6b
+stop_daemon "$a" s6a
+first=$(grep -o "partitions \(revoked\|lost\)" "$tmp/s6a.log" | head -1)
+[ "$first" = "partitions lost" ] || fail "6: A let go of its lost partitions as '$first', committing"
+"$TELEMETRA" dump "$(db_url s6)" >"$tmp/s6.dump"
+if cmp -s "$tmp/s5ref.dump" "$tmp/s6.dump"; then
+	echo "ok   6: the stalled daemon and its successor wrote exactly what one daemon wrote"
+else
+	fail "6: differs from one daemon:"; diff "$tmp/s5ref.dump" "$tmp/s6.dump" | head -20
 fi
 
 [ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }

@@ -378,9 +378,38 @@ static void wait_a_little(double seconds)
 		;
 }
 
-static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n)
+/* The group moved on without us (a stall past the session timeout): the
+ * partitions already have a new owner, who resumed from our last commit.
+ * Committing our checkpoint now would set its offsets and state back, so
+ * let go at once instead, as a revocation not given back does: capture
+ * lane_close, forget the groups.  What we computed since the last commit
+ * is computed again by the new owner, to the same rows. */
+static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t n)
+{
+	struct buf what = BUF_INIT;
+	lanes_summary(d, is_owned, &what);
+	log_warn("partitions lost: %zu (%s): the group gave them to another member while this "
+	         "one was stalled; not committing, their new owner resumes from the last commit",
+	         n, what.data ? what.data : "");
+	buf_free(&what);
+	for (size_t i = 0; i < n; i++) {
+		struct lane *l = lane_of(d, tps[i].topic, strlen(tps[i].topic), tps[i].partition);
+		if (!l->owned)
+			continue;
+		capture_lane(d, CONTROL_LANE_CLOSE, l->topic, l->partition);
+		engine_lane_close(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
+		l->owned = l->revoked = false;
+		l->next_offset = -1;
+	}
+}
+
+static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, bool lost)
 {
 	struct daemon *d = ctx;
+	if (lost) {
+		on_lost(d, tps, n);
+		return;
+	}
 	/* Commit now, so whoever gets these partitions starts from here.  If
 	 * the database stays away, the new owner starts from the previous
 	 * commit and computes the same rows again: slower, not wrong. */

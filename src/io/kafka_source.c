@@ -48,7 +48,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
 			rd_kafka_assign(rk, NULL);
 		}
 	} else {
-		src->h.revoked(src->h.ctx, tps, (size_t)list->cnt);
+		src->h.revoked(src->h.ctx, tps, (size_t)list->cnt, rd_kafka_assignment_lost(rk) == 1);
 		rd_kafka_assign(rk, NULL);
 	}
 	free(tps);

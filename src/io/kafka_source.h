@@ -42,8 +42,11 @@ struct kafka_source_handlers {
 	/* Partitions were assigned: set each tps[i].offset (or leave it
 	 * KAFKA_OFFSET_UNKNOWN).  Return 0, or -1 to stop the daemon. */
 	int (*assigned)(void *ctx, struct topic_partition *tps, size_t n);
-	/* Partitions are being taken away: commit what is theirs now. */
-	void (*revoked)(void *ctx, const struct topic_partition *tps, size_t n);
+	/* Partitions are being taken away: commit what is theirs now.  lost:
+	 * the group already gave them to another member (our session expired
+	 * while we were stalled), so what is theirs is no longer ours to
+	 * commit. */
+	void (*revoked)(void *ctx, const struct topic_partition *tps, size_t n, bool lost);
 	/* The broker connection state changed (up = messages can flow). */
 	void (*connection)(void *ctx, bool up, const char *reason);
 };
