@@ -378,6 +378,17 @@ static void wait_a_little(double seconds)
 		;
 }
 
+/* A partition that is no longer ours: its lane closes (in the capture
+ * too, so that a replay lets go at the same point), and its watermark
+ * group goes with its last lane. */
+static void let_go(struct daemon *d, struct lane *l)
+{
+	capture_lane(d, CONTROL_LANE_CLOSE, l->topic, l->partition);
+	engine_lane_close(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
+	l->owned = l->revoked = false;
+	l->next_offset = -1;
+}
+
 /* The group moved on without us (a stall past the session timeout): the
  * partitions already have a new owner, who resumed from our last commit.
  * Committing our checkpoint now would set its offsets and state back, so
@@ -394,12 +405,8 @@ static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t 
 	buf_free(&what);
 	for (size_t i = 0; i < n; i++) {
 		struct lane *l = lane_of(d, tps[i].topic, strlen(tps[i].topic), tps[i].partition);
-		if (!l->owned)
-			continue;
-		capture_lane(d, CONTROL_LANE_CLOSE, l->topic, l->partition);
-		engine_lane_close(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
-		l->owned = l->revoked = false;
-		l->next_offset = -1;
+		if (l->owned)
+			let_go(d, l);
 	}
 }
 
@@ -506,11 +513,8 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 	/* Revoked and not given back: close the lanes, forget their groups. */
 	for (size_t i = 0; i < d->n_lanes; i++) {
 		struct lane *l = &d->lanes[i];
-		if (!l->revoked)
-			continue;
-		capture_lane(d, CONTROL_LANE_CLOSE, l->topic, l->partition);
-		engine_lane_close(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
-		l->owned = l->revoked = false;
+		if (l->revoked)
+			let_go(d, l);
 	}
 	n_groups = engine_group_partitions(d->engine, parts, 4096);
 	for (size_t g = 0; g < n_groups && g < 4096; g++) {
