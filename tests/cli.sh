@@ -88,4 +88,32 @@ else
 	fail "sqlite3 is not installed (the README's install line brings it)"
 fi
 
+# A mapped input truncated by another process while replay reads it (a
+# daemon cutting its capture back): exit 1 with a message, not SIGBUS.
+# Replay maps every file when it starts and reads stdin first, so the
+# file is cut once replay has mapped it and before it reads it.
+$T gen -q --seed 2 --streams 5 --events 100000 -o "$tmp/shrinking.jsonl"
+mkfifo "$tmp/pace"
+$T replay -q -o "$tmp/shrink.db" - "$tmp/shrinking.jsonl" <"$tmp/pace" >"$tmp/out" 2>&1 &
+pid=$!
+exec 5>"$tmp/pace"
+deadline=$(($(date +%s) + 30))
+until grep -q shrinking.jsonl "/proc/$pid/maps" 2>/dev/null; do
+	[ "$(date +%s)" -lt "$deadline" ] || { fail "replay never mapped its input"; break; }
+	sleep 0.05
+done
+truncate -s 1000000 "$tmp/shrinking.jsonl"
+exec 5>&-
+wait "$pid"
+got=$?
+if [ "$got" != 1 ]; then
+	fail "replay of a file truncated under it exited $got, want 1"; head -3 "$tmp/out"
+elif ! grep -q "shrinking.jsonl shrank while being read" "$tmp/out"; then
+	fail "replay of a truncated file: $(cat "$tmp/out")"
+elif [ -e "$tmp/shrink.db" ]; then
+	fail "a failed replay left an output behind"
+else
+	ok "1  a file truncated while replay reads it: $(cut -c1-60 "$tmp/out")..."
+fi
+
 [ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }

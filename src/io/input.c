@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -22,6 +24,13 @@
  * quarter of a replay in kernel copies alone).  Anything else — gzip, a
  * pipe, standard input — is read in chunks, inflated if need be, into a
  * line buffer.  Either way the raw bytes are hashed as they go by.
+ *
+ * A mapped file that another process truncates while we read it (a live
+ * daemon cutting its capture back at restart) would kill us with SIGBUS
+ * at the first page past its new end.  The handler below catches that for
+ * our own mappings only: it maps zero pages over the rest of the file,
+ * flags the input, and lets the read go on; next_mapped() then sees the
+ * flag and fails with a message instead of a crash.
  */
 struct input {
 	char *path;
@@ -34,6 +43,7 @@ struct input {
 	/* a mapped file */
 	const char *map;
 	size_t map_len, map_pos, map_hashed, map_released;
+	struct mapping *mapping; /* its slot in mappings[] */
 
 	/* raw bytes from the file */
 	unsigned char *raw;
@@ -51,6 +61,57 @@ struct input {
 	bool text_eof;
 	int64_t line_no;
 };
+
+/* The mapped inputs, as the SIGBUS handler sees them.  A fixed table:
+ * the handler may not take locks or follow pointers that may be moving.
+ * Inputs beyond MAX_MAPPINGS are read with read() instead. */
+#define MAX_MAPPINGS 64
+static struct mapping {
+	char *volatile start; /* NULL: a free slot */
+	size_t len;
+	volatile sig_atomic_t shrank;
+} mappings[MAX_MAPPINGS];
+static long page_size;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uctx)
+{
+	(void)uctx;
+	char *addr = si->si_addr;
+	for (size_t i = 0; i < MAX_MAPPINGS; i++) {
+		char *start = mappings[i].start;
+		if (!start || addr < start || addr >= start + mappings[i].len)
+			continue;
+		char *page = (char *)((uintptr_t)addr & ~(uintptr_t)(page_size - 1));
+		/* mmap is a plain system call on Linux, safe here in practice. */
+		if (mmap(page, (size_t)(start + mappings[i].len - page), PROT_READ,
+		         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+			mappings[i].shrank = 1;
+			return; /* the faulting read runs again, on zeros */
+		}
+	}
+	/* Not ours: die of it as if we had not been here. */
+	signal(sig, SIG_DFL);
+}
+
+static struct mapping *track_mapping(const char *map, size_t len)
+{
+	if (!page_size) {
+		struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO};
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGBUS, &sa, NULL))
+			return NULL;
+		page_size = sysconf(_SC_PAGESIZE);
+	}
+	for (size_t i = 0; i < MAX_MAPPINGS; i++) {
+		if (!mappings[i].start) {
+			mappings[i].len = len;
+			mappings[i].shrank = 0;
+			mappings[i].start = (char *)map;
+			return &mappings[i];
+		}
+	}
+	return NULL;
+}
 
 struct input *input_open(const char *path, struct error *err)
 {
@@ -81,13 +142,15 @@ struct input *input_open(const char *path, struct error *err)
 	unsigned char magic[2];
 	if (in->size_hint >= 2 && pread(fd, magic, 2, 0) == 2 && !(magic[0] == 0x1f && magic[1] == 0x8b)) {
 		void *map = mmap(NULL, in->size_hint, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map != MAP_FAILED) {
+		if (map != MAP_FAILED && (in->mapping = track_mapping(map, in->size_hint))) {
 			madvise(map, in->size_hint, MADV_SEQUENTIAL);
 			in->map = map;
 			in->map_len = in->size_hint;
 			in->sniffed = true;
 			return in;
 		}
+		if (map != MAP_FAILED)
+			munmap(map, in->size_hint);
 	}
 	in->raw = xmalloc(CHUNK);
 	in->cap = 2 * CHUNK;
@@ -103,8 +166,10 @@ void input_close(struct input *in)
 		close(in->fd);
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
-	if (in->map)
+	if (in->map) {
+		in->mapping->start = NULL;
 		munmap((void *)in->map, in->map_len);
+	}
 	sha256_free(&in->hash);
 	free(in->raw);
 	free(in->buf);
@@ -249,7 +314,7 @@ static void hash_map(struct input *in, size_t upto)
 		in->raw_eof = true;
 }
 
-static int next_mapped(struct input *in, struct input_line *line)
+static int next_mapped(struct input *in, struct input_line *line, struct error *err)
 {
 	if (in->map_pos >= in->map_len) {
 		hash_map(in, in->map_len);
@@ -268,6 +333,15 @@ static int next_mapped(struct input *in, struct input_line *line)
 	size_t len = nl ? (size_t)(nl - p) : rest;
 	in->map_pos += len + (nl != NULL);
 	hash_map(in, in->map_pos);
+	if (in->mapping->shrank) {
+		struct stat st;
+		error_set(err,
+		          "%s shrank while being read (from %llu to %lld bytes), at line %lld: "
+		          "something truncated it; read a copy, or wait for the writer",
+		          in->path, (unsigned long long)in->map_len,
+		          fstat(in->fd, &st) ? -1LL : (long long)st.st_size, (long long)in->line_no + 1);
+		return -1;
+	}
 	line->data = p;
 	line->number = ++in->line_no;
 	line->full_len = len;
@@ -283,7 +357,7 @@ static int next_mapped(struct input *in, struct input_line *line)
 int input_next(struct input *in, struct input_line *line, struct error *err)
 {
 	if (in->map)
-		return next_mapped(in, line);
+		return next_mapped(in, line, err);
 	size_t scanned = 0; /* bytes of the pending line already searched */
 	for (;;) {
 		char *nl = memchr(in->buf + in->start + scanned, '\n', in->end - in->start - scanned);
