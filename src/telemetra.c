@@ -27,11 +27,6 @@ static const struct command commands[] = {
 	{"report", cmd_report, "render an HTML report of a replay's output"},
 };
 
-void print_version(void)
-{
-	printf("telemetra %s\n", PACKAGE_VERSION);
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: telemetra COMMAND [OPTIONS] [ARGS]\n\n"

@@ -11,6 +11,8 @@
 #ifndef TELEMETRA_CMD_H
 #define TELEMETRA_CMD_H
 
+#include "util/version.h" /* print_version(), for every --version */
+
 int cmd_replay(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_live(int argc, char **argv);
@@ -19,7 +21,5 @@ int cmd_tune(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-/* Print "telemetra VERSION" to stdout; shared by every --version. */
-void print_version(void);
 
 #endif

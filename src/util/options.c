@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd/cmd.h"
 #include "core/lexicon.h"
 #include "util/log.h"
 #include "util/secret.h"
+#include "util/version.h"
 
 enum opt_type {
 	T_SECONDS,  /* > 0 seconds, stored as int64 microseconds */
