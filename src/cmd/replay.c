@@ -114,10 +114,23 @@ static int replay_file(struct replay *r, size_t i)
 		if (show && (line.number & 0xFFFF) == 0)
 			progress(r, i, &line);
 	}
-	if (got < 0) {
+	if (got == INPUT_DAMAGED) {
+		/* Damage is data too: what came before it counts, the rest is one
+		 * dead letter, and the run goes on (doc/decisions.md). */
+		log_warn("%s; recorded as a dead letter (damaged_input)", err.msg);
+		struct record_pos pos = {source, -1, line.number};
+		if (engine_reject(r->engine, &pos, DEAD_DAMAGED_INPUT, err.msg, line.data, line.len)) {
+			log_error("%s", r->sink->err.msg);
+			return EXIT_RUNTIME;
+		}
+	} else if (got < 0) {
 		log_error("%s", err.msg);
 		return EXIT_RUNTIME;
 	}
+	input_info(in, &info);
+	if (info.zero_padding)
+		log_warn("%s: %" PRIu64 " zero bytes after the gzip data ignored, as gzip(1) does",
+		         info.path, info.zero_padding);
 	return EXIT_OK;
 }
 

@@ -205,7 +205,10 @@ static bool read_inputs(struct tune *t)
 				                            : 0.0);
 			}
 		}
-		if (got < 0) {
+		if (got == INPUT_DAMAGED) { /* as replay: the rest of the file is one dead letter */
+			log_warn("%s; counted as a dead letter (damaged_input)", err.msg);
+			store_reject(t->store, DEAD_DAMAGED_INPUT);
+		} else if (got < 0) {
 			log_error("%s", err.msg);
 			ok = false;
 		}

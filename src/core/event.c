@@ -23,6 +23,7 @@ static const char *const reason_names[DEAD_REASON_COUNT] = {
 	[DEAD_UNKNOWN_KIND] = "unknown_kind",
 	[DEAD_BAD_ENVELOPE] = "bad_envelope",
 	[DEAD_BAD_CONTROL] = "bad_control",
+	[DEAD_DAMAGED_INPUT] = "damaged_input",
 	[DEAD_LATE] = "late",
 };
 

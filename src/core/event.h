@@ -55,6 +55,7 @@ enum dead_reason {
 	DEAD_UNKNOWN_KIND,
 	DEAD_BAD_ENVELOPE,
 	DEAD_BAD_CONTROL,
+	DEAD_DAMAGED_INPUT, /* the unreadable rest of a damaged (gzip) file */
 	DEAD_LATE,
 	DEAD_REASON_COUNT
 };

@@ -11,6 +11,19 @@
 #include "core/intern.h"
 #include "core/lexicon.h"
 
+/* viewer_count is any int64 >= 0, so a sum of them needs more than 64
+ * bits; 128 hold 2^64 events of INT64_MAX.  avg_viewers() keeps the
+ * average exact to the last bit of the double. */
+__extension__ typedef unsigned __int128 viewer_sum_t;
+
+static double avg_viewers(viewer_sum_t sum, int64_t n)
+{
+	if (sum <= UINT64_MAX) /* as before: one rounding, of the sum */
+		return (double)(uint64_t)sum / (double)n;
+	viewer_sum_t q = sum / (uint64_t)n, r = sum % (uint64_t)n;
+	return (double)(uint64_t)q + (double)(uint64_t)r / (double)n; /* q <= INT64_MAX */
+}
+
 /* What a set of events adds up to: the aggregate of a pane, or of a slice
  * of a pane (see the header comment). */
 struct agg {
@@ -18,7 +31,7 @@ struct agg {
 	int64_t positive_count;
 	int64_t negative_count;
 	int64_t score_sum;
-	int64_t viewer_sum;
+	viewer_sum_t viewer_sum; /* 128 bits: counts up to INT64_MAX never overflow it */
 	int64_t viewer_events;
 	struct idset chatters;  /* interned chatter ids, each retained once */
 	struct idcount emotes;  /* interned emote id -> uses, each retained once */
@@ -282,7 +295,7 @@ void windower_add_viewer(struct windower *w, uint32_t stream, int64_t t, int64_t
                          int64_t viewer_count)
 {
 	struct agg *a = target_agg(w, stream, t, first_k);
-	a->viewer_sum += viewer_count;
+	a->viewer_sum += (uint64_t)viewer_count; /* >= 0: the decoder rejects negatives */
 	a->viewer_events++;
 }
 
@@ -348,7 +361,7 @@ static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t
                            struct window_row *row)
 {
 	const struct stream *st = &w->streams[s];
-	int64_t viewer_sum = 0;
+	viewer_sum_t viewer_sum = 0;
 	size_t n_touched = 0;
 
 	memset(row, 0, sizeof(*row));
@@ -375,7 +388,7 @@ static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t
 	row->avg_sentiment = row->has_sentiment
 		? (double)row->score_sum / ((double)SCORE_SCALE * (double)row->chat_count) : 0.0;
 	row->has_viewers = row->viewer_events > 0;
-	row->avg_viewers = row->has_viewers ? (double)viewer_sum / (double)row->viewer_events : 0.0;
+	row->avg_viewers = row->has_viewers ? avg_viewers(viewer_sum, row->viewer_events) : 0.0;
 
 	/* Top K by insertion into a sorted array of K: most candidates lose to
 	 * the current K-th at once, so this beats sorting all of them. */
@@ -482,10 +495,14 @@ static void agg_save(const struct windower *w, const struct agg *a, struct buf *
 {
 	buf_printf(out,
 	           "{\"chat\":%" PRId64 ",\"positive\":%" PRId64 ",\"negative\":%" PRId64
-	           ",\"score\":%" PRId64 ",\"viewer_sum\":%" PRId64 ",\"viewer_events\":%" PRId64
-	           ",\"chatters\":[",
-	           a->chat_count, a->positive_count, a->negative_count, a->score_sum, a->viewer_sum,
-	           a->viewer_events);
+	           ",\"score\":%" PRId64 ",\"viewer_sum\":%" PRId64 ",\"viewer_events\":%" PRId64,
+	           a->chat_count, a->positive_count, a->negative_count, a->score_sum,
+	           (int64_t)(uint64_t)a->viewer_sum, a->viewer_events);
+	/* The bits above the low 64 only when there are any, so that states
+	 * saved before the sum grew to 128 bits read the same. */
+	if (a->viewer_sum >> 64)
+		buf_printf(out, ",\"viewer_sum_hi\":%" PRIu64, (uint64_t)(a->viewer_sum >> 64));
+	buf_adds(out, ",\"chatters\":[");
 	for (uint32_t i = 0; i < a->chatters.n; i++) {
 		struct strview s = interner_str(w->chatters, a->chatters.ids[i]);
 		if (i)
@@ -537,18 +554,20 @@ void windower_save(const struct windower *w, struct buf *out)
 
 static bool agg_load(struct windower *w, struct agg *a, const json_t *j, struct error *err)
 {
-	json_int_t chat, pos, neg, score, vsum, vn;
+	json_int_t chat, pos, neg, score, vsum, vsum_hi = 0, vn;
 	json_t *chatters, *emotes;
 	json_error_t jerr;
-	if (json_unpack_ex((json_t *)j, &jerr, JSON_STRICT, "{sIsIsIsIsIsIsoso}", "chat", &chat,
+	if (json_unpack_ex((json_t *)j, &jerr, JSON_STRICT, "{sIsIsIsIsIs?IsIsoso}", "chat", &chat,
 	                   "positive", &pos, "negative", &neg, "score", &score, "viewer_sum", &vsum,
-	                   "viewer_events", &vn, "chatters", &chatters, "emotes", &emotes) ||
-	    !json_is_array(chatters) || !json_is_array(emotes)) {
+	                   "viewer_sum_hi", &vsum_hi, "viewer_events", &vn, "chatters", &chatters,
+	                   "emotes", &emotes) ||
+	    !json_is_array(chatters) || !json_is_array(emotes) || vsum_hi < 0) {
 		error_set(err, "bad pane in saved state: %s", jerr.text);
 		return false;
 	}
 	*a = (struct agg){.chat_count = chat, .positive_count = pos, .negative_count = neg,
-	                  .score_sum = score, .viewer_sum = vsum, .viewer_events = vn};
+	                  .score_sum = score, .viewer_events = vn};
+	a->viewer_sum = (viewer_sum_t)(uint64_t)vsum_hi << 64 | (uint64_t)vsum;
 	size_t i;
 	json_t *v;
 	json_array_foreach(chatters, i, v) {

@@ -55,6 +55,13 @@ struct input {
 
 	char *head; /* the start of an overlong line, kept while the rest is skipped */
 
+	/* Damage: the gzip data could not be read on from damage_offset (a
+	 * byte offset in the file).  Text decoded before it is still handed
+	 * out line by line; then input_next() reports the damage once. */
+	bool damaged, damage_reported, in_padding;
+	uint64_t damage_offset, zero_padding;
+	char damage[200];
+
 	/* decoded text; lines live in buf[start, end) */
 	char *buf;
 	size_t cap, start, end;
@@ -184,6 +191,7 @@ void input_info(struct input *in, struct input_info *info)
 	info->raw_bytes = in->map ? in->map_pos : in->hash.length;
 	info->size_hint = in->size_hint;
 	info->gzip = in->gzip;
+	info->zero_padding = in->zero_padding;
 	if (in->raw_eof && !in->digest[0])
 		sha256_hex(&in->hash, in->digest);
 	memcpy(info->sha256, in->raw_eof ? in->digest : "", in->raw_eof ? 65 : 1);
@@ -237,6 +245,23 @@ static void make_room(struct input *in, size_t want)
 	}
 }
 
+/* The file offset of raw[raw_pos]. */
+static uint64_t raw_offset(const struct input *in)
+{
+	return in->hash.length - (in->raw_len - in->raw_pos);
+}
+
+/* Stop reading at damage: the rest of the file is skipped (its bytes are
+ * still hashed) and reported by input_next() once the text before it is
+ * out. */
+static void damage(struct input *in, uint64_t offset, const char *why)
+{
+	in->damaged = true;
+	in->damage_offset = offset;
+	snprintf(in->damage, sizeof(in->damage), "%s", why);
+	in->raw_pos = in->raw_len;
+}
+
 /* Append more decoded text to buf; sets text_eof at the end of input. */
 static bool fill(struct input *in, struct error *err)
 {
@@ -246,11 +271,8 @@ static bool fill(struct input *in, struct error *err)
 	for (;;) {
 		if (in->raw_pos == in->raw_len) {
 			if (in->raw_eof) {
-				if (in->gzip && in->zs_ready && !in->zs_member_done) {
-					error_set(err, "%s: gzip data ends early (truncated file?) after line %lld",
-					          in->path, (long long)in->line_no);
-					return false;
-				}
+				if (in->gzip && in->zs_ready && !in->zs_member_done && !in->damaged)
+					damage(in, in->hash.length, "gzip data ends early (truncated file?)");
 				in->text_eof = true;
 				return true;
 			}
@@ -266,6 +288,30 @@ static bool fill(struct input *in, struct error *err)
 			in->end += n;
 			in->raw_pos += n;
 			return true;
+		}
+		if (in->damaged) { /* nothing after the damage can be trusted */
+			in->raw_pos = in->raw_len;
+			continue;
+		}
+		if (in->zs_member_done || in->in_padding) {
+			/* After a member: another member, zero padding (tape blocks;
+			 * gzip(1) ignores it too), or garbage. */
+			if (in->raw[in->raw_pos] == 0 || in->in_padding) {
+				in->in_padding = true;
+				while (in->raw_pos < in->raw_len && in->raw[in->raw_pos] == 0) {
+					in->raw_pos++;
+					in->zero_padding++;
+				}
+				if (in->raw_pos == in->raw_len)
+					continue;
+			}
+			if (in->raw[in->raw_pos] != 0x1f) {
+				damage(in, raw_offset(in),
+				       in->in_padding ? "trailing garbage after the zero padding of the gzip data"
+				                      : "trailing garbage after the gzip data");
+				continue;
+			}
+			in->in_padding = false;
 		}
 		if (!in->zs_ready || in->zs_member_done) {
 			if (in->zs_ready)
@@ -289,9 +335,13 @@ static bool fill(struct input *in, struct error *err)
 		if (rc == Z_STREAM_END) {
 			in->zs_member_done = true; /* another member may follow */
 		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-			error_set(err, "%s: corrupt gzip data after line %lld: %s", in->path,
-			          (long long)in->line_no, in->zs.msg ? in->zs.msg : "inflate failed");
-			return false;
+			char why[160];
+			snprintf(why, sizeof(why), "corrupt gzip data (%s)",
+			         in->zs.msg ? in->zs.msg : "inflate failed");
+			damage(in, raw_offset(in), why);
+			if (produced)
+				return true;
+			continue;
 		}
 		if (produced)
 			return true;
@@ -354,6 +404,28 @@ static int next_mapped(struct input *in, struct input_line *line, struct error *
 	return 1;
 }
 
+/* The damage, as one more "line": what was decoded of the line it cut
+ * (up to INPUT_HEAD_BYTES), numbered as the next line. */
+static int report_damage(struct input *in, struct input_line *line, struct error *err)
+{
+	size_t len = in->end - in->start;
+	in->damage_reported = true;
+	line->data = in->buf + in->start;
+	line->len = len > INPUT_HEAD_BYTES ? INPUT_HEAD_BYTES : len;
+	line->full_len = len;
+	line->overlong = false;
+	line->number = in->line_no + 1;
+	in->start = in->end;
+	error_set(err,
+	          "%s: %s at byte %llu of %llu; the %lld complete line%s before %s read, the rest "
+	          "is lost%s",
+	          in->path, in->damage, (unsigned long long)in->damage_offset,
+	          (unsigned long long)in->hash.length, (long long)in->line_no,
+	          in->line_no == 1 ? "" : "s", in->line_no == 1 ? "was" : "were",
+	          len ? " (raw holds the start of the line it cut)" : "");
+	return INPUT_DAMAGED;
+}
+
 int input_next(struct input *in, struct input_line *line, struct error *err)
 {
 	if (in->map)
@@ -361,6 +433,8 @@ int input_next(struct input *in, struct input_line *line, struct error *err)
 	size_t scanned = 0; /* bytes of the pending line already searched */
 	for (;;) {
 		char *nl = memchr(in->buf + in->start + scanned, '\n', in->end - in->start - scanned);
+		if (!nl && in->text_eof && in->damaged && !in->damage_reported)
+			return report_damage(in, line, err);
 		if (nl || (in->text_eof && in->end > in->start)) {
 			size_t len = nl ? (size_t)(nl - (in->buf + in->start)) : in->end - in->start;
 			line->data = in->buf + in->start;

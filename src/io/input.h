@@ -37,8 +37,14 @@ struct input;
  * the reason.  The caller owns the result (input_close). */
 struct input *input_open(const char *path, struct error *err);
 
-/* 1: a line was read; 0: end of file; -1: read or decompression error
- * (err names the file, the line and the reason). */
+/* 1: a line was read; 0: end of file; -1: read error (err names the file
+ * and the reason); INPUT_DAMAGED: the rest of the file cannot be
+ * decompressed (truncated, corrupt, bad CRC, trailing garbage): every
+ * complete line before the damage has been returned, err says where and
+ * why, `line` holds the decoded start of the line the damage cut (perhaps
+ * empty), and the next call returns 0.  Zero padding after the last gzip
+ * member is not damage (gzip(1) accepts it too): input_info() counts it. */
+#define INPUT_DAMAGED (-2)
 int input_next(struct input *in, struct input_line *line, struct error *err);
 
 /* What the runs table records.  sha256 is final only after end of file. */
@@ -47,6 +53,7 @@ struct input_info {
 	uint64_t raw_bytes;  /* bytes read from the file so far */
 	uint64_t size_hint;  /* the file's size, 0 when unknown (a pipe) */
 	bool gzip;
+	uint64_t zero_padding; /* zero bytes ignored after the gzip data */
 	char sha256[65];
 };
 void input_info(struct input *in, struct input_info *info);

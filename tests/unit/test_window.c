@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/buf.h"
 #include "core/lexicon.h"
 #include "core/window.h"
 #include "unit.h"
@@ -603,6 +604,51 @@ START_TEST(score_sum_order_independent)
 }
 END_TEST
 
+/* Issue 9 item 8: viewer_count may be anything up to INT64_MAX; the pane
+ * sum must not overflow (UBSan caught it, release builds said -1), in a
+ * pane, across panes, and through a checkpoint. */
+START_TEST(viewer_sum_never_overflows)
+{
+	struct window_config cfg = {SEC(30), SEC(10), 10};
+	struct windower *w = windower_new(&cfg);
+	viewer(w, "s", SEC(1), INT64_MAX);
+	viewer(w, "s", SEC(2), INT64_MAX);
+	viewer(w, "s", SEC(12), INT64_MAX - 2);
+	viewer(w, "t", SEC(3), INT64_MAX);
+	viewer(w, "t", SEC(4), 1);
+
+	struct buf saved = BUF_INIT;
+	windower_save(w, &saved);
+	json_error_t jerr;
+	json_t *state = json_loads(saved.data, 0, &jerr);
+	ck_assert_ptr_nonnull(state);
+	struct windower *back = windower_new(&cfg);
+	struct error err;
+	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
+	json_decref(state);
+	buf_free(&saved);
+
+	struct windower *both[] = {w, back};
+	for (int i = 0; i < 2; i++) {
+		struct rows rs = {0};
+		ck_assert_int_eq(windower_close(both[i], TIME_POS_INF, collect, &rs), 0);
+		/* s: windows -2, -1 hold panes 0 and 1 (3 events), window 0 all
+		 * three, window 1 pane 1 alone; t: windows -2..0, 2 events */
+		for (size_t r = 0; r < rs.n; r++) {
+			const struct row *row = &rs.r[r];
+			ck_assert(row->has_viewers);
+			ck_assert(row->avg_viewers > 0);
+			if (strcmp(row->stream, "t") == 0)
+				ck_assert_double_eq(row->avg_viewers, 4611686018427387904.0); /* 2^62 */
+			else
+				ck_assert_double_eq(row->avg_viewers, (double)INT64_MAX);
+		}
+		ck_assert_uint_eq(rs.n, 7);
+		windower_free(both[i]);
+	}
+}
+END_TEST
+
 Suite *window_suite(void)
 {
 	Suite *s = suite_create("window");
@@ -617,6 +663,7 @@ Suite *window_suite(void)
 	tc = tcase_create("aggregates");
 	tcase_add_test(tc, aggregates);
 	tcase_add_test(tc, viewer_only_window);
+	tcase_add_test(tc, viewer_sum_never_overflows);
 	tcase_add_test(tc, top_k_ties);
 	tcase_add_test(tc, top_k_byte_order);
 	tcase_add_test(tc, top_k_across_panes);
