@@ -24,7 +24,9 @@ spike="$fx/spike.jsonl"
 
 # --- grid parsing -------------------------------------------------------------
 expect 0 "Usage: telemetra tune" $T tune --help
-expect 0 "precision = matching moments / moments" $T tune --help
+expect 0 "precision = matching episodes /" $T tune --help
+expect 0 "default tune.db" $T tune --help
+$T tune --help | grep -q -e "--append" && fail "tune --help mentions --append, which tune rejects"
 
 $T tune -q -o "$tmp/r.db" --grid threshold=2:3:0.5 "$spike" >/dev/null || fail "range run failed"
 same "range 2:3:0.5" "$(q "$tmp/r.db" 'select threshold from tuning_results order by id' | tr '\n' ' ')" \
@@ -153,12 +155,12 @@ else
 fi
 
 # the table: best first (F1 descending), and the winner is --best
-f1col=$(head -1 "$tmp/j4.out" | tr -s ' ' '\n' | grep -v '^$' | grep -n '^F1$' | cut -d: -f1)
+f1col=$(head -1 "$tmp/j4.out" | tr -s ' ' '\n' | grep -v '^$' | grep -n '^f1$' | cut -d: -f1)
 sorted=$(awk -v c="$f1col" 'NR > 1 { print $c }' "$tmp/j4.out")
 same "table sorted by F1" "$sorted" "$(echo "$sorted" | sort -r -g)"
 best_id=$(awk 'NR == 2 { print $1 }' "$tmp/j4.out")
-same "the table's first row is the best by F1" "$best_id" \
-	"$(q "$tmp/j4.db" "select id from tuning_results order by f1 desc, moments, id limit 1")"
+same "the table's first row is the best by F1, then fewer false alarms, then less delay" "$best_id" \
+	"$(q "$tmp/j4.db" "select id from tuning_results order by f1 desc, false_positives, median_delay_s is null, median_delay_s, id limit 1")"
 if $T replay -q -o "$tmp/best.db" --config "$tmp/best.json" "$tmp/spikes.jsonl"; then
 	same "replay --config BEST reproduces the best row" \
 		"$(q "$tmp/best.db" "select (select count(*) from chat_summary_minute), (select count(*) from moments)")" \
@@ -168,6 +170,72 @@ else
 fi
 same "runs records the tune run" "$(q "$tmp/j4.db" "select command, json_extract(inputs, '\$[0].bytes') from runs")" \
 	"tune|$(wc -c <"$tmp/spikes.jsonl" | tr -d ' ')"
+
+# --- episodes, objectives, edges, --best - ------------------------------------------
+# Hand-made chat (tests/tune-chat.py): 1 message/s, exactly 10 per 10 s pane, so
+# with --window 20 --history 5 (the floor 1/W = 0.05 msg/s) z is easy to derive:
+#   split  +40 messages in pane 30, +200 in pane 32: windows 12:04:50 (z 40) and
+#          12:05:10 (z 9.4) are anomalous, 12:05:00 between them is not (z 2):
+#          two moments, merged or not, whose windows touch: ONE episode;
+#   big    +40 in pane 30: one window, z 40;  small  +6 in pane 30: one window, z 6.
+# Labels: s0 (split) 12:05:00-12:05:30, s1 (big) and s2 (small) 12:05:00-12:05:10;
+# s3 (small) has none: a false alarm at thresholds below 6.
+if command -v python3 >/dev/null; then
+	py="$top_srcdir/tests/tune-chat.py"
+	python3 "$py" "$tmp/split.jsonl" s0:split && python3 "$py" "$tmp/mix.jsonl" s0:split s1:big s2:small s3:small || exit 99
+	lab() { printf '{"stream_id":"%s","start":"2025-11-23T12:05:00Z","end":"2025-11-23T12:05:%s","kind":"hype"}\n' "$1" "$2"; }
+	lab s0 30Z >"$tmp/splitL.jsonl"
+	{ lab s0 30Z; lab s1 10Z; lab s2 10Z; } >"$tmp/mixL.jsonl"
+	hand="--window 20 --history 5"
+	# shellcheck disable=SC2086
+	$T tune -q -o "$tmp/ep.db" $hand --labels "$tmp/splitL.jsonl" --grid merge-moments=false,true \
+		"$tmp/split.jsonl" >/dev/null || fail "tune over the split burst failed"
+	same "a burst split in two moments is one episode, merged or not: precision 1" \
+		"$(q "$tmp/ep.db" "select group_concat(moments || '/' || episodes || '/' || true_positives || '/' || false_positives || '/' || precision || '/' || median_delay_s, ' ') from tuning_results")" \
+		"2/1/1/0/1.0/10.0 2/1/1/0/1.0/10.0"
+	# shellcheck disable=SC2086
+	$T replay -q -o "$tmp/mix3.db" $hand "$tmp/mix.jsonl" || fail "replay of mix failed"
+	hours=$(q "$tmp/mix3.db" "select sum(s) / 3600.0 from (select (julianday(max(window_end)) - julianday(min(window_start))) * 86400 as s from chat_summary_minute group by stream_id)")
+	# shellcheck disable=SC2086
+	$T tune -o "$tmp/mix.db" $hand --labels "$tmp/mixL.jsonl" --grid threshold=3,10,20,50 \
+		"$tmp/mix.jsonl" >"$tmp/mix.out" 2>"$tmp/mix.err" || fail "tune over mix failed"
+	same "mix at threshold 3: 4 episodes, 1 false; stream-hours from the windows" \
+		"$(q "$tmp/mix.db" "select episodes || '/' || false_positives || '/' || printf('%.6f', stream_hours) || '/' || printf('%.4f', false_per_stream_hour) from tuning_results where threshold = 3")" \
+		"4/1/$(printf '%.6f' "$hours")/$(awk "BEGIN { printf \"%.4f\", 1 / $hours }")"
+	same "f1: threshold 3 wins (F1 0.857 against 0.8)" "$(awk 'NR == 2 { print $2 }' "$tmp/mix.out")" 3
+	if grep -q 'warning: the best threshold, 3, is the lowest value of its grid (3 to 50)' "$tmp/mix.err"; then
+		ok "a winner on the edge of its grid is warned about"
+	else
+		fail "no edge-of-grid warning: $(cat "$tmp/mix.err")"
+	fi
+	same "one warning line" "$(grep -c warning "$tmp/mix.err")" 1
+	# shellcheck disable=SC2086
+	$T tune -q -o "$tmp/mixp.db" $hand --labels "$tmp/mixL.jsonl" --grid threshold=3,10,20,50 \
+		--objective precision@recall=0.6 --best - "$tmp/mix.jsonl" >"$tmp/best.out" 2>"$tmp/best.err" ||
+		fail "tune --objective precision@recall=0.6 --best - failed"
+	if python3 -m json.tool "$tmp/best.out" >/dev/null 2>&1; then
+		ok "--best - writes one JSON object and nothing else to stdout"
+	else
+		fail "--best - stdout is not only JSON: $(head -3 "$tmp/best.out")"
+	fi
+	same "precision@recall=0.6: threshold 10 wins (precision 1, recall 0.667)" \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["threshold"])' "$tmp/best.out")" 10.0
+	grep -q '^ *2  *10 ' "$tmp/best.err" || fail "--best -: the table is not on stderr"
+	grep -q warning "$tmp/best.err" && fail "an interior winner (10 of 3..50) was warned about: $(grep warning "$tmp/best.err")"
+	# shellcheck disable=SC2086
+	$T tune -q -o "$tmp/mixf2.db" $hand --labels "$tmp/mixL.jsonl" --grid threshold=10,3 \
+		--objective f2 --best "$tmp/f2.json" "$tmp/mix.jsonl" >/dev/null 2>&1 || fail "tune --objective f2 failed"
+	same "f2: threshold 3 wins" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["threshold"])' "$tmp/f2.json")" 3.0
+	# shellcheck disable=SC2086
+	expect 1 "no configuration reaches recall 1 .*none qualifies" $T tune -q -o "$tmp/none.db" $hand \
+		--labels "$tmp/mixL.jsonl" --grid threshold=10,20 --objective precision@recall=1 --best "$tmp/none.json" "$tmp/mix.jsonl"
+	[ -e "$tmp/none.json" ] && fail "--best wrote a file although no configuration qualifies"
+	expect 2 "expected f1, f2 or precision@recall=R" $T tune --labels "$tmp/mixL.jsonl" --objective f3 "$tmp/mix.jsonl"
+	expect 2 "R must be a number in (0, 1]" $T tune --labels "$tmp/mixL.jsonl" --objective precision@recall=0 "$tmp/mix.jsonl"
+	expect 2 "--objective needs --labels" $T tune --objective f2 "$tmp/mix.jsonl"
+else
+	echo "SKIP: python3 is not installed: episode and objective checks skipped"
+fi
 
 # --- valgrind -------------------------------------------------------------------
 if [ "${TELEMETRA_SANITIZERS:-no}" != yes ] && command -v valgrind >/dev/null; then

@@ -53,17 +53,25 @@ static const struct command_help help = {
 	"Each gives the windows and moments `telemetra replay` gives with its options.\n"
 	"\n"
 	"With --labels (true moments, JSON Lines {\"stream_id\",\"start\",\"end\"}, as\n"
-	"written by `telemetra gen --labels`), a moment matches a label of its stream\n"
-	"when its windows [start, end) overlap [label start - T, label end + T], T the\n"
-	"--tolerance. TP = labels matched, FN = labels not matched, FP = moments matching\n"
-	"no label; precision = matching moments / moments, recall = TP / labels, F1 their\n"
-	"harmonic mean (each 0 when undefined); delay = mean over matched labels of (end\n"
-	"of the earliest-ending matching moment - label start), in seconds.\n"
+	"written by `telemetra gen --labels`), moments are scored as a user sees them:\n"
+	"the moments of one stream and type whose windows overlap or touch form one\n"
+	"episode (merged or not). An episode matches a label of its stream when its\n"
+	"[start, end) overlaps [label start - T, label end + T], T the --tolerance.\n"
+	"true_positives = labels matched, false_negatives = labels not matched,\n"
+	"false_positives = episodes matching no label; precision = matching episodes /\n"
+	"episodes, recall = true_positives / labels, f1 their harmonic mean (each 0 when\n"
+	"undefined); false_per_stream_hour = false_positives / stream-hours (per stream,\n"
+	"its first window's start to its last window's end); delay = end of the first\n"
+	"window of the earliest matching episode - label start (median_delay_s and\n"
+	"mean_delay_s over the matched labels).\n"
 	"\n"
 	"Results: one row per configuration in the table tuning_results of the SQLite\n"
 	"output (with the configuration as JSON and as columns), and a table on stdout,\n"
-	"best first: by F1, then fewer moments; without labels, by moments. --best\n"
-	"writes the winner as a --config file for replay and live (- for stdout).",
+	"best first: by the --objective, then f1, then fewer false alarms, then less\n"
+	"delay; without labels, by moments. A warning says when a winning value is the\n"
+	"lowest or highest of its grid range (3 or more numbers). --best writes the\n"
+	"winner as a --config file for replay and live; --best - writes only that JSON\n"
+	"to stdout, and the table to stderr.",
 };
 
 #define DEFAULT_OUTPUT "tune.db"
@@ -88,6 +96,10 @@ struct tune {
 	struct store *store;
 	struct tune_outcome *outcomes;
 	struct score *scores;
+	struct score_label *score_labels; /* borrowing labels' strings */
+	struct tune_spans *spans;         /* per windowing pass */
+	size_t n_spans;
+	struct tune_objective objective;
 };
 
 static double monotonic_seconds(void)
@@ -255,6 +267,10 @@ static void tune_free(struct tune *t)
 	free(t->cases);
 	free(t->outcomes);
 	free(t->scores);
+	free(t->score_labels);
+	for (size_t p = 0; p < t->n_spans; p++)
+		tune_spans_free(&t->spans[p]);
+	free(t->spans);
 	for (size_t l = 0; l < t->n_lexicons; l++) {
 		free(t->lexicons[l].positive);
 		free(t->lexicons[l].negative);
@@ -285,6 +301,10 @@ static void prepare(struct tune *t, int argc, char **argv, int *first)
 	if (t->base.best && !t->base.labels)
 		die_usage("--best needs --labels: the best configuration is the one with the highest F1 "
 		          "against the true moments");
+	if (!tune_objective_parse(t->base.objective, &t->objective, &err))
+		die_usage("%s", err.msg);
+	if (t->base.objective && !t->base.labels)
+		die_usage("--objective needs --labels: it is computed against the true moments");
 	build_grid(t);
 	build_cases(t);
 	if (t->base.labels && !labels_load(&t->labels, t->base.labels, &err))
@@ -313,17 +333,53 @@ static bool open_inputs(struct tune *t, char **paths, size_t n)
 static struct tune_row *score_all(struct tune *t)
 {
 	struct tune_row *rows = xcalloc(t->n, sizeof(*rows));
-	if (t->base.labels)
+	if (t->base.labels) {
 		t->scores = xcalloc(t->n, sizeof(*t->scores));
+		t->score_labels = tune_score_labels(&t->labels);
+	}
 	for (size_t i = 0; i < t->n; i++) {
 		rows[i] = (struct tune_row){i, t->options[i], &t->outcomes[i], NULL};
 		if (t->scores) {
-			score_moments(&t->labels, t->outcomes[i].moment_list, t->outcomes[i].moments,
-			              t->base.tolerance_us, &t->scores[i]);
+			tune_score(t->score_labels, t->labels.n, &t->outcomes[i],
+			           &t->spans[t->outcomes[i].pass], t->base.tolerance_us,
+			           t->cases[i].core.window.size_us, &t->scores[i]);
 			rows[i].score = &t->scores[i];
 		}
 	}
 	return rows;
+}
+
+/* Warn, one line per dimension, when the winner's value of a numeric
+ * dimension with 3 or more values is its lowest or highest: the best may
+ * lie beyond the range searched.  (With two values every value is an
+ * edge, and booleans and files have no beyond.) */
+static void warn_edges(const struct tune *t, const struct tune_row *best)
+{
+	for (size_t d = 0; d < t->grid.n_dims; d++) {
+		const struct grid_dim *dim = &t->grid.dims[d];
+		if (dim->n_values < 3)
+			continue;
+		double lo = 0, hi = 0;
+		const char *lo_text = NULL, *hi_text = NULL;
+		bool numeric = true;
+		for (size_t k = 0; k < dim->n_values && numeric; k++) {
+			char *end;
+			double x = strtod(dim->values[k], &end);
+			numeric = end != dim->values[k] && !*end;
+			if (k == 0 || x < lo)
+				lo = x, lo_text = dim->values[k];
+			if (k == 0 || x > hi)
+				hi = x, hi_text = dim->values[k];
+		}
+		if (!numeric || lo == hi)
+			continue;
+		const char *value = grid_value(&t->grid, best->index, d);
+		double v = strtod(value, NULL);
+		if (v == lo || v == hi)
+			log_warn("the best %s, %s, is the %s value of its grid (%s to %s): the best may lie "
+			         "beyond; extend the range",
+			         dim->name, value, v == lo ? "lowest" : "highest", lo_text, hi_text);
+	}
 }
 
 /* SQLite, the table on stdout, --best; an exit status. */
@@ -345,6 +401,7 @@ static int report(struct tune *t, const struct tune_row *rows, const struct tune
 		.varied = varied,
 		.n_varied = t->grid.n_dims,
 		.scored = t->scores != NULL,
+		.objective = t->objective,
 		.config_json = config_text,
 		.inputs_json = inputs_text,
 		.input = &in,
@@ -360,9 +417,24 @@ static int report(struct tune *t, const struct tune_row *rows, const struct tune
 	if (!tune_write_sqlite(output, &res, &err)) {
 		log_error("%s", err.msg);
 	} else {
-		tune_print_table(stdout, &res, ranked);
-		if (fflush(stdout) != 0)
+		/* --best -: stdout is the JSON alone, so that it can be piped. */
+		bool best_stdout = t->base.best && !strcmp(t->base.best, "-");
+		FILE *table = best_stdout ? stderr : stdout;
+		tune_print_table(table, &res, ranked);
+		bool written = fflush(table) == 0;
+		bool qualified = !t->scores || tune_objective_met(&t->objective, ranked[0]->score);
+		if (t->scores && qualified)
+			warn_edges(t, ranked[0]);
+		if (!qualified)
+			log_warn("no configuration reaches recall %g (the highest is %.3f, configuration "
+			         "%zu): none qualifies for --objective %s",
+			         t->objective.min_recall, ranked[0]->score->recall, ranked[0]->index + 1,
+			         t->base.objective);
+		if (!written)
 			log_error("cannot write the table to standard output");
+		else if (t->base.best && !qualified)
+			log_error("--best: no configuration qualifies, nothing written to %s",
+			          t->base.best);
 		else if (!t->base.best || write_best(t, ranked[0]))
 			status = EXIT_OK;
 	}
@@ -409,6 +481,12 @@ int cmd_tune(int argc, char **argv)
 	struct tune_run_stats rstats;
 	t.outcomes = xcalloc(t.n, sizeof(*t.outcomes));
 	tune_run(t.store, t.cases, t.n, &ropt, t.outcomes, &rstats);
+	if (t.base.labels) {
+		t.n_spans = rstats.passes;
+		t.spans = xcalloc(t.n_spans ? t.n_spans : 1, sizeof(*t.spans));
+		tune_spans(t.store, t.cases, t.outcomes, t.n, t.n_spans, ropt.final_flush, t.base.jobs,
+		           t.spans);
+	}
 	double t2 = monotonic_seconds();
 
 	struct tune_row *rows = score_all(&t);

@@ -24,34 +24,100 @@
 
 /* --- ranking ------------------------------------------------------------- */
 
+bool tune_objective_parse(const char *text, struct tune_objective *o, struct error *err)
+{
+	static const char prefix[] = "precision@recall=";
+	memset(o, 0, sizeof(*o));
+	if (!text || !strcmp(text, "f1"))
+		return true;
+	if (!strcmp(text, "f2")) {
+		o->kind = OBJECTIVE_F2;
+		return true;
+	}
+	if (!strncmp(text, prefix, sizeof prefix - 1)) {
+		const char *r = text + sizeof prefix - 1;
+		char *end;
+		errno = 0;
+		double v = strtod(r, &end);
+		if (*r && !*end && !errno && v > 0 && v <= 1) {
+			o->kind = OBJECTIVE_PRECISION_AT_RECALL;
+			o->min_recall = v;
+			return true;
+		}
+		error_set(err, "--objective %s: R must be a number in (0, 1], such as "
+		          "precision@recall=0.8", text);
+		return false;
+	}
+	error_set(err, "--objective: expected f1, f2 or precision@recall=R (R in (0, 1]), got '%s'",
+	          text);
+	return false;
+}
+
+bool tune_objective_met(const struct tune_objective *o, const struct score *s)
+{
+	return o->kind != OBJECTIVE_PRECISION_AT_RECALL || s->recall >= o->min_recall;
+}
+
+struct ranked {
+	const struct tune_row *row;
+	double key; /* the objective: higher is better */
+};
+
 static int cmp_scored(const void *pa, const void *pb)
 {
-	const struct tune_row *a = *(const struct tune_row *const *)pa;
-	const struct tune_row *b = *(const struct tune_row *const *)pb;
-	if (a->score->f1 != b->score->f1)
-		return a->score->f1 > b->score->f1 ? -1 : 1;
-	if (a->outcome->moments != b->outcome->moments)
-		return a->outcome->moments < b->outcome->moments ? -1 : 1;
-	return (a->index > b->index) - (a->index < b->index);
+	const struct ranked *ra = pa, *rb = pb;
+	const struct score *a = ra->row->score, *b = rb->row->score;
+	if (ra->key != rb->key)
+		return ra->key > rb->key ? -1 : 1;
+	if (a->f1 != b->f1)
+		return a->f1 > b->f1 ? -1 : 1;
+	if (a->false_positives != b->false_positives)
+		return a->false_positives < b->false_positives ? -1 : 1;
+	if (a->has_delay != b->has_delay)
+		return a->has_delay ? -1 : 1;
+	if (a->has_delay && a->median_delay_s != b->median_delay_s)
+		return a->median_delay_s < b->median_delay_s ? -1 : 1;
+	return (ra->row->index > rb->row->index) - (ra->row->index < rb->row->index);
 }
 
 static int cmp_unscored(const void *pa, const void *pb)
 {
-	const struct tune_row *a = *(const struct tune_row *const *)pa;
-	const struct tune_row *b = *(const struct tune_row *const *)pb;
+	const struct tune_row *a = ((const struct ranked *)pa)->row;
+	const struct tune_row *b = ((const struct ranked *)pb)->row;
 	if (a->outcome->moments != b->outcome->moments)
 		return a->outcome->moments > b->outcome->moments ? -1 : 1;
 	return (a->index > b->index) - (a->index < b->index);
 }
 
+/* The objective as one number.  precision@recall=R: the qualifying rows'
+ * precision, in [0, 1]; below them the others, by recall (in [-2, -1]). */
+static double objective_key(const struct tune_objective *o, const struct score *s)
+{
+	switch (o->kind) {
+	case OBJECTIVE_F2:
+		return s->f2;
+	case OBJECTIVE_PRECISION_AT_RECALL:
+		return tune_objective_met(o, s) ? s->precision : s->recall - 2;
+	case OBJECTIVE_F1:
+	default:
+		return s->f1;
+	}
+}
+
 const struct tune_row **tune_rank(const struct tune_results *r)
 {
-	const struct tune_row **v = xcalloc(r->n_rows ? r->n_rows : 1, sizeof(*v));
-	for (size_t i = 0; i < r->n_rows; i++)
-		v[i] = &r->rows[i];
-	if (r->n_rows)
-		qsort(v, r->n_rows, sizeof(*v), r->scored ? cmp_scored : cmp_unscored);
-	return v;
+	size_t n = r->n_rows;
+	struct ranked *v = xcalloc(n ? n : 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct ranked){&r->rows[i],
+		                       r->scored ? objective_key(&r->objective, r->rows[i].score) : 0};
+	if (n)
+		qsort(v, n, sizeof(*v), r->scored ? cmp_scored : cmp_unscored);
+	const struct tune_row **out = xcalloc(n ? n : 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[i] = v[i].row;
+	free(v);
+	return out;
 }
 
 /* --- option columns ------------------------------------------------------ */
@@ -240,10 +306,11 @@ static bool insert_run(struct writer *w, const struct tune_results *r, int64_t *
 static const char *const metric_columns =
 	"windows INTEGER, anomalous_windows INTEGER, moments INTEGER, accepted INTEGER,"
 	" late INTEGER, dead_letters INTEGER, moments_per_stream TEXT,"
-	" labels INTEGER, true_positives INTEGER, false_positives INTEGER,"
-	" false_negatives INTEGER, precision REAL, recall REAL, f1 REAL, mean_delay_s REAL,"
+	" labels INTEGER, episodes INTEGER, true_positives INTEGER, false_positives INTEGER,"
+	" false_negatives INTEGER, precision REAL, recall REAL, f1 REAL, f2 REAL,"
+	" false_per_stream_hour REAL, stream_hours REAL, mean_delay_s REAL, median_delay_s REAL,"
 	" windowing_pass INTEGER, windowing_seconds REAL, detect_seconds REAL";
-#define N_METRICS 18
+#define N_METRICS 23
 
 static bool insert_results(struct writer *w, const struct tune_results *r, int64_t run_id)
 {
@@ -294,17 +361,23 @@ static bool insert_results(struct writer *w, const struct tune_results *r, int64
 		sqlite3_bind_text(st, col++, text.data, (int)text.len, SQLITE_STATIC);
 		if (s) {
 			sqlite3_bind_int64(st, col++, (sqlite3_int64)s->labels);
+			sqlite3_bind_int64(st, col++, (sqlite3_int64)s->episodes);
 			sqlite3_bind_int64(st, col++, (sqlite3_int64)s->true_positives);
 			sqlite3_bind_int64(st, col++, (sqlite3_int64)s->false_positives);
 			sqlite3_bind_int64(st, col++, (sqlite3_int64)s->false_negatives);
 			sqlite3_bind_double(st, col++, s->precision);
 			sqlite3_bind_double(st, col++, s->recall);
 			sqlite3_bind_double(st, col++, s->f1);
-			if (s->has_delay)
+			sqlite3_bind_double(st, col++, s->f2);
+			sqlite3_bind_double(st, col++, s->false_per_stream_hour);
+			sqlite3_bind_double(st, col++, s->stream_hours);
+			if (s->has_delay) {
 				sqlite3_bind_double(st, col, s->mean_delay_s);
-			col++;
+				sqlite3_bind_double(st, col + 1, s->median_delay_s);
+			}
+			col += 2;
 		} else {
-			col += 8; /* NULLs */
+			col += 13; /* NULLs */
 		}
 		sqlite3_bind_int64(st, col++, (sqlite3_int64)o->pass);
 		sqlite3_bind_double(st, col++, o->windowing_seconds);
@@ -412,8 +485,11 @@ static void option_cell(struct table *t, size_t row, size_t col, const json_t *v
 void tune_print_table(FILE *out, const struct tune_results *r, const struct tune_row *const *rows)
 {
 	static const char *const counts[] = {"windows", "anomalous", "moments", "late"};
-	static const char *const scores[] = {"labels", "TP", "FP", "FN", "precision", "recall", "F1",
-	                                     "delay_s"};
+	/* The names of tuning_results' columns, which scripts read. */
+	static const char *const scores[] = {
+		"labels", "episodes", "true_positives", "false_positives", "false_negatives",
+		"precision", "recall", "f1", "f2", "false_per_stream_hour", "median_delay_s",
+		"mean_delay_s"};
 	const size_t n_counts = sizeof(counts) / sizeof(counts[0]);
 	const size_t n_scores = r->scored ? sizeof(scores) / sizeof(scores[0]) : 0;
 	struct table t = {.n_cols = 1 + r->n_varied + n_counts + n_scores, .n_rows = 1 + r->n_rows};
@@ -444,16 +520,22 @@ void tune_print_table(FILE *out, const struct tune_results *r, const struct tune
 		if (r->scored) {
 			const struct score *s = row->score;
 			cell(&t, y, c++, "%zu", s->labels);
+			cell(&t, y, c++, "%zu", s->episodes);
 			cell(&t, y, c++, "%zu", s->true_positives);
 			cell(&t, y, c++, "%zu", s->false_positives);
 			cell(&t, y, c++, "%zu", s->false_negatives);
 			cell(&t, y, c++, "%.3f", s->precision);
 			cell(&t, y, c++, "%.3f", s->recall);
 			cell(&t, y, c++, "%.3f", s->f1);
-			if (s->has_delay)
+			cell(&t, y, c++, "%.3f", s->f2);
+			cell(&t, y, c++, "%.2f", s->false_per_stream_hour);
+			if (s->has_delay) {
+				cell(&t, y, c++, "%.1f", s->median_delay_s);
 				cell(&t, y, c++, "%.1f", s->mean_delay_s);
-			else
+			} else {
 				cell(&t, y, c++, "-");
+				cell(&t, y, c++, "-");
+			}
 		}
 	}
 

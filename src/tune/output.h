@@ -16,8 +16,10 @@
  *                      window, slide, threshold, merge_moments, ...
  *   windows, anomalous_windows, moments, accepted, late, dead_letters
  *   moments_per_stream JSON object {stream_id: moments}
- *   labels, true_positives, false_positives, false_negatives,
- *   precision, recall, f1, mean_delay_s      (NULL without --labels)
+ *   labels, episodes, true_positives, false_positives, false_negatives,
+ *   precision, recall, f1, f2, false_per_stream_hour, stream_hours,
+ *   mean_delay_s, median_delay_s             (NULL without --labels;
+ *                      core/score.h defines them: per episode)
  *   windowing_pass     which shared windowing pass produced its rows
  *   windowing_seconds  that pass's time (shared by its configurations)
  *   detect_seconds     its own detection pass
@@ -25,9 +27,11 @@
  * The option columns are dynamic (they are the options of the run), which
  * is why this table is created here rather than by a migration.
  *
- * Ranking (stdout and --best): with labels, F1 descending, then fewer
- * moments, then grid order; without labels, moments descending, then grid
- * order.
+ * Ranking (stdout and --best): with labels, the objective (F1, F2, or
+ * precision among the configurations whose recall reaches R, those first)
+ * descending, then F1 descending, then fewer false alarms (false episodes),
+ * then lower median delay (none: last), then grid order; without labels,
+ * moments descending, then grid order.
  */
 #ifndef TELEMETRA_TUNE_OUTPUT_H
 #define TELEMETRA_TUNE_OUTPUT_H
@@ -49,6 +53,19 @@ struct tune_row {
 	const struct score *score; /* NULL without labels */
 };
 
+/* What the winner maximises (--objective). */
+struct tune_objective {
+	enum { OBJECTIVE_F1, OBJECTIVE_F2, OBJECTIVE_PRECISION_AT_RECALL } kind;
+	double min_recall; /* precision@recall=R: R, in (0, 1] */
+};
+
+/* Parse "f1", "f2" or "precision@recall=R" (NULL: f1); false with err set
+ * saying what is accepted. */
+bool tune_objective_parse(const char *text, struct tune_objective *o, struct error *err);
+
+/* Does the row qualify under the objective (recall >= R; always for F)? */
+bool tune_objective_met(const struct tune_objective *o, const struct score *s);
+
 /* Everything borrowed from the caller. */
 struct tune_results {
 	const struct tune_row *rows; /* in grid order */
@@ -56,6 +73,7 @@ struct tune_results {
 	const char *const *varied; /* option names the grid varies, in grid order */
 	size_t n_varied;
 	bool scored; /* rows have scores */
+	struct tune_objective objective;
 	/* for the runs table */
 	const char *config_json; /* the base configuration */
 	const char *inputs_json;

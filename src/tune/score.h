@@ -1,30 +1,12 @@
 /*
- * score.h — scoring detected moments against true ones (`tune --labels`).
+ * score.h — tune's side of the scoring: labels, moments and stream spans
+ * in the form core/score.h takes them (that file has the definitions:
+ * episodes, matching, false alarms per stream-hour, delays).
  *
- * Labels are JSON Lines, one true moment per line, as `telemetra gen
- * --labels` writes them:
- *     {"stream_id":"stream_014","start":"2025-11-23T12:06:33Z","end":"…","kind":"hype"}
- * start and end are RFC 3339 times or epoch numbers, as event timestamps;
- * kind is optional and not used for matching.  Blank lines are skipped.
- *
- * Matching, with tolerance T:
- *   a moment matches a label when both have the same stream_id and the
- *   moment's interval [time_us, end_us) overlaps [start - T, end + T]
- *   (i.e. time_us <= end + T and end_us > start - T).
- * Counts and rates:
- *   TP = labels matched by at least one moment
- *   FN = labels matched by none                      (TP + FN = labels)
- *   FP = moments that match no label
- *   precision = moments matching some label / moments   (0 without moments)
- *   recall    = TP / labels                              (0 without labels)
- *   F1 = 2 · precision · recall / (precision + recall)   (0 when both are 0)
- *   mean detection delay = over matched labels, the mean of
- *     (end_us of the matching moment that ends first) - label start,
- *   in seconds: how long after the true start the evidence was complete.
- *   Undefined (NULL) without a matched label.
- * Precision counts moments, recall counts labels: several moments on one
- * label (a burst split in two runs) lower nothing, and one moment covering
- * two labels counts for both.
+ * Stream-hours need each stream's first window start and last window end,
+ * which depend on the windowing (window, slide, watermark delay) but not on
+ * the detectors; tune_spans() computes them once per windowing pass, with
+ * an engine of its own whose detectors are all off, fed from the store.
  */
 #ifndef TELEMETRA_TUNE_SCORE_H
 #define TELEMETRA_TUNE_SCORE_H
@@ -34,18 +16,33 @@
 #include <stdint.h>
 
 #include "core/common.h"
+#include "core/score.h"
 #include "io/labels.h"
 #include "tune/run.h"
+#include "tune/store.h"
 
-struct score {
-	size_t labels;
-	size_t true_positives, false_positives, false_negatives;
-	double precision, recall, f1;
-	bool has_delay;
-	double mean_delay_s;
+/* The streams of one windowing: spans borrow the store's strings.  Owns v
+ * (tune_spans_free). */
+struct tune_spans {
+	struct score_span *v;
+	size_t n, cap;
 };
 
-void score_moments(const struct labels *l, const struct tune_moment *moments, size_t n,
-                   int64_t tolerance_us, struct score *out);
+/* The spans of each windowing pass of outcomes[0..n) (outcome.pass), into
+ * out[0..passes), computed in parallel by up to jobs threads; the caller
+ * frees each. */
+void tune_spans(const struct store *store, const struct tune_case *cases,
+                const struct tune_outcome *outcomes, size_t n, size_t passes, bool final_flush,
+                unsigned jobs, struct tune_spans *out);
+void tune_spans_free(struct tune_spans *s);
+
+/* The labels as score_labels (borrowing l's strings): a new array the
+ * caller frees. */
+struct score_label *tune_score_labels(const struct labels *l);
+
+/* Score one configuration: window_us is its window size. */
+void tune_score(const struct score_label *labels, size_t n_labels, const struct tune_outcome *o,
+                const struct tune_spans *spans, int64_t tolerance_us, int64_t window_us,
+                struct score *out);
 
 #endif

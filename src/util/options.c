@@ -93,8 +93,10 @@ static const struct opt opts[] = {
 	 "read options from a JSON object {\"option\": value}", NULL, 0},
 
 	/* output */
-	{"output", 'o', T_STRING, F(output), CMD_REPLAY | CMD_TUNE, NULL, "PATH",
+	{"output", 'o', T_STRING, F(output), CMD_REPLAY, NULL, "PATH",
 	 "SQLite output file, replaced unless --append (default telemetra.db)", NULL, 0},
+	{"output", 'o', T_STRING, F(output), CMD_TUNE, NULL, "PATH",
+	 "SQLite file of the results, replaced when the run succeeds (default tune.db)", NULL, 0},
 	{"sink", 0, T_STRING, F(sink), CMD_REPLAY | CMD_LIVE, NULL, "sqlite:PATH|postgres:URL",
 	 "where rows go, instead of the mode's default", NULL, SECRET},
 	{"append", 0, T_FLAG, F(append), CMD_REPLAY, NULL, NULL,
@@ -144,7 +146,11 @@ static const struct opt opts[] = {
 	{"jobs", 'j', T_POSUINT, F(jobs), CMD_TUNE, NULL, "N",
 	 "configurations run in parallel (default: the number of cores)", NULL, 0},
 	{"best", 0, T_STRING, F(best), CMD_TUNE, NULL, "FILE",
-	 "write the winning configuration as a --config file", NULL, 0},
+	 "write the winning configuration as a --config file (- for stdout: only the JSON)", NULL,
+	 0},
+	{"objective", 0, T_STRING, F(objective), CMD_TUNE, NULL, "f1|f2|precision@recall=R",
+	 "what the winner maximises (default f1); ties: F1, fewer false alarms, less delay", NULL,
+	 0},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -155,6 +161,17 @@ static const struct opt *find_opt(const char *name, unsigned mask)
 		if ((opts[i].commands & mask) && !strcmp(opts[i].name, name))
 			return &opts[i];
 	return NULL;
+}
+
+/* An option that shares its field with an earlier one (the same option
+ * with a help text of its own per command, like -o): its storage is
+ * that one's, freed and copied once. */
+static bool aliases_earlier(size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (opts[j].offset == opts[i].offset)
+			return true;
+	return false;
 }
 
 void config_init(struct config *c)
@@ -185,6 +202,8 @@ void config_free(struct config *c)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {
 		void *field = (char *)c + opts[i].offset;
+		if (aliases_earlier(i))
+			continue;
 		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
 			free(*(char **)field);
 		} else if (opts[i].type == T_LIST) {
@@ -204,6 +223,8 @@ void config_copy(struct config *dst, const struct config *src)
 	*dst = *src;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		void *field = (char *)dst + opts[i].offset;
+		if (aliases_earlier(i))
+			continue;
 		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
 			char **s = field;
 			if (*s)

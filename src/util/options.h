@@ -51,6 +51,7 @@ struct config {
 	char **grid;
 	size_t n_grid;
 	char *grid_file, *labels, *best;
+	char *objective; /* NULL: f1 */
 	int64_t tolerance_us;
 	unsigned jobs;
 
