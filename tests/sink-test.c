@@ -32,6 +32,7 @@
 #include "core/engine.h"
 #include "io/pg.h"
 #include "io/sink.h"
+#include "io/target.h"
 
 static int failures, checks;
 
@@ -166,8 +167,55 @@ static bool contains(const char *haystack, const char *needle)
 	return strstr(haystack, needle) != NULL;
 }
 
+/* The one target parser: kind and location, or a refusal without the
+ * password (want_kind -1). */
+static void expect_target(const char *spec, int want_kind, const char *want_location)
+{
+	struct target t;
+	struct error err;
+	bool ok = target_parse(&t, spec, &err);
+	if (want_kind < 0) {
+		check(!ok && !contains(err.msg, "s3cret"), "target %s is refused: %s", spec,
+		      ok ? "(accepted)" : err.msg);
+	} else {
+		check(ok && (int)t.kind == want_kind && !strcmp(t.location, want_location) &&
+		          !contains(t.shown, "s3cret"),
+		      "target %s is %s %s, shown %s", spec, ok ? target_kind_name(t.kind) : "refused",
+		      ok ? t.location : err.msg, ok ? t.shown : "");
+	}
+	if (ok)
+		target_free(&t);
+}
+
 static int test_target(void)
 {
+	expect_target("sqlite:out.db", TARGET_SQLITE, "out.db");
+	expect_target("sqlite:mysql://x", TARGET_SQLITE, "mysql://x");
+	expect_target("out.db", TARGET_SQLITE, "out.db");
+	expect_target("./a:b.db", TARGET_SQLITE, "./a:b.db");
+	expect_target("/tmp/a=b.db", TARGET_SQLITE, "/tmp/a=b.db");
+	expect_target("a=b.db", TARGET_SQLITE, "a=b.db");
+	expect_target("postgres://u:s3cret@h/db", TARGET_POSTGRES, "postgres://u:s3cret@h/db");
+	expect_target("postgresql://u:s3cret@h/db", TARGET_POSTGRES, "postgresql://u:s3cret@h/db");
+	expect_target("postgres:postgres://u:s3cret@h/db", TARGET_POSTGRES, "postgres://u:s3cret@h/db");
+	expect_target("postgres:postgresql://h/db", TARGET_POSTGRES, "postgresql://h/db");
+	expect_target("postgresql:host=h dbname=d", TARGET_POSTGRES, "host=h dbname=d");
+	expect_target("postgres:host=h password=s3cret", TARGET_POSTGRES, "host=h password=s3cret");
+	expect_target("host=h dbname=d", TARGET_POSTGRES, "host=h dbname=d");
+	expect_target(" dbname = d", TARGET_POSTGRES, " dbname = d");
+	expect_target("postgres:mydb", TARGET_POSTGRES, "mydb");
+	expect_target("jdbc:postgresql://h:5432/db?password=s3cret", TARGET_POSTGRES,
+	              "jdbc:postgresql://h:5432/db?password=s3cret");
+	expect_target("postgres:jdbc:postgresql://h/db", TARGET_POSTGRES, "jdbc:postgresql://h/db");
+	expect_target("mysql://u:s3cret@h/db", -1, NULL);
+	expect_target("mysql:x", -1, NULL);
+	expect_target("file:out.db", -1, NULL);
+	expect_target("jdbc:mysql://h/db?password=s3cret", -1, NULL);
+	expect_target("postgres:mysql://u:s3cret@h", -1, NULL);
+	expect_target("postgres:", -1, NULL);
+	expect_target("sqlite:", -1, NULL);
+	expect_target("", -1, NULL);
+
 	expect_conninfo("postgresql://u:p@h:5432/db", "postgresql://u:p@h:5432/db", "");
 	expect_conninfo("postgres:postgresql://h/db", "postgresql://h/db", "");
 	expect_conninfo("postgres://h/db", "postgres://h/db", "");

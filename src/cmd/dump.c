@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "io/dump.h"
+#include "io/target.h"
 #include "util/log.h"
 
 static void usage(void)
@@ -54,13 +55,20 @@ int cmd_dump(int argc, char **argv)
 	if (optind != argc - 1)
 		die_usage("expected one database: a SQLite file or a PostgreSQL URL");
 
+	struct target target;
+	struct error err;
+	if (!target_parse(&target, argv[optind], &err))
+		die_usage("%s", err.msg);
+
 	FILE *out = stdout;
 	if (output && !(out = fopen(output, "w"))) {
 		log_error("cannot create %s: %m", output);
+		target_free(&target);
 		return EXIT_RUNTIME;
 	}
-	struct error err;
-	bool ok = dump_database(argv[optind], out, &err);
+	bool ok = target.kind == TARGET_SQLITE ? dump_sqlite(target.location, out, &err)
+	                                       : dump_postgres(target.location, out, &err);
+	target_free(&target);
 	if (!ok)
 		log_error("%s", err.msg);
 	if ((out != stdout ? fclose(out) : fflush(out)) != 0 && ok) {

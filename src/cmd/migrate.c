@@ -12,10 +12,13 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/buf.h"
 #include "io/migrations.h"
 #include "io/pg.h"
+#include "io/target.h"
 #include "util/log.h"
 
 static void usage(void)
@@ -168,5 +171,23 @@ int cmd_migrate(int argc, char **argv)
 		die_usage("--sqlite needs a file name");
 	if (postgres && !*postgres)
 		die_usage("--postgres needs a URL");
-	return sqlite ? migrate_sqlite_file(sqlite) : migrate_postgres_target(postgres);
+	if (sqlite)
+		return migrate_sqlite_file(sqlite);
+	/* The one target parser decides; a bare word is a database name for
+	 * libpq here, as --postgres always took it. */
+	struct target t;
+	struct error err;
+	struct buf spec = BUF_INIT;
+	bool prefixed = !strncmp(postgres, "sqlite:", 7) || !strncmp(postgres, "postgres", 8) ||
+	                !strncmp(postgres, "jdbc:", 5);
+	buf_printf(&spec, "%s%s", prefixed ? "" : "postgres:", postgres);
+	bool ok = target_parse(&t, spec.data, &err);
+	buf_free(&spec);
+	if (!ok)
+		die_usage("--postgres: %s", err.msg);
+	if (t.kind != TARGET_POSTGRES)
+		die_usage("--postgres takes a PostgreSQL URL, not %s; use --sqlite PATH", t.shown);
+	int status = migrate_postgres_target(t.location);
+	target_free(&t);
+	return status;
 }

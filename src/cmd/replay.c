@@ -13,12 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "io/input.h"
 #include "io/sink.h"
+#include "io/target.h"
+#include "util/clock.h"
 #include "util/options.h"
 #include "util/log.h"
 #include "util/summary.h"
@@ -48,13 +49,6 @@ static void notice(void *ctx, const char *msg)
 {
 	(void)ctx;
 	log_warn("%s", msg);
-}
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 
@@ -151,6 +145,15 @@ int cmd_replay(int argc, char **argv)
 		die_usage("give either --output or --sink, not both");
 	if (!config_build_core(&r.cfg, &core, &lexicon, &err))
 		die_usage("%s", err.msg);
+	struct target target = {0};
+	if (r.cfg.sink) {
+		if (!target_parse(&target, r.cfg.sink, &err))
+			die_usage("--sink: %s", err.msg);
+	} else {
+		target.kind = TARGET_SQLITE;
+		target.location = xstrdup(r.cfg.output ? r.cfg.output : "telemetra.db");
+		target.shown = xstrdup(target.location);
+	}
 
 	/* Open every input first: a typo in the last name should not cost a
 	 * long run. */
@@ -164,14 +167,8 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 
-	struct buf spec = BUF_INIT;
-	if (r.cfg.sink)
-		buf_adds(&spec, r.cfg.sink);
-	else
-		buf_printf(&spec, "sqlite:%s", r.cfg.output ? r.cfg.output : "telemetra.db");
 	struct sink_options sopt = {.replace = !r.cfg.append, .one_transaction = true};
-	r.sink = sink_open(spec.data, &sopt, &err);
-	buf_free(&spec);
+	r.sink = sink_open_target(&target, &sopt, &err);
 	if (!r.sink) {
 		log_error("%s", err.msg);
 		goto out;
@@ -232,6 +229,7 @@ out:
 		input_close(r.inputs[i]);
 	free(r.inputs);
 	lexicon_free(lexicon);
+	target_free(&target);
 	config_free(&r.cfg);
 	return status;
 }

@@ -20,7 +20,7 @@
 
 #include "cmd/cmd.h"
 #include "core/buf.h"
-#include "io/dump.h"
+#include "io/target.h"
 #include "io/report_html.h"
 #include "util/log.h"
 
@@ -134,24 +134,29 @@ int cmd_report(int argc, char **argv)
 		die_usage("expected one database: the SQLite file written by telemetra replay");
 	if (optind != argc - 1)
 		die_usage("expected one database, got %d arguments", argc - optind);
-	const char *db_path = argv[optind];
-	if (is_postgres_target(db_path))
+	struct target target;
+	struct error err;
+	if (!target_parse(&target, argv[optind], &err))
+		die_usage("%s", err.msg);
+	if (target.kind != TARGET_SQLITE)
 		die_usage("report reads a SQLite file written by telemetra replay, not PostgreSQL "
 		          "(%s)",
-		          db_path);
+		          target.shown);
+	const char *db_path = target.location;
 	if (!*output)
 		die_usage("--output needs a file name (or - for standard output)");
 
-	struct error err;
 	struct labels labels = {NULL, 0};
 	if (labels_path && !labels_load(&labels, labels_path, &err)) {
 		log_error("%s", err.msg);
+		target_free(&target);
 		return EXIT_RUNTIME;
 	}
 	struct report *r = report_open(db_path, &err);
 	if (!r) {
 		log_error("%s", err.msg);
 		labels_free(&labels);
+		target_free(&target);
 		return EXIT_RUNTIME;
 	}
 	struct report_params params = {title, labels_path ? &labels : NULL, labels_path};
@@ -171,5 +176,6 @@ int cmd_report(int argc, char **argv)
 	}
 	report_close(r);
 	labels_free(&labels);
+	target_free(&target);
 	return status;
 }

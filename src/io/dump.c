@@ -1,10 +1,14 @@
+/*
+ * dump.c — the canonical dump (see dump.h): the canonicaliser only.  Each
+ * database's adapter fetches cells (dump_sqlite.c, dump_postgres.c) and
+ * hands them to dump_with(); the command picks the adapter by target.
+ */
 #include "config.h"
 
 #include "io/dump.h"
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,87 +271,6 @@ bool dump_with(dump_fetch_fn fetch, void *db, FILE *out, struct error *err)
 		}
 		free(c.rows);
 		buf_free(&c.tmp);
-	}
-	return ok;
-}
-
-/* --- SQLite ------------------------------------------------------------- */
-
-static bool sqlite_fetch(void *dbp, const struct table_def *t, dump_row_fn row, void *ctx,
-                         struct error *err)
-{
-	sqlite3 *db = dbp;
-	struct buf sql = BUF_INIT;
-	buf_adds(&sql, "SELECT ");
-	for (int i = 0; i < t->n_cols; i++)
-		buf_printf(&sql, "%s\"%s\"", i ? ", " : "", t->cols[i].name);
-	buf_printf(&sql, " FROM %s", t->name);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK) {
-		error_set(err, "cannot read table %s: %s (is this a telemetra output?)", t->name,
-		          sqlite3_errmsg(db));
-		buf_free(&sql);
-		return false;
-	}
-	buf_free(&sql);
-	struct cell cells[16];
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int i = 0; i < t->n_cols; i++) {
-			struct cell *c = &cells[i];
-			memset(c, 0, sizeof(*c));
-			c->null = sqlite3_column_type(st, i) == SQLITE_NULL;
-			switch (t->cols[i].kind) {
-			case C_INT:
-			case C_BOOL:
-				c->i = sqlite3_column_int64(st, i);
-				break;
-			case C_REAL:
-				c->d = sqlite3_column_double(st, i);
-				break;
-			case C_BYTES:
-				c->s = sqlite3_column_blob(st, i);
-				c->len = (size_t)sqlite3_column_bytes(st, i);
-				break;
-			default:
-				c->s = (const char *)sqlite3_column_text(st, i);
-				c->len = (size_t)sqlite3_column_bytes(st, i);
-				break;
-			}
-			if (!c->s)
-				c->s = "";
-		}
-		row(ctx, cells);
-	}
-	bool ok = rc == SQLITE_DONE;
-	if (!ok)
-		error_set(err, "reading table %s: %s", t->name, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return ok;
-}
-
-bool is_postgres_target(const char *t)
-{
-	return !strncmp(t, "postgres:", 9) || !strncmp(t, "postgresql:", 11) ||
-	       !strncmp(t, "jdbc:postgresql:", 16) || strstr(t, "host=") || strstr(t, "dbname=");
-}
-
-bool dump_database(const char *target, FILE *out, struct error *err)
-{
-	if (is_postgres_target(target))
-		return dump_postgres(target, out, err);
-	sqlite3 *db;
-	if (sqlite3_open_v2(target, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		error_set(err, "cannot open SQLite database %s: %s", target,
-		          db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return false;
-	}
-	bool ok = dump_with(sqlite_fetch, db, out, err);
-	sqlite3_close(db);
-	if (!ok) {
-		struct error inner = *err;
-		error_set(err, "%s: %s", target, inner.msg);
 	}
 	return ok;
 }

@@ -45,14 +45,19 @@ typedef void (*dump_row_fn)(void *ctx, const struct cell *cells);
 typedef bool (*dump_fetch_fn)(void *db, const struct table_def *t, dump_row_fn row, void *ctx,
                               struct error *err);
 
-/* Write the canonical dump of `target` (a SQLite path, or a postgres URL,
- * conninfo or jdbc:postgresql:// URL) to out. */
-bool dump_database(const char *target, FILE *out, struct error *err);
+/* Write the canonical dump of the rows fetch() lists to out. */
 bool dump_with(dump_fetch_fn fetch, void *db, FILE *out, struct error *err);
 
-/* Is target a PostgreSQL connection string rather than a file? */
-bool is_postgres_target(const char *target);
-/* Implemented by the PostgreSQL adapter. */
+/* The adapters (dump_sqlite.c, dump_postgres.c): the canonical dump of a
+ * SQLite file, or of a PostgreSQL target (the location of a struct target:
+ * URI, conninfo or JDBC URL), to out. */
+bool dump_sqlite(const char *path, FILE *out, struct error *err);
 bool dump_postgres(const char *conninfo, FILE *out, struct error *err);
+
+/* An existing SQLite file opened for reading, even when a crashed writer
+ * left a hot journal (then it is rolled back, which needs write access).
+ * NULL with err set; the caller closes the handle (sqlite3_close). */
+struct sqlite3;
+struct sqlite3 *sqlite_open_existing(const char *path, struct error *err);
 
 #endif

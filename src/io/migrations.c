@@ -1,6 +1,19 @@
+/*
+ * migrations.c — the numbered migrations of sql/, and applying them to
+ * SQLite and PostgreSQL: the one place that knows the schema's history.
+ */
 #include "config.h"
 
 #include "io/migrations.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timestamp.h"
+#include "io/pg.h"
+#include "util/clock.h"
 
 /* Generated from sql/ by src/embed.sh (see Makefile.am). */
 extern const char sql_sqlite_001_initial[];
@@ -14,3 +27,128 @@ const struct migration migrations[] = {
 };
 
 const int n_migrations = sizeof(migrations) / sizeof(migrations[0]);
+
+/* --- SQLite --------------------------------------------------------------- */
+
+bool migrate_sqlite(sqlite3 *db, const char *name, int *applied, struct error *err)
+{
+	char *msg = NULL;
+	sqlite3_stmt *st = NULL;
+	int current = 0;
+	const struct migration *m = NULL;
+	*applied = 0;
+	if (sqlite3_exec(db,
+	                 "CREATE TABLE IF NOT EXISTS schema_version ("
+	                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+	                 NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
+	                       NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	current = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+
+	for (int i = 0; i < n_migrations; i++) {
+		m = &migrations[i];
+		if (m->version <= current)
+			continue;
+		char now[TIMESTAMP_BUFSZ];
+		timestamp_format(wall_clock_us(), now);
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, m->sqlite_sql, NULL, NULL, &msg) != SQLITE_OK)
+			goto fail_tx;
+		if (sqlite3_prepare_v2(db, "INSERT INTO schema_version VALUES (?, ?, ?)", -1, &st, NULL) !=
+		    SQLITE_OK)
+			goto fail_tx;
+		sqlite3_bind_int(st, 1, m->version);
+		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail_tx;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+			goto fail_tx;
+		(*applied)++;
+	}
+	return true;
+
+fail_tx:
+	error_set(err, "SQLite %s: migration %03d_%s failed: %s", name, m->version, m->name,
+	          msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return false;
+fail:
+	error_set(err, "SQLite %s: cannot read the schema version: %s", name,
+	          msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_finalize(st);
+	return false;
+}
+
+/* --- PostgreSQL ------------------------------------------------------------ */
+
+/* pg_advisory_xact_lock key of telemetra's migrations: "telemetr" in ASCII. */
+#define MIGRATION_LOCK "8387219686549603442"
+
+bool migrate_postgres(PGconn *db, const struct pg_target *t, int *applied, struct error *err)
+{
+	*applied = 0;
+	if (!pg_exec(db, t, "BEGIN", PGRES_COMMAND_OK, "cannot start the migration", err))
+		return false;
+	const struct migration *m = NULL;
+	PGresult *r = NULL;
+	if (!pg_exec(db, t,
+	             "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ");"
+	             " CREATE TABLE IF NOT EXISTS schema_version ("
+	             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)",
+	             PGRES_COMMAND_OK, "cannot read the schema version", err))
+		goto fail;
+	r = PQexec(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_error(err, t, "cannot read the schema version", PQresultErrorMessage(r));
+		goto fail;
+	}
+	int current = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	r = NULL;
+
+	for (int i = 0; i < n_migrations; i++) {
+		m = &migrations[i];
+		if (m->version <= current)
+			continue;
+		char what[128], version[16], now[TIMESTAMP_BUFSZ];
+		snprintf(what, sizeof(what), "migration %03d_%s failed", m->version, m->name);
+		snprintf(version, sizeof(version), "%d", m->version);
+		timestamp_format(wall_clock_us(), now);
+		if (!pg_exec(db, t, m->postgres_sql, PGRES_COMMAND_OK, what, err))
+			goto fail;
+		const char *params[3] = {version, m->name, now};
+		r = PQexecParams(db, "INSERT INTO schema_version VALUES ($1, $2, $3)", 3, NULL, params,
+		                 NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			pg_error(err, t, what, PQresultErrorMessage(r));
+			goto fail;
+		}
+		PQclear(r);
+		r = NULL;
+		(*applied)++;
+	}
+	r = PQexec(db, "COMMIT");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT")) {
+		pg_error(err, t, "the migrations could not be committed", PQresultErrorMessage(r));
+		goto fail;
+	}
+	PQclear(r);
+	return true;
+
+fail:
+	PQclear(r);
+	PQclear(PQexec(db, "ROLLBACK"));
+	*applied = 0;
+	return false;
+}
+

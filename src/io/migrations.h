@@ -7,6 +7,10 @@
 #ifndef TELEMETRA_MIGRATIONS_H
 #define TELEMETRA_MIGRATIONS_H
 
+#include <stdbool.h>
+
+#include "core/common.h"
+
 struct migration {
 	int version;
 	const char *name;
@@ -17,25 +21,18 @@ struct migration {
 extern const struct migration migrations[];
 extern const int n_migrations;
 
-#endif
-
-#ifndef TELEMETRA_MIGRATIONS_APPLY
-#define TELEMETRA_MIGRATIONS_APPLY
-#include <stdbool.h>
-
-#include "core/common.h"
-
 struct sqlite3;
 /* Apply the missing migrations to an open SQLite database; *applied gets
- * how many were new.  Each runs in its own transaction. */
+ * how many were new.  Each runs in its own transaction.  name names the
+ * database in messages. */
 bool migrate_sqlite(struct sqlite3 *db, const char *name, int *applied, struct error *err);
 
 struct pg_conn;
 struct pg_target;
-/* The same for PostgreSQL (sink_postgres.c), with every missing migration
- * in one transaction that first takes an advisory lock, so that daemons
- * starting together apply each migration once.  t names the database in
- * messages. */
+/* The same for PostgreSQL, with every missing migration in one
+ * transaction that first takes an advisory lock, so that daemons starting
+ * together apply each migration once.  t names the database in messages. */
 bool migrate_postgres(struct pg_conn *db, const struct pg_target *t, int *applied,
                       struct error *err);
+
 #endif

@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/secret.h"
 
@@ -370,13 +371,6 @@ bool pg_exec(PGconn *conn, const struct pg_target *t, const char *sql, ExecStatu
 
 /* --- connecting ----------------------------------------------------------- */
 
-static double monotonic_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Sleep; false if a signal cut it short (the caller may want to stop). */
 static bool pause_for(double seconds)
 {
@@ -413,7 +407,7 @@ PGconn *pg_connect(const struct pg_target *t, double timeout_s, struct error *er
 	KW(NULL, NULL);
 #undef KW
 
-	double start = monotonic_now(), backoff = 0.2;
+	double start = monotonic_seconds(), backoff = 0.2;
 	char *reported = NULL;
 	for (;;) {
 		PGconn *conn = PQconnectdbParams(kw, val, 1);
@@ -436,7 +430,7 @@ PGconn *pg_connect(const struct pg_target *t, double timeout_s, struct error *er
 		bool permanent = !conn || PQconnectionNeedsPassword(conn) ||
 		                 PQconnectionUsedPassword(conn);
 		PQfinish(conn);
-		double left = start + timeout_s - monotonic_now();
+		double left = start + timeout_s - monotonic_seconds();
 		if (permanent || left <= 0) {
 			pg_error(err, t, what, *msg ? msg : NULL);
 			if (timeout_s > 0 && !permanent) {
@@ -456,7 +450,7 @@ PGconn *pg_connect(const struct pg_target *t, double timeout_s, struct error *er
 			free(msg);
 		}
 		double wait = backoff < left ? backoff : left;
-		backoff = backoff * 2 > 5 ? 5 : backoff * 2;
+		backoff = backoff_next(backoff, 5);
 		if (!pause_for(wait)) {
 			pg_error(err, t, "cannot connect (interrupted)", reported);
 			free(reported);

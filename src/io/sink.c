@@ -1,9 +1,12 @@
+/*
+ * sink.c — opening a sink by target, and the sink as the engine's output.
+ *
+ * The only place that chooses between the SQLite and PostgreSQL sinks;
+ * the choice itself is io/target.c's.
+ */
 #include "config.h"
 
 #include "io/sink.h"
-
-#include <string.h>
-#include <time.h>
 
 static int out_window(void *ctx, const struct window_row *row)
 {
@@ -28,21 +31,20 @@ struct engine_output sink_engine_output(struct sink *s)
 	return (struct engine_output){s, out_window, out_moment, out_dead_letter, NULL, NULL};
 }
 
-struct sink *sink_open(const char *spec, const struct sink_options *opt, struct error *err)
+struct sink *sink_open_target(const struct target *t, const struct sink_options *opt,
+                              struct error *err)
 {
-	if (!strncmp(spec, "sqlite:", 7))
-		return sink_sqlite_open(spec + 7, opt, err);
-	if (!strncmp(spec, "postgres:", 9))
-		return sink_postgres_open(spec + 9, opt, err);
-	if (!strncmp(spec, "postgresql://", 13) || !strncmp(spec, "postgres://", 11) ||
-	    !strncmp(spec, "jdbc:postgresql:", 16))
-		return sink_postgres_open(spec, opt, err);
-	return sink_sqlite_open(spec, opt, err);
+	if (t->kind == TARGET_SQLITE)
+		return sink_sqlite_open(t->location, opt, err);
+	return sink_postgres_open(t->location, opt, err);
 }
 
-int64_t wall_clock_us(void)
+struct sink *sink_open(const char *spec, const struct sink_options *opt, struct error *err)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	struct target t;
+	if (!target_parse(&t, spec, err))
+		return NULL;
+	struct sink *s = sink_open_target(&t, opt, err);
+	target_free(&t);
+	return s;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "io/target.h"
 
 /* Where a consumer is in one partition: the next offset to read. */
 struct partition_offset {
@@ -107,9 +108,14 @@ struct sink_options {
 	const char *password;
 };
 
-/* "sqlite:PATH", "postgres:URL", or a plain path (SQLite).  NULL on error,
- * with err saying what and where.  The caller owns the sink (close). */
+/* Any target of io/target.h ("sqlite:PATH", a path, a PostgreSQL URL,
+ * conninfo or JDBC URL).  NULL on error, with err saying what and where
+ * (never a password).  The caller owns the sink (close).  A caller that
+ * must tell a bad target (exit 2) from an unreachable database (exit 1)
+ * parses it first with target_parse() and calls sink_open_target(). */
 struct sink *sink_open(const char *spec, const struct sink_options *opt, struct error *err);
+struct sink *sink_open_target(const struct target *t, const struct sink_options *opt,
+                              struct error *err);
 struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, struct error *err);
 struct sink *sink_postgres_open(const char *conninfo, const struct sink_options *opt,
                                 struct error *err);
@@ -117,7 +123,8 @@ struct sink *sink_postgres_open(const char *conninfo, const struct sink_options 
 /* The sink as the engine's output port. */
 struct engine_output sink_engine_output(struct sink *s);
 
-/* Wall-clock now, for processed_at / detected_at / runs. */
+/* Wall-clock now (util/clock.h, which defines it): declared here too for
+ * the commands that have long taken it from here. */
 int64_t wall_clock_us(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * sink_postgres.c — the PostgreSQL sink (see sink.h), and its migrations.
+ * sink_postgres.c — the PostgreSQL sink (see sink.h).
  *
  * The batch lives in memory.  window(), moment() and dead_letter() only
  * append a line of COPY text to the batch of their table; nothing reaches
@@ -67,6 +67,7 @@
 #include "io/pg.h"
 #include "io/sink.h"
 #include "io/sink_format.h"
+#include "util/clock.h"
 
 /* --- the tables a commit writes ----------------------------------------- */
 
@@ -822,69 +823,6 @@ static const struct sink_ops pg_ops = {
 	.finish = pg_finish,
 	.close = pg_close,
 };
-
-/* --- migrations ------------------------------------------------------------------ */
-
-/* pg_advisory_xact_lock key of telemetra's migrations: "telemetr" in ASCII. */
-#define MIGRATION_LOCK "8387219686549603442"
-
-bool migrate_postgres(PGconn *db, const struct pg_target *t, int *applied, struct error *err)
-{
-	*applied = 0;
-	if (!pg_exec(db, t, "BEGIN", PGRES_COMMAND_OK, "cannot start the migration", err))
-		return false;
-	const struct migration *m = NULL;
-	PGresult *r = NULL;
-	if (!pg_exec(db, t,
-	             "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ");"
-	             " CREATE TABLE IF NOT EXISTS schema_version ("
-	             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)",
-	             PGRES_COMMAND_OK, "cannot read the schema version", err))
-		goto fail;
-	r = PQexec(db, "SELECT coalesce(max(version), 0) FROM schema_version");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_error(err, t, "cannot read the schema version", PQresultErrorMessage(r));
-		goto fail;
-	}
-	int current = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	r = NULL;
-
-	for (int i = 0; i < n_migrations; i++) {
-		m = &migrations[i];
-		if (m->version <= current)
-			continue;
-		char what[128], version[16], now[TIMESTAMP_BUFSZ];
-		snprintf(what, sizeof(what), "migration %03d_%s failed", m->version, m->name);
-		snprintf(version, sizeof(version), "%d", m->version);
-		timestamp_format(wall_clock_us(), now);
-		if (!pg_exec(db, t, m->postgres_sql, PGRES_COMMAND_OK, what, err))
-			goto fail;
-		const char *params[3] = {version, m->name, now};
-		r = PQexecParams(db, "INSERT INTO schema_version VALUES ($1, $2, $3)", 3, NULL, params,
-		                 NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			pg_error(err, t, what, PQresultErrorMessage(r));
-			goto fail;
-		}
-		PQclear(r);
-		r = NULL;
-		(*applied)++;
-	}
-	r = PQexec(db, "COMMIT");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(r), "COMMIT")) {
-		pg_error(err, t, "the migrations could not be committed", PQresultErrorMessage(r));
-		goto fail;
-	}
-	PQclear(r);
-	return true;
-
-fail:
-	PQclear(r);
-	PQclear(PQexec(db, "ROLLBACK"));
-	*applied = 0;
-	return false;
-}
 
 /* --- opening ------------------------------------------------------------------------ */
 

@@ -1,5 +1,5 @@
 /*
- * sink_sqlite.c — the SQLite sink (see sink.h), and its migrations.
+ * sink_sqlite.c — the SQLite sink (see sink.h).
  *
  * Rows go straight into the database through prepared upserts, inside a
  * transaction that the first write of a batch opens and commit() closes,
@@ -30,6 +30,7 @@
 #include "io/migrations.h"
 #include "io/sink.h"
 #include "io/sink_format.h"
+#include "util/clock.h"
 
 struct sqlite_sink {
 	struct sink base;
@@ -82,65 +83,6 @@ static bool ensure_txn(struct sqlite_sink *s)
 		s->in_txn = true;
 	}
 	return true;
-}
-
-bool migrate_sqlite(sqlite3 *db, const char *name, int *applied, struct error *err)
-{
-	char *msg = NULL;
-	sqlite3_stmt *st = NULL;
-	int current = 0;
-	const struct migration *m = NULL;
-	*applied = 0;
-	if (sqlite3_exec(db,
-	                 "CREATE TABLE IF NOT EXISTS schema_version ("
-	                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-	                 NULL, NULL, &msg) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
-	                       NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-		goto fail;
-	current = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
-
-	for (int i = 0; i < n_migrations; i++) {
-		m = &migrations[i];
-		if (m->version <= current)
-			continue;
-		char now[TIMESTAMP_BUFSZ];
-		timestamp_format(wall_clock_us(), now);
-		if (sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(db, m->sqlite_sql, NULL, NULL, &msg) != SQLITE_OK)
-			goto fail_tx;
-		if (sqlite3_prepare_v2(db, "INSERT INTO schema_version VALUES (?, ?, ?)", -1, &st, NULL) !=
-		    SQLITE_OK)
-			goto fail_tx;
-		sqlite3_bind_int(st, 1, m->version);
-		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			goto fail_tx;
-		sqlite3_finalize(st);
-		st = NULL;
-		if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
-			goto fail_tx;
-		(*applied)++;
-	}
-	return true;
-
-fail_tx:
-	error_set(err, "SQLite %s: migration %03d_%s failed: %s", name, m->version, m->name,
-	          msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_finalize(st);
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return false;
-fail:
-	error_set(err, "SQLite %s: cannot read the schema version: %s", name,
-	          msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_finalize(st);
-	return false;
 }
 
 static void bind_time(sqlite3_stmt *st, int col, int64_t us)
