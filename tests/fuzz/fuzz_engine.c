@@ -26,7 +26,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "cmd/cmd.h"
 #include "core/buf.h"
 #include "core/engine.h"
 #include "core/lexicon.h"
@@ -288,6 +287,3 @@ out:
 	free(text);
 	return 0;
 }
-
-/* options.c prints the version for --version; no fuzz configuration asks. */
-void print_version(void) {}
