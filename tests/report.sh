@@ -199,6 +199,111 @@ check_page long "$tmp/long.db" thin
 grep -q 'a&lt;b&amp;&quot;c&#39;' "$tmp/nasty.html" || fail "the hostile stream id is not escaped as expected"
 grep -q 'ghost' "$tmp/nasty.html" || fail "labels of a stream absent from the database are not mentioned"
 
+# --- judging a configuration: the scores equal tune's --------------------------
+# Hand-made chat (tests/tune-chat.py, see tests/tune.sh): s0 a burst that splits
+# into two moments (one episode), s1 a big burst, s2 and s3 small ones. Labels on
+# s0, s1, s2 and one on s1 an hour before anything (missed); s3's burst is a
+# decoy (a false alarm at threshold 3).
+python3 "$top_srcdir/tests/tune-chat.py" "$tmp/judge.jsonl" s0:split s1:big s2:small s3:small || exit 99
+lab() { printf '{"stream_id":"%s","start":"2025-11-23T%s","end":"2025-11-23T%s","kind":"%s"}\n' "$@"; }
+{ lab s0 12:05:00Z 12:05:30Z hype; lab s1 12:05:00Z 12:05:10Z hype; lab s2 12:05:00Z 12:05:10Z funny
+  lab s1 11:00:00Z 11:00:30Z fail; } >"$tmp/judgeL.jsonl"
+lab s3 12:05:00Z 12:05:10Z sub_train >"$tmp/judgeD.jsonl"
+hand="--window 20 --history 5 --merge-moments"
+# shellcheck disable=SC2086
+"$T" replay -q -o "$tmp/judge.db" $hand "$tmp/judge.jsonl" || exit 99
+# shellcheck disable=SC2086
+"$T" tune -q -o "$tmp/judge-tune.db" $hand --labels "$tmp/judgeL.jsonl" "$tmp/judge.jsonl" >/dev/null || exit 99
+"$T" report --labels "$tmp/judgeL.jsonl" --decoys "$tmp/judgeD.jsonl" -o "$tmp/judge.html" "$tmp/judge.db" ||
+	fail "report --labels --decoys failed"
+sqlite3 -json "$tmp/judge-tune.db" "select printf('%.3f', precision) as precision, printf('%.3f', recall) as recall,
+	printf('%.3f', f1) as f1, printf('%.2f', false_per_stream_hour) as fph, true_positives as tp,
+	false_positives as fp, false_negatives as fn from tuning_results" >"$tmp/judge-tune.json" || exit 99
+python3 - "$tmp/judge.html" "$tmp/judge-tune.json" <<'EOF' || failures=$((failures + 1))
+import json, sys
+import xml.etree.ElementTree as ET
+H = "{http://www.w3.org/1999/xhtml}"
+root = ET.parse(sys.argv[1]).getroot()
+tune = json.load(open(sys.argv[2]))[0]
+text = lambda e: "".join(e.itertext()).strip()
+errors = []
+score = root.find(".//%stable[@class='score']" % H)
+figs = {text(r[0]): text(r[1]) for r in score.iter(H + "tr")} if score is not None else {}
+want = {"precision": tune["precision"], "recall": tune["recall"], "F1": tune["f1"],
+        "false alarms per stream-hour": tune["fph"],
+        "true positives (labels found)": str(tune["tp"]),
+        "false positives (false episodes)": str(tune["fp"]),
+        "false negatives (labels missed)": str(tune["fn"])}
+for k, v in want.items():
+    if figs.get(k) != v:
+        errors.append("%s: page %r, tune %r" % (k, figs.get(k), v))
+if (tune["tp"], tune["fp"], tune["fn"]) != (3, 1, 1):
+    errors.append("tune scored TP/FP/FN %r, want 3/1/1" % ((tune["tp"], tune["fp"], tune["fn"]),))
+def rows(cls):
+    t = root.find(".//%stable[@class='%s']" % (H, cls))
+    return [[text(c) for c in r] for r in t.findall("./%stbody/%str" % (H, H))] if t is not None else []
+missed, false = rows("missed"), rows("false")
+if [(r[0], r[1], r[3]) for r in missed] != [("s1", "2025-11-23 11:00:00", "fail")]:
+    errors.append("missed labels listed: %r" % missed)
+if [(r[0], r[3], r[-1]) for r in false] != [("s3", "chat_spike", "sub_train")]:
+    errors.append("false moments listed (with the decoy they fell for): %r" % false)
+# Order: scores, missed, false first; the moments table above the charts.
+ids = [e.get("id") for e in root.iter() if e.get("id") in ("score", "missed", "false", "runs", "moments", "charts")]
+if ids != ["score", "missed", "false", "runs", "moments", "charts"]:
+    errors.append("sections in the order %r" % ids)
+S = "{http://www.w3.org/2000/svg}"
+if not root.findall(".//%srect[@class='decoy']" % S):
+    errors.append("no decoy span drawn")
+for e in errors:
+    print("FAIL: judge.html: " + e)
+if not errors:
+    print("ok   judge.html: precision/recall/F1/false per stream-hour equal tune's (%s/%s/%s/%s); "
+          "the missed label and the false moment are listed" % (tune["precision"], tune["recall"], tune["f1"], tune["fph"]))
+sys.exit(1 if errors else 0)
+EOF
+sqlite3 -json "$tmp/judge.db" "SELECT stream_id FROM chat_summary_minute UNION SELECT stream_id FROM moments" >"$tmp/judge-streams.json"
+sqlite3 -json "$tmp/judge.db" "SELECT stream_id, description FROM moments" >"$tmp/judge-moments.json"
+python3 "$tmp/check.py" "$tmp/judge.html" "$tmp/judge-streams.json" "$tmp/judge-moments.json" labels ||
+	failures=$((failures + 1))
+# Each detector's markers on its own metric, and the threshold line inside the plot.
+"$T" replay -q --viewer-surge 2 --sentiment-drop 2 -o "$tmp/detectors.db" "$tmp/nasty.jsonl" || exit 99
+"$T" report -o "$tmp/detectors.html" "$tmp/detectors.db" || fail "report of detectors.db failed"
+python3 - "$tmp/detectors.html" <<'EOF' || failures=$((failures + 1))
+import sys
+import xml.etree.ElementTree as ET
+S = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+errors, seen = [], set()
+plot = (40.0, 40.0 + 320 - 40 - 52)  # report_html.c: PLOT_T, PLOT_T + PLOT_H
+for svg in root.iter(S + "svg"):
+    panels = {}
+    for g in svg.findall(S + "g"):
+        if g.get("class") == "panel":
+            r = g.find(S + "rect")
+            name = "".join(g.find(S + "text").itertext()).split()[0]
+            panels[name] = (float(r.get("y")), float(r.get("y")) + float(r.get("height")))
+    for c in svg.iter(S + "circle"):
+        if c.find(S + "title") is None:
+            continue
+        cls, y = c.get("class").split()[-1], float(c.get("cy"))
+        want = {"mk-surge": panels.get("avg_viewers"), "mk-drop": panels.get("avg_sentiment")}.get(cls, plot)
+        seen.add(cls)
+        if want is None or not want[0] - 0.1 <= y <= want[1] + 0.1:
+            errors.append("a %s marker at y %.1f, outside its metric's plot %r" % (cls, y, want))
+    for p in svg.iter(S + "polyline"):
+        if p.get("class") == "thr":
+            ys = [float(pt.split(",")[1]) for pt in p.get("points").split()]
+            if min(ys) < plot[0] - 0.1:
+                errors.append("the threshold line is clipped (y %.1f above the plot)" % min(ys))
+if not {"mk-surge", "mk-drop"} <= seen:
+    errors.append("no viewer_surge or sentiment_drop marker to check: %r" % seen)
+for e in errors[:5]:
+    print("FAIL: detectors.html: " + e)
+if not errors:
+    print("ok   detectors.html: each detector's markers on its own metric (%s), threshold line unclipped" % ", ".join(sorted(seen)))
+sys.exit(1 if errors else 0)
+EOF
+
 # --- valgrind -------------------------------------------------------------------
 if [ "${TELEMETRA_SANITIZERS:-no}" != yes ] && command -v valgrind >/dev/null; then
 	if valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
@@ -266,7 +371,7 @@ else
 	fail "chromium's log format changed: a broken page is not caught"; tail -20 "$tmp/canary.log"
 fi
 
-for name in demo nasty long; do
+for name in demo nasty long judge detectors; do
 	url="file://$tmp/$name.html"
 	png="$tmp/$name.png"
 	if ! chrome "$tmp/$name-shot.log" --screenshot="$png" --window-size=1280,2000 "$url" >/dev/null; then

@@ -23,6 +23,7 @@
 #include "io/target.h"
 #include "io/report_html.h"
 #include "util/log.h"
+#include "util/options.h"
 
 static void usage(void)
 {
@@ -37,7 +38,14 @@ static void usage(void)
 	       "                      standard output); replaced only when complete\n"
 	       "      --labels=FILE   mark true moments: JSON Lines {stream_id, start, end,\n"
 	       "                      kind} with RFC 3339 times, as `telemetra gen --labels`\n"
-	       "                      writes them\n"
+	       "                      writes them; the page then opens with precision,\n"
+	       "                      recall, F1 and false alarms per stream-hour, scored as\n"
+	       "                      `telemetra tune` scores, and lists the missed labels\n"
+	       "                      and the false moments\n"
+	       "      --tolerance=SECONDS  how far a moment may be from a label and still\n"
+	       "                      match (default 30, as tune's)\n"
+	       "      --decoys=FILE   draw decoys (the same format, as `gen --decoys` writes\n"
+	       "                      them) and name the one each false moment fell for\n"
 	       "      --title=TEXT    the page's title (default: one naming the database)\n"
 	       "  -h, --help          print this help and exit\n"
 	       "      --version       print the version and exit\n\n"
@@ -95,16 +103,19 @@ static int write_file(struct report *r, const struct report_params *p, const cha
 
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_LABELS = 256, OPT_TITLE };
+	enum { OPT_LABELS = 256, OPT_TITLE, OPT_DECOYS, OPT_TOLERANCE };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"labels", required_argument, NULL, OPT_LABELS},
 		{"title", required_argument, NULL, OPT_TITLE},
+		{"decoys", required_argument, NULL, OPT_DECOYS},
+		{"tolerance", required_argument, NULL, OPT_TOLERANCE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *output = "report.html", *labels_path = NULL, *title = NULL;
+	const char *output = "report.html", *labels_path = NULL, *title = NULL, *decoys_path = NULL;
+	int64_t tolerance_us = 30 * USEC_PER_SEC; /* tune's default */
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
@@ -117,6 +128,14 @@ int cmd_report(int argc, char **argv)
 			break;
 		case OPT_TITLE:
 			title = optarg;
+			break;
+		case OPT_DECOYS:
+			decoys_path = optarg;
+			break;
+		case OPT_TOLERANCE:
+			if (!parse_seconds(optarg, &tolerance_us))
+				die_usage("--tolerance: expected a number of seconds such as 30, got '%s'",
+				          optarg);
 			break;
 		case 'h':
 			usage();
@@ -152,14 +171,24 @@ int cmd_report(int argc, char **argv)
 		target_free(&target);
 		return EXIT_RUNTIME;
 	}
-	struct report *r = report_open(db_path, &err);
-	if (!r) {
+	struct labels decoys = {NULL, 0};
+	if (decoys_path && !labels_load(&decoys, decoys_path, &err)) {
 		log_error("%s", err.msg);
 		labels_free(&labels);
 		target_free(&target);
 		return EXIT_RUNTIME;
 	}
-	struct report_params params = {title, labels_path ? &labels : NULL, labels_path};
+	struct report *r = report_open(db_path, &err);
+	if (!r) {
+		log_error("%s", err.msg);
+		labels_free(&labels);
+		labels_free(&decoys);
+		target_free(&target);
+		return EXIT_RUNTIME;
+	}
+	struct report_params params = {title,        labels_path ? &labels : NULL,
+	                               labels_path,  tolerance_us,
+	                               decoys_path ? &decoys : NULL, decoys_path};
 	int status;
 	if (!strcmp(output, "-")) {
 		bool ok = report_write(r, &params, stdout, &err);
@@ -177,5 +206,6 @@ int cmd_report(int argc, char **argv)
 	report_close(r);
 	labels_free(&labels);
 	target_free(&target);
+	labels_free(&decoys);
 	return status;
 }

@@ -70,6 +70,7 @@
 
 #include "core/buf.h"
 #include "core/detector.h"
+#include "core/score.h"
 #include "core/timestamp.h"
 #include "core/utf8.h"
 
@@ -199,6 +200,7 @@ struct report {
 	sqlite3 *db;
 	bool has_runs;
 	sqlite3_stmt *streams, *windows, *moments, *table, *runs;
+	sqlite3_stmt *all_moments, *spans; /* for the scores */
 };
 
 void report_close(struct report *r)
@@ -210,6 +212,8 @@ void report_close(struct report *r)
 	sqlite3_finalize(r->moments);
 	sqlite3_finalize(r->table);
 	sqlite3_finalize(r->runs);
+	sqlite3_finalize(r->all_moments);
+	sqlite3_finalize(r->spans);
 	sqlite3_close(r->db);
 	free(r->path);
 	free(r);
@@ -294,6 +298,14 @@ struct report *report_open(const char *path, struct error *err)
 	             "SELECT stream_id, timestamp, moment_type, description, intensity, metadata"
 	             " FROM moments ORDER BY intensity IS NULL, intensity DESC, stream_id,"
 	             " timestamp, moment_type",
+	             err) ||
+	    !prepare(r, &r->all_moments, "moments",
+	             "SELECT stream_id, moment_type, timestamp, metadata FROM moments"
+	             " ORDER BY stream_id, moment_type, timestamp",
+	             err) ||
+	    !prepare(r, &r->spans, "chat_summary_minute",
+	             "SELECT stream_id, min(window_start), max(window_end) FROM chat_summary_minute"
+	             " GROUP BY stream_id ORDER BY stream_id",
 	             err) ||
 	    (r->has_runs &&
 	     !prepare(r, &r->runs, "runs",
@@ -935,10 +947,112 @@ static void compute_band(struct wrow *rows, size_t n, const struct smoment *ms, 
 	}
 }
 
+/* A panel under the main plot: one metric of the windows over the same
+ * time axis, for the markers of the detector that watches it. */
+#define PANEL_H 130
+#define PANEL_PAD 22.0
+enum panel_kind { P_VIEWERS, P_SENTIMENT };
+struct panel {
+	bool on;
+	enum panel_kind kind;
+	double top, h, lo, hi;
+};
+
+static double panel_y(const struct panel *p, double v)
+{
+	return p->top + p->h - (v - p->lo) / (p->hi - p->lo) * p->h;
+}
+
+static struct panel draw_panel(const struct chart *c, const struct wrow *rows, size_t n,
+                               int64_t slide_us, double y0, enum panel_kind kind,
+                               struct pt *scratch)
+{
+	FILE *out = c->out;
+	struct panel p = {true, kind, y0 + PANEL_PAD, PANEL_H - 2 * PANEL_PAD, 0, 0};
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		bool has = kind == P_VIEWERS ? rows[i].has_viewers : rows[i].has_sentiment;
+		double v = kind == P_VIEWERS ? rows[i].viewers : rows[i].sentiment;
+		if (!has || !isfinite(v))
+			continue;
+		p.lo = !any || v < p.lo ? v : p.lo;
+		p.hi = !any || v > p.hi ? v : p.hi;
+		any = true;
+	}
+	if (!any || p.hi <= p.lo) {
+		p.lo -= 1;
+		p.hi += 1;
+	}
+	const char *name = kind == P_VIEWERS ? "avg_viewers" : "avg_sentiment";
+	fprintf(out,
+	        "<g class=\"panel\"><rect class=\"axis\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+	        "height=\"%.1f\"/>\n<text class=\"atitle\" x=\"%.1f\" y=\"%.1f\">%s (%s markers)"
+	        "</text>\n",
+	        PLOT_L, p.top, PLOT_W, p.h, PLOT_L, p.top - 6, name,
+	        kind == P_VIEWERS ? "viewer_surge" : "sentiment_drop");
+	fprintf(out,
+	        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>"
+	        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n",
+	        PLOT_L - 6, p.top + 4, kind == P_VIEWERS ? 0 : 2, p.hi, PLOT_L - 6, p.top + p.h + 4,
+	        kind == P_VIEWERS ? 0 : 2, p.lo);
+	/* The line, broken where a slide is missing, as the rate's. */
+	size_t a = 0;
+	while (a < n) {
+		size_t m = 0, b = a;
+		for (; b < n; b++) {
+			bool has = kind == P_VIEWERS ? rows[b].has_viewers : rows[b].has_sentiment;
+			double v = kind == P_VIEWERS ? rows[b].viewers : rows[b].sentiment;
+			if (!has || !isfinite(v) || (m && rows[b].start - rows[b - 1].start > slide_us))
+				break;
+			scratch[m++] = (struct pt){cx(c, mid(&rows[b])), panel_y(&p, v)};
+		}
+		if (c->thin)
+			m = thin_points(scratch, m);
+		if (m > 1) {
+			fputs("<polyline class=\"metric\" points=\"", out);
+			put_points(out, scratch, m);
+			fputs("\"/>\n", out);
+		}
+		a = b > a ? b : a + 1;
+	}
+	fputs("</g>\n", out);
+	return p;
+}
+
+/* Labels or decoys of the stream as spans of the plot's height. */
+static void draw_spans(FILE *out, const struct chart *c, const struct labels *l, struct strview id,
+                       const char *cls, const char *what)
+{
+	size_t lo, hi;
+	labels_of_stream(l, id, &lo, &hi);
+	for (size_t i = lo; i < hi; i++) {
+		const struct label *x = &l->v[i];
+		if (x->end_us < c->t0 || x->start_us > c->t1)
+			continue;
+		double x0 = cx(c, x->start_us < c->t0 ? c->t0 : x->start_us);
+		double x1 = cx(c, x->end_us > c->t1 ? c->t1 : x->end_us);
+		if (x1 - x0 < 2)
+			x0 -= 1, x1 = x0 + 2;
+		fprintf(out,
+		        "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+		        "<title>",
+		        cls, x0, PLOT_T, x1 - x0, PLOT_H);
+		fputs(what, out);
+		fputs(": ", out);
+		put_str(out, x->kind);
+		fputs(", ", out);
+		put_time(out, x->start_us);
+		fputs(" \xE2\x80\x93 ", out);
+		put_time(out, x->end_us);
+		fputs(" UTC</title></rect>\n", out);
+	}
+}
+
 static bool render_stream(struct report *r, size_t index, const struct stream_info *s,
-                          const struct labels *labels, const struct run_cfg *cfg,
+                          const struct report_params *p, const struct run_cfg *cfg,
                           FILE *out, struct error *err)
 {
+	const struct labels *labels = p->labels;
 	size_t n = 0, nm = 0;
 	struct wrow *rows = NULL;
 	struct smoment *ms = NULL;
@@ -1041,6 +1155,13 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 			c.ymax = rows[i].rate;
 		if (rows[i].has_band && rows[i].mean + rows[i].sd > c.ymax)
 			c.ymax = rows[i].mean + rows[i].sd;
+		/* The threshold line too: it is never clipped. */
+		double thr = rows[i].has_band ? rows[i].mean + cfg->threshold * (rows[i].sd > min_sd
+		                                                                     ? rows[i].sd
+		                                                                     : min_sd)
+		                              : 0;
+		if (isfinite(thr) && thr > c.ymax)
+			c.ymax = thr;
 	}
 	if (c.ymax <= 0)
 		c.ymax = 1;
@@ -1055,11 +1176,15 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 		                                                                     : 3);
 	}
 
+	/* A panel of its own metric under the chat_rate plot for the viewer
+	 * surges (avg_viewers) and the sentiment drops (avg_sentiment). */
+	bool panel_viewers = which & 2, panel_sentiment = which & 4;
+	int height = CHART_H + (panel_viewers + panel_sentiment) * PANEL_H;
 	fprintf(out,
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 %d %d\" "
 	        "width=\"%d\" height=\"%d\" role=\"img\" aria-labelledby=\"s%zut\">\n"
 	        "<title id=\"s%zut\">chat_rate of stream ",
-	        CHART_W, CHART_H, CHART_W, CHART_H, index + 1, index + 1);
+	        CHART_W, height, CHART_W, height, index + 1, index + 1);
 	put_text(out, s->id, s->len);
 	fprintf(out,
 	        "</title>\n<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" "
@@ -1067,27 +1192,11 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 	        index + 1, PLOT_L, PLOT_T, PLOT_W, PLOT_H);
 	draw_legend(out, which, labels != NULL);
 
-	/* Labels first, beneath everything, as spans of the plot's height. */
-	for (size_t i = llo; i < lhi; i++) {
-		const struct label *l = &labels->v[i];
-		if (l->end_us < t0 || l->start_us > t1)
-			continue;
-		double x0 = cx(&c, l->start_us < t0 ? t0 : l->start_us);
-		double x1 = cx(&c, l->end_us > t1 ? t1 : l->end_us);
-		if (x1 - x0 < 2)
-			x0 -= 1, x1 = x0 + 2;
-		fprintf(out,
-		        "<rect class=\"label\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
-		        "<title>",
-		        x0, PLOT_T, x1 - x0, PLOT_H);
-		fputs("label: ", out);
-		put_str(out, l->kind);
-		fputs(", ", out);
-		put_time(out, l->start_us);
-		fputs(" \xE2\x80\x93 ", out);
-		put_time(out, l->end_us);
-		fputs(" UTC</title></rect>\n", out);
-	}
+	/* Labels and decoys first, beneath everything. */
+	if (p->decoys)
+		draw_spans(out, &c, p->decoys, sv_make(s->id, s->len), "decoy", "decoy");
+	if (labels)
+		draw_spans(out, &c, labels, sv_make(s->id, s->len), "label", "label");
 	draw_axes(&c);
 
 	struct pt *scratch = xmalloc((2 * n + 1) * sizeof(*scratch));
@@ -1096,22 +1205,37 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 	draw_series(&c, rows, n, slide_us, S_THRESHOLD, cfg->threshold, min_sd, scratch);
 	draw_series(&c, rows, n, slide_us, S_RATE, cfg->threshold, min_sd, scratch);
 	fputs("</g>\n", out);
-	free(scratch);
 
 	/* Moments on top: at the midpoint of the window they mark, on the line;
 	 * smaller when there are many, so that the line stays visible. */
 	double radius = nm <= 60 ? 5 : nm <= 200 ? 3.5 : 2.5;
+	struct panel pv = {0}, pz = {0};
+	if (panel_viewers)
+		pv = draw_panel(&c, rows, n, slide_us, CHART_H, P_VIEWERS, scratch);
+	if (panel_sentiment)
+		pz = draw_panel(&c, rows, n, slide_us, CHART_H + panel_viewers * PANEL_H, P_SENTIMENT,
+		                scratch);
+	free(scratch);
 	for (size_t i = 0; i < nm; i++) {
 		const struct smoment *m = &ms[i];
 		int64_t ws = m->has_win ? m->win_start : m->ts;
 		long k = find_row(rows, n, ws);
+		const char *cls = marker_class(m->type);
+		/* Each detector's marker on its own metric. */
+		const struct panel *pn = !strcmp(cls, "mk-surge") ? &pv
+		                         : !strcmp(cls, "mk-drop") ? &pz
+		                                                   : NULL;
 		double x, y;
 		if (k >= 0) {
 			x = cx(&c, mid(&rows[k]));
-			y = cy(&c, rows[k].has_rate ? rows[k].rate : 0);
+			if (pn && pn->on)
+				y = panel_y(pn, pn->kind == P_VIEWERS ? (rows[k].has_viewers ? rows[k].viewers : pn->lo)
+				                                      : (rows[k].has_sentiment ? rows[k].sentiment : pn->lo));
+			else
+				y = cy(&c, rows[k].has_rate ? rows[k].rate : 0);
 		} else {
 			x = cx(&c, m->has_win ? m->win_start + (m->win_end - m->win_start) / 2 : m->ts);
-			y = cy(&c, 0);
+			y = pn && pn->on ? panel_y(pn, pn->lo) : cy(&c, 0);
 		}
 		fprintf(out, "<circle class=\"mk %s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"><title>",
 		        marker_class(m->type), x, y, radius);
@@ -1167,9 +1291,11 @@ static const char page_css[] =
 	".axis{stroke:#8a93a3;stroke-width:1;fill:none}\n"
 	".rate{fill:none;stroke:#1f6fb4;stroke-width:1.6;stroke-linejoin:round}\n"
 	".dot{fill:#1f6fb4}\n"
+	".metric{fill:none;stroke:#6b7486;stroke-width:1.3;stroke-linejoin:round}\n"
 	".band{fill:#1f6fb4;fill-opacity:.17;stroke:none}\n"
 	".thr{fill:none;stroke:#c8372d;stroke-width:1.2;stroke-dasharray:6 4;stroke-opacity:.75}\n"
 	".label{fill:#f29d38;fill-opacity:.28;stroke:#e08a1e;stroke-opacity:.6}\n"
+	".decoy{fill:#8a93a3;fill-opacity:.22;stroke:#5d6573;stroke-opacity:.6;stroke-dasharray:3 2}\n"
 	".mk{stroke:#fff;stroke-width:1.5}\n"
 	".mk-spike{fill:#c8372d}.mk-surge{fill:#7b4bb7}.mk-drop{fill:#2e8b57}.mk-other{fill:#555}\n"
 	"a{color:#1f5f9e}\n";
@@ -1303,7 +1429,8 @@ static void write_overview(FILE *out, const struct stream_info *v, size_t n,
 	}
 }
 
-static void write_notes(FILE *out, const struct run_cfg *cfg, const char *labels_path)
+static void write_notes(FILE *out, const struct run_cfg *cfg, const char *labels_path,
+                        const char *decoys_path)
 {
 	fputs("<ul class=\"notes\">\n"
 	      "<li>Each window is drawn at its midpoint; the line breaks where a stream has no "
@@ -1324,28 +1451,276 @@ static void write_notes(FILE *out, const struct run_cfg *cfg, const char *labels
 		put_str(out, labels_path);
 		fputs("</code>.", out);
 	}
+	if (decoys_path) {
+		fputs(" Grey hatched spans are the decoys of <code>", out);
+		put_str(out, decoys_path);
+		fputs("</code>: traffic that looks like a moment but is not one.", out);
+	}
 	fprintf(out,
 	        "</li>\n<li>Streams with more than %d windows are drawn thinned: the lowest and "
 	        "highest value of each pixel column.</li>\n</ul>\n",
 	        THIN_ABOVE);
 }
 
-/* Does a label of the stream overlap [start, end]? */
-static bool overlaps_label(const struct labels *labels, const char *id, size_t len,
-                           int64_t start, int64_t end)
+/* ------------------------------------------------------------------------ */
+/* Scores against the labels: core/score.c, the code tune uses              */
+
+/* The scored output.  Owns everything (page_score_free). */
+struct page_score {
+	struct score s;
+	struct score_detail d;
+	struct score_moment *moments;
+	size_t n_moments, cap_moments;
+	struct score_span *spans;
+	size_t n_spans, cap_spans;
+	struct score_label *labels;
+	char **strs; /* the strings the views above point into */
+	size_t n_strs, cap_strs;
+	int64_t window_us;
+};
+
+static void page_score_free(struct page_score *ps)
+{
+	score_detail_free(&ps->d);
+	for (size_t i = 0; i < ps->n_strs; i++)
+		free(ps->strs[i]);
+	free(ps->strs);
+	free(ps->moments);
+	free(ps->spans);
+	free(ps->labels);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* A copy of column col owned by ps, as a view. */
+static struct strview keep_column(struct page_score *ps, sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	ps->strs = grow_array(ps->strs, sizeof(*ps->strs), &ps->cap_strs, ps->n_strs + 1);
+	char *copy = xstrndup(t ? t : "", n);
+	ps->strs[ps->n_strs++] = copy;
+	return sv_make(copy, n);
+}
+
+/* The window size: the newest run's, else the first window's. */
+static int64_t window_size_us(struct report *r, const struct run_cfg *cfg)
+{
+	if (cfg->window_s > 0)
+		return (int64_t)llround(cfg->window_s * USEC_PER_SEC);
+	sqlite3_stmt *st;
+	int64_t w = (int64_t)(DEFAULT_WINDOW_S * USEC_PER_SEC), a, b;
+	if (sqlite3_prepare_v2(r->db,
+	                       "SELECT window_start, window_end FROM chat_summary_minute LIMIT 1", -1,
+	                       &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW && column_time(st, 0, &a) && column_time(st, 1, &b) &&
+		    b > a)
+			w = b - a;
+		sqlite3_finalize(st);
+	}
+	return w;
+}
+
+/* Read the moments and the streams' spans and score them into *ps. */
+static bool load_score(struct report *r, const struct report_params *p, const struct run_cfg *cfg,
+                       struct page_score *ps, struct error *err)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->window_us = window_size_us(r, cfg);
+	int rc;
+	sqlite3_stmt *st = r->all_moments;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct score_moment m;
+		if (!column_time(st, 2, &m.time_us)) {
+			error_set(err, "%s: table moments: bad timestamp \"%s\"", r->path,
+			          (const char *)sqlite3_column_text(st, 2));
+			sqlite3_reset(st);
+			return false;
+		}
+		/* Its end: the metadata's window_end (the last window of a merged
+		 * moment), else one window. */
+		m.end_us = m.time_us + ps->window_us;
+		const char *meta = (const char *)sqlite3_column_text(st, 3);
+		json_t *o = meta ? json_loadb(meta, (size_t)sqlite3_column_bytes(st, 3), 0, NULL) : NULL;
+		int64_t e;
+		if (json_is_object(o) && json_time_field(o, "window_end", &e) && e > m.time_us)
+			m.end_us = e;
+		json_decref(o);
+		m.stream_id = keep_column(ps, st, 0);
+		m.type = keep_column(ps, st, 1);
+		ps->moments = grow_array(ps->moments, sizeof(*ps->moments), &ps->cap_moments,
+		                         ps->n_moments + 1);
+		ps->moments[ps->n_moments++] = m;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error_set(err, "%s: reading table moments: %s", r->path, sqlite3_errmsg(r->db));
+		return false;
+	}
+	st = r->spans;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct score_span sp;
+		if (!column_time(st, 1, &sp.first_us) || !column_time(st, 2, &sp.last_us))
+			continue; /* load_rows reports a bad window */
+		sp.stream_id = keep_column(ps, st, 0);
+		ps->spans = grow_array(ps->spans, sizeof(*ps->spans), &ps->cap_spans, ps->n_spans + 1);
+		ps->spans[ps->n_spans++] = sp;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error_set(err, "%s: reading table chat_summary_minute: %s", r->path,
+		          sqlite3_errmsg(r->db));
+		return false;
+	}
+	const struct labels *l = p->labels;
+	ps->labels = xcalloc(l->n ? l->n : 1, sizeof(*ps->labels));
+	for (size_t i = 0; i < l->n; i++)
+		ps->labels[i] = (struct score_label){sv_make(l->v[i].stream_id, l->v[i].stream_id_len),
+		                                     l->v[i].start_us, l->v[i].end_us};
+	struct score_input in = {ps->labels, l->n,         ps->moments,     ps->n_moments,
+	                         ps->spans,  ps->n_spans,  p->tolerance_us, ps->window_us};
+	score_compute(&in, &ps->s, &ps->d);
+	return true;
+}
+
+/* The episode that moment (id, type, ts) belongs to, or NULL. */
+static const struct score_episode *episode_of(const struct page_score *ps, struct strview id,
+                                              struct strview type, int64_t ts)
+{
+	size_t a = 0, b = ps->d.n_episodes;
+	while (a < b) { /* the first episode of the stream */
+		size_t m = a + (b - a) / 2;
+		if (sv_cmp(ps->d.episodes[m].stream_id, id) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	for (; a < ps->d.n_episodes && sv_eq(ps->d.episodes[a].stream_id, id); a++) {
+		const struct score_episode *e = &ps->d.episodes[a];
+		if (e->start_us > ts)
+			break;
+		if (sv_eq(e->type, type) && ts < e->end_us)
+			return e;
+	}
+	return NULL;
+}
+
+/* The kind of a decoy of the stream overlapping [start - T, end + T], or
+ * NULL. */
+static const char *decoy_kind(const struct labels *decoys, struct strview id, int64_t start,
+                              int64_t end, int64_t tol)
 {
 	size_t lo, hi;
-	labels_of_stream(labels, sv_make(id, len), &lo, &hi);
+	labels_of_stream(decoys, id, &lo, &hi);
 	for (size_t i = lo; i < hi; i++)
-		if (labels->v[i].start_us <= end && labels->v[i].end_us >= start)
-			return true;
-	return false;
+		if (start <= decoys->v[i].end_us + tol && end > decoys->v[i].start_us - tol)
+			return decoys->v[i].kind;
+	return NULL;
+}
+
+static void put_fig(FILE *out, const char *name, int decimals, double v)
+{
+	fputs("<tr><th>", out);
+	fputs(name, out);
+	fputs("</th><td class=\"num\">", out);
+	fprintf(out, "%.*f", decimals, v);
+	fputs("</td></tr>\n", out);
+}
+
+/* The scores, then the missed labels and the false moments. */
+static void write_score(FILE *out, const struct page_score *ps, const struct report_params *p,
+                        const struct stream_info *v, size_t nv)
+{
+	const struct score *s = &ps->s;
+	fputs("<h2 id=\"score\">Against the labels</h2>\n<table class=\"score\">\n<tbody>\n", out);
+	put_fig(out, "precision", 3, s->precision);
+	put_fig(out, "recall", 3, s->recall);
+	put_fig(out, "F1", 3, s->f1);
+	put_fig(out, "false alarms per stream-hour", 2, s->false_per_stream_hour);
+	put_fig(out, "true positives (labels found)", 0, (double)s->true_positives);
+	put_fig(out, "false positives (false episodes)", 0, (double)s->false_positives);
+	put_fig(out, "false negatives (labels missed)", 0, (double)s->false_negatives);
+	put_fig(out, "episodes", 0, (double)s->episodes);
+	put_fig(out, "moments", 0, (double)s->moments);
+	put_fig(out, "stream-hours", 2, s->stream_hours);
+	if (s->has_delay) {
+		put_fig(out, "median delay (s)", 1, s->median_delay_s);
+		put_fig(out, "mean delay (s)", 1, s->mean_delay_s);
+	}
+	fputs("</tbody>\n</table>\n", out);
+	fprintf(out,
+	        "<p class=\"note\">Scored as <code>telemetra tune</code> scores: the moments of one "
+	        "stream and type whose windows overlap or touch are one episode; an episode matches "
+	        "a label of its stream within a tolerance of %g s; stream-hours run from each "
+	        "stream's first window to its last; the delay is from a label's start to the end "
+	        "of the first window of its earliest matching episode.</p>\n",
+	        (double)p->tolerance_us / USEC_PER_SEC);
+
+	fprintf(out, "<h2 id=\"missed\">Missed labels (%zu)</h2>\n", s->false_negatives);
+	if (s->false_negatives) {
+		fputs("<table class=\"missed\">\n<thead><tr><th>stream</th><th>start (UTC)</th>"
+		      "<th>end (UTC)</th><th>kind</th></tr></thead>\n<tbody>\n",
+		      out);
+		for (size_t i = 0; i < p->labels->n; i++) {
+			if (ps->d.label_matched[i])
+				continue;
+			const struct label *l = &p->labels->v[i];
+			long k = find_stream(v, nv, l->stream_id, l->stream_id_len);
+			fputs("<tr><td>", out);
+			if (k >= 0)
+				fprintf(out, "<a href=\"#s%ld\">", k + 1);
+			put_text(out, l->stream_id, l->stream_id_len);
+			fputs(k >= 0 ? "</a>" : "", out);
+			fputs("</td><td class=\"time\">", out);
+			put_time(out, l->start_us);
+			fputs("</td><td class=\"time\">", out);
+			put_time(out, l->end_us);
+			fputs("</td><td>", out);
+			put_str(out, l->kind);
+			fputs("</td></tr>\n", out);
+		}
+		fputs("</tbody>\n</table>\n", out);
+	}
+	fprintf(out, "<h2 id=\"false\">False moments (%zu)</h2>\n", s->false_positives);
+	if (s->false_positives) {
+		fputs("<table class=\"false\">\n<thead><tr><th>stream</th><th>start (UTC)</th>"
+		      "<th>end (UTC)</th><th>type</th><th class=\"num\">moments</th>",
+		      out);
+		if (p->decoys)
+			fputs("<th>decoy</th>", out);
+		fputs("</tr></thead>\n<tbody>\n", out);
+		for (size_t i = 0; i < ps->d.n_episodes; i++) {
+			const struct score_episode *e = &ps->d.episodes[i];
+			if (e->matched)
+				continue;
+			long k = find_stream(v, nv, e->stream_id.ptr, e->stream_id.len);
+			fputs("<tr><td>", out);
+			if (k >= 0)
+				fprintf(out, "<a href=\"#s%ld\">", k + 1);
+			put_text(out, e->stream_id.ptr, e->stream_id.len);
+			fputs(k >= 0 ? "</a>" : "", out);
+			fputs("</td><td class=\"time\">", out);
+			put_time(out, e->start_us);
+			fputs("</td><td class=\"time\">", out);
+			put_time(out, e->end_us);
+			fputs("</td><td>", out);
+			put_text(out, e->type.ptr, e->type.len);
+			fprintf(out, "</td><td class=\"num\">%zu</td>", e->moments);
+			if (p->decoys) {
+				fputs("<td>", out);
+				put_str(out, decoy_kind(p->decoys, e->stream_id, e->start_us, e->end_us,
+				                        p->tolerance_us));
+				fputs("</td>", out);
+			}
+			fputs("</tr>\n", out);
+		}
+		fputs("</tbody>\n</table>\n", out);
+	}
 }
 
 static bool write_moments_table(struct report *r, FILE *out, const struct stream_info *v,
-                                size_t nv, const struct labels *labels,
-                                const struct run_cfg *cfg, struct error *err)
+                                size_t nv, const struct page_score *ps, struct error *err)
 {
+	bool labels = ps != NULL;
 	sqlite3_stmt *st = r->table;
 	int rc;
 	size_t n = 0;
@@ -1382,23 +1757,14 @@ static bool write_moments_table(struct report *r, FILE *out, const struct stream
 			fprintf(out, "%.2f", sqlite3_column_double(st, 4));
 		fputs("</td>", out);
 		if (labels) {
-			/* The moment's whole span: its (first) window to its (last) end. */
-			int64_t end = has_ts ? ts + (int64_t)llround(
-			                                  (cfg->window_s > 0 ? cfg->window_s
-			                                                     : DEFAULT_WINDOW_S) *
-			                                  USEC_PER_SEC)
-			                     : 0;
-			const char *meta = (const char *)sqlite3_column_text(st, 5);
-			json_t *o = meta ? json_loadb(meta, (size_t)sqlite3_column_bytes(st, 5), 0, NULL)
-			                 : NULL;
-			int64_t e;
-			if (json_is_object(o) && json_time_field(o, "window_end", &e))
-				end = e;
-			json_decref(o);
-			fputs(has_ts && overlaps_label(labels, id ? id : "", len, ts, end)
-			          ? "<td>yes</td>"
-			          : "<td></td>",
-			      out);
+			/* Its episode matched a label (the scores' own matching). */
+			const struct score_episode *e =
+				has_ts ? episode_of(ps, sv_make(id ? id : "", len),
+				                    sv_make((const char *)sqlite3_column_text(st, 2),
+				                            (size_t)sqlite3_column_bytes(st, 2)),
+				                    ts)
+				       : NULL;
+			fputs(e && e->matched ? "<td>yes</td>" : "<td></td>", out);
 		}
 		fputs("<td>", out);
 		put_text(out, (const char *)sqlite3_column_text(st, 3),
@@ -1435,26 +1801,60 @@ bool report_write(struct report *r, const struct report_params *p, FILE *out, st
 		put_str(out, p->labels_path);
 		fprintf(out, "</code> (%zu)", p->labels ? p->labels->n : 0);
 	}
-	fputs(". Times are UTC.</p>\n<h2 id=\"runs\">Runs</h2>\n", out);
+	if (p->decoys_path) {
+		fputs(", decoys <code>", out);
+		put_str(out, p->decoys_path);
+		fprintf(out, "</code> (%zu)", p->decoys ? p->decoys->n : 0);
+	}
+	fputs(". Times are UTC.</p>\n", out);
 
+	/* The runs give the configuration the scores need (the window), but
+	 * the scores come first on the page: the runs table is rendered into
+	 * memory and written after them. */
 	struct run_cfg cfg = {0, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false};
-	if (!write_runs(r, out, &cfg, err))
+	char *runs_html = NULL;
+	size_t runs_len = 0;
+	FILE *mem = open_memstream(&runs_html, &runs_len);
+	if (!mem) {
+		error_set(err, "out of memory");
 		return false;
-
+	}
+	bool runs_ok = write_runs(r, mem, &cfg, err);
+	if (fclose(mem) != 0 && runs_ok) {
+		error_set(err, "out of memory");
+		runs_ok = false;
+	}
 	size_t nv = 0;
 	struct stream_info *v = NULL;
-	if (!load_streams(r, &v, &nv, err))
+	if (!runs_ok || !load_streams(r, &v, &nv, err)) {
+		free(runs_html);
 		return false;
-	write_overview(out, v, nv, p->labels);
-	if (nv) {
-		fputs("<h2 id=\"charts\">Charts</h2>\n", out);
-		write_notes(out, &cfg, p->labels_path);
 	}
-	bool ok = true;
+	/* What judges the configuration first: the scores, what was missed
+	 * and what was false; then the runs and the moments; then the charts. */
+	struct page_score ps;
+	bool scored = p->labels != NULL;
+	if (scored && !load_score(r, p, &cfg, &ps, err)) {
+		page_score_free(&ps);
+		streams_free(v, nv);
+		free(runs_html);
+		return false;
+	}
+	if (scored)
+		write_score(out, &ps, p, v, nv);
+	fputs("<h2 id=\"runs\">Runs</h2>\n", out);
+	fwrite(runs_html, 1, runs_len, out);
+	free(runs_html);
+	write_overview(out, v, nv, p->labels);
+	bool ok = write_moments_table(r, out, v, nv, scored ? &ps : NULL, err);
+	if (ok && nv) {
+		fputs("<h2 id=\"charts\">Charts</h2>\n", out);
+		write_notes(out, &cfg, p->labels_path, p->decoys_path);
+	}
 	for (size_t i = 0; i < nv && ok; i++)
-		ok = render_stream(r, i, &v[i], p->labels, &cfg, out, err);
-	if (ok)
-		ok = write_moments_table(r, out, v, nv, p->labels, &cfg, err);
+		ok = render_stream(r, i, &v[i], p, &cfg, out, err);
+	if (scored)
+		page_score_free(&ps);
 	streams_free(v, nv);
 	if (!ok)
 		return false;

@@ -11,6 +11,10 @@
  * font to fetch; it is well-formed XML as well as HTML5, so that user data
  * (stream ids, descriptions, label kinds) can never break it.
  *
+ * With labels, the top of the page scores the output as `tune` does (one
+ * implementation, core/score.c): precision, recall, F1, false alarms per
+ * stream-hour, then the missed labels and the false moments (episodes).
+ *
  * Usage: labels_load() (io/labels.h, optional), report_open() to check the
  * database before any output is created, report_write(), report_close().
  * Errors are returned as one sentence in struct error, naming the file.
@@ -41,6 +45,11 @@ struct report_params {
 	const char *title;                   /* NULL: a title naming the database */
 	const struct labels *labels;  /* NULL: no labels file */
 	const char *labels_path;             /* shown in the page; may be NULL */
+	/* With labels: the scores at the top (core/score.h, as tune computes
+	 * them) with this tolerance. */
+	int64_t tolerance_us;
+	const struct labels *decoys; /* NULL: none; drawn, and named by false alarms */
+	const char *decoys_path;
 };
 
 /* Write the whole page to out.  Nothing here is owned by the callee.

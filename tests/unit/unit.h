@@ -15,6 +15,7 @@
 #include "core/common.h"
 
 Suite *timestamp_suite(void);
+Suite *score_suite(void);
 Suite *json_suite(void);
 Suite *event_suite(void);
 Suite *lexicon_suite(void);

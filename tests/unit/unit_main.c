@@ -12,6 +12,7 @@
 int main(void)
 {
 	SRunner *sr = srunner_create(timestamp_suite());
+	srunner_add_suite(sr, score_suite());
 	srunner_add_suite(sr, json_suite());
 	srunner_add_suite(sr, event_suite());
 	srunner_add_suite(sr, lexicon_suite());
