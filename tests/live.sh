@@ -15,7 +15,10 @@
 #      output equals the output of one daemon;
 #   6. a daemon stopped (SIGSTOP) past its session timeout: the group gives
 #      its partitions to another; resumed, it learns they are lost and
-#      lets go without committing; the output is still one daemon's.
+#      lets go without committing; the output is still one daemon's;
+#   7. restarts with other options: a checkpoint without a fingerprint
+#      loads; another --window/--slide is refused (exit 2); --reset-state
+#      resumes with empty state and the new windowing.
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -253,6 +256,50 @@ if cmp -s "$tmp/s5ref.dump" "$tmp/s6.dump"; then
 else
 	fail "6: differs from one daemon:"; diff "$tmp/s5ref.dump" "$tmp/s6.dump" | head -20
 fi
+
+# 7. a restart with other windowing ---------------------------------------------------
+step "7. restart with other options: an old checkpoint, a refusal, --reset-state"
+# Group g1 (scenario 1) committed all N records with the default windowing.
+# A checkpoint from before fingerprints still loads, and gets one.
+sql s1 "UPDATE core_state SET state = (state::jsonb - 'fingerprint')::text WHERE consumer_group = 'g1'" ||
+	fail "7: cannot strip the fingerprints"
+start_daemon s7old s1 g1
+d=$last_pid
+wait_for "s7old to load the old checkpoint" 60 logged s7old "has no fingerprint"
+fingerprinted() {
+	[ "$(sql s1 "SELECT count(*) FROM core_state WHERE consumer_group = 'g1' AND state NOT LIKE '%\"fingerprint\"%'")" = 0 ]
+}
+wait_for "s7old to record fingerprints" 60 fingerprinted
+stop_daemon "$d" s7old
+grep -q "error" "$tmp/s7old.log" && fail "7: an old checkpoint logged an error"
+# Other windowing: refused with exit 2, naming both values and the ways out.
+timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s1)" --group g1 \
+	--offset-reset earliest --window 20 --slide 20 --threshold 4 -X session.timeout.ms=6000 \
+	-X heartbeat.interval.ms=500 >"$tmp/s7refused.log" 2>&1
+st=$?
+[ "$st" = 2 ] || { fail "7: a restart with --window 20 --slide 20 exited $st, want 2"; tail -5 "$tmp/s7refused.log"; }
+grep -q -e "--window 60 -> 20; --slide 10 -> 20" "$tmp/s7refused.log" ||
+	{ fail "7: the refusal does not name the old and new values"; tail -3 "$tmp/s7refused.log"; }
+grep -q -e "new --group" "$tmp/s7refused.log" && grep -q -e "add --reset-state" "$tmp/s7refused.log" ||
+	fail "7: the refusal does not name the ways out"
+grep -q -e "--threshold 3.0 -> 4.0" "$tmp/s7refused.log" || fail "7: the safe change is not logged"
+[ "$(committed s1 g1)" = "$N" ] || fail "7: the refused restart committed something"
+# --reset-state: resumes from the committed offsets with empty state; new
+# events, later than all before, make rows of the new windowing.
+"$TELEMETRA" gen -q --seed 7 --streams 3 --events 3000 --late 0 --start 2025-11-23T13:00:00Z -o "$tmp/later.jsonl" ||
+	hard_error "gen failed"
+M=$("$PRODUCE" "$BS" "$tmp/later.jsonl") || hard_error "producing into Kafka failed"
+late_before=$(sql s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
+start_daemon s7 s1 g1 --window 20 --slide 20 --reset-state
+d=$last_pid
+wait_for "s7 to commit the $M new records" 120 reached s1 g1 $((N + M))
+rows20() { [ "$(sql s1 "SELECT count(*) FROM chat_summary_minute WHERE window_end - window_start = interval '20 seconds'")" -gt 0 ]; }
+wait_for "s7 to write rows of 20 s windows" 60 rows20
+stop_daemon "$d" s7
+logged s7 "reset-state: DISCARDING the saved state of group g1" || fail "7: --reset-state was not logged loudly"
+late=$(sql s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
+[ "$late" = "$late_before" ] || fail "7: $((late - late_before)) new late dead letters after --reset-state"
+echo "ok   7: refused with exit 2, then --reset-state resumed with the new windowing"
 
 [ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }
 echo "all live scenarios passed"

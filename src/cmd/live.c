@@ -45,6 +45,7 @@
 #include "core/timestamp.h"
 #include "io/kafka_source.h"
 #include "io/sink.h"
+#include "util/fingerprint.h"
 #include "util/log.h"
 #include "util/options.h"
 #include "util/secret.h"
@@ -76,6 +77,7 @@ struct daemon {
 	struct config cfg;
 	struct core_config core;
 	struct lexicon *lexicon;
+	char *fingerprint; /* of the options saved state depends on (util/fingerprint.h) */
 	struct engine *engine;
 	struct sink *sink;
 	struct kafka_source *source;
@@ -440,6 +442,49 @@ static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, b
 	buf_free(&what);
 }
 
+/* Whether a group's saved state was made under the options it depends on
+ * (util/fingerprint.h).  Safe changes are logged and applied.  On an
+ * incompatible one the daemon refuses to start (exit 2, before anything is
+ * committed), unless --reset-state: then false, and the group starts empty
+ * from its committed offsets. */
+static bool state_fits(struct daemon *d, int32_t partition, const char *state, size_t len)
+{
+	char *saved = engine_state_fingerprint(state, len);
+	struct buf bad = BUF_INIT, safe = BUF_INIT;
+	enum fingerprint_verdict v = fingerprint_compare(saved, d->fingerprint, &bad, &safe);
+	free(saved);
+	if (v == FINGERPRINT_UNKNOWN)
+		log_warn("the saved state of group %s, partition %d has no fingerprint of its options "
+		         "(written by an older telemetra): resuming it as if made with these; the next "
+		         "commit records them",
+		         d->cfg.group, partition);
+	if (safe.len)
+		log_info("partition %d: changed since the checkpoint, applied from now on: %s", partition,
+		         safe.data);
+	bool fits = v != FINGERPRINT_INCOMPATIBLE;
+	if (!fits && !d->cfg.reset_state) {
+		log_error("the checkpoint of group %s, partition %d was made with other options: %s. "
+		          "Its open windows and watermarks cannot be resumed with these (events would be "
+		          "late or windowings mixed). Restart with the saved values; or give a new "
+		          "--group (it starts from --offset-reset with empty state); or add "
+		          "--reset-state to resume group %s from its committed offsets with empty state",
+		          d->cfg.group, partition, bad.data, d->cfg.group);
+		exit(EXIT_USAGE); /* nothing committed: the checkpoint stays as it was */
+	}
+	if (!fits)
+		log_warn("--reset-state: DISCARDING the saved state of group %s, partition %d (%s): "
+		         "resuming from its committed offsets with empty windows, watermarks and detector "
+		         "histories; windows open at the last commit restart without their earlier events",
+		         d->cfg.group, partition, bad.data);
+	else if (d->cfg.reset_state)
+		log_info("--reset-state: the saved state of partition %d fits these options: resumed, "
+		         "nothing reset",
+		         partition);
+	buf_free(&bad);
+	buf_free(&safe);
+	return fits;
+}
+
 /* Load what the last checkpoint says of a watermark group, retrying while
  * the database is away. */
 static int load_group(struct daemon *d, int32_t partition)
@@ -449,6 +494,10 @@ static int load_group(struct daemon *d, int32_t partition)
 		size_t len = 0;
 		if (d->sink->ops->load_state(d->sink, d->cfg.group, partition, &state, &len) == 0) {
 			struct error err;
+			if (state && !state_fits(d, partition, state, len)) {
+				free(state); /* --reset-state: start the group empty */
+				return 0;
+			}
 			bool ok = !state || engine_load_group(d->engine, state, len, &err);
 			free(state);
 			if (!ok) {
@@ -723,6 +772,10 @@ int cmd_live(int argc, char **argv)
 		die_usage("unexpected argument '%s': live takes options only", argv[first]);
 	if (!config_build_core(&d.cfg, &d.core, &d.lexicon, &err))
 		die_usage("%s", err.msg);
+	d.fingerprint = fingerprint_of(&d.cfg, &err);
+	if (!d.fingerprint)
+		die_usage("%s", err.msg);
+	d.core.state_fingerprint = d.fingerprint;
 
 	struct buf spec = BUF_INIT;
 	if (d.cfg.sink)
@@ -817,6 +870,7 @@ int cmd_live(int argc, char **argv)
 	free(d.emitted);
 	free(d.latency);
 	free(d.capture_path);
+	free(d.fingerprint);
 	free(d.target);
 	buf_free(&d.line);
 	config_free(&d.cfg);

@@ -18,6 +18,7 @@
 /* The lanes of one partition number and everything their events feed. */
 struct group {
 	int32_t partition;
+	size_t slot; /* in engine.groups */
 	struct watermarks wm;
 	struct windower *win;
 	struct detectors *det;
@@ -28,8 +29,10 @@ struct engine {
 	struct engine_output out;
 	struct event_decoder dec;
 	struct buf line_scratch; /* decoded envelope/control fields */
-	struct group **groups;
+	struct group **groups; /* in order of creation, but for removals (see drop_group) */
 	size_t n_groups, cap_groups;
+	struct group **group_table; /* by partition: open addressing, linear probing */
+	size_t group_mask;
 	struct group *last; /* the group of the previous record: usually the next one's */
 	struct engine_stats stats;
 	/* Which group each stream_id was first seen in, for the keying check:
@@ -61,22 +64,78 @@ static void group_free(struct group *g)
 	free(g);
 }
 
+/* Groups are found by hash: a capture may hold 100 k partitions, and a
+ * linear search per record made that quadratic. */
+static size_t group_home(const struct engine *e, int32_t partition)
+{
+	return (size_t)(((uint64_t)(uint32_t)partition * 0x9E3779B97F4A7C15u) >> 32) & e->group_mask;
+}
+
 static struct group *find_group(const struct engine *e, int32_t partition)
 {
 	if (e->last && e->last->partition == partition)
 		return e->last;
-	for (size_t i = 0; i < e->n_groups; i++)
-		if (e->groups[i]->partition == partition)
-			return e->groups[i];
-	return NULL;
+	if (!e->group_table)
+		return NULL;
+	for (size_t i = group_home(e, partition);; i = (i + 1) & e->group_mask) {
+		struct group *g = e->group_table[i];
+		if (!g || g->partition == partition)
+			return g;
+	}
+}
+
+static void table_put(struct engine *e, struct group *g)
+{
+	size_t i = group_home(e, g->partition);
+	while (e->group_table[i])
+		i = (i + 1) & e->group_mask;
+	e->group_table[i] = g;
+}
+
+/* Add g (whose partition has no group) to the array and the table. */
+static void add_group(struct engine *e, struct group *g)
+{
+	e->groups = grow_array(e->groups, sizeof(*e->groups), &e->cap_groups, e->n_groups + 1);
+	g->slot = e->n_groups;
+	e->groups[e->n_groups++] = g;
+	if (e->n_groups * 2 > e->group_mask) {
+		free(e->group_table);
+		e->group_mask = e->group_mask ? e->group_mask * 2 + 1 : 15;
+		e->group_table = xcalloc(e->group_mask + 1, sizeof(*e->group_table));
+		for (size_t k = 0; k < e->n_groups; k++)
+			table_put(e, e->groups[k]);
+	} else {
+		table_put(e, g);
+	}
+}
+
+/* Take g out of the array (the last group takes its slot) and the table
+ * (backward-shift deletion, so that no probe chain is broken). */
+static void remove_group(struct engine *e, struct group *g)
+{
+	struct group *moved = e->groups[--e->n_groups];
+	e->groups[g->slot] = moved;
+	moved->slot = g->slot;
+	size_t i = group_home(e, g->partition);
+	while (e->group_table[i] != g)
+		i = (i + 1) & e->group_mask;
+	for (size_t j = (i + 1) & e->group_mask; e->group_table[j]; j = (j + 1) & e->group_mask) {
+		size_t home = group_home(e, e->group_table[j]->partition);
+		/* j's entry may fill the hole at i if its home is not in (i, j] */
+		if (((j - home) & e->group_mask) >= ((j - i) & e->group_mask)) {
+			e->group_table[i] = e->group_table[j];
+			i = j;
+		}
+	}
+	e->group_table[i] = NULL;
 }
 
 static struct group *group_of(struct engine *e, int32_t partition)
 {
 	struct group *g = find_group(e, partition);
 	if (!g) {
-		e->groups = grow_array(e->groups, sizeof(*e->groups), &e->cap_groups, e->n_groups + 1);
-		g = e->groups[e->n_groups++] = group_new(e, partition);
+		g = group_new(e, partition);
+		add_group(e, g);
 	}
 	return e->last = g;
 }
@@ -99,6 +158,7 @@ void engine_free(struct engine *e)
 	for (size_t i = 0; i < e->n_groups; i++)
 		group_free(e->groups[i]);
 	free(e->groups);
+	free(e->group_table);
 	interner_free(e->streams);
 	free(e->stream_group);
 	free(e);
@@ -380,9 +440,8 @@ int engine_lane_close(struct engine *e, struct strview topic, int32_t partition)
 	if (lane == LANE_NONE)
 		return 0;
 	watermarks_close(&g->wm, lane);
-	for (uint32_t i = 0; i < g->wm.n_lanes; i++)
-		if (g->wm.lanes[i].open)
-			return 0;
+	if (g->wm.n_open)
+		return 0;
 	engine_drop_group(e, partition);
 	return 0;
 }
@@ -449,6 +508,9 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 	json_t *meta = json_pack("{sisisososo}", "version", STATE_VERSION, "partition",
 	                         (int)g->partition, "global", json_time_or_null(g->wm.global),
 	                         "lanes", lanes, "detectors", detectors);
+	json_t *fp = e->cfg.state_fingerprint ? json_loads(e->cfg.state_fingerprint, 0, NULL) : NULL;
+	if (fp)
+		json_object_set_new(meta, "fingerprint", fp);
 	/* 17 significant digits: every double comes back with the same bits. */
 	char *head = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	json_decref(meta);
@@ -483,12 +545,13 @@ bool engine_load_group(struct engine *e, const char *text, size_t len, struct er
 		return false;
 	}
 	int version, partition;
-	json_t *global, *lanes, *windows, *detectors;
+	json_t *global, *lanes, *windows, *detectors, *fingerprint = NULL;
 	bool ok = false;
 	struct group *g = NULL;
-	if (json_unpack_ex(state, &jerr, JSON_STRICT, "{sisisosososo}", "version", &version,
+	/* The fingerprint is the caller's to check (engine_state_fingerprint). */
+	if (json_unpack_ex(state, &jerr, JSON_STRICT, "{sisisosososos?o}", "version", &version,
 	                   "partition", &partition, "global", &global, "lanes", &lanes, "windows",
-	                   &windows, "detectors", &detectors) ||
+	                   &windows, "detectors", &detectors, "fingerprint", &fingerprint) ||
 	    !json_is_array(lanes) || !json_is_object(detectors)) {
 		error_set(err, "saved state has the wrong shape: %s", jerr.text);
 		goto out;
@@ -515,13 +578,12 @@ bool engine_load_group(struct engine *e, const char *text, size_t len, struct er
 			goto out;
 		}
 		uint32_t idx = watermarks_lane(&g->wm, sv_make(topic, strlen(topic)), lane_partition);
-		struct lane *lane = &g->wm.lanes[idx];
-		if (!load_time(max, &lane->max_time)) {
+		int64_t max_time;
+		if (!load_time(max, &max_time)) {
 			error_set(err, "saved state: bad lane time");
 			goto out;
 		}
-		lane->open = open;
-		lane->idle = idle;
+		watermarks_restore(&g->wm, idx, max_time, open, idle);
 	}
 	if (!windower_load(g->win, windows, err))
 		goto out;
@@ -533,8 +595,7 @@ bool engine_load_group(struct engine *e, const char *text, size_t len, struct er
 			goto out;
 	}
 	engine_drop_group(e, partition);
-	e->groups = grow_array(e->groups, sizeof(*e->groups), &e->cap_groups, e->n_groups + 1);
-	e->groups[e->n_groups++] = g;
+	add_group(e, g);
 	g = NULL;
 	ok = true;
 out:
@@ -543,18 +604,26 @@ out:
 	return ok;
 }
 
+char *engine_state_fingerprint(const char *text, size_t len)
+{
+	json_t *state = json_loadb(text, len, 0, NULL);
+	json_t *fp = json_object_get(state, "fingerprint");
+	char *out = json_is_object(fp) ? json_dumps(fp, JSON_COMPACT | JSON_SORT_KEYS |
+	                                                    JSON_REAL_PRECISION(17))
+	                               : NULL;
+	json_decref(state);
+	return out;
+}
+
 void engine_drop_group(struct engine *e, int32_t partition)
 {
-	for (size_t i = 0; i < e->n_groups; i++) {
-		if (e->groups[i]->partition != partition)
-			continue;
-		if (e->last == e->groups[i])
-			e->last = NULL;
-		group_free(e->groups[i]);
-		memmove(&e->groups[i], &e->groups[i + 1], (e->n_groups - i - 1) * sizeof(*e->groups));
-		e->n_groups--;
+	struct group *g = find_group(e, partition);
+	if (!g)
 		return;
-	}
+	if (e->last == g)
+		e->last = NULL;
+	remove_group(e, g);
+	group_free(g);
 }
 
 size_t engine_group_partitions(const struct engine *e, int32_t *out, size_t max)

@@ -39,6 +39,9 @@ struct core_config {
 	const struct lexicon *lexicon; /* borrowed; must outlive the engine */
 	const char *chat_topic;        /* borrowed */
 	const char *viewer_topic;      /* borrowed */
+	/* Optional: a JSON object saved with each group's state, naming the
+	 * options the state depends on (util/fingerprint.h); borrowed. */
+	const char *state_fingerprint;
 };
 
 /* Where a record came from: a file line (partition -1, position = line
@@ -135,6 +138,10 @@ void engine_watermark_range(const struct engine *e, int64_t *lowest, int64_t *hi
  * numbers into out (up to max) and returns how many there are.
  */
 char *engine_save_group(const struct engine *e, int32_t partition);
+/* The fingerprint saved with a state (compact JSON, sorted keys; the
+ * caller frees it), or NULL if the state has none (saved before
+ * fingerprints) or is not readable. */
+char *engine_state_fingerprint(const char *state, size_t len);
 bool engine_load_group(struct engine *e, const char *state, size_t len, struct error *err);
 void engine_drop_group(struct engine *e, int32_t partition);
 size_t engine_group_partitions(const struct engine *e, int32_t *out, size_t max);

@@ -25,20 +25,36 @@
 
 #define LANE_NONE UINT32_MAX
 
+/* Read the fields; change them only through the functions below, which
+ * keep the lookup table and the heap in step. */
 struct lane {
 	char *topic; /* "" for the default lane of bare events */
+	size_t topic_len;
 	int32_t partition;
 	int64_t max_time; /* TIME_NEG_INF before the first event */
 	bool open;
 	bool idle;
+	uint64_t hash;
+	uint32_t heap_pos; /* in `active`, or LANE_NONE */
 };
 
+/* Lanes are found by hash (topic, partition), and the open, non-idle ones
+ * are kept in a min-heap by max_time, so that an event costs O(log lanes)
+ * however many lanes there are (100 k topics or partitions are plausible
+ * in a capture; a linear scan per event made that quadratic). */
 struct watermarks {
 	int64_t delay_us;
 	int64_t global;
 	struct lane *lanes;
 	uint32_t n_lanes;
 	size_t cap_lanes;
+	uint32_t n_open;   /* lanes open (idle or not) */
+	int64_t max_open;  /* the largest max_time of an open lane (TIME_NEG_INF: none) */
+	uint32_t *table;   /* lane index + 1, 0 = empty; open addressing */
+	uint32_t table_mask;
+	uint32_t *active;  /* heap of open non-idle lanes, least max_time first */
+	uint32_t n_active;
+	size_t cap_active;
 };
 
 void watermarks_init(struct watermarks *wm, int64_t delay_us);
@@ -62,5 +78,8 @@ void watermarks_close(struct watermarks *wm, uint32_t lane);
 void watermarks_observe(struct watermarks *wm, uint32_t lane, int64_t t);
 /* Raise the global watermark to at least t (control "advance", end of input). */
 void watermarks_raise(struct watermarks *wm, int64_t t);
+/* Set a lane as a checkpoint saved it. */
+void watermarks_restore(struct watermarks *wm, uint32_t lane, int64_t max_time, bool open,
+                        bool idle);
 
 #endif

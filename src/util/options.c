@@ -133,6 +133,8 @@ static const struct opt opts[] = {
 	 "librdkafka property (TLS, SASL, ...); repeatable", NULL, 0},
 	{"checkpoint-location", 0, T_STRING, F(checkpoint_location), CMD_LIVE, "CHECKPOINT_LOCATION",
 	 "PATH", "accepted for the seed's compatibility; state lives in the database", NULL, 0},
+	{"reset-state", 0, T_FLAG, F(reset_state), CMD_LIVE, NULL, NULL,
+	 "discard saved state made with other --window/--slide/... (resume from the offsets)", NULL, 0},
 
 	/* tune */
 	{"grid", 0, T_LIST, F(grid), CMD_TUNE, NULL, "NAME=VALUES",

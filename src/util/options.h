@@ -45,6 +45,7 @@ struct config {
 	char *group, *offset_reset, *capture, *checkpoint_location;
 	int64_t trigger_us, idle_timeout_us, idle_advance_us;
 	unsigned max_batch;
+	bool reset_state;
 	char **kafka_props;
 	size_t n_kafka_props;
 	/* tune */

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+
 #include "core/watermark.h"
 #include "unit.h"
 
@@ -191,6 +193,56 @@ START_TEST(many_lanes)
 }
 END_TEST
 
+/* The heap and the table against the definition (SPEC §4), computed the
+ * slow way after each of many random operations on a few lanes, sharing
+ * event times so that ties between lanes are common. */
+static int64_t reference_global(const struct watermarks *w, int64_t before)
+{
+	int64_t min_open = TIME_POS_INF, max_any = TIME_NEG_INF;
+	bool any_open = false;
+	for (uint32_t i = 0; i < w->n_lanes; i++) {
+		int64_t v = watermarks_lane_value(w, i);
+		if (w->lanes[i].open && !w->lanes[i].idle) {
+			any_open = true;
+			if (v < min_open)
+				min_open = v;
+		} else if (w->lanes[i].open && v > max_any) {
+			max_any = v;
+		}
+	}
+	int64_t c = any_open ? min_open : max_any;
+	return c > before ? c : before;
+}
+
+START_TEST(heap_matches_definition)
+{
+	uint64_t x = 88172645463325252u;
+	for (int op = 0; op < 20000; op++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		char topic[8];
+		snprintf(topic, sizeof(topic), "t%u", (unsigned)(x % 3));
+		uint32_t l = watermarks_lane(&wm, sv_make(topic, strlen(topic)), (int32_t)((x >> 8) % 5));
+		int64_t before = wm.global;
+		switch ((x >> 16) % 8) {
+		case 0: watermarks_open(&wm, l); break;
+		case 1: watermarks_idle(&wm, l); break;
+		case 2: watermarks_close(&wm, l); break;
+		default:
+			if (!wm.lanes[l].open)
+				watermarks_open(&wm, l);
+			before = wm.global;
+			watermarks_observe(&wm, l, SEC((int64_t)(x >> 24) % 50 + op / 100));
+		}
+		ck_assert_int_eq(wm.global, reference_global(&wm, before));
+		uint32_t n_open = 0;
+		for (uint32_t i = 0; i < wm.n_lanes; i++)
+			n_open += wm.lanes[i].open;
+		ck_assert_uint_eq(wm.n_open, n_open);
+	}
+	ck_assert_uint_eq(wm.n_lanes, 15);
+}
+END_TEST
+
 Suite *watermark_suite(void)
 {
 	Suite *s = suite_create("watermark");
@@ -205,6 +257,7 @@ Suite *watermark_suite(void)
 	tcase_add_test(tc, close_removes_lane);
 	tcase_add_test(tc, raise_only_raises);
 	tcase_add_test(tc, many_lanes);
+	tcase_add_test(tc, heap_matches_definition);
 	suite_add_tcase(s, tc);
 	return s;
 }
