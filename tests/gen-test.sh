@@ -1,7 +1,8 @@
 #!/bin/sh
-# gen-test.sh — `telemetra gen`: reproducibility, counts, clean logs, labels,
-# gzip, disorder bounds, malformed fraction, option errors, Kafka (librdkafka
-# mock cluster).  Automake test protocol: 0 pass, 1 fail, 77 skip.
+# gen-test.sh — `telemetra gen`: reproducibility, counts, clean logs, labels
+# and decoys, the shape of the traffic (rate spread, over-dispersion, moments
+# that stand out), gzip, disorder bounds, malformed fraction, option errors,
+# Kafka (librdkafka mock cluster).  Automake test protocol: 0 pass, 1 fail, 77 skip.
 # Needs python3 (to check JSON); skipped without it.
 
 TELEMETRA=${TELEMETRA:-./src/telemetra}
@@ -113,8 +114,74 @@ if sys.argv[1] == "labels":   # labels LABELS LOG N
         s, e = parse_ts(r["start"]), parse_ts(r["end"])
         if s is None or e is None or not (lo < s < e < hi):
             sys.exit("label outside the span of the log: %r" % r)
-        if r["kind"] not in ("hype", "raid") or r["stream_id"] not in streams:
+        if r["kind"] not in ("hype", "funny", "fail", "raid") or r["stream_id"] not in streams:
             sys.exit("bad label %r" % r)
+    sys.exit(0)
+
+DECOY_KINDS = {"ad_break", "level_shift", "gift_train", "spammer", "bot", "stream_start",
+               "stream_end", "raid_out"}
+
+def chat_by_stream(log):
+    """stream_id -> sorted chat times (us), and stream_id -> [(time, user)]."""
+    times, users = {}, {}
+    for raw in open(log, "rb"):
+        ev = event(raw.rstrip(b"\n"))
+        if ev and ev[0] == "chat":
+            times.setdefault(ev[1], []).append(ev[2])
+            users.setdefault(ev[1], []).append((ev[2], json.loads(raw)["user_id"]))
+    for v in times.values():
+        v.sort()
+    return times, users
+
+if sys.argv[1] == "decoys":   # decoys LABELS DECOYS: disjoint, every kind present
+    labels = [json.loads(l) for l in open(sys.argv[2])]
+    decoys = [json.loads(l) for l in open(sys.argv[3])]
+    kinds = set(d["kind"] for d in decoys)
+    if kinds != DECOY_KINDS:
+        sys.exit("decoy kinds %s, expected %s" % (sorted(kinds), sorted(DECOY_KINDS)))
+    spans = {}
+    for r in labels + decoys:
+        spans.setdefault(r["stream_id"], []).append((parse_ts(r["start"]), parse_ts(r["end"]), r["kind"]))
+    for sid, v in spans.items():
+        v.sort()
+        for a, b in zip(v, v[1:]):
+            if not a[0] < a[1] <= b[0]:
+                sys.exit("%s: %s %r overlaps %s %r" % (sid, a[2], a[:2], b[2], b[:2]))
+    print("labels=%d decoys=%d kinds=%d" % (len(labels), len(decoys), len(kinds)))
+    sys.exit(0)
+
+if sys.argv[1] == "rates":    # rates LOG SECONDS: per-stream rates, lowest and highest
+    times, _ = chat_by_stream(sys.argv[2])
+    rates = sorted(len(v) / float(sys.argv[3]) for v in times.values())
+    print("min=%.4f max=%.4f streams=%d" % (rates[0], rates[-1], len(rates)))
+    sys.exit(0)
+
+if sys.argv[1] == "dispersion":   # dispersion LOG: variance / mean of 10 s counts, x100
+    times, _ = chat_by_stream(sys.argv[2])
+    (v,) = times.values()
+    counts = {}
+    for t in v:
+        counts[(t - v[0]) // 10000000] = counts.get((t - v[0]) // 10000000, 0) + 1
+    xs = [counts.get(i, 0) for i in range(max(counts))]   # whole bins only
+    m = sum(xs) / len(xs)
+    var = sum((x - m) ** 2 for x in xs) / len(xs)
+    print("mean=%.1f ratio=%d" % (m, int(100 * var / m)))
+    sys.exit(0)
+
+if sys.argv[1] == "moments":  # moments LABELS LOG: bursts stand out, in chatters too
+    times, users = chat_by_stream(sys.argv[3])
+    span = {s: (v[0], v[-1]) for s, v in times.items()}
+    louder = more_chatters = n = 0
+    for r in (json.loads(l) for l in open(sys.argv[2])):
+        s, a, b = r["stream_id"], parse_ts(r["start"]), parse_ts(r["end"])
+        lo, hi = span[s]
+        rate = len(times[s]) / ((hi - lo) / 1e6)
+        inside = [u for t, u in users[s] if a <= t < b]
+        before = [u for t, u in users[s] if a - (b - a) - 300000000 <= t < a - 300000000]
+        n += 1
+        louder += len(inside) > 1.5 * rate * (b - a) / 1e6
+        more_chatters += len(set(inside)) > 1.5 * len(set(before))
+    print("labels=%d louder=%d more_chatters=%d" % (n, louder, more_chatters))
     sys.exit(0)
 
 mode, path = sys.argv[1], sys.argv[2]
@@ -161,7 +228,8 @@ facts() { # facts KEY < line  ->  value
 for bad in "--no-such-option" "--events 0" "--events x" "--streams 0" "--disorder 2" \
 	"--malformed -0.1" "--chat-rate 0" "--duration abc" "--start yesterday" \
 	"--seed -1" "--viewer-interval 0" "extra-argument" "--spikes 5 --duration 120" \
-	"--duration 0 --spikes 1" "--channels ,"; do
+	"--duration 0 --spikes 1" "--channels ," "--branching 1" "--rate-min 0" \
+	"--rate-min 5 --rate-max 1" "--chat-rate 2 --rate-max 9" "--decoy-rate -1" "--reply-delay 0"; do
 	# shellcheck disable=SC2086
 	"$TELEMETRA" gen $bad >"$tmp/out" 2>"$tmp/err"
 	rc=$?
@@ -210,6 +278,61 @@ gen --events 200000 --streams 10 --spikes 12 --labels "$tmp/l2.jsonl" -o "$tmp/s
 gen --events 10 --labels "$tmp/l0.jsonl" >/dev/null || fail "gen with empty labels"
 [ -f "$tmp/l0.jsonl" ] && [ ! -s "$tmp/l0.jsonl" ] || fail "--labels without --spikes is not an empty file"
 ok "labels"
+
+# --- decoys, and the shape of the traffic ------------------------------------
+# Two hours of 6 streams with moments and twice the default decoys: every
+# decoy kind appears, labels and decoys never overlap, and the same seed
+# writes the same labels and decoys.
+realistic="--streams 6 --duration 2h --seed 11 --spikes 18 --decoy-rate 2 --disorder 0 --late 0 --malformed 0"
+# shellcheck disable=SC2086
+gen $realistic --labels "$tmp/rl.jsonl" --decoys "$tmp/rd.jsonl" -o "$tmp/r.jsonl" || fail "gen realistic"
+# shellcheck disable=SC2086
+gen $realistic --labels "$tmp/rl2.jsonl" --decoys "$tmp/rd2.jsonl" -o "$tmp/r2.jsonl" || fail "gen realistic 2"
+cmp -s "$tmp/r.jsonl" "$tmp/r2.jsonl" && cmp -s "$tmp/rl.jsonl" "$tmp/rl2.jsonl" &&
+	cmp -s "$tmp/rd.jsonl" "$tmp/rd2.jsonl" || fail "the same seed gives different events, labels or decoys"
+# shellcheck disable=SC2086
+gen $realistic --seed 12 --labels "$tmp/rl3.jsonl" --decoys "$tmp/rd3.jsonl" -o "$tmp/r3.jsonl" ||
+	fail "gen realistic 3"
+cmp -s "$tmp/rl.jsonl" "$tmp/rl3.jsonl" && fail "different seeds give the same labels"
+cmp -s "$tmp/rd.jsonl" "$tmp/rd3.jsonl" && fail "different seeds give the same decoys"
+out=$("$PYTHON" "$tmp/check.py" decoys "$tmp/rl.jsonl" "$tmp/rd.jsonl") || fail "decoys: $out"
+"$PYTHON" "$tmp/check.py" labels "$tmp/rl.jsonl" "$tmp/r.jsonl" 18 || fail "labels of the realistic run"
+echo "realistic: $out"
+# the true moments stand out: more messages than the stream's mean rate
+# gives, and more distinct chatters than just before
+out=$("$PYTHON" "$tmp/check.py" moments "$tmp/rl.jsonl" "$tmp/r.jsonl")
+louder=$(echo "$out" | facts louder)
+chatters=$(echo "$out" | facts more_chatters)
+[ "$louder" -ge 16 ] && [ "$chatters" -ge 16 ] || fail "moments do not stand out in most of 18 labels: $out"
+echo "moments: $out"
+gen --events 1000 --decoys "$tmp/d0.jsonl" --no-edges --decoy-rate 0 -o /dev/null || fail "gen with no decoys"
+[ -f "$tmp/d0.jsonl" ] && [ ! -s "$tmp/d0.jsonl" ] || fail "--decoys without decoys is not an empty file"
+
+# rates spread log-uniformly over --rate-min .. --rate-max: 5 streams get
+# the middles of 5 slices, 0.16 0.40 1.0 2.5 6.3 messages/s
+gen --streams 5 --duration 1h --rate-min 0.1 --rate-max 10 --decoy-rate 0 --no-edges \
+	-o "$tmp/rates.jsonl" || fail "gen --rate-min/--rate-max"
+out=$("$PYTHON" "$tmp/check.py" rates "$tmp/rates.jsonl" 3600)
+awk -v o="$out" 'BEGIN { split(o, f, /[= ]/); exit !(f[2] >= 0.1 && f[2] <= 0.25 && f[4] >= 4 && f[4] <= 10) }' ||
+	fail "rates not spread over 0.1 .. 10 as configured: $out"
+echo "rates: $out"
+# --chat-rate keeps its meaning: the mean over streams
+gen --streams 5 --duration 1h --chat-rate 2 --decoy-rate 0 --no-edges -o "$tmp/cr.jsonl" || fail "gen --chat-rate"
+n=$(grep -c '"type":"chat"' "$tmp/cr.jsonl")
+[ "$n" -ge 28000 ] && [ "$n" -le 44000 ] || fail "--chat-rate 2 over 5 streams and 1 h: $n messages, expected about 36000"
+
+# over-dispersion: on a busy stream 10 s counts vary more than Poisson
+# counts (variance = mean), and more with self-excitation than without
+busy="--streams 1 --duration 30m --rate-min 20 --rate-max 20 --decoy-rate 0 --no-edges --disorder 0 --late 0 --malformed 0"
+# shellcheck disable=SC2086
+gen $busy -o "$tmp/busy.jsonl" && gen $busy --branching 0 -o "$tmp/poisson.jsonl" || fail "gen busy"
+hawkes=$("$PYTHON" "$tmp/check.py" dispersion "$tmp/busy.jsonl")
+poisson=$("$PYTHON" "$tmp/check.py" dispersion "$tmp/poisson.jsonl")
+h=$(echo "$hawkes" | facts ratio)
+p=$(echo "$poisson" | facts ratio)
+[ "$h" -gt 150 ] && [ "$h" -gt "$p" ] || fail "no over-dispersion: default $hawkes, --branching 0 $poisson"
+echo "variance/mean x100 of 10 s counts: $h (--branching 0: $p)"
+ok "decoys and the shape of the traffic"
 
 # --- gzip -------------------------------------------------------------------
 gen --events 5000 --streams 4 --seed 3 -o "$tmp/g.jsonl" || fail "gen plain"

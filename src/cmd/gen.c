@@ -39,7 +39,8 @@ static void usage(FILE *out)
 	        "Usage: telemetra gen [OPTIONS]\n"
 	        "\n"
 	        "Write a synthetic, seeded, reproducible log of chat and viewer events\n"
-	        "(JSON Lines) with injected moments, to a file, stdout or Kafka.\n"
+	        "(JSON Lines) shaped like real chat, with true moments and decoys, to a\n"
+	        "file, stdout or Kafka.\n"
 	        "The same options and --seed give the same bytes.\n"
 	        "\n"
 	        "Output:\n"
@@ -54,8 +55,12 @@ static void usage(FILE *out)
 	        "                             (default: as fast as possible); without\n"
 	        "                             --chat-rate, the chat rate is derived from N so\n"
 	        "                             that event time keeps up with the wall clock\n"
-	        "      --labels FILE          write the injected moments to FILE (JSON Lines:\n"
-	        "                             stream_id, start, end, kind)\n"
+	        "      --labels FILE          write the true moments to FILE (JSON Lines:\n"
+	        "                             stream_id, start, end, kind); start is when\n"
+	        "                             chat starts reacting\n"
+	        "      --decoys FILE          write the non-moments to FILE (same format;\n"
+	        "                             kind ad_break, level_shift, gift_train,\n"
+	        "                             spammer, bot, stream_start, stream_end, raid_out)\n"
 	        "  -q, --quiet                no summary line\n"
 	        "\n"
 	        "Traffic:\n"
@@ -69,11 +74,26 @@ static void usage(FILE *out)
 	        "                             allows; without --duration the span is open)\n"
 	        "      --start TIME|now       event time of the start (RFC 3339, default\n"
 	        "                             2025-11-23T12:00:00Z)\n"
-	        "      --chat-rate R          mean chat messages/s per stream (default 3)\n"
+	        "      --rate-min R           per-stream chat rates are spread log-uniformly\n"
+	        "      --rate-max R           from R to R messages/s (default 0.0167, i.e.\n"
+	        "                             one a minute, to 30)\n"
+	        "      --chat-rate R          the same spread, scaled to a mean of R\n"
+	        "                             messages/s per stream\n"
+	        "      --branching B          self-excitation: each message triggers B more\n"
+	        "                             on average (replies, emote walls), 0 to 0.95\n"
+	        "                             (default 0.5; 0 = Poisson arrivals)\n"
+	        "      --reply-delay S        mean delay of a triggered message (default 3)\n"
+	        "      --decoy-rate N         decoys per stream-hour: ad breaks, level shifts,\n"
+	        "                             sub-gift trains, spammers, bots in turn\n"
+	        "                             (default 1)\n"
+	        "      --no-edges             no stream start (ramp, greetings) or end (\"gn\"\n"
+	        "                             waves, outgoing raid, offline before the end)\n"
 	        "      --viewer-interval S    seconds between viewer-count updates (default 5)\n"
-	        "      --spikes N             inject N moments (hype: chat x5-10 for 30-120 s;\n"
-	        "                             raid: viewer jump and chat x3-6 for 30-60 s),\n"
-	        "                             none in a stream's first 5 minutes, 5 minutes apart\n"
+	        "      --spikes N             N true moments: hype, funny, fail (a burst of\n"
+	        "                             reactions 2-6 s after the play, 10-60 s, many\n"
+	        "                             chatters) and incoming raids (viewer jump, new\n"
+	        "                             chatters); none in a stream's first 5 minutes\n"
+	        "                             or last 6, episodes 5 minutes apart\n"
 	        "\n"
 	        "Disorder and bad input (fractions of lines):\n"
 	        "      --disorder F           displaced by less than the watermark delay\n"
@@ -89,6 +109,8 @@ static void usage(FILE *out)
 	        "RATE_PER_SEC (as --rate).\n"
 	        "Examples:\n"
 	        "  telemetra gen --events 1000000 --streams 50 --spikes 20 --labels l.jsonl -o ev.jsonl.gz\n"
+	        "  telemetra gen --streams 40 --duration 3h --rate-min 0.05 --rate-max 50 --spikes 240 \\\n"
+	        "      --labels moments.jsonl --decoys decoys.jsonl -o ev.jsonl\n"
 	        "  telemetra gen --kafka localhost:9092 --rate 200 --start now\n");
 }
 
@@ -457,10 +479,8 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool write_labels(struct gen *g, const char *path)
+static bool write_labels(const struct gen_label *labels, size_t n, const char *path)
 {
-	size_t n;
-	const struct gen_label *labels = gen_labels(g, &n);
 	FILE *f = fopen(path, "wb");
 	if (!f) {
 		log_error("cannot create %s: %s", path, strerror(errno));
@@ -500,6 +520,13 @@ enum {
 	OPT_CHAT_TOPIC,
 	OPT_VIEWER_TOPIC,
 	OPT_RATE,
+	OPT_RATE_MIN,
+	OPT_RATE_MAX,
+	OPT_BRANCHING,
+	OPT_REPLY_DELAY,
+	OPT_DECOY_RATE,
+	OPT_DECOYS,
+	OPT_NO_EDGES,
 };
 
 int cmd_gen(int argc, char **argv)
@@ -524,6 +551,13 @@ int cmd_gen(int argc, char **argv)
 	    {"chat-topic", required_argument, NULL, OPT_CHAT_TOPIC},
 	    {"viewer-topic", required_argument, NULL, OPT_VIEWER_TOPIC},
 	    {"rate", required_argument, NULL, OPT_RATE},
+	    {"rate-min", required_argument, NULL, OPT_RATE_MIN},
+	    {"rate-max", required_argument, NULL, OPT_RATE_MAX},
+	    {"branching", required_argument, NULL, OPT_BRANCHING},
+	    {"reply-delay", required_argument, NULL, OPT_REPLY_DELAY},
+	    {"decoy-rate", required_argument, NULL, OPT_DECOY_RATE},
+	    {"decoys", required_argument, NULL, OPT_DECOYS},
+	    {"no-edges", no_argument, NULL, OPT_NO_EDGES},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -531,7 +565,8 @@ int cmd_gen(int argc, char **argv)
 	};
 	struct gen_options o;
 	gen_options_default(&o);
-	const char *output = NULL, *labels = NULL, *brokers = NULL;
+	const char *output = NULL, *labels = NULL, *decoys = NULL, *brokers = NULL;
+	bool have_range = false;
 	const char *chat_topic = DEFAULT_CHAT_TOPIC, *viewer_topic = DEFAULT_VIEWER_TOPIC;
 	const char *start = NULL;
 	bool have_streams = false, have_duration = false, have_chat_rate = false;
@@ -570,6 +605,27 @@ int cmd_gen(int argc, char **argv)
 			break;
 		case OPT_SPIKES: o.spikes = (unsigned)parse_uint("--spikes", optarg, 0, 1000000); break;
 		case OPT_LABELS: labels = optarg; break;
+		case OPT_DECOYS: decoys = optarg; break;
+		case OPT_RATE_MIN:
+			o.rate_min = parse_real("--rate-min", optarg, 0, 1e6, true,
+			                        "messages per second per stream, > 0 (e.g. 0.05)");
+			have_range = true;
+			break;
+		case OPT_RATE_MAX:
+			o.rate_max = parse_real("--rate-max", optarg, 0, 1e6, true,
+			                        "messages per second per stream, > 0 (e.g. 50)");
+			have_range = true;
+			break;
+		case OPT_BRANCHING:
+			o.branching = parse_real("--branching", optarg, 0, 0.95, false,
+			                         "a branching ratio from 0 to 0.95, e.g. 0.5");
+			break;
+		case OPT_REPLY_DELAY: o.reply_delay_us = parse_seconds("--reply-delay", optarg, false); break;
+		case OPT_DECOY_RATE:
+			o.decoy_rate = parse_real("--decoy-rate", optarg, 0, 1000, false,
+			                          "decoys per stream-hour from 0 to 1000, e.g. 1");
+			break;
+		case OPT_NO_EDGES: o.edges = false; break;
 		case OPT_DISORDER:
 			o.disorder = parse_real("--disorder", optarg, 0, 1, false, "a fraction from 0 to 1, e.g. 0.01");
 			break;
@@ -643,7 +699,7 @@ int cmd_gen(int argc, char **argv)
 	}
 	if (!have_duration)
 		o.duration_us = (o.max_events || brokers) ? 0 : INT64_C(600) * USEC_PER_SEC;
-	if (have_rate && !have_chat_rate) {
+	if (have_rate && !have_chat_rate && !have_range) {
 		double viewer = 1e6 / (double)o.viewer_interval_us;
 		double chat = rate / (double)o.streams - viewer;
 		if (chat < 0.01) {
@@ -654,6 +710,10 @@ int cmd_gen(int argc, char **argv)
 		}
 		o.chat_rate = chat;
 	}
+	if (o.rate_min > o.rate_max)
+		die_usage("--rate-min %g is above --rate-max %g", o.rate_min, o.rate_max);
+	if (have_range && have_chat_rate)
+		die_usage("--chat-rate and --rate-min/--rate-max both set the rates; give one of them");
 	if (o.disorder + o.late > 1)
 		die_usage("--disorder + --late must not exceed 1");
 	if (o.disorder > 0 && o.watermark_delay_us < 2)
@@ -676,7 +736,9 @@ int cmd_gen(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	int status = EXIT_OK;
-	if (labels && !write_labels(g, labels)) {
+	size_t nlabels, ndecoys;
+	const struct gen_label *lv = gen_labels(g, &nlabels), *dv = gen_decoys(g, &ndecoys);
+	if ((labels && !write_labels(lv, nlabels, labels)) || (decoys && !write_labels(dv, ndecoys, decoys))) {
 		gen_free(g);
 		return EXIT_RUNTIME;
 	}
@@ -749,16 +811,14 @@ int cmd_gen(int argc, char **argv)
 
 	struct gen_stats st;
 	gen_get_stats(g, &st);
-	size_t nlabels;
-	gen_labels(g, &nlabels);
 	double span = st.lines ? (double)(st.max_time_us - st.min_time_us) / 1e6 : 0.0;
 	if (status == EXIT_OK)
 		log_info("%" PRIu64 " events (%" PRIu64 " chat, %" PRIu64 " viewer; %" PRIu64 " malformed, %" PRIu64
-		         " out of order, %" PRIu64 " late), %" PRIu64 " bytes, %zu spikes, %.1f s of event time, "
+		         " out of order, %" PRIu64 " late), %" PRIu64 " bytes, %zu moments, %zu decoys, %.1f s of event time, "
 		         "%.2f s%s",
 		         st.lines, st.chat, st.viewer, st.malformed, st.disordered, st.late,
 		         st.bytes + (brokers ? 0 : st.lines),
-		         nlabels, span, now_mono() - t0, interrupted ? " (interrupted)" : "");
+		         nlabels, ndecoys, span, now_mono() - t0, interrupted ? " (interrupted)" : "");
 	gen_free(g);
 	if (channels) {
 		for (size_t i = 0; i < nchannels; i++)

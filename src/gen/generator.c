@@ -1,24 +1,38 @@
 /*
- * generator.c — the synthetic traffic model of `telemetra gen`.
+ * generator.c — the traffic model of `telemetra gen`: when each stream
+ * chats, who writes, how many watch, and which episodes (true moments and
+ * decoys) happen where.  Serialization and the arrival order (disorder,
+ * late and malformed lines) are here too; the words are in vocab.c and
+ * the random numbers in rng.c.
  *
  * Model, per stream:
- *   - a viewer level V (log-normal across streams, median 1500) around
- *     which the reported count drifts (mean-reverting random walk in log
- *     space), plus raid boosts that decay over ten minutes;
- *   - a base chat rate proportional to sqrt(V) times a per-stream
- *     "chattiness", normalized so the mean over streams is --chat-rate,
- *     modulated over time by a smooth random curve (±30 %, knots every
- *     10–30 min) and by the current viewer count, and multiplied during
- *     injected spikes; arrivals are a Poisson process with that rate;
- *   - a mood in [-1, 1] (Ornstein–Uhlenbeck around a per-stream base, time
- *     constant 10 min, spread 0.4) that
- *     tilts messages towards positive or negative words and emotes;
- *   - a chatter population of ~0.15·V users with Zipf-like activity, drawn
- *     from a global id pool so that heavy chatters show up on several
- *     streams; usernames and badges derive from the id.
- * Messages mix lexicon hits (positive / negative), near misses ("loool",
- * "goated"), neutral words, punctuation, non-ASCII tokens, emotes and the
- * occasional JSON escape.  See generator.h for the arrival order.
+ *   - a mean chat rate r from the log-uniform spread of the options, and a
+ *     viewer level consistent with it (about 400·r^0.8 viewers, ±25 %);
+ *   - arrivals are a Hawkes process with an exponential kernel, simulated
+ *     in its cluster form: "immigrant" messages arrive as a Poisson process
+ *     at r·(1 − b)·(modulation), and every message triggers Poisson(b)
+ *     further ones (replies, emote walls) after Exp(reply delay), so the
+ *     mean stays r and 10 s counts are over-dispersed;
+ *   - the modulation: a smooth random curve (±25 %, knots every 10–30 min),
+ *     the viewer count (raiders chat too), persistent level shifts, the
+ *     stream's start (chat ramps up from a fifth over 2–5 min, greetings)
+ *     and end ("gn" waves over 2.5–5 min, then on half of the streams an
+ *     outgoing raid: copy-pasted raid messages; then offline), ad breaks
+ *     (chat at 10–25 % for 1–3 min, then a surge of "back" messages);
+ *   - chatters: ~0.3·viewers users with Zipf(1.1) activity, so a few write
+ *     most messages; they come from a global id pool, so heavy chatters show
+ *     up on several streams; usernames and badges derive from the id;
+ *   - single-user trains: a sub-gift train (one gifter, 3–50 messages under
+ *     a second apart), a spammer (one copypasta 15–50 times in 0.5–2 min),
+ *     a bot (20–60 templated lines at a fixed 1–3 s cadence);
+ *   - true moments (hype, funny, fail): 2–6 s after the play, a burst of
+ *     reaction messages and emotes that peaks within 2 s and decays over
+ *     10–60 s, 2–5 times the stream's rate (at least 6–14 messages on the
+ *     smallest streams), written by chatters drawn uniformly, so many
+ *     distinct ones; incoming raids: the viewer count jumps by 30–150 %
+ *     (raiders stay and slowly leave) and a burst of NEW chatters greets.
+ * Moments and decoys of one stream never overlap and are 5 minutes apart;
+ * none is in a stream's first 5 minutes or (with a bounded span) its last 6.
  *
  * Determinism: only + - * / sqrt and exact helpers on doubles, with our own
  * exp() and log(); contraction to fused multiply-add is turned off.
@@ -32,343 +46,88 @@
 #include <string.h>
 
 #include "core/timestamp.h"
+#include "gen/rng.h"
+#include "gen/vocab.h"
 
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
 
 #define SEC(x) ((int64_t)((x) * 1e6))
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Spike placement: the first WARMUP of every stream stays quiet (so the
- * detector has its history), spikes of one stream are at least GAP apart,
- * and the last TAIL of the span holds none. */
-#define SPIKE_WARMUP_US SEC(300)
-#define SPIKE_GAP_US SEC(300)
-#define SPIKE_TAIL_US SEC(60)
+/* Episode placement: the first WARMUP of every stream holds only its start
+ * (so a detector has its history), episodes of one stream are at least GAP
+ * apart, and the last TAIL of the span holds none (with a bounded span and
+ * edges, the stream's end lives there). */
+#define WARMUP_US SEC(300)
+#define GAP_US SEC(300)
+#define TAIL_US SEC(60)
+#define TAIL_EDGES_US SEC(360)
 /* Late events are displaced by more than D + LATE_MIN, at most
  * D + LATE_MIN + LATE_RANGE. */
 #define LATE_MIN_US SEC(60)
 #define LATE_RANGE_US SEC(120)
-
-/* ------------------------------------------------------------------------ */
-/* Deterministic arithmetic                                                  */
-
-static const double LN2_HI = 6.93147180369123816490e-01;
-static const double LN2_LO = 1.90821492927058770002e-10;
-
-/* e^x to ~1 ulp with a degree-13 Taylor polynomial after range reduction. */
-static double det_exp(double x)
-{
-	if (x > 700.0)
-		x = 700.0;
-	if (x < -700.0)
-		return 0.0;
-	double k = floor(x * 1.44269504088896340736 + 0.5);
-	double r = (x - k * LN2_HI) - k * LN2_LO;
-	double p = 1.0 / 6227020800.0;
-	p = p * r + 1.0 / 479001600.0;
-	p = p * r + 1.0 / 39916800.0;
-	p = p * r + 1.0 / 3628800.0;
-	p = p * r + 1.0 / 362880.0;
-	p = p * r + 1.0 / 40320.0;
-	p = p * r + 1.0 / 5040.0;
-	p = p * r + 1.0 / 720.0;
-	p = p * r + 1.0 / 120.0;
-	p = p * r + 1.0 / 24.0;
-	p = p * r + 1.0 / 6.0;
-	p = p * r + 0.5;
-	p = p * r + 1.0;
-	p = p * r + 1.0;
-	return ldexp(p, (int)k);
-}
-
-/* ln x for x > 0: x = m·2^e, ln m = 2·atanh((m−1)/(m+1)). */
-static double det_log(double x)
-{
-	if (!(x > 0.0))
-		return -745.0;
-	int e;
-	double m = frexp(x, &e);
-	if (m < 0.70710678118654752440) {
-		m *= 2.0;
-		e--;
-	}
-	double s = (m - 1.0) / (m + 1.0);
-	double s2 = s * s;
-	double p = 1.0 / 21.0;
-	p = p * s2 + 1.0 / 19.0;
-	p = p * s2 + 1.0 / 17.0;
-	p = p * s2 + 1.0 / 15.0;
-	p = p * s2 + 1.0 / 13.0;
-	p = p * s2 + 1.0 / 11.0;
-	p = p * s2 + 1.0 / 9.0;
-	p = p * s2 + 1.0 / 7.0;
-	p = p * s2 + 1.0 / 5.0;
-	p = p * s2 + 1.0 / 3.0;
-	p = p * s2 + 1.0;
-	double fe = (double)e;
-	return fe * LN2_HI + (fe * LN2_LO + 2.0 * s * p);
-}
-
-static double det_pow(double a, double b) { return det_exp(b * det_log(a)); }
-
-static double clampd(double x, double lo, double hi) { return x < lo ? lo : x > hi ? hi : x; }
-
-/* ------------------------------------------------------------------------ */
-/* PRNG: xoshiro256** seeded with splitmix64                                 */
-
-struct rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
-/* A stateless mix of one word, for ids derived from (seed, stream, n). */
-static uint64_t mix64(uint64_t x) { return splitmix64(&x); }
-
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ mix64(stream * UINT64_C(0xD1B54A32D192ED03) + 0x51);
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static inline uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-/* Uniform in [0, 1). */
-static inline double rng_unif(struct rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
-/* Uniform in (0, 1). */
-static inline double rng_unif_pos(struct rng *r) { return ((double)(rng_next(r) >> 11) + 0.5) * 0x1.0p-53; }
-static inline double rng_range(struct rng *r, double lo, double hi) { return lo + (hi - lo) * rng_unif(r); }
-/* Uniform integer in [0, n), n >= 1. */
-static inline uint64_t rng_below(struct rng *r, uint64_t n) { return (uint64_t)(rng_unif(r) * (double)n); }
-static inline bool rng_chance(struct rng *r, double p) { return rng_unif(r) < p; }
-
-/* Standard normal deviate (Marsaglia's polar method). */
-static double rng_normal(struct rng *r)
-{
-	double u, v, s;
-	do {
-		u = 2.0 * rng_unif(r) - 1.0;
-		v = 2.0 * rng_unif(r) - 1.0;
-		s = u * u + v * v;
-	} while (s >= 1.0 || s == 0.0);
-	return u * sqrt(-2.0 * det_log(s) / s);
-}
-
-/* Exponential deviate with mean 1. */
-static inline double rng_exp(struct rng *r) { return -det_log(rng_unif_pos(r)); }
-
-/* ------------------------------------------------------------------------ */
-/* Vocabulary (already JSON-escaped)                                         */
-
-struct word {
-	const char *s;
-	unsigned char len;
-	unsigned char ascii; /* letters only: may be upper-cased */
-};
-
-#define W(x) {x, (unsigned char)(sizeof(x) - 1), 1}
-#define X(x) {x, (unsigned char)(sizeof(x) - 1), 0}
-#define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Hits of src/lexicon/positive.txt, most frequent first. */
-static const struct word POS_WORDS[] = {
-	W("lol"), W("gg"), W("pog"), W("nice"), W("lmao"), W("love"), W("good"), W("hype"),
-	W("insane"), W("wow"), W("haha"), W("great"), W("clutch"), W("poggers"), W("awesome"),
-	W("cool"), W("best"), W("clean"), W("ggwp"), W("epic"), W("based"), W("goat"), W("fire"),
-	W("amazing"), W("funny"), W("sick"), W("wp"), W("ty"), W("thanks"), W("lit"), W("yay"),
-	W("king"), W("perfect"), W("legendary"), W("win"), W("fun"), W("cute"), W("wholesome"),
-	W("congrats"), W("respect"), W("genius"), W("happy"), W("beautiful"), W("hahaha"),
-	W("incredible"), W("wins"), W("lovely"), W("better"), W("hero"), W("blessed"),
-};
-
-/* Hits of src/lexicon/negative.txt, most frequent first. */
-static const struct word NEG_WORDS[] = {
-	W("rip"), W("wtf"), W("bad"), W("cringe"), W("lag"), W("trash"), W("fail"), W("boring"),
-	W("throw"), W("yikes"), W("ff"), W("sucks"), W("noob"), W("worst"), W("mid"), W("smh"),
-	W("choke"), W("lost"), W("sad"), W("ew"), W("terrible"), W("rigged"), W("dumb"),
-	W("garbage"), W("toxic"), W("awful"), W("laggy"), W("broken"), W("stupid"), W("hate"),
-	W("annoying"), W("lose"), W("buggy"), W("throwing"), W("choked"), W("scam"), W("worse"),
-	W("overrated"), W("horrible"), W("bored"),
-};
-
-/* Near misses: look like sentiment, are in neither lexicon. */
-static const struct word MISS_WORDS[] = {
-	W("loool"), W("lolol"), W("nicee"), W("goated"), W("ggs"), W("pogg"), W("hyyype"),
-	W("gooood"), W("awsome"), W("winner"), W("greeeat"), W("badd"), W("trashh"),
-	W("cringy"), W("boooring"), W("ripp"), W("sucked"), W("failing"), W("lagging"),
-	W("hateful"), W("noobs"), W("clutched"),
-};
-
-static const struct word NEUTRAL_WORDS[] = {
-	W("the"), W("is"), W("i"), W("this"), W("that"), W("you"), W("a"), W("he"), W("chat"),
-	W("it"), W("what"), W("to"), W("so"), W("and"), W("no"), W("just"), W("why"), W("yes"),
-	W("bro"), W("of"), W("in"), W("we"), W("not"), W("was"), W("game"), W("now"), W("did"),
-	W("they"), W("on"), W("how"), W("he's"), W("stream"), W("do"), W("can"), W("go"),
-	W("play"), W("boss"), W("one"), W("again"), W("me"), W("my"), W("got"), W("ok"),
-	W("yeah"), W("guys"), W("wait"), W("run"), W("streamer"), W("look"), W("with"),
-	W("don't"), W("it's"), W("that's"), W("i'm"), W("dude"), W("time"), W("next"),
-	W("first"), W("last"), W("there"), W("here"), W("watch"), W("see"), W("really"),
-	W("actually"), W("literally"), W("still"), W("right"), W("left"), W("shot"), W("kill"),
-	W("died"), W("round"), W("map"), W("team"), W("level"), W("score"), W("build"),
-	W("item"), W("loot"), W("chest"), W("push"), W("lane"), W("jungle"), W("top"),
-	W("bot"), W("hp"), W("ult"), W("gank"), W("can't"), W("what's"), W("where"),
-	W("when"), W("who"), W("would"), W("should"), W("could"), W("will"), W("be"), W("up"),
-	W("down"), W("back"), W("out"), W("hmm"), W("huh"), W("man"), W("every"), W("two"),
-	W("three"), W("points"), W("playing"), W("going"), W("mods"), W("sub"), W("prime"),
-	W("clip"), W("replay"), W("settings"), W("song"), W("music"), W("camera"), W("mic"),
-	W("audio"), W("today"), W("tomorrow"), W("yesterday"), W("hours"), W("minutes"),
-	W("fps"), W("ping"), W("patch"), W("nerf"), W("buff"), W("meta"), W("strat"), W("xd"),
-	X("café"), X("über"), X("jajaja"), X("kkkkk"), X("やばい"), X("草"), X("ㅋㅋㅋ"),
-	X("😂"), X("🔥"), X("❤️"), X("👀"), X("?"), X("??"), X("!!"), X("..."), X(":)"),
-	X(":D"), X("<3"), X("o7"), X("\\\\o/"), X("¯\\\\_(ツ)_/¯"), X("\\\"clip"), X("it\\\""),
-	X("@mod"), X("#1"), X("1v1"), X("100%"), X("2-0"),
-};
-
-/* One-word reactions without sentiment. */
-static const struct word REACT_WORDS[] = {
-	W("W"), W("L"), X("?"), W("hi"), W("F"), W("what"), W("true"), W("same"), W("bruh"),
-	W("o7"), W("yes"), W("no"), W("hello"), W("oof"), W("sheesh"), X("??"), W("facts"),
-	W("nah"), W("yep"), W("real"), W("xd"), W("hmm"), W("ayy"), W("first"), W("wait"),
-	X("!!"), X("..."), X("😂"),
-};
-
-static const struct word HYPE_WORDS[] = {
-	W("LETS"), W("GOOO"), W("POGGERS"), W("W"), W("OMG"), W("NO"), W("WAY"), W("CLIP"),
-	W("IT"), W("INSANE"), W("HOLY"), W("HYPE"), W("GG"), W("WHAT"), W("EZ"), W("CLUTCH"),
-	W("GOAT"), W("LMAO"), W("POG"), W("WOW"),
-};
-
-static const struct word RAID_WORDS[] = {
-	W("RAID"), W("raid"), W("welcome"), W("raiders"), W("hello"), W("hi"), W("from"),
-	W("love"), W("hype"), W("hey"), W("chat"), W("thanks"), W("for"), W("the"), W("GG"),
-	X("<3"), W("squad"), W("family"),
-};
-
-static const struct word PUNCT[] = {
-	X("!"), X("?"), X("!!!"), X("..."), X(","), X("?!"), X("!!"),
-};
-
-/* Emotes by tone, most popular first. */
-static const struct word EMOTES_NEU[] = {
-	W("Kappa"), W("monkaS"), W("4Head"), W("Pepega"), W("TriHard"), W("HeyGuys"),
-	W("CoolStoryBob"), W("Jebaited"), W("SMOrc"), W("VoHiYo"), W("CoolCat"), W("PJSalt"),
-	W("HotPokket"), W("TwitchUnity"), W("BloodTrail"), W("MrDestructoid"),
-};
-static const struct word EMOTES_POS[] = {
-	W("KEKW"), W("LUL"), W("PogChamp"), W("OMEGALUL"), W("Pog"), W("PogU"), W("catJAM"),
-	W("Kreygasm"), W("EZ"), W("FeelsGoodMan"), W("SeemsGood"), X("<3"),
-};
-static const struct word EMOTES_NEG[] = {
-	W("Sadge"), W("BibleThump"), W("NotLikeThis"), W("ResidentSleeper"), W("PepeHands"),
-	W("FeelsBadMan"), W("WutFace"), W("DansGame"),
-};
-static const struct word EMOTES_HYPE[] = {
-	W("PogChamp"), W("KEKW"), W("Pog"), W("PogU"), W("OMEGALUL"), W("LUL"), W("catJAM"),
-	W("Kreygasm"), W("EZ"),
-};
-static const struct word EMOTES_RAID[] = {
-	W("TwitchUnity"), W("BloodTrail"), W("HeyGuys"), W("VoHiYo"), X("<3"), W("GivePLZ"),
-	W("TakeNRG"), W("PogChamp"),
-};
-
-static const char *const USER_ADJ[32] = {
-	"Crispy", "Silent", "Lucky", "Salty", "Cosmic", "Sleepy", "Turbo", "Fuzzy", "Mighty",
-	"Rusty", "Shiny", "Grumpy", "Happy", "Frozen", "Wild", "Quiet", "Pixel", "Neon",
-	"Retro", "Spicy", "Clever", "Lazy", "Brave", "Tiny", "Epic", "Dark", "Golden",
-	"Iron", "Sneaky", "Jolly", "Mystic", "Atomic",
-};
-static const char *const USER_NOUN[32] = {
-	"Noodle", "Panda", "Ninja", "Potato", "Falcon", "Wizard", "Otter", "Goblin", "Knight",
-	"Toaster", "Badger", "Dragon", "Pickle", "Gamer", "Raccoon", "Cactus", "Viking",
-	"Pirate", "Muffin", "Tiger", "Walrus", "Robot", "Ghost", "Llama", "Waffle", "Shark",
-	"Penguin", "Cobra", "Moose", "Sloth", "Phoenix", "Yeti",
-};
-
-/* Cumulative Zipf weights over n ranks (exponent s). */
-struct cdf {
-	const struct word *w;
-	size_t n;
-	double *c;
-};
-
-static void cdf_init(struct cdf *d, const struct word *w, size_t n, double s)
-{
-	d->w = w;
-	d->n = n;
-	d->c = xmalloc(n * sizeof(double));
-	double acc = 0.0;
-	for (size_t i = 0; i < n; i++) {
-		acc += det_exp(-s * det_log((double)(i + 1)));
-		d->c[i] = acc;
-	}
-}
-
-static const struct word *cdf_pick(const struct cdf *d, struct rng *r)
-{
-	double u = rng_unif(r) * d->c[d->n - 1];
-	size_t lo = 0, hi = d->n - 1;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (d->c[mid] > u)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return &d->w[lo];
-}
-
-enum vocab {
-	V_POS,
-	V_NEG,
-	V_MISS,
-	V_NEUTRAL,
-	V_HYPE,
-	V_RAID,
-	V_PUNCT,
-	V_REACT,
-	V_EMO_NEU,
-	V_EMO_POS,
-	V_EMO_NEG,
-	V_EMO_HYPE,
-	V_EMO_RAID,
-	V_COUNT
-};
+/* The rate is piecewise constant: re-evaluated at least this often. */
+#define STEP_SHAPED_US SEC(1)
+#define STEP_FLAT_US SEC(30)
+/* A bound on pending triggered messages of one stream (memory). */
+#define MAX_KIDS 1000000
 
 /* ------------------------------------------------------------------------ */
 /* Generator state                                                           */
 
-enum spike_kind { SPIKE_HYPE, SPIKE_RAID };
+enum ep_kind {
+	EP_HYPE,
+	EP_FUNNY,
+	EP_FAIL,
+	EP_RAID,
+	EP_AD_BREAK, /* the first decoy */
+	EP_LEVEL_SHIFT,
+	EP_GIFT_TRAIN,
+	EP_SPAMMER,
+	EP_BOT,
+	EP_STREAM_START,
+	EP_STREAM_END,
+	EP_RAID_OUT,
+	EP_COUNT
+};
+#define EP_MID_DECOYS 5 /* AD_BREAK .. BOT */
 
-struct spike {
+static const char *const EP_NAME[EP_COUNT] = {
+    "hype", "funny", "fail", "raid", "ad_break", "level_shift", "gift_train",
+    "spammer", "bot", "stream_start", "stream_end", "raid_out",
+};
+
+static bool ep_is_moment(enum ep_kind k) { return k < EP_AD_BREAK; }
+
+struct episode {
 	size_t stream;
-	int64_t start, end; /* the chat burst [start, end) */
-	enum spike_kind kind;
-	double mult;        /* chat-rate multiplier during the burst */
-	double raid_jump;   /* raid: viewers added at start */
-	uint32_t raid_pool; /* raid: number of distinct raiders */
-	uint32_t index;     /* global index, for raider ids */
+	enum ep_kind kind;
+	int64_t lead;         /* moments: play to reaction (placement only) */
+	int64_t len;          /* length of the labelled interval */
+	int64_t start, end;   /* the labelled interval [start, end) */
+	int64_t split;        /* ad break: the return of chat */
+	double peak;          /* extra messages/s at the top of the shape */
+	double tau;           /* decay of the shape, seconds */
+	double mult;          /* ad break: chat factor; level shift: new level */
+	uint32_t count;       /* trains: number of messages */
+	uint64_t user;        /* trains: the sender */
+	uint64_t variant;     /* which copypasta / bot line / raid line */
+	double raid_jump;     /* raid: viewers added at start */
+	uint32_t raid_pool;   /* raid: number of distinct raiders */
+	uint32_t index;       /* for raider and train user ids */
+	bool dropped;         /* a decoy that did not fit */
+};
+
+/* A pending message: triggered by an earlier one, or part of a train. */
+struct kid {
+	int64_t t;
+	uint64_t seq;
+	uint64_t user; /* 0: pick by style */
+	uint64_t variant;
+	enum gen_style style;
+	uint32_t ep; /* index + 1 of the raid whose raiders may write it, or 0 */
 };
 
 struct stream {
@@ -377,20 +136,27 @@ struct stream {
 	char *id_json; /* JSON string literal, quotes included */
 	size_t id_json_len;
 	struct rng rng;
-	double base_rate; /* messages/s without modulation */
-	double v_level;   /* viewer level V */
+	double base_rate; /* mean messages/s without episodes */
+	double v_level;   /* viewer level */
 	double log_v;     /* current log viewers (walk) */
 	double raid_boost;
 	int64_t last_tick; /* time of the previous viewer update */
 	double mood_base, mood;
 	int64_t knot_t0, knot_len;
 	double knot_v0, knot_v1;
-	double zipf_a, zipf_inv; /* chatter rank sampler */
+	struct zipf zipf; /* chatter ranks */
 	uint32_t chatters;
 	uint32_t salt;
-	struct spike **spk; /* this stream's spikes, by start */
-	size_t nspk, spk_pos;
-	size_t raid_seen; /* raids already applied to the viewer count */
+	struct episode **ep; /* this stream's episodes, by start */
+	size_t nep, ep_pos;
+	struct episode **shift; /* its level shifts, by start */
+	size_t nshift;
+	size_t raid_seen;      /* raids already applied to the viewer count */
+	int64_t live_end;      /* no events at or after (INT64_MAX: open) */
+	int64_t next_imm;      /* the next immigrant message */
+	struct kid *kids;      /* min-heap by (t, seq) */
+	size_t nkids, capkids;
+	uint64_t kseq;
 	uint64_t last_count; /* viewer count of the last update */
 	uint64_t seq;
 };
@@ -415,11 +181,13 @@ struct gen {
 	uint64_t seed;
 	size_t nstreams;
 	struct stream *st;
-	struct spike *spikes;
-	size_t nspikes;
-	struct gen_label *labels;
-	struct cdf vocab[V_COUNT];
+	struct episode *eps;
+	size_t neps;
+	struct gen_label *labels, *decoys;
+	size_t nlabels, ndecoys;
+	struct vocab *vocab;
 	uint64_t user_pool;
+	double exp_neg_b; /* e^-branching */
 
 	struct src *heap; /* 2 * nstreams entries */
 	size_t nheap;
@@ -455,7 +223,13 @@ void gen_options_default(struct gen_options *o)
 	o->start_us = GEN_DEFAULT_START_US;
 	o->duration_us = SEC(600);
 	o->max_events = 0;
-	o->chat_rate = 3.0;
+	o->rate_min = 1.0 / 60.0;
+	o->rate_max = 30.0;
+	o->chat_rate = 0.0;
+	o->branching = 0.5;
+	o->reply_delay_us = SEC(3);
+	o->decoy_rate = 1.0;
+	o->edges = true;
 	o->viewer_interval_us = SEC(5);
 	o->spikes = 0;
 	o->disorder = 0.01;
@@ -464,13 +238,31 @@ void gen_options_default(struct gen_options *o)
 	o->watermark_delay_us = SEC(10);
 }
 
-/* Mean factor of the ±30 % smooth modulation of chat rates (about 1.01). */
+/* Mean factor of the ±25 % smooth modulation of chat rates (about 1.01). */
 #define MODULATION_MEAN 1.01
+
+/* The rate of stratum k of n over [lo, hi] (log-uniform middles). */
+static double stratum_rate(const struct gen_options *o, size_t k, size_t n)
+{
+	double a = det_log(o->rate_min), b = det_log(o->rate_max);
+	return det_exp(a + (b - a) * ((double)k + 0.5) / (double)n);
+}
+
+/* Mean per-stream rate of the options (exact for the strata). */
+static double mean_rate(const struct gen_options *o)
+{
+	if (o->chat_rate > 0.0)
+		return o->chat_rate;
+	double sum = 0.0;
+	for (size_t k = 0; k < o->streams; k++)
+		sum += stratum_rate(o, k, o->streams);
+	return sum / (double)o->streams;
+}
 
 double gen_expected_rate(const struct gen_options *o)
 {
 	double viewer = o->viewer_interval_us > 0 ? 1e6 / (double)o->viewer_interval_us : 0.0;
-	return (double)o->streams * (o->chat_rate * MODULATION_MEAN + viewer);
+	return (double)o->streams * (mean_rate(o) * MODULATION_MEAN + viewer);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -526,45 +318,64 @@ static void add_uuid(struct buf *b, uint64_t a, uint64_t c)
 	add(b, u, 36);
 }
 
-static void add_word(struct buf *b, const struct word *w, int casing)
+/* ------------------------------------------------------------------------ */
+/* Pending messages of a stream (min-heap by time, then sequence)            */
+
+static inline bool kid_less(const struct kid *a, const struct kid *b)
 {
-	if (casing == 0 || !w->ascii) {
-		add(b, w->s, w->len);
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void kid_push(struct stream *s, struct kid k)
+{
+	if (s->nkids >= MAX_KIDS || k.t >= s->live_end)
 		return;
-	}
-	char tmp[64];
-	size_t n = w->len < sizeof(tmp) ? w->len : sizeof(tmp);
-	memcpy(tmp, w->s, n);
-	for (size_t i = 0; i < n; i++) {
-		if (casing == 2 && i > 0)
+	k.seq = s->kseq++;
+	s->kids = grow_array(s->kids, sizeof(*s->kids), &s->capkids, s->nkids + 1);
+	size_t i = s->nkids++;
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!kid_less(&k, &s->kids[parent]))
 			break;
-		if (tmp[i] >= 'a' && tmp[i] <= 'z')
-			tmp[i] = (char)(tmp[i] - 'a' + 'A');
+		s->kids[i] = s->kids[parent];
+		i = parent;
 	}
-	add(b, tmp, n);
+	s->kids[i] = k;
+}
+
+static struct kid kid_pop(struct stream *s)
+{
+	struct kid top = s->kids[0];
+	struct kid last = s->kids[--s->nkids];
+	size_t n = s->nkids, i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, m = l;
+		if (l >= n)
+			break;
+		if (l + 1 < n && kid_less(&s->kids[l + 1], &s->kids[l]))
+			m = l + 1;
+		if (!kid_less(&s->kids[m], &last))
+			break;
+		s->kids[i] = s->kids[m];
+		i = m;
+	}
+	if (n)
+		s->kids[i] = last;
+	return top;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Stream dynamics                                                           */
 
-static struct spike *current_spike(struct stream *s, int64_t t)
+/* The episode in effect at t (they never overlap), or NULL; advances the
+ * stream's cursor, so t must not decrease between calls. */
+static struct episode *current_episode(struct stream *s, int64_t t)
 {
-	while (s->spk_pos < s->nspk && s->spk[s->spk_pos]->end <= t)
-		s->spk_pos++;
-	if (s->spk_pos < s->nspk && s->spk[s->spk_pos]->start <= t)
-		return s->spk[s->spk_pos];
+	while (s->ep_pos < s->nep && s->ep[s->ep_pos]->end <= t)
+		s->ep_pos++;
+	if (s->ep_pos < s->nep && s->ep[s->ep_pos]->start <= t)
+		return s->ep[s->ep_pos];
 	return NULL;
-}
-
-/* The next time after t at which the stream's rate jumps (spike edge). */
-static int64_t next_break(struct stream *s, int64_t t)
-{
-	while (s->spk_pos < s->nspk && s->spk[s->spk_pos]->end <= t)
-		s->spk_pos++;
-	if (s->spk_pos >= s->nspk)
-		return INT64_MAX;
-	struct spike *k = s->spk[s->spk_pos];
-	return t < k->start ? k->start : k->end;
 }
 
 static double modulation(struct stream *s, int64_t t)
@@ -573,39 +384,154 @@ static double modulation(struct stream *s, int64_t t)
 		s->knot_t0 += s->knot_len;
 		s->knot_len = SEC(rng_range(&s->rng, 600.0, 1800.0));
 		s->knot_v0 = s->knot_v1;
-		s->knot_v1 = rng_range(&s->rng, -0.3, 0.3);
+		s->knot_v1 = rng_range(&s->rng, -0.25, 0.25);
 	}
 	double u = (double)(t - s->knot_t0) / (double)s->knot_len;
 	double w = u * u * (3.0 - 2.0 * u);
 	return det_exp(s->knot_v0 + (s->knot_v1 - s->knot_v0) * w);
 }
 
-static double chat_rate_at(struct stream *s, int64_t t)
+/* The product of the level shifts begun by t; each takes 20 s. */
+static double level_at(const struct stream *s, int64_t t)
 {
-	double viewers = det_exp(s->log_v) + s->raid_boost;
-	double vf = clampd(sqrt(viewers / s->v_level), 0.3, 4.0);
-	double rate = s->base_rate * modulation(s, t) * vf;
-	struct spike *k = current_spike(s, t);
-	if (k)
-		rate *= k->mult;
-	return rate;
+	double lvl = 1.0;
+	for (size_t i = 0; i < s->nshift && s->shift[i]->start <= t; i++) {
+		double u = clampd((double)(t - s->shift[i]->start) / 20e6, 0.0, 1.0);
+		lvl *= 1.0 + (s->shift[i]->mult - 1.0) * u;
+	}
+	return lvl;
 }
 
-static int64_t next_chat_time(struct stream *s, int64_t t)
+/* 0 at the start of a shape, 1 at rise seconds, then e^(-(u - rise)/tau). */
+static double shape(int64_t from, int64_t t, double tau)
 {
+	double u = (double)(t - from) / 1e6;
+	if (u < 2.0)
+		return u < 0 ? 0.0 : 0.25 + 0.375 * u;
+	return det_exp(-(u - 2.0) / tau);
+}
+
+/* The rates of a stream at t: background (chat as usual) and extra (the
+ * episode's own messages, of style *style), and the time up to which they
+ * hold. */
+struct rates {
+	double bg, extra;
+	enum gen_style style;
+	struct episode *ep;
+	int64_t until;
+};
+
+static void rates_at(struct stream *s, int64_t t, struct rates *r)
+{
+	double viewers = det_exp(s->log_v);
+	double vf = clampd(sqrt(1.0 + s->raid_boost / (viewers > 1.0 ? viewers : 1.0)), 1.0, 4.0);
+	double bg = s->base_rate * modulation(s, t) * vf * level_at(s, t);
+	double extra = 0.0;
+	enum gen_style style = STY_NORMAL;
+	int64_t step = STEP_FLAT_US;
+	int64_t until = INT64_MAX;
+	struct episode *k = current_episode(s, t);
+	if (k) {
+		double u = (double)(t - k->start) / (double)(k->end - k->start);
+		until = k->end;
+		switch (k->kind) {
+		case EP_HYPE:
+		case EP_FUNNY:
+		case EP_FAIL:
+		case EP_RAID:
+			extra = k->peak * shape(k->start, t, k->tau);
+			style = k->kind == EP_HYPE    ? STY_HYPE
+			        : k->kind == EP_FUNNY ? STY_FUNNY
+			        : k->kind == EP_FAIL  ? STY_FAIL
+			                              : STY_RAID_IN;
+			step = STEP_SHAPED_US;
+			break;
+		case EP_AD_BREAK:
+			if (t < k->split) {
+				bg *= k->mult;
+				until = k->split;
+			} else {
+				extra = k->peak * shape(k->split, t, k->tau);
+				style = STY_AD_RETURN;
+				step = STEP_SHAPED_US;
+			}
+			break;
+		case EP_STREAM_START:
+			bg *= 0.2 + 0.8 * u;
+			extra = k->peak * (1.0 - u);
+			style = STY_GREET;
+			step = SEC(5);
+			break;
+		case EP_STREAM_END:
+			bg *= 1.0 - 0.5 * u;
+			extra = k->peak;
+			style = STY_GN;
+			step = SEC(5);
+			break;
+		case EP_RAID_OUT:
+			bg *= 0.3;
+			extra = k->peak;
+			style = STY_RAID_OUT;
+			break;
+		case EP_LEVEL_SHIFT:
+			step = SEC(2); /* the level ramps */
+			break;
+		case EP_GIFT_TRAIN:
+		case EP_SPAMMER:
+		case EP_BOT:
+		case EP_COUNT: break; /* trains are pending messages */
+		}
+	} else if (s->ep_pos < s->nep) {
+		until = s->ep[s->ep_pos]->start;
+	}
+	if (t + step < until)
+		until = t + step;
+	if (s->live_end < until)
+		until = s->live_end;
+	r->bg = bg;
+	r->extra = extra;
+	r->style = style;
+	r->ep = k;
+	r->until = until;
+}
+
+/* The next immigrant after t (INT64_MAX when the stream is offline). */
+static int64_t next_immigrant(struct gen *g, struct stream *s, int64_t t)
+{
+	double keep = 1.0 - g->o.branching;
 	for (;;) {
-		double lam = chat_rate_at(s, t);
-		double gap = rng_exp(&s->rng) / lam;
+		if (t >= s->live_end)
+			return INT64_MAX;
+		struct rates r;
+		rates_at(s, t, &r);
+		double lam = (r.bg + r.extra) * keep;
+		double gap = lam > 0.0 ? rng_exp(&s->rng) / lam : 1e9;
 		if (gap > 1e6)
 			gap = 1e6;
 		int64_t cand = t + (int64_t)(gap * 1e6);
-		int64_t brk = next_break(s, t);
-		if (cand >= brk) { /* memoryless: restart at the rate change */
-			t = brk;
+		if (cand >= r.until) { /* memoryless: restart at the rate change */
+			t = r.until;
 			continue;
 		}
-		return cand;
+		return cand > t ? cand : t + 1;
 	}
+}
+
+/* Viewer target of a stream at t: its level, shifted, ramping at the start
+ * and falling at the end. */
+static double viewer_target(struct stream *s, int64_t t, const struct episode *k)
+{
+	double v = s->v_level * level_at(s, t);
+	if (k && k->start <= t && t < k->end) {
+		double u = (double)(t - k->start) / (double)(k->end - k->start);
+		if (k->kind == EP_STREAM_START)
+			v *= 0.3 + 0.7 * u;
+		else if (k->kind == EP_STREAM_END)
+			v *= 1.0 - 0.4 * u;
+		else if (k->kind == EP_RAID_OUT)
+			v *= 0.5;
+	}
+	return v > 1.0 ? v : 1.0;
 }
 
 /* Viewer model and mood, advanced at every viewer update. */
@@ -616,21 +542,49 @@ static uint64_t viewer_tick(struct stream *s, int64_t t)
 		dt = 0.0;
 	s->last_tick = t;
 	double sq = sqrt(dt);
-	double lv = det_log(s->v_level);
-	s->log_v += -0.004 * (s->log_v - lv) * dt + 0.01 * sq * rng_normal(&s->rng);
-	s->raid_boost *= det_exp(-dt / 600.0);
+	struct episode *k = current_episode(s, t);
+	double lv = det_log(viewer_target(s, t, k));
+	double pull = clampd(0.02 * dt, 0.0, 1.0);
+	s->log_v += -pull * (s->log_v - lv) + 0.01 * sq * rng_normal(&s->rng);
+	s->raid_boost *= det_exp(-dt / 1800.0);
 	s->mood += (s->mood_base - s->mood) * dt / 600.0 + 0.0231 * sq * rng_normal(&s->rng);
 	s->mood = clampd(s->mood, -1.0, 1.0);
 	/* raids that have started since the previous tick */
-	for (size_t i = 0; i < s->nspk; i++) {
-		struct spike *k = s->spk[i];
-		if (k->kind == SPIKE_RAID && k->start <= t && i >= s->raid_seen) {
-			s->raid_boost += k->raid_jump;
-			s->raid_seen = i + 1;
-		}
+	for (size_t i = s->raid_seen; i < s->nep && s->ep[i]->start <= t; i++) {
+		if (s->ep[i]->kind == EP_RAID)
+			s->raid_boost += s->ep[i]->raid_jump;
+		s->raid_seen = i + 1;
 	}
 	double v = det_exp(s->log_v) + s->raid_boost;
 	return (uint64_t)(v + 0.5);
+}
+
+/* A regular chatter of rank `rank` -> user id: a fixed scramble of the
+ * global pool, so that busy chatters of one stream are sometimes busy on
+ * another one too. */
+static uint64_t regular(const struct gen *g, const struct stream *s, uint64_t rank)
+{
+	return 1000 + mix64(g->seed ^ ((uint64_t)s->salt << 32) ^ rank) % g->user_pool;
+}
+
+/* Who writes a message of this style: a Zipf-ranked regular for ordinary
+ * chat, any of the stream's chatters alike for reactions (so a moment draws
+ * many distinct ones), a new user for raiders. */
+static uint64_t pick_user(struct gen *g, struct stream *s, enum gen_style style, const struct episode *k)
+{
+	switch (style) {
+	case STY_RAID_IN:
+		if (k && k->kind == EP_RAID && rng_chance(&s->rng, 0.85))
+			return 1000 + g->user_pool + (uint64_t)k->index * 100000 + rng_below(&s->rng, k->raid_pool);
+		return regular(g, s, rng_below(&s->rng, s->chatters));
+	case STY_HYPE:
+	case STY_FUNNY:
+	case STY_FAIL:
+	case STY_GREET:
+	case STY_GN:
+	case STY_RAID_OUT: return regular(g, s, rng_below(&s->rng, s->chatters));
+	default: return regular(g, s, zipf_draw(&s->zipf, &s->rng));
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -681,7 +635,7 @@ static void add_stream_field(struct gen *g, struct buf *b, struct stream *s, enu
 	ADDL(b, ",\"stream_id\":");
 	if (f == F_WRONG_TYPE && rng_chance(&g->broken, 0.3)) {
 		static const char *const wrong[] = {"true", "[\"stream_001\"]", "{\"id\":1}", "1.5"};
-		const char *w = wrong[rng_below(&g->broken, NWORDS(wrong))];
+		const char *w = wrong[rng_below(&g->broken, NITEMS(wrong))];
 		add(b, w, strlen(w));
 	} else if (f == F_BAD_UTF8) {
 		ADDL(b, "\"stream_\xC3\x28\xFF");
@@ -697,7 +651,7 @@ static void add_timestamp_field(struct gen *g, struct buf *b, int64_t t, enum fa
 		return;
 	ADDL(b, ",\"timestamp\":");
 	if (f == F_BAD_TIMESTAMP) {
-		const char *bad = BAD_TIMESTAMPS[rng_below(&g->broken, NWORDS(BAD_TIMESTAMPS))];
+		const char *bad = BAD_TIMESTAMPS[rng_below(&g->broken, NITEMS(BAD_TIMESTAMPS))];
 		add(b, bad, strlen(bad));
 	} else {
 		buf_addc(b, '"');
@@ -731,7 +685,7 @@ static void break_line(struct gen *g, struct buf *b, enum fault f)
 		b->len = cut;
 		b->data[cut] = '\0';
 	} else if (f == F_NOT_JSON) {
-		const char *s = NOT_JSON[rng_below(&g->broken, NWORDS(NOT_JSON))];
+		const char *s = NOT_JSON[rng_below(&g->broken, NITEMS(NOT_JSON))];
 		buf_reset(b);
 		add(b, s, strlen(s));
 	} else if (f == F_NOT_OBJECT) {
@@ -744,216 +698,21 @@ static void break_line(struct gen *g, struct buf *b, enum fault f)
 			buf_addc(b, ']');
 			free(copy);
 		} else {
-			const char *s = NOT_OBJECT[rng_below(&g->broken, NWORDS(NOT_OBJECT))];
+			const char *s = NOT_OBJECT[rng_below(&g->broken, NITEMS(NOT_OBJECT))];
 			buf_reset(b);
 			add(b, s, strlen(s));
 		}
 	}
 }
 
-/* Chatter of a stream at time t: a Zipf-ranked regular, or a raider. */
-static uint64_t pick_user(struct gen *g, struct stream *s, struct spike *k)
-{
-	if (k && k->kind == SPIKE_RAID && rng_chance(&s->rng, 0.7))
-		return 1000 + g->user_pool + (uint64_t)k->index * 100000 + rng_below(&s->rng, k->raid_pool);
-	double u = rng_unif(&s->rng);
-	double x = det_exp(s->zipf_inv * det_log(1.0 - u * s->zipf_a));
-	uint64_t rank = (uint64_t)x;
-	rank = rank > 0 ? rank - 1 : 0;
-	if (rank >= s->chatters)
-		rank = s->chatters - 1;
-	/* rank -> user id: a fixed scramble of the global pool, so that busy
-	 * chatters of one stream are sometimes busy on another one too */
-	return 1000 + mix64(g->seed ^ ((uint64_t)s->salt << 32) ^ rank) % g->user_pool;
-}
 
-static void add_username(struct buf *b, uint64_t uid)
-{
-	uint64_t h = mix64(uid * UINT64_C(0x9E3779B97F4A7C15));
-	const char *adj = USER_ADJ[h & 31], *noun = USER_NOUN[(h >> 5) & 31];
-	unsigned style = (unsigned)((h >> 10) & 7);
-	char tmp[64];
-	size_t n = 0;
-	size_t la = strlen(adj), ln = strlen(noun);
-	memcpy(tmp, adj, la);
-	n = la;
-	if (style == 0)
-		tmp[n++] = '_';
-	memcpy(tmp + n, noun, ln);
-	n += ln;
-	if (style >= 5) { /* lower-case login style */
-		for (size_t i = 0; i < n; i++)
-			if (tmp[i] >= 'A' && tmp[i] <= 'Z')
-				tmp[i] = (char)(tmp[i] - 'A' + 'a');
-	}
-	if (style != 3) {
-		uint64_t num = (h >> 16) % (style & 1 ? 100 : 10000);
-		char d[8];
-		size_t i = sizeof(d);
-		do {
-			d[--i] = (char)('0' + num % 10);
-			num /= 10;
-		} while (num);
-		memcpy(tmp + n, d + i, sizeof(d) - i);
-		n += sizeof(d) - i;
-	}
-	add(b, tmp, n);
-}
-
-static void add_badges(struct buf *b, uint64_t uid, uint32_t salt)
-{
-	uint64_t h = mix64(uid ^ ((uint64_t)salt << 40) ^ UINT64_C(0xB4D9E5));
-	bool first = true;
-	ADDL(b, ",\"badges\":[");
-#define BADGE(cond, name)                                                                          \
-	if (cond) {                                                                                \
-		if (!first)                                                                        \
-			buf_addc(b, ',');                                                          \
-		ADDL(b, "\"" name "\"");                                                           \
-		first = false;                                                                     \
-	}
-	BADGE((h >> 16) % 1000 < 5, "moderator")
-	BADGE((h >> 26) % 100 < 2, "vip")
-	BADGE(h % 100 < 30, "subscriber")
-	BADGE((h >> 36) % 100 < 10, "premium")
-	BADGE((h >> 46) % 100 < 3, "bits")
-#undef BADGE
-	buf_addc(b, ']');
-}
-
-/* Build the message of a chat event into g->msg, emote indices into emo[]. */
-#define MAX_EMOTES 8
-#define MAX_TOKENS 24
-
-static size_t build_message(struct gen *g, struct stream *s, struct spike *k, const struct word **emo)
-{
-	struct rng *r = &s->rng;
-	struct buf *m = &g->msg;
-	buf_reset(m);
-	if (rng_chance(r, 0.001))
-		return 0; /* an empty message: allowed by the contract */
-
-	double mood = s->mood;
-	bool hype = k && k->kind == SPIKE_HYPE;
-	bool raid = k && k->kind == SPIKE_RAID;
-	if (hype)
-		mood = 0.9;
-	else if (raid)
-		mood = 0.7;
-
-	/* tone of the message */
-	double p_pos = 0.25 + 0.2 * mood, p_neg = 0.12 - 0.1 * mood;
-	double u = rng_unif(r);
-	int tone = u < p_pos ? 1 : u < p_pos + p_neg ? -1 : 0;
-
-	/* number of tokens: a quarter are one-word messages, the rest geometric */
-	size_t ntok = 1;
-	if (!rng_chance(r, 0.25)) {
-		ntok = 1 + (size_t)(rng_exp(r) * 5.0);
-		if (ntok > MAX_TOKENS)
-			ntok = MAX_TOKENS;
-	}
-
-	/* emotes */
-	size_t nemo = 0;
-	double p_emo = hype ? 0.85 : raid ? 0.7 : 0.35;
-	if (rng_chance(r, p_emo)) {
-		nemo = 1;
-		while (nemo < 6 && rng_chance(r, hype ? 0.5 : 0.3))
-			nemo++;
-		enum vocab cat;
-		for (size_t i = 0; i < nemo; i++) {
-			if (hype && rng_chance(r, 0.8))
-				cat = V_EMO_HYPE;
-			else if (raid && rng_chance(r, 0.7))
-				cat = V_EMO_RAID;
-			else {
-				double e = rng_unif(r);
-				double pe = 0.35 + 0.2 * mood, ne = 0.15 - 0.12 * mood;
-				cat = e < pe ? V_EMO_POS : e < pe + ne ? V_EMO_NEG : V_EMO_NEU;
-			}
-			emo[i] = cdf_pick(&g->vocab[cat], r);
-		}
-		if (nemo > 1 && rng_chance(r, 0.15)) /* spam the same emote */
-			for (size_t i = 1; i < nemo; i++)
-				emo[i] = emo[0];
-		if (ntok == 1 && rng_chance(r, 0.5))
-			ntok = 0; /* an emote-only message */
-	}
-
-	/* where the emotes go: mostly at the end */
-	size_t at[MAX_EMOTES];
-	for (size_t i = 0; i < nemo; i++)
-		at[i] = rng_chance(r, 0.6) ? ntok : (size_t)rng_below(r, ntok + 1);
-	/* keep emotes in text order */
-	for (size_t i = 1; i < nemo; i++)
-		for (size_t j = i; j > 0 && at[j - 1] > at[j]; j--) {
-			size_t ta = at[j];
-			at[j] = at[j - 1];
-			at[j - 1] = ta;
-			const struct word *tw = emo[j];
-			emo[j] = emo[j - 1];
-			emo[j - 1] = tw;
-		}
-
-	size_t e = 0;
-	bool first = true;
-	for (size_t i = 0; i <= ntok; i++) {
-		while (e < nemo && at[e] == i) {
-			if (!first)
-				buf_addc(m, ' ');
-			add(m, emo[e]->s, emo[e]->len);
-			first = false;
-			e++;
-		}
-		if (i == ntok)
-			break;
-		enum vocab v = V_NEUTRAL;
-		double x = rng_unif(r);
-		if (ntok == 1 && !hype && !raid) { /* a one-word reaction */
-			if (tone > 0)
-				v = x < 0.85 ? V_POS : V_MISS;
-			else if (tone < 0)
-				v = x < 0.85 ? V_NEG : V_MISS;
-			else
-				v = x < 0.9 ? V_REACT : V_MISS;
-		} else if (hype && x < 0.45) {
-			v = x < 0.25 ? V_HYPE : V_POS;
-		} else if (raid && x < 0.45) {
-			v = V_RAID;
-		} else if (tone > 0) {
-			v = x < 0.30 ? V_POS : x < 0.35 ? V_MISS : x < 0.37 ? V_NEG : V_NEUTRAL;
-		} else if (tone < 0) {
-			v = x < 0.30 ? V_NEG : x < 0.35 ? V_MISS : x < 0.38 ? V_POS : V_NEUTRAL;
-		} else {
-			v = x < 0.03 ? V_POS : x < 0.05 ? V_NEG : x < 0.08 ? V_MISS : V_NEUTRAL;
-		}
-		const struct word *w = cdf_pick(&g->vocab[v], r);
-		int casing = 0;
-		double c = rng_unif(r);
-		if (c < 0.06)
-			casing = 1;
-		else if (c < 0.10)
-			casing = 2;
-		if (!first)
-			buf_addc(m, ' ');
-		add_word(m, w, casing);
-		first = false;
-		if (rng_chance(r, 0.05)) {
-			const struct word *p = cdf_pick(&g->vocab[V_PUNCT], r);
-			add(m, p->s, p->len);
-		}
-	}
-	return nemo;
-}
-
-static void build_chat(struct gen *g, struct stream *s, int64_t t, enum fault f)
+/* The chat event of (style, user, variant) into g->line. */
+static void build_chat(struct gen *g, struct stream *s, int64_t t, enum gen_style style, uint64_t uid,
+                       uint64_t variant, enum fault f)
 {
 	struct buf *b = &g->line;
-	struct spike *k = current_spike(s, t);
-	uint64_t uid = pick_user(g, s, k);
-	const struct word *emo[MAX_EMOTES];
-	size_t nemo = build_message(g, s, k, emo);
+	const struct word *emo[VOCAB_MAX_EMOTES];
+	size_t nemo = vocab_message(g->vocab, &s->rng, style, s->mood, variant, &g->msg, emo);
 
 	buf_reset(b);
 	add_event_head(g, b, s, t, "chat", 0, f);
@@ -967,7 +726,7 @@ static void build_chat(struct gen *g, struct stream *s, int64_t t, enum fault f)
 			buf_addc(b, '"');
 		}
 		ADDL(b, ",\"username\":\"");
-		add_username(b, uid);
+		vocab_username(b, uid);
 		buf_addc(b, '"');
 	} else {
 		f = F_NONE; /* user_id dropped, keep the message (username stays out too) */
@@ -994,10 +753,80 @@ static void build_chat(struct gen *g, struct stream *s, int64_t t, enum fault f)
 		buf_addc(b, '"');
 	}
 	buf_addc(b, ']');
-	add_badges(b, uid, s->salt);
+	vocab_badges(b, uid, s->salt);
 	buf_addc(b, '}');
 }
 
+/* The next chat message of a stream: the earlier of its next immigrant and
+ * its first pending message (INT64_MAX: none). */
+static int64_t next_chat_time(const struct stream *s)
+{
+	int64_t t = s->next_imm;
+	if (s->nkids && s->kids[0].t < t)
+		t = s->kids[0].t;
+	return t;
+}
+
+/* Emit the stream's next chat message (at time t) into g->line and plan
+ * what it triggers. */
+static void emit_chat(struct gen *g, struct stream *s, int64_t t, enum fault f)
+{
+	enum gen_style style;
+	uint64_t uid, variant = 0;
+	struct episode *k = NULL;
+	if (s->nkids && s->kids[0].t <= s->next_imm) {
+		struct kid c = kid_pop(s);
+		style = c.style;
+		variant = c.variant;
+		k = c.ep ? &g->eps[c.ep - 1] : NULL;
+		uid = c.user ? c.user : pick_user(g, s, style, k);
+	} else {
+		struct rates r;
+		rates_at(s, t, &r);
+		bool extra = r.extra > 0.0 && rng_unif(&s->rng) * (r.bg + r.extra) < r.extra;
+		style = extra ? r.style : STY_NORMAL;
+		k = r.ep;
+		if (style == STY_RAID_OUT)
+			variant = k->variant;
+		uid = pick_user(g, s, style, k);
+		s->next_imm = next_immigrant(g, s, t);
+	}
+	build_chat(g, s, t, style, uid, variant, f);
+
+	/* what this message triggers: replies, emote walls, and the same
+	 * reaction copied by others */
+	if (style == STY_BOT || !(g->o.branching > 0.0))
+		return;
+	unsigned n = rng_poisson_small(&s->rng, g->o.branching, g->exp_neg_b);
+	for (unsigned i = 0; i < n; i++) {
+		struct kid c = {0};
+		c.t = t + 1 + (int64_t)(rng_exp(&s->rng) * (double)g->o.reply_delay_us);
+		switch (style) {
+		case STY_HYPE:
+		case STY_FUNNY:
+		case STY_FAIL:
+		case STY_RAID_IN:
+		case STY_GREET:
+		case STY_GN:
+		case STY_RAID_OUT:
+			c.style = rng_chance(&s->rng, 0.7) ? style : STY_REPLY;
+			c.variant = variant;
+			c.ep = k ? (uint32_t)(k - g->eps) + 1 : 0;
+			break;
+		case STY_WALL:
+			c.style = rng_chance(&s->rng, 0.5) ? STY_WALL : STY_REPLY;
+			c.variant = variant;
+			break;
+		default:
+			c.style = rng_chance(&s->rng, 0.15) ? STY_WALL : STY_REPLY;
+			c.variant = rng_below(&s->rng, vocab_wall_emotes());
+			break;
+		}
+		if (c.style == STY_REPLY)
+			c.ep = 0;
+		kid_push(s, c);
+	}
+}
 static void build_viewer(struct gen *g, struct stream *s, int64_t t, uint64_t count, enum fault f)
 {
 	struct buf *b = &g->line;
@@ -1097,7 +926,7 @@ static struct pend pend_pop(struct gen *g)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Setup                                                                     */
+/* Setup: where the episodes go                                              */
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -1105,17 +934,109 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int cmp_spike(const void *a, const void *b)
+static int cmp_episode(const void *a, const void *b)
 {
-	const struct spike *x = a, *y = b;
+	const struct episode *x = a, *y = b;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	return (x->stream > y->stream) - (x->stream < y->stream);
 }
 
-/* Place the spikes over streams and [start, start + span).  Returns false
- * (with *err) when they do not fit. */
-static bool plan_spikes(struct gen *g, int64_t span, struct error *err)
+static void shuffle(size_t *v, size_t n, struct rng *r)
+{
+	for (size_t i = n; i > 1; i--) { /* Fisher–Yates */
+		size_t j = (size_t)rng_below(r, i);
+		size_t t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+/* Draw the kind-specific shape of a mid-stream episode (not yet placed):
+ * its lead and length. */
+static void draw_episode(struct episode *k, const struct stream *s, struct rng *r)
+{
+	double base = s->base_rate;
+	switch (k->kind) {
+	case EP_HYPE:
+	case EP_FUNNY:
+	case EP_FAIL: {
+		double dur = rng_range(r, 10.0, 60.0);
+		k->lead = SEC(rng_range(r, 2.0, 6.0));
+		k->len = SEC(dur);
+		k->tau = dur / 3.0;
+		double msgs = rng_range(r, 2.0, 5.0) * base * dur;
+		double floor_msgs = rng_range(r, 6.0, 14.0);
+		k->peak = msgs > floor_msgs ? msgs : floor_msgs; /* total, for now */
+		break;
+	}
+	case EP_RAID: {
+		double dur = rng_range(r, 20.0, 60.0);
+		k->lead = SEC(rng_range(r, 1.0, 3.0)); /* the raid lands, chat greets */
+		k->len = SEC(dur);
+		k->tau = dur / 2.5;
+		k->raid_jump = s->v_level * rng_range(r, 0.3, 1.5);
+		if (k->raid_jump < 8.0)
+			k->raid_jump = 8.0 + rng_range(r, 0.0, 12.0);
+		k->raid_pool = (uint32_t)clampd(k->raid_jump * 0.3, 8.0, 99999.0);
+		double msgs = (double)k->raid_pool * rng_range(r, 0.4, 0.8);
+		double floor_msgs = rng_range(r, 8.0, 16.0);
+		k->peak = msgs > floor_msgs ? msgs : floor_msgs;
+		break;
+	}
+	case EP_AD_BREAK: {
+		double brk = rng_range(r, 60.0, 180.0), ret = rng_range(r, 20.0, 45.0);
+		k->len = SEC(brk + ret);
+		k->split = SEC(brk); /* relative until placed */
+		k->mult = rng_range(r, 0.1, 0.25);
+		k->tau = ret / 3.0;
+		k->peak = rng_range(r, 0.8, 1.5) * base; /* messages/s at the top */
+		break;
+	}
+	case EP_LEVEL_SHIFT:
+		k->len = SEC(120);
+		k->mult = rng_range(r, 1.5, 2.2);
+		if (rng_chance(r, 0.5)) /* as often down as up, by as much */
+			k->mult = 1.0 / k->mult;
+		break;
+	case EP_GIFT_TRAIN: {
+		double cap = 5.0 + (base * 15.0 < 42.0 ? base * 15.0 : 42.0);
+		k->count = 3 + (uint32_t)rng_below(r, (uint64_t)cap);
+		k->tau = rng_range(r, 0.3, 1.0); /* spacing, s */
+		k->len = SEC((double)k->count * k->tau + 1.0);
+		break;
+	}
+	case EP_SPAMMER:
+		k->count = 15 + (uint32_t)rng_below(r, 36);
+		k->len = SEC(rng_range(r, 30.0, 120.0));
+		k->variant = rng_next(r);
+		break;
+	case EP_BOT:
+		k->count = 20 + (uint32_t)rng_below(r, 41);
+		k->tau = rng_range(r, 1.0, 3.0); /* period, s */
+		k->len = SEC((double)k->count * k->tau + 1.0);
+		k->variant = rng_next(r) & ~UINT64_C(0xFFFFFFFF);
+		break;
+	case EP_STREAM_START:
+	case EP_STREAM_END:
+	case EP_RAID_OUT:
+	case EP_COUNT: break;
+	}
+}
+
+/* Moments: the peak that gives the drawn total of messages (immigrants
+ * only: the triggered ones make up the rest). */
+static void finish_moment(struct episode *k, double branching)
+{
+	double dur = (double)k->len / 1e6;
+	double integral = 1.25 + k->tau * (1.0 - det_exp(-(dur - 2.0) / k->tau));
+	k->peak = k->peak * (1.0 - branching) / integral;
+}
+
+/* Plan moments and decoys over streams and [start, start + span).  Returns
+ * false (with *err) when the moments do not fit; decoys that do not fit
+ * are dropped. */
+static bool plan_episodes(struct gen *g, int64_t span, bool bounded, struct error *err)
 {
 	struct rng r;
 	rng_seed(&r, g->seed, UINT64_C(0xC0FFEE));
@@ -1123,97 +1044,205 @@ static bool plan_spikes(struct gen *g, int64_t span, struct error *err)
 	size_t *order = xmalloc(n * sizeof(size_t));
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	for (size_t i = n; i > 1; i--) { /* Fisher–Yates */
-		size_t j = (size_t)rng_below(&r, i);
-		size_t t = order[i - 1];
-		order[i - 1] = order[j];
-		order[j] = t;
-	}
-	g->nspikes = g->o.spikes;
-	g->spikes = xcalloc(g->nspikes ? g->nspikes : 1, sizeof(struct spike));
-	for (size_t i = 0; i < g->nspikes; i++) {
-		struct spike *k = &g->spikes[i];
-		k->stream = order[i % n];
-		if (rng_chance(&r, 0.7)) {
-			k->kind = SPIKE_HYPE;
-			k->end = SEC(rng_range(&r, 30.0, 120.0)); /* duration for now */
-			k->mult = rng_range(&r, 5.0, 10.0);
-		} else {
-			k->kind = SPIKE_RAID;
-			k->end = SEC(rng_range(&r, 30.0, 60.0));
-			k->mult = rng_range(&r, 3.0, 6.0);
-		}
-		k->raid_jump = 0.0;
-		k->raid_pool = 0;
-	}
-	free(order);
+	shuffle(order, n, &r);
 
-	int64_t *u = xmalloc((g->nspikes ? g->nspikes : 1) * sizeof(int64_t));
-	for (size_t s = 0; s < n; s++) {
-		size_t cnt = 0;
-		int64_t need = SPIKE_WARMUP_US + SPIKE_TAIL_US;
-		for (size_t i = 0; i < g->nspikes; i++)
-			if (g->spikes[i].stream == s) {
-				need += g->spikes[i].end + (cnt ? SPIKE_GAP_US : 0);
-				cnt++;
+	size_t nmom = g->o.spikes;
+	double hours = (double)span / 3.6e9 * (double)n;
+	size_t ndec = (size_t)(g->o.decoy_rate * hours + 0.5);
+	if (ndec > 1000000)
+		ndec = 1000000;
+	size_t cap = nmom + ndec + (g->o.edges ? 3 * n : 0);
+	g->eps = xcalloc(cap ? cap : 1, sizeof(struct episode));
+	g->neps = 0;
+	for (size_t i = 0; i < nmom; i++) {
+		struct episode *k = &g->eps[g->neps++];
+		k->stream = order[i % n];
+		double u = rng_unif(&r);
+		k->kind = u < 0.3 ? EP_HYPE : u < 0.55 ? EP_FUNNY : u < 0.8 ? EP_FAIL : EP_RAID;
+		draw_episode(k, &g->st[k->stream], &r);
+	}
+	size_t kinds[EP_MID_DECOYS];
+	for (size_t i = 0; i < EP_MID_DECOYS; i++)
+		kinds[i] = EP_AD_BREAK + i;
+	shuffle(kinds, EP_MID_DECOYS, &r);
+	for (size_t i = 0; i < ndec; i++) {
+		struct episode *k = &g->eps[g->neps++];
+		/* offset by the moments so that decoys go first to streams with fewer */
+		k->stream = order[(nmom + i) % n];
+		k->kind = (enum ep_kind)kinds[i % EP_MID_DECOYS];
+		draw_episode(k, &g->st[k->stream], &r);
+	}
+
+	int64_t tail = bounded && g->o.edges ? TAIL_EDGES_US : TAIL_US;
+	int64_t *u = xmalloc((g->neps ? g->neps : 1) * sizeof(int64_t));
+	size_t *mine = xmalloc((g->neps ? g->neps : 1) * sizeof(size_t));
+	bool ok = true;
+	for (size_t s = 0; s < n && ok; s++) {
+		size_t cnt = 0, moments = 0;
+		int64_t need = WARMUP_US + tail, need_moments = WARMUP_US + tail;
+		for (size_t i = 0; i < g->neps; i++)
+			if (g->eps[i].stream == s) {
+				int64_t foot = g->eps[i].lead + g->eps[i].len + (cnt ? GAP_US : 0);
+				if (ep_is_moment(g->eps[i].kind)) {
+					need_moments += g->eps[i].lead + g->eps[i].len + (moments ? GAP_US : 0);
+					moments++;
+				}
+				need += foot;
+				mine[cnt++] = i;
 			}
 		if (!cnt)
 			continue;
-		if (need > span) {
+		if (need_moments > span && moments) {
 			error_set(err,
-			          "%u spikes do not fit: stream %s gets %zu of them and would need %.0f s, but "
-			          "the span is %.0f s (the first %.0f s of a stream stay quiet and spikes of a "
-			          "stream are %.0f s apart); use fewer --spikes, more --streams or a longer "
-			          "--duration / more --events",
-			          g->o.spikes, g->st[s].id, cnt, (double)need / 1e6, (double)span / 1e6,
-			          (double)SPIKE_WARMUP_US / 1e6, (double)SPIKE_GAP_US / 1e6);
-			free(u);
-			return false;
+			          "%u moments do not fit: stream %s gets %zu of them and would need %.0f s, but "
+			          "the span is %.0f s (the first %.0f s and the last %.0f s of a stream hold "
+			          "none and moments of a stream are %.0f s apart); use fewer --spikes, more "
+			          "--streams or a longer --duration / more --events",
+			          g->o.spikes, g->st[s].id, moments, (double)need_moments / 1e6, (double)span / 1e6,
+			          (double)WARMUP_US / 1e6, (double)tail / 1e6, (double)GAP_US / 1e6);
+			ok = false;
+			break;
 		}
+		/* drop decoys, the last first, until the rest fits */
+		for (size_t j = cnt; j-- > 0 && need > span;) {
+			struct episode *k = &g->eps[mine[j]];
+			if (ep_is_moment(k->kind))
+				continue;
+			k->dropped = true;
+			need -= k->lead + k->len + GAP_US;
+		}
+		size_t kept = 0;
+		need = WARMUP_US + tail;
+		for (size_t j = 0; j < cnt; j++)
+			if (!g->eps[mine[j]].dropped) {
+				struct episode *k = &g->eps[mine[j]];
+				need += k->lead + k->len + (kept ? GAP_US : 0);
+				mine[kept++] = mine[j];
+			}
+		cnt = kept;
+		shuffle(mine, cnt, &r);
 		int64_t slack = span - need;
+		if (slack < 0)
+			slack = 0;
 		for (size_t j = 0; j < cnt; j++)
 			u[j] = (int64_t)(rng_unif(&r) * (double)slack);
 		qsort(u, cnt, sizeof(int64_t), cmp_i64);
-		int64_t off = g->o.start_us + SPIKE_WARMUP_US;
-		size_t j = 0;
-		for (size_t i = 0; i < g->nspikes; i++) {
-			struct spike *k = &g->spikes[i];
-			if (k->stream != s)
-				continue;
-			int64_t dur = k->end;
-			k->start = off + u[j];
-			k->end = k->start + dur;
-			off += dur + SPIKE_GAP_US;
-			j++;
+		int64_t off = g->o.start_us + WARMUP_US;
+		for (size_t j = 0; j < cnt; j++) {
+			struct episode *k = &g->eps[mine[j]];
+			k->start = off + u[j] + k->lead;
+			k->end = k->start + k->len;
+			if (k->kind == EP_AD_BREAK)
+				k->split += k->start;
+			off += k->lead + k->len + GAP_US; /* u[] are offsets into the slack */
 		}
 	}
 	free(u);
-
-	qsort(g->spikes, g->nspikes, sizeof(struct spike), cmp_spike);
-	for (size_t i = 0; i < g->nspikes; i++) {
-		struct spike *k = &g->spikes[i];
-		k->index = (uint32_t)i;
-		if (k->kind == SPIKE_RAID) {
-			struct stream *s = &g->st[k->stream];
-			k->raid_jump = 50.0 + s->v_level * rng_range(&r, 0.3, 1.5);
-			k->raid_pool = (uint32_t)clampd(k->raid_jump * 0.3, 20.0, 99999.0);
-		}
-	}
+	free(mine);
+	free(order);
+	if (!ok)
+		return false;
+	/* compact away the dropped decoys */
+	size_t w = 0;
+	for (size_t i = 0; i < g->neps; i++)
+		if (!g->eps[i].dropped)
+			g->eps[w++] = g->eps[i];
+	g->neps = w;
+	for (size_t i = 0; i < g->neps; i++)
+		if (ep_is_moment(g->eps[i].kind))
+			finish_moment(&g->eps[i], g->o.branching);
 	return true;
 }
 
-/* Expected number of extra events the planned spikes add. */
-static double spike_extra_events(const struct gen *g)
+/* Stream start, and with a bounded span the end (and some outgoing raids):
+ * appended to g->eps (room was made by plan_episodes()). */
+static void plan_edges(struct gen *g, bool bounded)
+{
+	struct rng r;
+	rng_seed(&r, g->seed, UINT64_C(0xED6E));
+	size_t first_raid_out = (size_t)rng_below(&r, g->nstreams);
+	for (size_t i = 0; i < g->nstreams; i++) {
+		struct stream *s = &g->st[i];
+		struct episode *k = &g->eps[g->neps++];
+		k->stream = i;
+		k->kind = EP_STREAM_START;
+		k->start = g->o.start_us;
+		k->len = SEC(rng_range(&r, 120.0, 300.0));
+		k->end = k->start + k->len;
+		k->peak = rng_range(&r, 0.5, 1.0) * s->base_rate + 0.02;
+		if (!bounded)
+			continue;
+		s->live_end = g->end_time - SEC(rng_range(&r, 0.0, 60.0));
+		bool raid_out = i == first_raid_out || rng_chance(&r, 0.5);
+		int64_t out = raid_out ? SEC(rng_range(&r, 45.0, 90.0)) : 0;
+		int64_t zone = SEC(rng_range(&r, 150.0, 300.0)) - out;
+		k = &g->eps[g->neps++];
+		k->stream = i;
+		k->kind = EP_STREAM_END;
+		k->start = s->live_end - out - zone;
+		k->end = s->live_end - out;
+		k->len = zone;
+		k->peak = rng_range(&r, 0.5, 1.5) * s->base_rate + 0.02;
+		if (!raid_out)
+			continue;
+		k = &g->eps[g->neps++];
+		k->stream = i;
+		k->kind = EP_RAID_OUT;
+		k->start = s->live_end - out;
+		k->end = s->live_end;
+		k->len = out;
+		k->peak = rng_range(&r, 2.0, 4.0) * s->base_rate + 0.2;
+		k->variant = rng_next(&r);
+	}
+}
+
+/* Expected number of extra events the planned episodes add. */
+static double episode_extra_events(const struct gen *g)
 {
 	double extra = 0.0;
-	for (size_t i = 0; i < g->nspikes; i++) {
-		const struct spike *k = &g->spikes[i];
+	for (size_t i = 0; i < g->neps; i++) {
+		const struct episode *k = &g->eps[i];
 		const struct stream *s = &g->st[k->stream];
-		extra += (k->mult - 1.0) * s->base_rate * (double)(k->end - k->start) / 1e6;
-		if (k->kind == SPIKE_RAID)
-			extra += s->base_rate * (sqrt(1.0 + k->raid_jump / s->v_level) - 1.0) * 600.0;
+		if (ep_is_moment(k->kind))
+			extra += k->peak / (1.0 - g->o.branching) * (1.25 + k->tau);
+		if (k->kind == EP_RAID)
+			extra += s->base_rate * (sqrt(1.0 + k->raid_jump / s->v_level) - 1.0) * 1800.0;
+		extra += k->count;
 	}
 	return extra;
+}
+
+/* The messages of the single-user trains, pending from the start. */
+static void push_trains(struct gen *g)
+{
+	uint64_t special = 1000 + g->user_pool + UINT64_C(1000000000);
+	for (size_t i = 0; i < g->neps; i++) {
+		struct episode *k = &g->eps[i];
+		struct stream *s = &g->st[k->stream];
+		if (k->kind != EP_GIFT_TRAIN && k->kind != EP_SPAMMER && k->kind != EP_BOT)
+			continue;
+		k->user = special + i;
+		for (uint32_t j = 0; j < k->count; j++) {
+			struct kid c = {0};
+			c.user = k->user;
+			if (k->kind == EP_GIFT_TRAIN) {
+				c.t = k->start + SEC(k->tau * (double)j * rng_range(&s->rng, 0.8, 1.2));
+				c.style = STY_GIFT;
+				c.variant = regular(g, s, rng_below(&s->rng, s->chatters)) + 7;
+			} else if (k->kind == EP_SPAMMER) {
+				c.t = k->start + (int64_t)(rng_unif(&s->rng) * (double)(k->len - SEC(1)));
+				c.style = STY_SPAM;
+				c.variant = k->variant;
+			} else {
+				c.t = k->start + SEC(k->tau * ((double)j + rng_range(&s->rng, -0.05, 0.05)));
+				c.style = STY_BOT;
+				c.variant = k->variant | (j + 1);
+			}
+			if (c.t < k->start)
+				c.t = k->start;
+			kid_push(s, c);
+		}
+	}
 }
 
 static void make_name(size_t i, char *out, size_t cap)
@@ -1246,8 +1275,24 @@ struct gen *gen_create(const struct gen_options *o, struct error *err)
 		error_set(err, "the number of streams must be at least 1");
 		return NULL;
 	}
-	if (!(o->chat_rate > 0.0) || o->chat_rate > 1e6) {
+	if (o->chat_rate < 0.0 || o->chat_rate > 1e6) {
 		error_set(err, "the chat rate must be > 0 and at most 1e6 messages/s per stream");
+		return NULL;
+	}
+	if (!(o->rate_min > 0.0) || !(o->rate_max >= o->rate_min) || o->rate_max > 1e6) {
+		error_set(err, "the rate range must have 0 < minimum <= maximum <= 1e6 messages/s");
+		return NULL;
+	}
+	if (!(o->branching >= 0.0) || o->branching > 0.95) {
+		error_set(err, "the branching ratio must be in [0, 0.95]");
+		return NULL;
+	}
+	if (o->reply_delay_us <= 0) {
+		error_set(err, "the reply delay must be > 0");
+		return NULL;
+	}
+	if (!(o->decoy_rate >= 0.0) || o->decoy_rate > 1000.0) {
+		error_set(err, "the decoy rate must be in [0, 1000] per stream-hour");
 		return NULL;
 	}
 	if (o->viewer_interval_us <= 0) {
@@ -1279,6 +1324,10 @@ struct gen *gen_create(const struct gen_options *o, struct error *err)
 				return NULL;
 			}
 	}
+	if (o->spikes > 0 && o->duration_us == 0 && o->max_events == 0) {
+		error_set(err, "moments need a bounded run: give a duration or a number of events");
+		return NULL;
+	}
 
 	struct gen *g = xcalloc(1, sizeof(*g));
 	g->o = *o;
@@ -1289,34 +1338,22 @@ struct gen *gen_create(const struct gen_options *o, struct error *err)
 	g->ts_sec = INT64_MIN;
 	g->stats.min_time_us = INT64_MAX;
 	g->stats.max_time_us = INT64_MIN;
+	g->vocab = vocab_new();
+	g->exp_neg_b = det_exp(-o->branching);
 
-	static const struct {
-		const struct word *w;
-		size_t n;
-		double s;
-	} lists[V_COUNT] = {
-		[V_POS] = {POS_WORDS, NWORDS(POS_WORDS), 0.9},
-		[V_NEG] = {NEG_WORDS, NWORDS(NEG_WORDS), 0.9},
-		[V_MISS] = {MISS_WORDS, NWORDS(MISS_WORDS), 0.7},
-		[V_NEUTRAL] = {NEUTRAL_WORDS, NWORDS(NEUTRAL_WORDS), 0.9},
-		[V_HYPE] = {HYPE_WORDS, NWORDS(HYPE_WORDS), 0.6},
-		[V_RAID] = {RAID_WORDS, NWORDS(RAID_WORDS), 0.6},
-		[V_PUNCT] = {PUNCT, NWORDS(PUNCT), 1.0},
-		[V_REACT] = {REACT_WORDS, NWORDS(REACT_WORDS), 0.8},
-		[V_EMO_NEU] = {EMOTES_NEU, NWORDS(EMOTES_NEU), 1.1},
-		[V_EMO_POS] = {EMOTES_POS, NWORDS(EMOTES_POS), 1.1},
-		[V_EMO_NEG] = {EMOTES_NEG, NWORDS(EMOTES_NEG), 1.1},
-		[V_EMO_HYPE] = {EMOTES_HYPE, NWORDS(EMOTES_HYPE), 0.8},
-		[V_EMO_RAID] = {EMOTES_RAID, NWORDS(EMOTES_RAID), 0.8},
-	};
-	for (int v = 0; v < V_COUNT; v++)
-		cdf_init(&g->vocab[v], lists[v].w, lists[v].n, lists[v].s);
-
-	/* streams */
+	/* streams: rates from the strata in a seeded order */
 	struct rng setup;
 	rng_seed(&setup, g->seed, UINT64_C(0x5E7));
-	double wsum = 0.0;
-	double *w = xmalloc(g->nstreams * sizeof(double));
+	size_t *stratum = xmalloc(g->nstreams * sizeof(size_t));
+	for (size_t i = 0; i < g->nstreams; i++)
+		stratum[i] = i;
+	shuffle(stratum, g->nstreams, &setup);
+	double scale = 1.0;
+	if (o->chat_rate > 0.0) {
+		struct gen_options plain = *o;
+		plain.chat_rate = 0.0;
+		scale = o->chat_rate / mean_rate(&plain);
+	}
 	uint64_t pool = 0;
 	struct buf tmp = BUF_INIT;
 	for (size_t i = 0; i < g->nstreams; i++) {
@@ -1331,93 +1368,100 @@ struct gen *gen_create(const struct gen_options *o, struct error *err)
 		s->id_json = xstrndup(tmp.data, tmp.len);
 		rng_seed(&s->rng, g->seed, 1000 + i);
 		s->salt = (uint32_t)mix64(g->seed + i);
-		s->v_level = clampd(1500.0 * det_exp(1.0 * rng_normal(&setup)), 20.0, 150000.0);
-		s->log_v = det_log(s->v_level) + 0.1 * rng_normal(&setup);
-		w[i] = sqrt(s->v_level) * det_exp(0.3 * rng_normal(&setup));
-		wsum += w[i];
+		s->base_rate = stratum_rate(o, stratum[i], g->nstreams) * scale;
+		s->v_level = 5.0 + 400.0 * det_pow(s->base_rate, 0.8) * det_exp(0.25 * rng_normal(&setup));
+		if (s->v_level > 1e7)
+			s->v_level = 1e7;
+		s->log_v = det_log(s->v_level) + 0.05 * rng_normal(&setup);
 		s->mood_base = rng_range(&setup, -0.4, 0.5);
 		s->mood = clampd(s->mood_base + 0.4 * rng_normal(&setup), -1.0, 1.0);
 		s->knot_len = SEC(rng_range(&setup, 600.0, 1800.0));
 		s->knot_t0 = o->start_us - (int64_t)(rng_unif(&setup) * (double)s->knot_len);
-		s->knot_v0 = rng_range(&setup, -0.3, 0.3);
-		s->knot_v1 = rng_range(&setup, -0.3, 0.3);
-		s->chatters = (uint32_t)clampd(s->v_level * 0.15, 30.0, 50000.0);
+		s->knot_v0 = rng_range(&setup, -0.25, 0.25);
+		s->knot_v1 = rng_range(&setup, -0.25, 0.25);
+		s->chatters = (uint32_t)clampd(5.0 + 0.3 * s->v_level, 5.0, 100000.0);
 		pool += s->chatters;
-		double zs = 1.05;
-		s->zipf_a = 1.0 - det_pow((double)s->chatters + 1.0, 1.0 - zs);
-		s->zipf_inv = 1.0 / (1.0 - zs);
+		zipf_init(&s->zipf, s->chatters, 1.1);
 		s->last_tick = o->start_us;
-		s->last_count = (uint64_t)(det_exp(s->log_v) + 0.5);
+		s->live_end = INT64_MAX;
 	}
+	free(stratum);
 	buf_free(&tmp);
-	/* rates: proportional to the weights, none below a tenth of the mean */
-	double mean_w = wsum / (double)g->nstreams;
-	wsum = 0.0;
-	for (size_t i = 0; i < g->nstreams; i++) {
-		if (w[i] < 0.1 * mean_w)
-			w[i] = 0.1 * mean_w;
-		wsum += w[i];
-	}
-	for (size_t i = 0; i < g->nstreams; i++)
-		g->st[i].base_rate = o->chat_rate * (double)g->nstreams * w[i] / wsum;
-	free(w);
 	g->user_pool = pool * 4 / 5 + 100;
 
-	/* span and spikes */
+	/* span and episodes */
 	g->end_time = o->duration_us > 0 ? o->start_us + o->duration_us : INT64_MAX;
-	if (o->spikes > 0) {
-		if (o->duration_us == 0 && o->max_events == 0) {
-			error_set(err, "spikes need a bounded run: give a duration or a number of events");
+	bool bounded = o->duration_us > 0;
+	int64_t span = o->duration_us;
+	double extra = 0.0;
+	for (int iter = 0; iter < 8; iter++) {
+		int64_t s2 = span;
+		if (o->max_events) {
+			double est = ((double)o->max_events - extra) / gen_expected_rate(o) * 0.9;
+			if (est < 0)
+				est = 0;
+			int64_t est_us = SEC(est);
+			if (s2 == 0 || est_us < s2)
+				s2 = est_us;
+		}
+		free(g->eps);
+		g->eps = NULL;
+		if (s2 == 0) { /* endless: no mid-stream episodes */
+			g->eps = xcalloc(g->nstreams * 3 + 1, sizeof(struct episode));
+			g->neps = 0;
+			break;
+		}
+		if (!plan_episodes(g, s2, bounded, err)) {
 			gen_free(g);
 			return NULL;
 		}
-		int64_t span = o->duration_us;
-		double extra = 0.0;
-		for (int iter = 0; iter < 8; iter++) {
-			int64_t s2 = span;
-			if (o->max_events) {
-				double est = ((double)o->max_events - extra) / gen_expected_rate(o) * 0.9;
-				if (est < 0)
-					est = 0;
-				int64_t est_us = SEC(est);
-				if (s2 == 0 || est_us < s2)
-					s2 = est_us;
-			}
-			free(g->spikes);
-			g->spikes = NULL;
-			if (!plan_spikes(g, s2, err)) {
-				gen_free(g);
-				return NULL;
-			}
-			double e2 = spike_extra_events(g);
-			if (!o->max_events || e2 <= extra * 1.02 + 1.0)
-				break;
-			extra = e2;
-		}
-	} else {
-		g->spikes = xcalloc(1, sizeof(struct spike));
-		g->nspikes = 0;
+		double e2 = episode_extra_events(g);
+		if (!o->max_events || e2 <= extra * 1.02 + 1.0)
+			break;
+		extra = e2;
 	}
-	g->labels = xcalloc(g->nspikes ? g->nspikes : 1, sizeof(struct gen_label));
-	for (size_t i = 0; i < g->nspikes; i++)
-		g->st[g->spikes[i].stream].nspk++;
-	for (size_t i = 0; i < g->nstreams; i++) {
-		g->st[i].spk = xcalloc(g->st[i].nspk ? g->st[i].nspk : 1, sizeof(struct spike *));
-		g->st[i].nspk = 0;
-	}
-	for (size_t i = 0; i < g->nspikes; i++) {
-		struct spike *k = &g->spikes[i];
+	if (o->edges)
+		plan_edges(g, bounded);
+	qsort(g->eps, g->neps, sizeof(struct episode), cmp_episode);
+
+	/* labels and decoys; raiders' index */
+	g->labels = xcalloc(g->neps + 1, sizeof(struct gen_label));
+	g->decoys = xcalloc(g->neps + 1, sizeof(struct gen_label));
+	for (size_t i = 0; i < g->neps; i++) {
+		struct episode *k = &g->eps[i];
 		struct stream *s = &g->st[k->stream];
-		s->spk[s->nspk++] = k;
-		g->labels[i] = (struct gen_label){k->stream, s->id, k->start, k->end,
-		                                  k->kind == SPIKE_HYPE ? "hype" : "raid"};
+		k->index = (uint32_t)i;
+		struct gen_label l = {k->stream, s->id, k->start, k->end, EP_NAME[k->kind]};
+		if (ep_is_moment(k->kind))
+			g->labels[g->nlabels++] = l;
+		else
+			g->decoys[g->ndecoys++] = l;
+		s->nep++;
+		if (k->kind == EP_LEVEL_SHIFT)
+			s->nshift++;
 	}
+	for (size_t i = 0; i < g->nstreams; i++) {
+		struct stream *s = &g->st[i];
+		s->ep = xcalloc(s->nep + 1, sizeof(struct episode *));
+		s->shift = xcalloc(s->nshift + 1, sizeof(struct episode *));
+		s->nep = s->nshift = 0;
+	}
+	for (size_t i = 0; i < g->neps; i++) {
+		struct episode *k = &g->eps[i];
+		struct stream *s = &g->st[k->stream];
+		s->ep[s->nep++] = k;
+		if (k->kind == EP_LEVEL_SHIFT)
+			s->shift[s->nshift++] = k;
+	}
+	push_trains(g);
 
 	/* sources */
 	g->heap = xmalloc(2 * g->nstreams * sizeof(struct src));
 	for (size_t i = 0; i < g->nstreams; i++) {
 		struct stream *s = &g->st[i];
-		g->heap[g->nheap++] = (struct src){next_chat_time(s, o->start_us), (uint32_t)(2 * i)};
+		s->last_count = (uint64_t)(det_exp(s->log_v) + 0.5);
+		s->next_imm = next_immigrant(g, s, o->start_us);
+		g->heap[g->nheap++] = (struct src){next_chat_time(s), (uint32_t)(2 * i)};
 		g->heap[g->nheap++] = (struct src){
 		    o->start_us + (int64_t)(rng_unif(&s->rng) * (double)o->viewer_interval_us),
 		    (uint32_t)(2 * i + 1)};
@@ -1438,13 +1482,15 @@ void gen_free(struct gen *g)
 	for (size_t i = 0; i < g->nstreams; i++) {
 		free(g->st[i].id);
 		free(g->st[i].id_json);
-		free(g->st[i].spk);
+		free(g->st[i].ep);
+		free(g->st[i].shift);
+		free(g->st[i].kids);
 	}
 	free(g->st);
-	for (int v = 0; v < V_COUNT; v++)
-		free(g->vocab[v].c);
-	free(g->spikes);
+	vocab_free(g->vocab);
+	free(g->eps);
 	free(g->labels);
+	free(g->decoys);
 	free(g->heap);
 	for (size_t i = 0; i < g->npend; i++)
 		free(g->pend[i].text);
@@ -1458,13 +1504,11 @@ void gen_free(struct gen *g)
 /* ------------------------------------------------------------------------ */
 /* Generation                                                                */
 
-static enum fault pick_fault(struct gen *g, enum gen_kind kind)
+static enum fault pick_fault(struct gen *g)
 {
 	if (!(g->o.malformed > 0.0) || !rng_chance(&g->broken, g->o.malformed))
 		return F_NONE;
-	enum fault f = (enum fault)(1 + rng_below(&g->broken, F_COUNT - 1));
-	(void)kind;
-	return f;
+	return (enum fault)(1 + rng_below(&g->broken, F_COUNT - 1));
 }
 
 /* Generate the next event in time order into g->line.  False at the end. */
@@ -1472,19 +1516,19 @@ static bool generate_one(struct gen *g)
 {
 	struct src *top = &g->heap[0];
 	int64_t t = top->t;
-	if (t >= g->end_time)
+	if (t >= g->end_time || t == INT64_MAX)
 		return false;
 	uint32_t id = top->id;
 	struct stream *s = &g->st[id / 2];
 	enum gen_kind kind = (id & 1) ? GEN_VIEWER : GEN_CHAT;
-	enum fault f = pick_fault(g, kind);
+	enum fault f = pick_fault(g);
 
 	s->seq++;
 	if (kind == GEN_CHAT) {
-		build_chat(g, s, t, f == F_NEGATIVE ? F_NONE : f);
+		emit_chat(g, s, t, f == F_NEGATIVE ? F_NONE : f);
 		if (f == F_NEGATIVE) /* a viewer update with a negative count instead */
 			build_viewer(g, s, t, s->last_count, f);
-		top->t = next_chat_time(s, t);
+		top->t = next_chat_time(s);
 	} else {
 		uint64_t count = viewer_tick(s, t);
 		s->last_count = count;
@@ -1493,6 +1537,8 @@ static bool generate_one(struct gen *g)
 		top->t = t + (int64_t)((double)g->o.viewer_interval_us * jitter);
 		if (top->t <= t)
 			top->t = t + 1;
+		if (top->t >= s->live_end) /* offline: no more viewer counts */
+			top->t = INT64_MAX;
 	}
 	if (f != F_NONE)
 		break_line(g, &g->line, f);
@@ -1597,8 +1643,14 @@ bool gen_next(struct gen *g, struct gen_line *out)
 
 const struct gen_label *gen_labels(const struct gen *g, size_t *count)
 {
-	*count = g->nspikes;
+	*count = g->nlabels;
 	return g->labels;
+}
+
+const struct gen_label *gen_decoys(const struct gen *g, size_t *count)
+{
+	*count = g->ndecoys;
+	return g->decoys;
 }
 
 void gen_label_json(const struct gen_label *l, struct buf *out)

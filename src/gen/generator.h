@@ -2,16 +2,18 @@
  * generator.h — the synthetic event-log model behind `telemetra gen`.
  *
  * A generator turns a struct gen_options (seed, streams, span, rates,
- * fractions of disorder / late / malformed lines, number of injected spikes)
- * into a sequence of output lines: chat and viewer events serialized as JSON
- * (SPEC §2), in a realistic *arrival* order, plus the list of injected
- * moments ("labels") with their true times.
+ * self-excitation, moments and decoys, fractions of disorder / late /
+ * malformed lines) into a sequence of output lines: chat and viewer events
+ * serialized as JSON (SPEC §2), in a realistic *arrival* order, plus two
+ * lists of intervals: the true moments an editor would clip ("labels":
+ * hype, funny, fail, raid) and the non-moments that look like one to a
+ * naive detector ("decoys": ad breaks, level shifts, sub-gift trains, a
+ * spammer, a bot, stream start and end, outgoing raids).  The traffic model
+ * is described in generator.c; random numbers and deterministic math are in
+ * rng.h, the words in vocab.h.
  *
- * Pure C: no I/O, no clock, no global state.  Everything is drawn from a
- * private PRNG (xoshiro256** seeded through splitmix64) and from arithmetic
- * that uses only IEEE-754 basic operations (+ - * / sqrt) plus exact helpers
- * (floor, frexp, ldexp), with its own exp() and log(), so the same options
- * give the same bytes on every IEEE-754 platform, not just on one libm.
+ * Pure C: no I/O, no clock, no global state.  The same options give the
+ * same bytes on every IEEE-754 platform (see rng.h).
  *
  * Arrival order.  Events are produced in event-time order and then delayed:
  *   - a fraction `disorder` by d, 0 < d < watermark_delay: such an event at
@@ -58,11 +60,32 @@ struct gen_options {
 	/* > 0: stop after this many lines; 0: no count limit.  When both limits
 	 * are 0 the generator never ends. */
 	uint64_t max_events;
-	/* Mean chat messages per second per stream (> 0), before spikes. */
+	/* Per-stream mean chat rates (messages/s, moments aside) are spread
+	 * log-uniformly over [rate_min, rate_max] (stratified: stream k of n
+	 * gets the middle of the k-th of n equal slices of the log range, in a
+	 * seeded order).  0 < rate_min <= rate_max. */
+	double rate_min, rate_max;
+	/* > 0: the same spread, scaled so that the mean over streams is exactly
+	 * chat_rate; 0: the range as given. */
 	double chat_rate;
+	/* Self-excitation (a Hawkes process): every message triggers on average
+	 * `branching` further ones (replies, emote walls), in [0, 0.95], after
+	 * an exponential delay of mean reply_delay_us.  The mean rate stays the
+	 * stream's rate; its 10 s counts vary about 1/(1-branching)^2 times
+	 * more than Poisson counts. */
+	double branching;
+	int64_t reply_delay_us;
+	/* Mid-stream decoys per stream-hour (ad breaks, level shifts, gift
+	 * trains, spammers, bots, in turn); >= 0. */
+	double decoy_rate;
+	/* true: every stream starts with a ramp and greetings and, when the span
+	 * is bounded, ends with "gn" waves (and on some streams an outgoing
+	 * raid) shortly before the end of the span, then goes offline. */
+	bool edges;
 	/* Mean interval between viewer-count updates of a stream (> 0). */
 	int64_t viewer_interval_us;
-	/* Number of injected moments (hype / raid); needs a finite span. */
+	/* Number of true moments (hype, funny, fail, incoming raid); needs a
+	 * finite span. */
 	unsigned spikes;
 	/* Fractions of lines, each in [0, 1], sum <= 1. */
 	double disorder;
@@ -74,8 +97,10 @@ struct gen_options {
 };
 
 /* Fill *o with the defaults: seed 1, 10 streams, start 2025-11-23T12:00:00Z,
- * 600 s, no event limit, 3 messages/s, viewers every 5 s, no spikes,
- * disorder 0.01, late 0.001, malformed 0.001, D = 10 s. */
+ * 600 s, no event limit, rates from 1/60 to 30 messages/s, branching 0.5
+ * with replies after 3 s, 1 decoy per stream-hour, stream edges on,
+ * viewers every 5 s, no moments, disorder 0.01, late 0.001, malformed
+ * 0.001, D = 10 s. */
 void gen_options_default(struct gen_options *o);
 
 enum gen_kind {
@@ -95,13 +120,20 @@ struct gen_line {
 	int64_t time_us;    /* event time the line was built from */
 };
 
-/* An injected moment: the true interval [start, end) of the burst. */
+/* A labelled interval [start, end) of one stream.  For a true moment it is
+ * the chat reaction: start is the first second of the burst (2–6 s after
+ * the play on screen), end the time the burst has died down.  For a decoy
+ * it covers what might fool a detector (for an ad break: the break and
+ * chat's return). */
 struct gen_label {
 	size_t stream;         /* index of the stream */
 	const char *stream_id; /* borrowed from the generator */
 	int64_t start_us;
 	int64_t end_us;
-	const char *kind; /* "hype" or "raid", static */
+	/* static: moments "hype", "funny", "fail", "raid"; decoys "ad_break",
+	 * "level_shift", "gift_train", "spammer", "bot", "stream_start",
+	 * "stream_end", "raid_out" */
+	const char *kind;
 };
 
 struct gen_stats {
@@ -131,6 +163,9 @@ bool gen_next(struct gen *g, struct gen_line *out);
  * number.  The array belongs to the generator (valid until gen_free()). */
 const struct gen_label *gen_labels(const struct gen *g, size_t *count);
 
+/* The decoys, sorted by start time (same lifetime as gen_labels()). */
+const struct gen_label *gen_decoys(const struct gen *g, size_t *count);
+
 /* Append one label as a JSON object (no newline) to *out:
  * {"stream_id":"…","start":"<RFC 3339>","end":"<RFC 3339>","kind":"hype"} */
 void gen_label_json(const struct gen_label *l, struct buf *out);
@@ -138,8 +173,9 @@ void gen_label_json(const struct gen_label *l, struct buf *out);
 /* Counters of what gen_next() has returned so far. */
 void gen_get_stats(const struct gen *g, struct gen_stats *out);
 
-/* Expected events per second of event time over all streams without spikes
- * (chat plus viewer updates); used to size spans and to pace. */
+/* Expected events per second of event time over all streams without
+ * moments and decoys (chat plus viewer updates); used to size spans and to
+ * pace. */
 double gen_expected_rate(const struct gen_options *o);
 
 /* Release the generator and everything it owns; NULL is allowed. */
