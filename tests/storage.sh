@@ -52,4 +52,110 @@ $T replay -q --sink "sqlite:$tmp/colon:name.db" "$fx/spike.jsonl" || fail "--sin
 [ -s "$tmp/colon:name.db" ] || fail "--sink sqlite:NAME with a colon wrote no file"
 expect 0 'chat_summary_minute: 11 rows' $T dump "sqlite:$tmp/colon:name.db"
 
+# --- replay -o replaces only what it was asked to (item 2) -------------------
+cp "$fx/spike.jsonl" "$tmp/cap.jsonl"
+expect 2 "is also input" $T replay -q -o "$tmp/cap.jsonl" "$tmp/cap.jsonl"
+cmp -s "$fx/spike.jsonl" "$tmp/cap.jsonl" || fail "replay -o INPUT INPUT changed the input"
+expect 2 "is also input - (standard input)" sh -c "$T replay -q -o '$tmp/cap.jsonl' - <'$tmp/cap.jsonl'"
+expect 2 "is also input" $T replay -q --force -o "$tmp/cap.jsonl" "$tmp/cap.jsonl"
+expect 2 "is also input" $T replay -q --append -o "$tmp/cap.jsonl" "$tmp/cap.jsonl"
+cmp -s "$fx/spike.jsonl" "$tmp/cap.jsonl" || fail "replay --force/--append -o INPUT changed it"
+printf 'my notes\n' >"$tmp/notes.txt"
+expect 2 "is not a telemetra database" $T replay -q -o "$tmp/notes.txt" "$fx/spike.jsonl"
+expect 2 "is not a telemetra database" $T replay -q --append -o "$tmp/notes.txt" "$fx/spike.jsonl"
+[ "$(cat "$tmp/notes.txt")" = "my notes" ] || fail "replay -o replaced a text file"
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3 "$tmp/other.db" "CREATE TABLE precious (x); INSERT INTO precious VALUES (1)"
+	expect 2 "is not a telemetra database" $T replay -q -o "$tmp/other.db" "$fx/spike.jsonl"
+	[ "$(sqlite3 "$tmp/other.db" "SELECT x FROM precious")" = 1 ] || fail "another SQLite file was replaced"
+fi
+expect 0 "" $T replay --force -o "$tmp/notes.txt" "$fx/spike.jsonl"
+$T dump "$tmp/notes.txt" >/dev/null 2>&1 || fail "--force did not replace the text file"
+mkfifo "$tmp/fifo"
+expect 2 "is a FIFO" $T replay -q -o "$tmp/fifo" "$fx/spike.jsonl"
+expect 2 "is a FIFO" $T replay -q --force -o "$tmp/fifo" "$fx/spike.jsonl"
+[ -p "$tmp/fifo" ] || fail "the FIFO was replaced"
+expect 2 "is a character device" $T replay -q --force -o /dev/null "$fx/spike.jsonl"
+[ -c /dev/null ] || fail "/dev/null is gone"
+expect 2 "is a directory" $T replay -q -o "$tmp" "$fx/spike.jsonl"
+ln -s "$tmp/cap.jsonl" "$tmp/link"
+expect 2 "is a symbolic link" $T replay -q --force -o "$tmp/link" "$fx/spike.jsonl"
+: >"$tmp/empty"
+$T replay -q -o "$tmp/empty" "$fx/spike.jsonl" || fail "replay -o EMPTY-FILE refused"
+$T replay -q -o "$tmp/empty" "$fx/spike.jsonl" || fail "replay -o OUR-OUTPUT refused"
+expect 2 "either --append or --replace" $T replay -q --append --replace -o "$tmp/x.db" "$fx/spike.jsonl"
+if [ "$(id -u)" != 0 ]; then
+	mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
+	expect 1 "cannot write output $tmp/ro/out.db: directory $tmp/ro" \
+		$T replay -q -o "$tmp/ro/out.db" "$fx/spike.jsonl"
+	chmod 755 "$tmp/ro"
+else
+	echo "(running as root: the unwritable directory is not checked)"
+fi
+
+# --- debris of killed runs, and hot journals (item 12) ------------------------
+# wait_for FILE: until FILE exists, at most 20 s.
+wait_for() {
+	_n=0
+	while [ ! -e "$1" ] && [ "$_n" -lt 200 ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	[ -e "$1" ]
+}
+# A replay that reads a FIFO is in the middle of its run until the FIFO
+# closes: start one, and kill it with $1 once its scratch file exists.
+killed_run() {
+	rm -f "$tmp/in.fifo"
+	mkfifo "$tmp/in.fifo"
+	exec 3<>"$tmp/in.fifo"
+	cat "$fx/spike.jsonl" >&3
+	$T replay -q -o "$tmp/out.db" "$tmp/in.fifo" 2>"$tmp/killed.err" &
+	pid=$!
+	wait_for "$tmp/out.db.tmp-$pid" || fail "no scratch file $tmp/out.db.tmp-$pid"
+	kill "-$1" "$pid"
+	wait "$pid"
+	status=$?
+	exec 3>&-
+}
+$T replay -q -o "$tmp/out.db" "$fx/one_stream.jsonl" || fail "replay into out.db"
+$T dump "$tmp/out.db" >"$tmp/before.dump"
+for sig in INT TERM; do
+	killed_run $sig
+	[ "$status" -gt 128 ] || fail "SIG$sig: exit status $status"
+	[ -e "$tmp/out.db.tmp-$pid" ] && fail "SIG$sig left $tmp/out.db.tmp-$pid"
+	grep -q "previous one is untouched" "$tmp/killed.err" || fail "SIG$sig: $(cat "$tmp/killed.err")"
+done
+killed_run KILL
+[ -e "$tmp/out.db.tmp-$pid" ] || fail "SIGKILL left no scratch file (the test did not kill mid-run)"
+dead=$pid
+# A scratch file of a live process (this shell) is not touched.
+: >"$tmp/out.db.tmp-$$"
+expect 0 "removed $tmp/out.db.tmp-$dead, left by process $dead" $T replay -o "$tmp/out.db" "$fx/one_stream.jsonl"
+[ -e "$tmp/out.db.tmp-$dead" ] && fail "the next run did not remove $tmp/out.db.tmp-$dead"
+[ -e "$tmp/out.db.tmp-$$" ] || fail "the next run removed the scratch file of a live process"
+$T dump "$tmp/out.db" >"$tmp/after.dump"
+cmp -s "$tmp/before.dump" "$tmp/after.dump" || fail "out.db changed through the killed runs"
+
+# A crash during --append leaves a hot journal; dump rolls it back and
+# reads the last committed state.  (The crash is simulated exactly: the
+# database and its journal copied while a transaction is half written.)
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$tmp/out.db" "$tmp/crash.db" <<'PY' || fail "could not make a hot journal"
+import shutil, sqlite3, sys
+db, crash = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(db, isolation_level=None)
+con.execute("PRAGMA cache_size = 1")  # spill to the file: half-written pages
+con.execute("BEGIN")
+con.execute("DELETE FROM chat_summary_minute")
+con.execute("UPDATE moments SET description = 'half-written'")
+shutil.copy(db, crash)
+shutil.copy(db + "-journal", crash + "-journal")
+con.execute("ROLLBACK")
+PY
+	expect 0 "rolled back" $T dump -o "$tmp/crash.dump" "$tmp/crash.db"
+	cmp -s "$tmp/before.dump" "$tmp/crash.dump" || fail "the dump after a crash is not the committed state"
+	$T replay -q --append -o "$tmp/crash.db" "$fx/spike.jsonl" || fail "--append after the crash"
+fi
+
 [ "$failures" -eq 0 ] || exit 1

@@ -8,16 +8,21 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "io/input.h"
+#include "io/scratch.h"
 #include "io/sink.h"
+#include "io/sqlite_file.h"
 #include "io/target.h"
 #include "util/clock.h"
 #include "util/options.h"
@@ -73,6 +78,68 @@ static bool is_blank(const char *p, size_t n)
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
 			return false;
 	return true;
+}
+
+/* What the file at st is, for messages. */
+static const char *file_kind(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode)    ? "a directory"
+	       : S_ISLNK(st->st_mode)  ? "a symbolic link"
+	       : S_ISFIFO(st->st_mode) ? "a FIFO"
+	       : S_ISCHR(st->st_mode)  ? "a character device"
+	       : S_ISBLK(st->st_mode)  ? "a block device"
+	       : S_ISSOCK(st->st_mode) ? "a socket"
+	                               : "not a regular file";
+}
+
+/*
+ * replay writes a SQLite file at `path` and, unless --append, renames it
+ * over whatever is there.  It may replace only what it was asked to: a
+ * path that is not a regular file, or is one of the inputs, is refused
+ * (exit 2) in every mode; a file that is not a telemetra database (an
+ * empty file is nothing to lose) is refused unless --force.  A directory
+ * that cannot be written is said now, not after a long run (exit 1).
+ */
+static void check_output(const struct replay *r, const char *path, char **names)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			die_usage("output %s is %s, which replay would replace with a SQLite file; give "
+			          "another output",
+			          path, file_kind(&st));
+		for (size_t i = 0; i < r->n_inputs; i++) {
+			struct stat in;
+			bool std_in = !strcmp(names[i], "-");
+			if ((std_in ? fstat(STDIN_FILENO, &in) : stat(names[i], &in)) == 0 &&
+			    in.st_dev == st.st_dev && in.st_ino == st.st_ino)
+				die_usage("output %s is also input %s: the run would destroy what it reads; "
+				          "give another output",
+				          path, std_in ? "- (standard input)" : names[i]);
+		}
+		bool ours = false;
+		struct error err;
+		if (st.st_size > 0 && !sqlite_is_telemetra(path, &ours, &err))
+			ours = false;
+		if (st.st_size > 0 && !ours && !r->cfg.force)
+			die_usage("output %s exists and is not a telemetra database, so replay will not %s "
+			          "it; give another output, or --force to %s it",
+			          path, r->cfg.append ? "add to" : "replace", r->cfg.append ? "add to" : "replace");
+	} else if (errno != ENOENT) {
+		log_error("cannot use output %s: %s", path, strerror(errno));
+		exit(EXIT_RUNTIME);
+	}
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	const char *d = slash ? (slash == dir ? "/" : dir) : ".";
+	if (access(d, W_OK | X_OK) != 0) {
+		log_error("cannot write output %s: directory %s: %s", path, d, strerror(errno));
+		free(dir);
+		exit(EXIT_RUNTIME);
+	}
+	free(dir);
 }
 
 /* Feed one file; returns an exit status. */
@@ -137,6 +204,7 @@ int cmd_replay(int argc, char **argv)
 	int status = EXIT_RUNTIME;
 
 	config_init(&r.cfg);
+	scratch_signals_install("telemetra replay");
 	int first = config_load(&r.cfg, &help, argc, argv);
 	log_set_quiet(r.cfg.quiet);
 	if (first >= argc)
@@ -155,6 +223,9 @@ int cmd_replay(int argc, char **argv)
 		target.shown = xstrdup(target.location);
 	}
 
+	if (r.cfg.append && r.cfg.replace)
+		die_usage("give either --append or --replace, not both");
+
 	/* Open every input first: a typo in the last name should not cost a
 	 * long run. */
 	r.n_inputs = (size_t)(argc - first);
@@ -167,12 +238,15 @@ int cmd_replay(int argc, char **argv)
 		}
 	}
 
+	if (target.kind == TARGET_SQLITE)
+		check_output(&r, target.location, argv + first);
 	struct sink_options sopt = {.replace = !r.cfg.append, .one_transaction = true};
 	r.sink = sink_open_target(&target, &sopt, &err);
 	if (!r.sink) {
 		log_error("%s", err.msg);
 		goto out;
 	}
+	scratch_on_signal(r.sink->scratch_path);
 
 	json_t *cfg_json = config_to_json(&r.cfg, CMD_REPLAY, false);
 	char *cfg_text = json_dumps(cfg_json, JSON_COMPACT | JSON_SORT_KEYS);
@@ -223,6 +297,7 @@ out_cfg:
 out:
 	log_progress_done();
 	engine_free(r.engine);
+	scratch_on_signal(NULL);
 	if (r.sink)
 		r.sink->ops->close(r.sink);
 	for (size_t i = 0; i < r.n_inputs; i++)

@@ -54,10 +54,4 @@ bool dump_with(dump_fetch_fn fetch, void *db, FILE *out, struct error *err);
 bool dump_sqlite(const char *path, FILE *out, struct error *err);
 bool dump_postgres(const char *conninfo, FILE *out, struct error *err);
 
-/* An existing SQLite file opened for reading, even when a crashed writer
- * left a hot journal (then it is rolled back, which needs write access).
- * NULL with err set; the caller closes the handle (sqlite3_close). */
-struct sqlite3;
-struct sqlite3 *sqlite_open_existing(const char *path, struct error *err);
-
 #endif

@@ -91,6 +91,10 @@ struct sink_ops {
 struct sink {
 	const struct sink_ops *ops;
 	char *name;  /* for messages: the path, or the redacted URL */
+	/* The file being built and renamed into place at finish (SQLite with
+	 * options.replace), which a dying process should remove; else NULL.
+	 * Owned by the sink. */
+	const char *scratch_path;
 	struct error err; /* why the last call failed */
 };
 

@@ -28,6 +28,7 @@
 #include "core/buf.h"
 #include "core/timestamp.h"
 #include "io/migrations.h"
+#include "io/scratch.h"
 #include "io/sink.h"
 #include "io/sink_format.h"
 #include "util/clock.h"
@@ -37,6 +38,7 @@ struct sqlite_sink {
 	sqlite3 *db;
 	char *path;     /* the output the user named */
 	char *tmp_path; /* the file being built, when replacing */
+	int tmp_lock;   /* its scratch lock (io/scratch.h), or -1 */
 	sqlite3_stmt *put_window, *put_moment, *put_dead, *put_run, *end_run;
 	sqlite3_stmt *put_offset, *put_state, *put_capture;
 	sqlite3_stmt *get_offset, *get_state, *get_capture;
@@ -372,6 +374,9 @@ static int sqlite_finish(struct sink *base)
 		}
 		free(s->tmp_path);
 		s->tmp_path = NULL;
+		s->base.scratch_path = NULL;
+		close(s->tmp_lock);
+		s->tmp_lock = -1;
 	}
 	s->finished = true;
 	return 0;
@@ -389,6 +394,8 @@ static void sqlite_close(struct sink *base)
 		unlink(s->tmp_path);
 		free(s->tmp_path);
 	}
+	if (s->tmp_lock >= 0)
+		close(s->tmp_lock);
 	buf_free(&s->scratch);
 	free(s->path);
 	free(base->name);
@@ -422,12 +429,23 @@ struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, 
 	s->base.ops = &sqlite_ops;
 	s->base.name = xstrdup(path);
 	s->path = xstrdup(path);
+	s->tmp_lock = -1;
 	const char *file = path;
 	if (opt && opt->replace) {
+		scratch_sweep(path);
 		struct buf b = BUF_INIT;
 		buf_printf(&b, "%s.tmp-%ld", path, (long)getpid());
 		s->tmp_path = buf_detach(&b);
-		unlink(s->tmp_path);
+		s->tmp_lock = scratch_claim(s->tmp_path);
+		if (s->tmp_lock < 0) {
+			error_set(err, "cannot create %s (building it as %s): %s", path, s->tmp_path,
+			          strerror(errno));
+			free(s->tmp_path);
+			s->tmp_path = NULL;
+			sqlite_close(&s->base);
+			return NULL;
+		}
+		s->base.scratch_path = s->tmp_path;
 		file = s->tmp_path;
 	}
 	if (sqlite3_open_v2(file, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=

@@ -40,6 +40,7 @@ struct config {
 	/* output */
 	char *output, *sink;
 	bool append, no_final_flush, quiet;
+	bool replace, force; /* replay: replace PostgreSQL rows; overwrite a foreign -o file */
 	/* live */
 	char *brokers, *postgres, *postgres_user, *postgres_password;
 	char *group, *offset_reset, *capture, *checkpoint_location;
