@@ -92,7 +92,7 @@ bench_live() {
 	# The broker side shares the two cores: say what it cost.
 	ticks=$(awk '{ print $14 + $15 }' "/proc/$mock_pid/stat" 2>/dev/null)
 	[ -n "$ticks" ] && echo "   the mock cluster (one process) used $(awk "BEGIN { printf \"%.1f\", $ticks / $(getconf CLK_TCK) }") s of CPU, producing included"
-	grep "committed" "$tmp/live.log" | sed "s/^telemetra live: /   /"
+	grep "committed" "$tmp/live.log" | sed "s/^[^ ]* [a-z]* telemetra live: /   /"
 }
 
 # best_time COMMAND...: the shortest wall time of 3 runs, in seconds

@@ -46,6 +46,7 @@
 #include "io/kafka_source.h"
 #include "io/sink.h"
 #include "util/fingerprint.h"
+#include "ops/ops.h"
 #include "util/log.h"
 #include "util/options.h"
 #include "util/secret.h"
@@ -71,6 +72,7 @@ struct lane {
 	bool revoked; /* revoked in the rebalance under way */
 	bool caught_up;
 	bool idle;
+	uint64_t consumed; /* records, since start: for the metrics */
 };
 
 struct daemon {
@@ -81,6 +83,7 @@ struct daemon {
 	struct engine *engine;
 	struct sink *sink;
 	struct kafka_source *source;
+	struct ops *ops; /* metrics, health, the periodic summary */
 	char *target; /* redacted, for messages */
 
 	FILE *capture;
@@ -104,8 +107,8 @@ struct daemon {
 	size_t n_latency, cap_latency;
 	uint64_t batches;
 	double first_message, last_message_any, advance_base;
-	double last_batch_log;
-	uint64_t unlogged_batches, unlogged_records;
+	double last_commit_try; /* monotonic: a commit (or an attempt) reached the database */
+	bool rotate_capture;    /* SIGHUP: reopen the capture at the next commit */
 
 	/* the database being away */
 	bool sink_down;
@@ -114,7 +117,13 @@ struct daemon {
 	double now; /* the clock at the message being handled */
 };
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, hup_signal;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup_signal = 1;
+}
 
 static void on_signal(int sig)
 {
@@ -122,6 +131,8 @@ static void on_signal(int sig)
 		_exit(128 + sig); /* the second signal: the last commit still holds */
 	stop_signal = sig;
 }
+
+#define PROBE_SECONDS 5.0
 
 static double now_seconds(void)
 {
@@ -145,6 +156,7 @@ static int out_moment(void *ctx, const struct moment *m)
 {
 	struct daemon *d = ctx;
 	d->dirty = true;
+	ops_moment(d->ops, m->type);
 	return d->sink->ops->moment(d->sink, m);
 }
 
@@ -158,7 +170,8 @@ static int out_dead_letter(void *ctx, const struct dead_letter *dl)
 static void out_notice(void *ctx, const char *msg)
 {
 	(void)ctx;
-	log_warn("%s", msg);
+	bool keying = !strncmp(msg, "keying error", 12);
+	log_event(LOG_WARN, keying ? "keying_error" : "engine_notice", NULL, 0, "%s", msg);
 }
 
 /* --- capture -------------------------------------------------------------- */
@@ -253,33 +266,34 @@ static double percentile(double *v, size_t n, double p)
 	return v[i < n ? i : n - 1];
 }
 
-static void log_batches(struct daemon *d, double commit_seconds, bool force)
+/* What the metrics and the summary line show, as of now. */
+static void ops_update(struct daemon *d, double now, bool final)
 {
-	double now = now_seconds();
-	if (!force && now - d->last_batch_log < 1.0)
-		return; /* one line a second at most, however small the batches */
-	const struct engine_stats *st = engine_stats(d->engine);
-	int64_t lag = 0;
-	bool lag_known = false;
+	if (!final && !ops_due(d->ops, now))
+		return;
+	struct ops_partition *parts = xcalloc(d->n_lanes + 1, sizeof(*parts));
+	size_t owned = 0;
 	for (size_t i = 0; i < d->n_lanes; i++) {
-		int64_t l = d->lanes[i].owned && d->source
-			? kafka_source_lag(d->source, d->lanes[i].topic, d->lanes[i].partition,
-			                   d->lanes[i].next_offset) : -1;
-		if (l >= 0) {
-			lag += l;
-			lag_known = true;
-		}
+		const struct lane *l = &d->lanes[i];
+		parts[i] = (struct ops_partition){l->topic, l->partition, l->owned, l->consumed, -1};
+		if (l->owned && d->source)
+			parts[i].lag = kafka_source_lag(d->source, l->topic, l->partition, l->next_offset);
+		owned += l->owned;
 	}
-	char lagtext[48] = "unknown";
-	if (lag_known)
-		snprintf(lagtext, sizeof(lagtext), "%" PRId64 " records", lag);
-	log_info("committed %" PRIu64 " batch%s (%" PRIu64 " records) in %.0f ms; totals: %" PRIu64
-	         " records, %" PRIu64 " windows, %" PRIu64 " moments, %" PRIu64
-	         " dead letters; lag %s",
-	         d->unlogged_batches, d->unlogged_batches == 1 ? "" : "es", d->unlogged_records,
-	         commit_seconds * 1000, st->records, st->windows, st->moments, st->dead_total, lagtext);
-	d->last_batch_log = now;
-	d->unlogged_batches = d->unlogged_records = 0;
+	int32_t gp[4096];
+	int64_t wm[4096];
+	size_t n_groups = engine_group_watermarks(d->engine, gp, wm, 4096);
+	if (n_groups > 4096)
+		n_groups = 4096;
+	struct ops_group *groups = xcalloc(n_groups + 1, sizeof(*groups));
+	for (size_t g = 0; g < n_groups; g++)
+		groups[g] = (struct ops_group){gp[g], wm[g]};
+	struct ops_view v = {engine_stats(d->engine), parts, d->n_lanes, groups, n_groups,
+	                     !d->sink_down, !d->kafka_down};
+	ops_assigned(d->ops, owned);
+	ops_tick(d->ops, &v, now, final);
+	free(groups);
+	free(parts);
 }
 
 /* Commit the batch in hand with a checkpoint of everything owned.
@@ -303,9 +317,11 @@ static int commit_batch(struct daemon *d)
 	int32_t parts[4096];
 	size_t n_groups = engine_group_partitions(d->engine, parts, 4096);
 	struct group_state *states = xcalloc(n_groups + 1, sizeof(*states));
+	int64_t state_bytes = 0;
 	for (size_t i = 0; i < n_groups && i < 4096; i++) {
 		char *text = engine_save_group(d->engine, parts[i]);
 		states[i] = (struct group_state){parts[i], text, strlen(text)};
+		state_bytes += (int64_t)states[i].len;
 	}
 	struct sink_checkpoint cp = {
 		.group = d->cfg.group,
@@ -322,8 +338,11 @@ static int commit_batch(struct daemon *d)
 	free(states);
 	free(offsets);
 
+	double done = now_seconds();
+	d->last_commit_try = done;
+	ops_commit(d->ops, rc == 0, start, done, d->batch_records, d->emitted, d->n_emitted,
+	           state_bytes);
 	if (rc == 0) {
-		double done = now_seconds();
 		for (size_t i = 0; i < d->n_emitted; i++) {
 			d->latency = grow_array(d->latency, sizeof(*d->latency), &d->cap_latency,
 			                        d->n_latency + 1);
@@ -332,17 +351,16 @@ static int commit_batch(struct daemon *d)
 		if (d->source)
 			kafka_source_commit_async(d->source, tps, n_offsets);
 		d->batches++;
-		d->unlogged_batches++;
-		d->unlogged_records += d->batch_records;
 		d->n_emitted = 0;
 		d->batch_records = 0;
 		d->dirty = false;
 		d->batch_started = done;
-		log_batches(d, done - start, false);
 	}
 	free(tps);
 	return rc;
 }
+
+static void sink_failed(struct daemon *d, double now);
 
 /* Try to commit; on failure pause consumption and schedule a retry. */
 static void commit_or_pause(struct daemon *d)
@@ -352,16 +370,40 @@ static void commit_or_pause(struct daemon *d)
 		return;
 	if (commit_batch(d) == 0) {
 		if (d->sink_down) {
-			log_info("database %s is back after %.1f s: batch committed, consumption resumed",
-			         d->target, now_seconds() - d->sink_down_since);
+			struct log_field f[] = {LF_STR("database", d->target),
+			                        LF_NUM("outage_seconds", now_seconds() - d->sink_down_since)};
+			log_event(LOG_INFO, "database_recovered", f, 2,
+			          "database %s is back after %.1f s: batch committed, consumption resumed",
+			          d->target, now_seconds() - d->sink_down_since);
 			d->sink_down = false;
 			kafka_source_resume(d->source);
 		}
 		return;
 	}
+	sink_failed(d, now);
+}
+
+/* Idle, the database is still checked every few seconds (a read of the
+ * checkpoint, which changes nothing), so that its loss shows in the
+ * metrics and /readyz before data comes again. */
+static void probe_sink(struct daemon *d, double now)
+{
+	int64_t next;
+	bool ok = d->sink->ops->load_offset(d->sink, d->cfg.group, d->cfg.chat_topic, 0, &next) == 0;
+	d->last_commit_try = now;
+	ops_probe(d->ops, ok, now);
+	if (!ok)
+		sink_failed(d, now);
+}
+
+/* The database could not be reached: pause and retry with backoff. */
+static void sink_failed(struct daemon *d, double now)
+{
 	if (!d->sink_down) {
-		log_warn("cannot commit to %s: %s; consumption paused, retrying with backoff", d->target,
-		         d->sink->err.msg);
+		struct log_field f[] = {LF_STR("database", d->target), LF_STR("reason", d->sink->err.msg)};
+		log_event(LOG_WARN, "database_outage", f, 2,
+		          "cannot commit to %s: %s; consumption paused, retrying with backoff", d->target,
+		          d->sink->err.msg);
 		d->sink_down = true;
 		d->sink_down_since = now;
 		d->backoff = 0.25;
@@ -401,9 +443,11 @@ static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t 
 {
 	struct buf what = BUF_INIT;
 	lanes_summary(d, is_owned, &what);
-	log_warn("partitions lost: %zu (%s): the group gave them to another member while this "
-	         "one was stalled; not committing, their new owner resumes from the last commit",
-	         n, what.data ? what.data : "");
+	struct log_field f[] = {LF_INT("count", n), LF_STR("partitions", what.data ? what.data : "")};
+	log_event(LOG_WARN, "partitions_lost", f, 2,
+	          "partitions lost: %zu (%s): the group gave them to another member while this "
+	          "one was stalled; not committing, their new owner resumes from the last commit",
+	          n, what.data ? what.data : "");
 	buf_free(&what);
 	for (size_t i = 0; i < n; i++) {
 		struct lane *l = lane_of(d, tps[i].topic, strlen(tps[i].topic), tps[i].partition);
@@ -438,7 +482,9 @@ static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, b
 	}
 	struct buf what = BUF_INIT;
 	lanes_summary(d, is_owned, &what);
-	log_info("partitions revoked: %zu (%s)", n, what.data ? what.data : "");
+	struct log_field f[] = {LF_INT("count", n), LF_STR("partitions", what.data ? what.data : "")};
+	log_event(LOG_INFO, "partitions_revoked", f, 2, "partitions revoked: %zu (%s)", n,
+	          what.data ? what.data : "");
 	buf_free(&what);
 }
 
@@ -576,9 +622,13 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 
 	struct buf what = BUF_INIT;
 	lanes_summary(d, is_owned, &what);
-	log_info("partitions assigned: %s; %zu resumed from the checkpoint, %zu kept, %zu starting "
-	         "at --offset-reset=%s",
-	         what.data ? what.data : "none", resumed, kept, fresh, d->cfg.offset_reset);
+	struct log_field f[] = {LF_STR("partitions", what.data ? what.data : ""),
+	                        LF_INT("resumed", resumed), LF_INT("kept", kept), LF_INT("fresh", fresh),
+	                        LF_STR("offset_reset", d->cfg.offset_reset)};
+	log_event(LOG_INFO, "partitions_assigned", f, 5,
+	          "partitions assigned: %s; %zu resumed from the checkpoint, %zu kept, %zu starting "
+	          "at --offset-reset=%s",
+	          what.data ? what.data : "none", resumed, kept, fresh, d->cfg.offset_reset);
 	buf_free(&what);
 	d->dirty = true;
 	return 0;
@@ -587,10 +637,12 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 static void on_connection(void *ctx, bool up, const char *reason)
 {
 	struct daemon *d = ctx;
+	struct log_field f[] = {LF_STR("reason", reason)};
 	if (up && d->kafka_down)
-		log_info("Kafka is reachable again");
+		log_event(LOG_INFO, "kafka_recovered", NULL, 0, "Kafka is reachable again");
 	else if (!up && !d->kafka_down)
-		log_warn("Kafka unreachable (%s); librdkafka keeps retrying", reason);
+		log_event(LOG_WARN, "kafka_outage", f, 1,
+		          "Kafka unreachable (%s); librdkafka keeps retrying", reason);
 	d->kafka_down = !up;
 }
 
@@ -652,6 +704,7 @@ static void handle_message(struct daemon *d, const struct kafka_message *m, doub
 	if (engine_message(d->engine, m->topic, m->partition, m->offset, m->payload, m->len))
 		die("%s", d->sink->err.msg);
 	l->next_offset = m->offset + 1;
+	l->consumed++;
 	l->last_message = now;
 	l->caught_up = false;
 	l->idle = false;
@@ -660,6 +713,55 @@ static void handle_message(struct daemon *d, const struct kafka_message *m, doub
 	if (!d->first_message)
 		d->first_message = now;
 	d->last_message_any = d->advance_base = now;
+}
+
+/* SIGHUP, for log rotation: the log file is reopened at once; the
+ * capture after the next commit (see rotate_capture). */
+static void on_sighup(struct daemon *d)
+{
+	hup_signal = 0;
+	const char *log_path = log_file_path();
+	if (log_reopen() != 0)
+		log_error("SIGHUP: cannot reopen the log file %s: %s; still writing to the old one",
+		          log_path, strerror(errno));
+	struct log_field f[] = {LF_STR("log_file", log_path), LF_STR("capture", d->capture_path)};
+	log_event(LOG_INFO, "reopen", f, 2, "SIGHUP: log file %s%s%s", log_path ? "reopened: " : "",
+	          log_path ? log_path : "none (logging to stderr)",
+	          d->capture ? "; the capture is reopened after the next commit" : "");
+	if (d->capture)
+		d->rotate_capture = true;
+}
+
+/* The capture's length is part of every checkpoint: commit what the old
+ * file holds, switch files, and commit again at once, so that the last
+ * checkpoint always names a length of the file now at the path. */
+static void rotate_capture(struct daemon *d)
+{
+	if (commit_batch(d) != 0) {
+		commit_or_pause(d); /* the database is away: try again when it is back */
+		return;
+	}
+	capture_flush_line(d);
+	FILE *f = fopen(d->capture_path, "ab");
+	if (!f) {
+		log_error("SIGHUP: cannot reopen the capture %s: %s; still writing to the old file",
+		          d->capture_path, strerror(errno));
+		d->rotate_capture = false;
+		return;
+	}
+	if (fclose(d->capture) != 0)
+		die("cannot write the capture %s: %s", d->capture_path, strerror(errno));
+	d->capture = f;
+	setvbuf(d->capture, NULL, _IOFBF, 1 << 20);
+	d->rotate_capture = false;
+	int64_t bytes = (int64_t)ftello(f);
+	d->dirty = true;
+	if (commit_batch(d) != 0)
+		log_warn("capture %s reopened but not yet committed: %s", d->capture_path,
+		         d->sink->err.msg);
+	struct log_field fl[] = {LF_STR("capture", d->capture_path), LF_INT("bytes", bytes)};
+	log_event(LOG_INFO, "capture_reopened", fl, 2, "capture %s reopened (%lld bytes)",
+	          d->capture_path, (long long)bytes);
 }
 
 static void run(struct daemon *d)
@@ -685,13 +787,21 @@ static void run(struct daemon *d)
 		 * second, not at every message. */
 		if (now - last_idle_check >= 0.1) {
 			check_idle(d, now);
+			ops_update(d, now, false);
 			last_idle_check = now;
 		}
+		if (hup_signal)
+			on_sighup(d);
 		bool full = d->batch_records >= d->cfg.max_batch;
 		if (d->sink_down || full || (now >= d->batch_started + trigger && d->dirty))
 			commit_or_pause(d);
-		else if (now >= d->batch_started + trigger)
+		else if (now >= d->batch_started + trigger) {
 			d->batch_started = now; /* nothing happened: nothing to commit */
+			if (now - d->last_commit_try >= PROBE_SECONDS)
+				probe_sink(d, now);
+		}
+		if (d->rotate_capture && !d->sink_down)
+			rotate_capture(d);
 	}
 }
 
@@ -768,6 +878,10 @@ int cmd_live(int argc, char **argv)
 	config_init(&d.cfg);
 	int first = config_load(&d.cfg, &help, argc, argv);
 	log_set_quiet(d.cfg.quiet);
+	/* A daemon's log: a timestamp and a level on every line. */
+	log_set_format(!strcmp(d.cfg.log_format, "json") ? LOG_JSON : LOG_TEXT);
+	if (d.cfg.log_file && log_open_file(d.cfg.log_file) != 0)
+		die_usage("--log-file %s: %s", d.cfg.log_file, strerror(errno));
 	if (first < argc)
 		die_usage("unexpected argument '%s': live takes options only", argv[first]);
 	if (!config_build_core(&d.cfg, &d.core, &d.lexicon, &err))
@@ -786,12 +900,30 @@ int cmd_live(int argc, char **argv)
 		die_usage("no database: give --postgres URL, or set POSTGRES_URL");
 	d.target = redact_secrets(spec.data);
 	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
+	ops_log_configuration(&d.cfg, CMD_LIVE);
+
+	struct ops_config oc = {d.cfg.metrics, (double)d.cfg.log_interval_us / 1e6,
+	                        (double)d.cfg.ready_max_age_us / 1e6};
+	bool usage;
+	d.ops = ops_new(&oc, &usage, &err);
+	if (!d.ops && usage)
+		die_usage("%s", err.msg);
+	if (!d.ops)
+		die("%s", err.msg);
+	if (d.cfg.metrics) {
+		struct log_field f[] = {LF_STR("address", d.cfg.metrics), LF_INT("port", ops_port(d.ops))};
+		log_event(LOG_INFO, "metrics_listening", f, 2,
+		          "serving /metrics, /healthz and /readyz on %s (port %d)", d.cfg.metrics,
+		          ops_port(d.ops));
+	}
 
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 
 	if (!open_sink(&d, spec.data)) {
 		buf_free(&spec);
@@ -839,8 +971,7 @@ int cmd_live(int argc, char **argv)
 		wait_a_little(0.5);
 	}
 	stop_signal = 0; /* the revocation at close commits again, nothing new */
-	if (d.unlogged_batches)
-		log_batches(&d, 0, true);
+	ops_update(&d, now_seconds(), true);
 	kafka_source_close(d.source);
 	d.source = NULL;
 
@@ -861,6 +992,7 @@ int cmd_live(int argc, char **argv)
 
 	if (d.capture)
 		fclose(d.capture);
+	ops_free(d.ops);
 	d.sink->ops->close(d.sink);
 	engine_free(d.engine);
 	lexicon_free(d.lexicon);

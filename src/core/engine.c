@@ -632,3 +632,13 @@ size_t engine_group_partitions(const struct engine *e, int32_t *out, size_t max)
 		out[i] = e->groups[i]->partition;
 	return e->n_groups;
 }
+
+size_t engine_group_watermarks(const struct engine *e, int32_t *parts, int64_t *watermarks,
+                               size_t max)
+{
+	for (size_t i = 0; i < e->n_groups && i < max; i++) {
+		parts[i] = e->groups[i]->partition;
+		watermarks[i] = e->groups[i]->wm.global;
+	}
+	return e->n_groups;
+}

@@ -145,5 +145,8 @@ char *engine_state_fingerprint(const char *state, size_t len);
 bool engine_load_group(struct engine *e, const char *state, size_t len, struct error *err);
 void engine_drop_group(struct engine *e, int32_t partition);
 size_t engine_group_partitions(const struct engine *e, int32_t *out, size_t max);
+/* The same, with each group's global watermark (for the daemon's metrics). */
+size_t engine_group_watermarks(const struct engine *e, int32_t *parts, int64_t *watermarks,
+                               size_t max);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
+
 struct kafka_source {
 	rd_kafka_t *rk;
 	struct kafka_source_handlers h;
@@ -70,12 +72,12 @@ static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-	/* librdkafka's own chatter stays out of the daemon's log; the error
-	 * callback reports what matters. */
+	/* librdkafka's lines join the daemon's log at their own level (its
+	 * log_level property, 6 by default, and -X debug=... choose how many).
+	 * With log.queue they arrive through the consumer queue, so on the
+	 * thread that polls, between the daemon's own lines. */
 	(void)rk;
-	(void)level;
-	(void)fac;
-	(void)buf;
+	log_library("librdkafka", level, fac, buf);
 }
 
 struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
@@ -101,7 +103,8 @@ struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
 	     * daemon ran at 160,000 records/s instead of 350,000.  Memory stays
 	     * bounded by queued.max.messages.kbytes. */
 	    !set(conf, "queued.min.messages", "500000", err) ||
-	    !set(conf, "client.id", "telemetra", err))
+	    !set(conf, "client.id", "telemetra", err) ||
+	    !set(conf, "log.queue", "true", err))
 		goto fail;
 	for (size_t i = 0; i < cfg->n_properties; i++) {
 		const char *kv = cfg->properties[i];
@@ -128,6 +131,7 @@ struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
 		goto fail;
 	}
 	conf = NULL;
+	rd_kafka_set_log_queue(src->rk, NULL); /* the main queue, forwarded to the consumer's: */
 	rd_kafka_poll_set_consumer(src->rk);
 
 	rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new((int)cfg->n_topics);

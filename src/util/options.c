@@ -139,6 +139,17 @@ static const struct opt opts[] = {
 	 "PATH", "accepted for the seed's compatibility; state lives in the database", NULL, 0},
 	{"reset-state", 0, T_FLAG, F(reset_state), CMD_LIVE, NULL, NULL,
 	 "discard saved state made with other --window/--slide/... (resume from the offsets)", NULL, 0},
+	/* operating the daemon */
+	{"log-format", 0, T_CHOICE, F(log_format), CMD_LIVE, "LOG_FORMAT", "text|json",
+	 "log lines as text or as one JSON object each (default text)", "text|json", 0},
+	{"log-interval", 0, T_SECONDS, F(log_interval_us), CMD_LIVE, NULL, "SECONDS",
+	 "log a summary of the commits this often (default 30)", NULL, 0},
+	{"log-file", 0, T_STRING, F(log_file), CMD_LIVE, NULL, "FILE",
+	 "append the log to FILE instead of stderr; reopened on SIGHUP", NULL, 0},
+	{"metrics", 0, T_STRING, F(metrics), CMD_LIVE, "METRICS_ADDR", "ADDR:PORT",
+	 "serve Prometheus /metrics, /healthz and /readyz on ADDR:PORT (default off)", NULL, 0},
+	{"ready-max-age", 0, T_SECONDS, F(ready_max_age_us), CMD_LIVE, NULL, "SECONDS",
+	 "/readyz fails when the database was last reached longer ago (default 30)", NULL, 0},
 
 	/* tune */
 	{"grid", 0, T_LIST, F(grid), CMD_TUNE, NULL, "NAME=VALUES",
@@ -198,6 +209,9 @@ void config_init(struct config *c)
 	c->trigger_us = USEC_PER_SEC;
 	c->max_batch = 50000;
 	c->idle_timeout_us = 5 * USEC_PER_SEC;
+	c->log_format = xstrdup("text");
+	c->log_interval_us = 30 * USEC_PER_SEC;
+	c->ready_max_age_us = 30 * USEC_PER_SEC;
 	c->tolerance_us = 30 * USEC_PER_SEC;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	c->jobs = cores > 0 ? (unsigned)cores : 1;

@@ -49,6 +49,9 @@ struct config {
 	bool reset_state;
 	char **kafka_props;
 	size_t n_kafka_props;
+	/* operating the daemon */
+	char *log_format, *log_file, *metrics;
+	int64_t log_interval_us, ready_max_age_us;
 	/* tune */
 	char **grid;
 	size_t n_grid;

@@ -1,0 +1,326 @@
+#!/bin/sh
+# Operating `telemetra live`, against real components: the mock Kafka
+# cluster (tests/kafka-mock), a private PostgreSQL (tests/pg-harness.sh) and
+# a real Prometheus server scraping the daemon every second.
+#
+#   - /healthz answers 200 throughout; /readyz 503 before the assignment
+#     and while PostgreSQL is stopped, 200 otherwise;
+#   - through Prometheus's query API: records consumed reaches the number
+#     produced, telemetra_postgres_up drops to 0 while the database is
+#     stopped and comes back to 1, the consumer lag reaches 0;
+#   - `promtool check metrics` accepts a scrape;
+#   - the log (--log-format json, --log-file): every line a JSON object with
+#     ts, level and msg; the effective configuration line; librdkafka's own
+#     lines (-X debug=cgrp) at their level; no password given on the
+#     command line, in the environment or in the URL, in any line; a
+#     stream_id with control characters reaches the log escaped;
+#   - SIGHUP reopens the log file and the capture (a rotation), says so, and
+#     the daemon carries on; the capture still replays to what was committed;
+#   - the deployment files in contrib/: `promtool check rules`, the systemd
+#     unit with `systemd-analyze verify`, the Grafana dashboard (JSON,
+#     data sources, and each SQL query run against this database).
+#
+# Every wait polls a condition with a deadline; the only sleep that is not
+# a poll interval is the length of the database outage.
+set -u
+: "${TELEMETRA:=$PWD/src/telemetra}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$PWD}"
+KAFKA_MOCK=$top_builddir/tests/kafka-mock
+PRODUCE=$top_builddir/tests/kafka-produce
+fx=$top_srcdir/fixtures
+
+for p in prometheus promtool python3; do
+	command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p is not installed (Debian: prometheus, python3)"; exit 77; }
+done
+
+. "$top_srcdir/tests/pg-harness.sh"
+
+tmp= mock_pid= pids= prom_pid=
+ops_cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null; done
+	if [ -n "$prom_pid" ]; then kill "$prom_pid" 2>/dev/null; wait "$prom_pid" 2>/dev/null; fi
+	if [ -n "$mock_pid" ]; then
+		printf 'quit\n' >&3 2>/dev/null
+		kill "$mock_pid" 2>/dev/null
+		wait "$mock_pid" 2>/dev/null
+	fi
+	[ -n "${LIVE_LOGS:-}" ] && [ -n "$tmp" ] && cp "$tmp"/*.log* "$LIVE_LOGS"/ 2>/dev/null
+	[ -n "$tmp" ] && rm -rf "$tmp"
+}
+trap 'ops_cleanup; pg_harness_cleanup' EXIT
+trap 'exit 99' HUP INT TERM
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { printf 'ok   %s\n' "$*"; }
+hard_error() { echo "ERROR: $*"; exit 99; }
+step() { echo "== $*"; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ops-test.XXXXXX") || hard_error "no temp dir"
+
+# wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND until it succeeds
+wait_for() {
+	what=$1 deadline=$(( $(date +%s) + $2 ))
+	shift 2
+	until "$@"; do
+		[ "$(date +%s)" -lt "$deadline" ] || { fail "timed out waiting for $what"; return 1; }
+		sleep 0.2
+	done
+}
+
+# http URL: print "STATUS BODY-FIRST-LINE" (status 000 when nothing answers)
+cat >"$tmp/get_url.py" <<'EOF'
+import sys, urllib.request, urllib.error
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+        status, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    status, body = e.code, e.read()
+except Exception as e:
+    status, body = 0, str(e).encode()
+out = sys.argv[2] if len(sys.argv) > 2 else None
+if out:
+    open(out, "wb").write(body)
+print("%03d %s" % (status, body.decode("utf-8", "replace").split("\n")[0]))
+EOF
+http() { python3 "$tmp/get_url.py" "$@"; }
+status_is() { # status_is URL CODE
+	got=$(http "$1")
+	[ "${got%% *}" = "$2" ]
+}
+
+# promq EXPR: the value of the first series of an instant query, or "none"
+cat >"$tmp/promq.py" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+url = "http://127.0.0.1:%s/api/v1/query?%s" % (sys.argv[1], urllib.parse.urlencode({"query": sys.argv[2]}))
+try:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        res = json.load(r)["data"]["result"]
+    print(res[0]["value"][1] if res else "none")
+except Exception:
+    print("none")
+EOF
+promq() { python3 "$tmp/promq.py" "$PROM_PORT" "$1"; }
+prom_is() { # prom_is EXPR VALUE
+	[ "$(promq "$1")" = "$2" ]
+}
+
+# --- servers ----------------------------------------------------------------------
+
+pg_harness_start || hard_error "cannot start PostgreSQL"
+SECRET=telemetra-secret
+db_url() { echo "postgresql://telemetra:$SECRET@127.0.0.1:$PGH_PORT/$1"; }
+super() {
+	timeout 30 "$PGH_BINDIR/psql" -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$PGH_SOCKDIR" -p "$PGH_PORT" \
+		-U postgres -d postgres -c "$1"
+}
+super "CREATE DATABASE ops OWNER telemetra" >/dev/null || hard_error "CREATE DATABASE"
+sql() {
+	PGPASSFILE=/dev/null timeout 30 "$PGH_BINDIR/psql" -X -w -q -A -t -v ON_ERROR_STOP=1 \
+		-d "$(db_url ops)" -c "$1"
+}
+
+mkfifo "$tmp/mock.in" "$tmp/mock.out" || hard_error "mkfifo"
+exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
+"$KAFKA_MOCK" --partitions 4 <"$tmp/mock.in" >"$tmp/mock.out" 2>"$tmp/mock.err" 3>&- 4>&- &
+mock_pid=$!
+# shellcheck disable=SC2016
+reply=$(timeout 15 sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4) || hard_error "kafka-mock did not start"
+BS=${reply#bootstrap=}
+
+# Traffic with spikes, bad lines, and a stream_id that would forge a log
+# line and drive the terminal (ESC, CR, LF) if it were printed raw.
+"$TELEMETRA" gen -q --seed 5 --streams 12 --events 40000 --spikes 3 -o "$tmp/gen.jsonl" ||
+	hard_error "gen failed"
+printf '%s\n' '{"stream_id":"evil\u001b[31m\r\nFAKE error: forged","user_id":"u","message":"hi","timestamp":"2024-01-01T00:00:00Z"}' >"$tmp/evil.jsonl"
+
+# --- the daemon -----------------------------------------------------------------
+
+step "the daemon, before its assignment"
+LOG=$tmp/daemon.log
+POSTGRES_PASSWORD=$SECRET "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url ops)" \
+	--postgres-password "$SECRET" --group gops --offset-reset earliest --trigger 0.2 --max-batch 2000 \
+	--capture "$tmp/daemon.capture" --metrics 127.0.0.1:0 --log-format json --log-file "$LOG" \
+	--log-interval 1 -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+	-X debug=cgrp -X "sasl.password=$SECRET" >"$tmp/daemon.out" 2>&1 &
+daemon=$!
+pids="$pids $daemon"
+port_logged() { grep -q '"event":"metrics_listening"' "$LOG" 2>/dev/null; }
+wait_for "the metrics listener" 30 port_logged || hard_error "no metrics listener"
+MPORT=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    if o.get("event") == "metrics_listening": print(o["port"]); break' "$LOG")
+M=http://127.0.0.1:$MPORT
+# The mock cluster completes a group's first join after 3 s: not yet ready.
+got=$(http "$M/readyz")
+case $got in
+"503 not ready: no partitions assigned"*) ok "/readyz before the assignment: $got" ;;
+*) fail "/readyz before the assignment answered '$got'" ;;
+esac
+status_is "$M/healthz" 200 && ok "/healthz 200 before the assignment" || fail "/healthz before the assignment"
+status_is "$M/nothing" 404 || fail "an unknown path is not 404"
+
+# Prometheus, scraping the daemon every second, on loopback only.
+port_free() { python3 -c 'import socket,sys
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null; }
+PROM_PORT=
+for _ in 1 2 3 4 5; do
+	p=$((32000 - $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 10000))
+	port_free "$p" && { PROM_PORT=$p; break; }
+done
+[ -n "$PROM_PORT" ] || hard_error "no free port for Prometheus"
+mkdir "$tmp/prom-data"
+cat >"$tmp/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $top_srcdir/contrib/prometheus/telemetra.rules.yml
+scrape_configs:
+  - job_name: telemetra
+    static_configs:
+      - targets: ['127.0.0.1:$MPORT']
+EOF
+prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prom-data" \
+	--web.listen-address="127.0.0.1:$PROM_PORT" >"$tmp/prometheus.log" 2>&1 &
+prom_pid=$!
+prom_ready() { status_is "http://127.0.0.1:$PROM_PORT/-/ready" 200; }
+wait_for "Prometheus to be ready" 60 prom_ready || { tail -5 "$tmp/prometheus.log"; hard_error "no Prometheus"; }
+ok "Prometheus listens on 127.0.0.1:$PROM_PORT only"
+
+step "consuming"
+N=$("$PRODUCE" "$BS" "$fx/streams_interleaved.jsonl" "$fx/malformed.jsonl" "$fx/seed_producer.jsonl" \
+	"$tmp/gen.jsonl" "$tmp/evil.jsonl") || hard_error "producing failed"
+echo "produced $N messages"
+wait_for "Prometheus to see $N records consumed" 120 \
+	prom_is 'sum(telemetra_records_consumed_total)' "$N" && ok "records consumed reached $N in Prometheus"
+wait_for "the lag to reach 0" 60 prom_is 'sum(telemetra_consumer_lag_records)' 0 && ok "lag reached 0"
+wait_for "/readyz to be 200" 30 status_is "$M/readyz" 200 && ok "/readyz 200 while consuming: $(http "$M/readyz")"
+prom_is 'telemetra_postgres_up' 1 || fail "telemetra_postgres_up is not 1 while the database is up"
+[ "$(promq 'telemetra_dead_letters_total{reason="not_json"}')" != 0 ] || fail "no not_json dead letters counted"
+moments=$(sql "SELECT count(*) FROM moments")
+[ "$(promq 'sum(telemetra_moments_total)')" = "$moments" ] ||
+	fail "moments: Prometheus has $(promq 'sum(telemetra_moments_total)'), PostgreSQL $moments"
+[ "$moments" -gt 0 ] || fail "no moments at all"
+[ "$(promq 'telemetra_window_commit_delay_seconds_count')" != 0 ] || fail "no window commit delay observed"
+
+http "$M/metrics" "$tmp/scrape.txt" >/dev/null
+if promtool check metrics <"$tmp/scrape.txt" >"$tmp/promtool.out" 2>&1; then
+	ok "promtool check metrics accepts a scrape ($(grep -c '^[a-z]' "$tmp/scrape.txt") samples)"
+else
+	fail "promtool check metrics:"; head -10 "$tmp/promtool.out"
+fi
+for m in process_cpu_seconds_total process_resident_memory_bytes process_open_fds \
+	process_start_time_seconds telemetra_watermark_seconds telemetra_checkpoint_bytes \
+	telemetra_commit_duration_seconds_bucket telemetra_kafka_up telemetra_last_commit_timestamp_seconds; do
+	grep -q "^$m" "$tmp/scrape.txt" || fail "the scrape lacks $m"
+done
+
+step "PostgreSQL stopped and started again"
+pg_harness_stop_server || hard_error "cannot stop PostgreSQL"
+wait_for "Prometheus to see telemetra_postgres_up 0" 60 prom_is telemetra_postgres_up 0 &&
+	ok "telemetra_postgres_up dropped to 0"
+got=$(http "$M/readyz")
+case $got in
+503*) ok "/readyz while the database is down: $got" ;;
+*) fail "/readyz while the database is down answered '$got'" ;;
+esac
+status_is "$M/healthz" 200 || fail "/healthz is not 200 while the database is down"
+sleep 2 # the outage
+pg_harness_start_server || hard_error "cannot start PostgreSQL again"
+wait_for "Prometheus to see telemetra_postgres_up 1" 60 prom_is telemetra_postgres_up 1 &&
+	ok "telemetra_postgres_up came back to 1"
+wait_for "/readyz to be 200 again" 30 status_is "$M/readyz" 200 && ok "/readyz 200 after the outage"
+
+step "SIGHUP: log rotation"
+mv "$LOG" "$LOG.1"
+mv "$tmp/daemon.capture" "$tmp/daemon.capture.1"
+kill -HUP "$daemon"
+reopened() { grep -q '"event":"capture_reopened"' "$LOG" 2>/dev/null; }
+wait_for "the daemon to reopen its log and capture" 30 reopened && ok "SIGHUP reopened the log and the capture"
+grep -q '"event":"reopen"' "$LOG" || fail "no reopen line in the new log"
+kill -0 "$daemon" 2>/dev/null || fail "the daemon died of SIGHUP"
+# More traffic after the rotation goes to the new capture.
+"$TELEMETRA" gen -q --seed 6 --streams 3 --events 3000 -o "$tmp/gen2.jsonl" || hard_error "gen failed"
+M2=$("$PRODUCE" "$BS" "$tmp/gen2.jsonl") || hard_error "producing failed"
+N=$((N + M2))
+wait_for "the new records to be consumed" 60 \
+	prom_is 'sum(telemetra_records_consumed_total)' "$N" && ok "consuming after the rotation"
+[ -s "$tmp/daemon.capture" ] || fail "nothing written to the new capture"
+status_is "$M/healthz" 200 || fail "/healthz is not 200 at the end"
+
+kill -TERM "$daemon"
+wait "$daemon"
+st=$?
+[ "$st" -eq 0 ] || fail "the daemon exited $st on SIGTERM"
+cat "$LOG.1" "$LOG" >"$tmp/all.log"
+
+step "the log"
+python3 - "$tmp/all.log" "$SECRET" >"$tmp/logcheck.out" 2>&1 <<'EOF'
+import json, sys
+bad = 0
+events, libs, levels = set(), 0, set()
+for n, line in enumerate(open(sys.argv[1], encoding="utf-8"), 1):
+    try:
+        o = json.loads(line)
+    except ValueError as e:
+        print("line %d is not JSON (%s): %s" % (n, e, line[:100])); bad += 1; continue
+    for k in ("ts", "level", "msg"):
+        if k not in o:
+            print("line %d lacks %s" % (n, k)); bad += 1
+    ts = o.get("ts", "")
+    if not (len(ts) == 24 and ts[10] == "T" and ts.endswith("Z")):
+        print("line %d: ts %r is not RFC 3339 UTC" % (n, ts)); bad += 1
+    levels.add(o.get("level"))
+    events.add(o.get("event"))
+    if o.get("library") == "librdkafka":
+        libs += 1
+    if sys.argv[2] in line:
+        print("line %d holds the password: %s" % (n, line[:200])); bad += 1
+    if "\x1b" in line or "\r" in line:
+        print("line %d holds a raw control character" % n); bad += 1
+for e in ("configuration", "metrics_listening", "partitions_assigned", "summary",
+          "database_outage", "database_recovered", "reopen", "capture_reopened"):
+    if e not in events:
+        print("no %s event in the log" % e); bad += 1
+if not libs:
+    print("no librdkafka line in the log (-X debug=cgrp)"); bad += 1
+print("%d lines, events %s, %d librdkafka lines, levels %s" % (n, sorted(x for x in events if x), libs, sorted(levels)))
+sys.exit(1 if bad else 0)
+EOF
+if [ $? -eq 0 ]; then ok "log: $(tail -1 "$tmp/logcheck.out")"; else fail "log:"; head -20 "$tmp/logcheck.out"; fi
+grep -q 'sasl.password=\*\*\*' "$tmp/all.log" || fail "the -X sasl.password is not shown redacted in the configuration"
+[ -s "$tmp/daemon.out" ] && { fail "the daemon wrote to stderr despite --log-file:"; head -3 "$tmp/daemon.out"; }
+
+# The text format: a timestamp and a level on every line.
+"$TELEMETRA" live --brokers "$BS" --postgres "postgresql://telemetra:$SECRET@127.0.0.1:1/none" \
+	--metrics 'not-an-address' >"$tmp/text.out" 2>&1
+[ $? -eq 2 ] || fail "--metrics not-an-address does not exit 2"
+grep -q '^20[0-9-]*T[0-9:.]*Z error telemetra live: --metrics not-an-address' "$tmp/text.out" ||
+	{ fail "text log line lacks timestamp or level:"; cat "$tmp/text.out"; }
+grep -q "$SECRET" "$tmp/text.out" && fail "the password appears in the text log"
+
+# Item 13: a value from input (here a file name) reaches the terminal escaped.
+evil=$(printf 'no\033[31mfile\r\nFAKE error: forged')
+"$TELEMETRA" replay -o "$tmp/x.db" "$tmp/$evil" >"$tmp/evil.out" 2>&1
+if grep -q "$(printf '\033')" "$tmp/evil.out" || [ "$(wc -l <"$tmp/evil.out")" -ne 1 ] ||
+	! grep -q 'no\\x1b\[31mfile\\r\\nFAKE' "$tmp/evil.out"; then
+	fail "a file name with control characters reaches the terminal raw:"; od -c "$tmp/evil.out" | head -5
+else
+	ok "control characters from input are escaped: $(cat "$tmp/evil.out")"
+fi
+
+step "the capture of the rotated run replays to what was committed"
+cat "$tmp/daemon.capture.1" "$tmp/daemon.capture" >"$tmp/whole.capture"
+"$TELEMETRA" dump "$(db_url ops)" >"$tmp/live.dump" || fail "dump of PostgreSQL failed"
+"$TELEMETRA" replay -q --no-final-flush -o "$tmp/replay.db" "$tmp/whole.capture" || fail "replay failed"
+"$TELEMETRA" dump "$tmp/replay.db" >"$tmp/replay.dump"
+if cmp -s "$tmp/live.dump" "$tmp/replay.dump"; then
+	ok "PostgreSQL and the replay of the two capture files agree"
+else
+	fail "PostgreSQL and the replay of the rotated captures differ:"; diff "$tmp/live.dump" "$tmp/replay.dump" | head
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures failures"; tail -n 5 "$tmp/prometheus.log"; exit 1; }
+echo "all operating checks passed"
