@@ -8,10 +8,11 @@
  *        scores[lexicon][chat ordinal]
  *        strtab: every string once, in blocks that never move
  *
- * store_line() mirrors engine_line() (core/engine.c) step by step, so that
- * the records fed by store_feed() are exactly the events and controls the
- * engine would have taken from the same lines, and the dead letters it
- * counts are those the engine would have written (all but `late`).
+ * store_line() decodes a line with record_decode(), as engine_line()
+ * (core/engine.c) does, so that the records fed by store_feed() are exactly
+ * the events and controls the engine would have taken from the same lines,
+ * and the dead letters it counts are those the engine would have written
+ * (all but `late`).
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "core/capture.h"
+#include "core/record.h"
 
 /* --- interned strings -------------------------------------------------- */
 
@@ -178,15 +180,15 @@ struct store {
 	struct store_stats stats;
 
 	/* decoding state, as engine_line() keeps it */
-	struct event_decoder dec;
-	struct buf line_scratch;
-	struct error err;
+	struct record_decoder rec;
 };
 
 struct store *store_new(const struct store_options *opt)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->opt = *opt;
+	s->rec.chat_topic = opt->chat_topic;
+	s->rec.viewer_topic = opt->viewer_topic;
 	const struct lexicon **lexicons = xcalloc(opt->n_lexicons ? opt->n_lexicons : 1,
 	                                          sizeof(*lexicons));
 	memcpy(lexicons, opt->lexicons, opt->n_lexicons * sizeof(*lexicons));
@@ -211,8 +213,7 @@ void store_free(struct store *s)
 		free(s->scores[l]);
 	free(s->scores);
 	free((void *)s->opt.lexicons);
-	event_decoder_free(&s->dec);
-	buf_free(&s->line_scratch);
+	record_decoder_free(&s->rec);
 	free(s);
 }
 
@@ -288,32 +289,6 @@ static void add_event(struct store *s, uint32_t file, const struct event *ev, ui
 	s->n_chat++;
 }
 
-static enum event_kind kind_of_topic(const struct store *s, struct strview topic)
-{
-	if (s->opt.chat_topic && sv_eq_cstr(topic, s->opt.chat_topic))
-		return EVENT_CHAT;
-	if (s->opt.viewer_topic && sv_eq_cstr(topic, s->opt.viewer_topic))
-		return EVENT_VIEWER;
-	return EVENT_UNKNOWN;
-}
-
-/* engine.c's message(): the payload of an envelope. */
-static void add_message(struct store *s, uint32_t file, const struct capture_envelope *env)
-{
-	struct event ev;
-	enum dead_reason reason;
-	if (!env->value.ptr || env->value.len == 0) {
-		dead(s, DEAD_NOT_JSON);
-		return;
-	}
-	if (!event_decode(&s->dec, env->value.ptr, env->value.len, kind_of_topic(s, env->topic), &ev,
-	                  &reason, &s->err)) {
-		dead(s, reason);
-		return;
-	}
-	add_event(s, file, &ev, lane_of(s, env->topic, env->partition), env->offset, true);
-}
-
 static void add_control(struct store *s, uint32_t file, const struct capture_control *c)
 {
 	static const enum record_type types[] = {
@@ -331,50 +306,27 @@ static void add_control(struct store *s, uint32_t file, const struct capture_con
 
 void store_line(struct store *s, uint32_t file, int64_t line_no, const char *line, size_t len)
 {
-	struct jscan *scan = &s->dec.scan;
+	struct decoded_line r;
 	s->stats.records++;
-
-	switch (jscan_object(scan, line, len, &s->err)) {
-	case JSCAN_OK:
-		break;
-	case JSCAN_NOT_JSON:
-		dead(s, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_JSON);
+	record_decode(&s->rec, line, len, true, &r);
+	switch (r.type) {
+	case LINE_DEAD:
+		dead(s, r.reason);
 		return;
-	case JSCAN_NOT_OBJECT:
-		dead(s, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_OBJECT);
+	case LINE_EVENT:
+		add_event(s, file, &r.ev, lane_of(s, SV_LIT(""), -1), line_no, false);
 		return;
-	}
-
-	enum capture_kind kind = capture_classify(scan);
-	if (kind == CAPTURE_EVENT) {
-		struct event ev;
-		enum dead_reason reason;
-		if (len > EVENT_MAX_BYTES)
-			dead(s, DEAD_TOO_LARGE);
-		else if (!event_decode_scanned(&s->dec, len, EVENT_UNKNOWN, &ev, &reason, &s->err))
-			dead(s, reason);
+	case LINE_CONTROL:
+		add_control(s, file, &r.control);
+		return;
+	case LINE_ENVELOPE:
+		if (!r.payload_ok)
+			dead(s, r.reason);
 		else
-			add_event(s, file, &ev, lane_of(s, SV_LIT(""), -1), line_no, false);
+			add_event(s, file, &r.ev, lane_of(s, r.env.topic, r.env.partition), r.env.offset,
+			          true);
 		return;
 	}
-
-	/* Envelope and control fields are decoded into line_scratch, which must
-	 * not move while they are in use: reserve for the whole line. */
-	buf_reset(&s->line_scratch);
-	buf_reserve(&s->line_scratch, len + 16);
-	if (kind == CAPTURE_CONTROL) {
-		struct capture_control c;
-		if (!capture_parse_control(scan, &s->line_scratch, &c, &s->err))
-			dead(s, DEAD_BAD_CONTROL);
-		else
-			add_control(s, file, &c);
-		return;
-	}
-	struct capture_envelope env;
-	if (!capture_parse_envelope(scan, &s->line_scratch, &env, &s->err))
-		dead(s, DEAD_BAD_ENVELOPE);
-	else
-		add_message(s, file, &env);
 }
 
 void store_reject(struct store *s, enum dead_reason reason)
