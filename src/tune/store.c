@@ -23,6 +23,7 @@
 
 #include "core/capture.h"
 #include "core/record.h"
+#include "io/lanescan.h"
 
 /* --- interned strings -------------------------------------------------- */
 
@@ -161,12 +162,16 @@ struct record {
 struct lane {
 	uint32_t topic; /* string id */
 	int32_t partition;
+	/* SPEC §7, as replay's lane scan (io/lanescan.h) decides it: named in
+	 * a file that can be read twice, and whether by a lane_open record */
+	bool in_file, open_record;
 };
 
 struct store {
 	struct store_options opt;
 	struct strtab strings;
 	char **files;
+	bool *rescannable; /* by file: io/lanescan.h's lanescan_rescannable() */
 	size_t n_files, cap_files;
 	struct lane *lanes;
 	uint32_t n_lanes;
@@ -206,6 +211,7 @@ void store_free(struct store *s)
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
 	free(s->files);
+	free(s->rescannable);
 	free(s->lanes);
 	free(s->records);
 	free(s->emote_ids);
@@ -219,8 +225,11 @@ void store_free(struct store *s)
 
 uint32_t store_add_file(struct store *s, const char *path)
 {
+	size_t cap = s->cap_files;
 	s->files = grow_array(s->files, sizeof(*s->files), &s->cap_files, s->n_files + 1);
+	s->rescannable = grow_array(s->rescannable, sizeof(*s->rescannable), &cap, s->n_files + 1);
 	s->files[s->n_files] = xstrdup(path);
+	s->rescannable[s->n_files] = lanescan_rescannable(path);
 	return (uint32_t)s->n_files++;
 }
 
@@ -233,7 +242,7 @@ static uint32_t lane_of(struct store *s, struct strview topic, int32_t partition
 		if (s->lanes[i].topic == t && s->lanes[i].partition == partition)
 			return i;
 	s->lanes = grow_array(s->lanes, sizeof(*s->lanes), &s->cap_lanes, (size_t)s->n_lanes + 1);
-	s->lanes[s->n_lanes] = (struct lane){t, partition};
+	s->lanes[s->n_lanes] = (struct lane){t, partition, false, false};
 	return s->n_lanes++;
 }
 
@@ -299,6 +308,10 @@ static void add_control(struct store *s, uint32_t file, const struct capture_con
 	};
 	s->stats.controls++;
 	uint32_t lane = c->kind == CONTROL_ADVANCE ? 0 : lane_of(s, c->topic, c->partition);
+	if (c->kind != CONTROL_ADVANCE && s->rescannable[file]) {
+		s->lanes[lane].in_file = true;
+		s->lanes[lane].open_record |= c->kind == CONTROL_LANE_OPEN;
+	}
 	struct record *r = new_record(s, types[c->kind], file);
 	r->lane = lane;
 	r->time_us = c->watermark_us;
@@ -319,13 +332,15 @@ void store_line(struct store *s, uint32_t file, int64_t line_no, const char *lin
 	case LINE_CONTROL:
 		add_control(s, file, &r.control);
 		return;
-	case LINE_ENVELOPE:
+	case LINE_ENVELOPE: {
+		uint32_t lane = lane_of(s, r.env.topic, r.env.partition);
+		s->lanes[lane].in_file |= s->rescannable[file]; /* bad payload or not */
 		if (!r.payload_ok)
 			dead(s, r.reason);
 		else
-			add_event(s, file, &r.ev, lane_of(s, r.env.topic, r.env.partition), r.env.offset,
-			          true);
+			add_event(s, file, &r.ev, lane, r.env.offset, true);
 		return;
+	}
 	}
 }
 
@@ -345,6 +360,11 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 	size_t cap_emotes = 0, chat = 0;
 	int rc = 0;
 
+	/* SPEC §7: lanes named in the files are open from the start, as
+	 * replay opens them after its lane scan. */
+	for (uint32_t i = 0; i < s->n_lanes && !rc; i++)
+		if (s->lanes[i].in_file && !s->lanes[i].open_record)
+			rc = engine_lane_open(e, strtab_get(t, s->lanes[i].topic), s->lanes[i].partition);
 	for (size_t i = 0; i < s->n_records && !rc; i++) {
 		const struct record *r = &s->records[i];
 		const struct lane *lane = &s->lanes[r->lane];
