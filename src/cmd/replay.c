@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "io/input.h"
+#include "io/lanescan.h"
 #include "io/scratch.h"
 #include "io/sink.h"
 #include "io/sqlite_file.h"
@@ -48,6 +49,8 @@ struct replay {
 	struct engine *engine;
 	struct run_info run;
 	double started;
+	uint64_t total_bytes; /* of the inputs whose size is known; 0 if any is a pipe */
+	struct lane_set lanes; /* named by the files, found before reading them */
 };
 
 static void notice(void *ctx, const char *msg)
@@ -57,18 +60,36 @@ static void notice(void *ctx, const char *msg)
 }
 
 
+/* "replay: 42% of 3 files, 0:12 elapsed, ETA 0:16 | file 2 line ... ": the
+ * percentage is over all inputs; with a pipe among them, bytes read. */
 static void progress(struct replay *r, size_t file, const struct input_line *line)
 {
+	uint64_t done = 0;
 	struct input_info info;
-	input_info(r->inputs[file], &info);
+	for (size_t i = 0; i <= file; i++) {
+		input_info(r->inputs[i], &info);
+		done += info.raw_bytes;
+	}
 	const struct engine_stats *st = engine_stats(r->engine);
 	double elapsed = monotonic_seconds() - r->started;
-	char pct[16] = "";
-	if (info.size_hint)
-		snprintf(pct, sizeof(pct), " %3.0f%%", 100.0 * (double)info.raw_bytes / (double)info.size_hint);
-	log_progress("replay: %s%s line %" PRId64 " | %" PRIu64 " records, %.2f M/s, %" PRIu64
+	char head[96];
+	int el = (int)elapsed;
+	if (r->total_bytes) {
+		double f = (double)done / (double)r->total_bytes;
+		int eta = f > 0.001 ? (int)(elapsed / f - elapsed) : -1;
+		if (eta >= 0)
+			snprintf(head, sizeof(head), "%3.0f%%, %d:%02d elapsed, ETA %d:%02d", 100.0 * f,
+			         el / 60, el % 60, eta / 60, eta % 60);
+		else
+			snprintf(head, sizeof(head), "%3.0f%%, %d:%02d elapsed", 100.0 * f, el / 60,
+			         el % 60);
+	} else {
+		snprintf(head, sizeof(head), "%.1f MB read, %d:%02d elapsed", (double)done / 1e6,
+		         el / 60, el % 60);
+	}
+	log_progress("replay: %s | %s line %" PRId64 " | %" PRIu64 " records, %.2f M/s, %" PRIu64
 	             " windows, %" PRIu64 " moments",
-	             info.path, pct, line->number, st->records,
+	             head, info.path, line->number, st->records,
 	             elapsed > 0 ? (double)st->records / elapsed / 1e6 : 0.0, st->windows, st->moments);
 }
 
@@ -230,12 +251,26 @@ int cmd_replay(int argc, char **argv)
 	 * long run. */
 	r.n_inputs = (size_t)(argc - first);
 	r.inputs = xcalloc(r.n_inputs, sizeof(*r.inputs));
+	r.total_bytes = 0;
+	bool sizes_known = true;
 	for (size_t i = 0; i < r.n_inputs; i++) {
 		r.inputs[i] = input_open(argv[first + (int)i], &err);
 		if (!r.inputs[i]) {
 			log_error("%s", err.msg);
 			goto out;
 		}
+		struct input_info info;
+		input_info(r.inputs[i], &info);
+		sizes_known &= info.size_hint > 0 || lanescan_rescannable(info.path);
+		r.total_bytes += info.size_hint;
+	}
+	if (!sizes_known)
+		r.total_bytes = 0;
+	/* SPEC §7: the lanes the files name are open from the start. */
+	if (!lanescan_files((const char *const *)argv + first, r.n_inputs, core.chat_topic,
+	                    core.viewer_topic, &r.lanes, &err)) {
+		log_error("%s", err.msg);
+		goto out;
 	}
 
 	if (target.kind == TARGET_SQLITE)
@@ -266,6 +301,14 @@ int cmd_replay(int argc, char **argv)
 	out.notice = notice;
 	r.engine = engine_new(&core, &out);
 	r.started = monotonic_seconds();
+	for (size_t i = 0; i < r.lanes.n; i++) {
+		const struct lane_seen *l = &r.lanes.lanes[i];
+		if (!l->has_open_record &&
+		    engine_lane_open(r.engine, sv_make(l->topic, l->topic_len), l->partition)) {
+			log_error("%s", r.sink->err.msg);
+			goto out_cfg;
+		}
+	}
 	for (size_t i = 0; i < r.n_inputs; i++)
 		if ((status = replay_file(&r, i)) != EXIT_OK)
 			goto out_cfg;
@@ -291,6 +334,26 @@ int cmd_replay(int argc, char **argv)
 	}
 	log_summary("replayed", engine_stats(r.engine), r.n_inputs, elapsed, r.sink->name);
 	status = EXIT_OK;
+	if (engine_stats(r.engine)->accepted == 0) {
+		/* The output is kept: its dead letters say what was wrong. */
+		struct buf hint = BUF_INIT;
+		const char **topics = xcalloc(r.lanes.n + 1, sizeof(*topics));
+		size_t n_topics = 0;
+		for (size_t i = 0; i < r.lanes.n; i++) {
+			size_t j = 0;
+			while (j < n_topics && strcmp(topics[j], r.lanes.lanes[i].topic))
+				j++;
+			if (j == n_topics)
+				topics[n_topics++] = r.lanes.lanes[i].topic;
+		}
+		summary_no_usable_hint(&hint, engine_stats(r.engine), topics, n_topics,
+		                       core.chat_topic, core.viewer_topic);
+		log_error("no record was usable: %s; the dead letters are in %s (see telemetra dump)",
+		          hint.data, r.sink->name);
+		free(topics);
+		buf_free(&hint);
+		status = EXIT_RUNTIME;
+	}
 
 out_cfg:
 	free(cfg_text);
@@ -303,6 +366,7 @@ out:
 	for (size_t i = 0; i < r.n_inputs; i++)
 		input_close(r.inputs[i]);
 	free(r.inputs);
+	lane_set_free(&r.lanes);
 	lexicon_free(lexicon);
 	target_free(&target);
 	config_free(&r.cfg);

@@ -67,30 +67,39 @@ static bool base64_decode(struct strview in, struct buf *out, struct strview *re
 
 enum capture_kind capture_classify(const struct jscan *scan)
 {
-	bool topic = false, partition = false, offset = false;
+	bool topic = false, partition = false, offset = false, control = false;
 	for (size_t i = 0; i < scan->n; i++) {
 		const struct jscan_value *k = &scan->members[i].key;
 		if (k->escaped) {
-			if (jscan_key_eq(k, "control", 7))
-				return CAPTURE_CONTROL;
+			if (jscan_key_eq(k, "timestamp", 9) || jscan_key_eq(k, "stream_id", 9) ||
+			    jscan_key_eq(k, "channel", 7))
+				return CAPTURE_EVENT;
+			control |= jscan_key_eq(k, "control", 7);
 			topic |= jscan_key_eq(k, "topic", 5);
 			partition |= jscan_key_eq(k, "partition", 9);
 			offset |= jscan_key_eq(k, "offset", 6);
 			continue;
 		}
 		/* This runs on every line of a file: one length switch and at
-		 * most one comparison per member. */
+		 * most two comparisons per member. */
 		const char *p = k->text.ptr;
 		switch (k->text.len) {
 		case 7:
-			if (!memcmp(p, "control", 7))
-				return CAPTURE_CONTROL;
+			if (!memcmp(p, "channel", 7))
+				return CAPTURE_EVENT;
+			control |= !memcmp(p, "control", 7);
+			break;
+		case 9:
+			if (!memcmp(p, "timestamp", 9) || !memcmp(p, "stream_id", 9))
+				return CAPTURE_EVENT;
+			partition |= !memcmp(p, "partition", 9);
 			break;
 		case 5: topic |= !memcmp(p, "topic", 5); break;
-		case 9: partition |= !memcmp(p, "partition", 9); break;
 		case 6: offset |= !memcmp(p, "offset", 6); break;
 		}
 	}
+	if (control)
+		return CAPTURE_CONTROL;
 	return topic && partition && offset ? CAPTURE_ENVELOPE : CAPTURE_EVENT;
 }
 
@@ -104,6 +113,33 @@ static bool get_string(const struct jscan *scan, const char *name, struct buf *s
 	}
 	buf_reserve(scratch, m->value.text.len);
 	jscan_string(&m->value, scratch, out);
+	return true;
+}
+
+/* A topic names a lane and a dead letter's source, and is compared and
+ * stored as text by both sinks: it must be text that survives that. */
+static bool get_topic(const struct jscan *scan, struct buf *scratch, struct strview *out,
+                      struct error *err)
+{
+	if (!get_string(scan, "topic", scratch, out, err))
+		return false;
+	if (out->len == 0) {
+		error_set(err, "\"topic\" is empty");
+		return false;
+	}
+	if (out->len > CAPTURE_TOPIC_MAX) {
+		error_set(err, "\"topic\" is longer than %d bytes (Kafka's limit is 249)",
+		          CAPTURE_TOPIC_MAX);
+		return false;
+	}
+	if (!utf8_valid(out->ptr, out->len)) {
+		error_set(err, "\"topic\" is not valid UTF-8");
+		return false;
+	}
+	if (memchr(out->ptr, '\0', out->len)) {
+		error_set(err, "\"topic\" contains a NUL character");
+		return false;
+	}
 	return true;
 }
 
@@ -122,14 +158,19 @@ bool capture_parse_envelope(const struct jscan *scan, struct buf *scratch,
                             struct capture_envelope *out, struct error *err)
 {
 	int64_t partition;
-	if (!get_string(scan, "topic", scratch, &out->topic, err) ||
+	if (!get_topic(scan, scratch, &out->topic, err) ||
 	    !get_int(scan, "partition", 0, INT32_MAX, &partition, err) ||
 	    !get_int(scan, "offset", 0, INT64_MAX, &out->offset, err))
 		return false;
 	out->partition = (int32_t)partition;
 
+	/* kcat -J names the payload "payload" (and writes its bytes as they
+	 * are, invalid UTF-8 included); a telemetra capture names it "value". */
 	const struct jscan_member *v = jscan_find(scan, "value");
 	const struct jscan_member *v64 = jscan_find(scan, "value_base64");
+	const struct jscan_member *kc = jscan_find(scan, "payload");
+	if (!v && !v64 && kc)
+		v = kc;
 	if (v && v->value.type == JS_STRING) {
 		buf_reserve(scratch, v->value.text.len);
 		jscan_string(&v->value, scratch, &out->value);
@@ -145,7 +186,8 @@ bool capture_parse_envelope(const struct jscan *scan, struct buf *scratch,
 		error_set(err, "\"value_base64\" is not valid base64");
 		return false;
 	}
-	error_set(err, "an envelope needs \"value\" (a string or null) or \"value_base64\"");
+	error_set(err, "an envelope needs \"value\" or \"payload\" (a string or null), or "
+	               "\"value_base64\"");
 	return false;
 }
 
@@ -178,7 +220,7 @@ bool capture_parse_control(const struct jscan *scan, struct buf *scratch,
 		return false;
 	}
 	int64_t partition;
-	if (!get_string(scan, "topic", scratch, &out->topic, err) ||
+	if (!get_topic(scan, scratch, &out->topic, err) ||
 	    !get_int(scan, "partition", 0, INT32_MAX, &partition, err))
 		return false;
 	out->partition = (int32_t)partition;

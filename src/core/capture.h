@@ -3,6 +3,8 @@
  *
  *   bare event   {"timestamp":…,"stream_id":…,…}
  *   envelope     {"topic":T,"partition":P,"offset":O,"timestamp_ms":…,"key":…,"value":"<raw>"}
+ *                kcat -J: {"topic":T,"partition":P,"offset":O,"tstype":…,"ts":…,"broker":…,
+ *                          "key":…,"payload":"<raw>"}
  *   control      {"control":"lane_open"|"lane_idle"|"lane_close","topic":T,"partition":P}
  *                {"control":"advance","watermark":"<RFC 3339>"}
  *
@@ -39,6 +41,10 @@ enum control_kind {
 	CONTROL_ADVANCE,
 };
 
+/* An envelope's or control record's topic: valid UTF-8, no NUL, 1 to this
+ * many bytes (Kafka's own limit is 249 characters of [a-zA-Z0-9._-]). */
+#define CAPTURE_TOPIC_MAX 255
+
 struct capture_envelope {
 	struct strview topic;
 	int32_t partition;
@@ -53,8 +59,19 @@ struct capture_control {
 	int64_t watermark_us;
 };
 
-/* What a scanned line is: a "control" member makes a control record;
- * "topic", "partition" and "offset" together make an envelope. */
+/*
+ * What a scanned line is, by the names of its top-level members alone:
+ *   1. a "timestamp", "stream_id" or "channel" member makes an event: every
+ *      valid event has them, and no envelope or control record does, so a
+ *      valid event is never taken for anything else, whatever other fields
+ *      (topic, partition, offset, control) it carries;
+ *   2. else a "control" member makes a control record;
+ *   3. else "topic", "partition" and "offset" together make an envelope
+ *      (a telemetra capture's or kcat -J's);
+ *   4. else an event (which then fails as one: a missing field).
+ * Bad values never change the kind: a control record with a bad topic is a
+ * bad_control dead letter, not an event.
+ */
 enum capture_kind capture_classify(const struct jscan *scan);
 
 /* Parse an envelope/control line already scanned into scan.  Strings that

@@ -10,6 +10,7 @@
 
 #include "core/capture.h"
 #include "core/intern.h"
+#include "core/record.h"
 #include "core/timestamp.h"
 #include "core/watermark.h"
 
@@ -27,8 +28,7 @@ struct group {
 struct engine {
 	struct core_config cfg;
 	struct engine_output out;
-	struct event_decoder dec;
-	struct buf line_scratch; /* decoded envelope/control fields */
+	struct record_decoder rec; /* lines and messages, decoded as tune decodes them */
 	struct group **groups; /* in order of creation, but for removals (see drop_group) */
 	size_t n_groups, cap_groups;
 	struct group **group_table; /* by partition: open addressing, linear probing */
@@ -41,7 +41,6 @@ struct engine {
 	struct interner *streams;
 	int32_t *stream_group;
 	size_t stream_group_cap;
-	struct error err;
 };
 
 static struct group *group_new(const struct engine *e, int32_t partition)
@@ -145,6 +144,8 @@ struct engine *engine_new(const struct core_config *cfg, const struct engine_out
 	struct engine *e = xcalloc(1, sizeof(*e));
 	e->cfg = *cfg;
 	e->out = *out;
+	e->rec.chat_topic = cfg->chat_topic;
+	e->rec.viewer_topic = cfg->viewer_topic;
 	e->streams = interner_new();
 	return e;
 }
@@ -153,8 +154,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	event_decoder_free(&e->dec);
-	buf_free(&e->line_scratch);
+	record_decoder_free(&e->rec);
 	for (size_t i = 0; i < e->n_groups; i++)
 		group_free(e->groups[i]);
 	free(e->groups);
@@ -295,15 +295,6 @@ static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
 	return rc ? rc : settle(e, g);
 }
 
-static enum event_kind kind_of_topic(const struct engine *e, struct strview topic)
-{
-	if (e->cfg.chat_topic && sv_eq_cstr(topic, e->cfg.chat_topic))
-		return EVENT_CHAT;
-	if (e->cfg.viewer_topic && sv_eq_cstr(topic, e->cfg.viewer_topic))
-		return EVENT_VIEWER;
-	return EVENT_UNKNOWN;
-}
-
 static int message(struct engine *e, struct strview topic, int32_t partition, int64_t offset,
                    const char *payload, size_t len)
 {
@@ -311,10 +302,8 @@ static int message(struct engine *e, struct strview topic, int32_t partition, in
 	struct event ev;
 	enum dead_reason reason;
 
-	if (!payload || len == 0)
-		return put_dead(e, &pos, DEAD_NOT_JSON, "empty record", payload, len);
-	if (!event_decode(&e->dec, payload, len, kind_of_topic(e, topic), &ev, &reason, &e->err))
-		return put_dead(e, &pos, reason, e->err.msg, payload, len);
+	if (!record_decode_message(&e->rec, topic, payload, len, &ev, &reason))
+		return put_dead(e, &pos, reason, e->rec.err.msg, payload, len);
 	struct group *g = group_of(e, partition);
 	return process_event(e, g, watermarks_lane(&g->wm, topic, partition), &ev, &pos, payload, len);
 }
@@ -355,48 +344,29 @@ int engine_line(struct engine *e, struct strview source, int64_t line_no, const 
                 size_t len)
 {
 	struct record_pos pos = {source, -1, line_no};
-	struct jscan *scan = &e->dec.scan;
+	struct decoded_line r;
 	e->stats.records++;
 
-	switch (jscan_object(scan, line, len, &e->err)) {
-	case JSCAN_OK:
-		break;
-	case JSCAN_NOT_JSON:
-		return put_dead(e, &pos, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_JSON,
-		                e->err.msg, line, len);
-	case JSCAN_NOT_OBJECT:
-		return put_dead(e, &pos, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_OBJECT,
-		                e->err.msg, line, len);
-	}
-
-	enum capture_kind kind = capture_classify(scan);
-	if (kind == CAPTURE_EVENT) {
-		struct event ev;
-		enum dead_reason reason;
-		if (len > EVENT_MAX_BYTES) {
-			error_set(&e->err, "record of %zu bytes is over the 1 MiB limit", len);
-			return put_dead(e, &pos, DEAD_TOO_LARGE, e->err.msg, line, len);
-		}
-		if (!event_decode_scanned(&e->dec, len, EVENT_UNKNOWN, &ev, &reason, &e->err))
-			return put_dead(e, &pos, reason, e->err.msg, line, len);
+	record_decode(&e->rec, line, len, true, &r);
+	switch (r.type) {
+	case LINE_DEAD:
+		return put_dead(e, &pos, r.reason, r.detail, line, len);
+	case LINE_EVENT: {
 		struct group *g = group_of(e, -1);
-		return process_event(e, g, watermarks_lane(&g->wm, SV_LIT(""), -1), &ev, &pos, line, len);
+		return process_event(e, g, watermarks_lane(&g->wm, SV_LIT(""), -1), &r.ev, &pos, line,
+		                     len);
 	}
-
-	/* Envelope and control fields are decoded into line_scratch, which must
-	 * not move while they are in use: reserve for the whole line. */
-	buf_reset(&e->line_scratch);
-	buf_reserve(&e->line_scratch, len + 16);
-	if (kind == CAPTURE_CONTROL) {
-		struct capture_control c;
-		if (!capture_parse_control(scan, &e->line_scratch, &c, &e->err))
-			return put_dead(e, &pos, DEAD_BAD_CONTROL, e->err.msg, line, len);
-		return control(e, &c);
+	case LINE_CONTROL:
+		return control(e, &r.control);
+	case LINE_ENVELOPE:
+		break;
 	}
-	struct capture_envelope env;
-	if (!capture_parse_envelope(scan, &e->line_scratch, &env, &e->err))
-		return put_dead(e, &pos, DEAD_BAD_ENVELOPE, e->err.msg, line, len);
-	return message(e, env.topic, env.partition, env.offset, env.value.ptr, env.value.len);
+	struct record_pos at = {r.env.topic, r.env.partition, r.env.offset};
+	if (!r.payload_ok)
+		return put_dead(e, &at, r.reason, r.detail, r.env.value.ptr, r.env.value.len);
+	struct group *g = group_of(e, r.env.partition);
+	return process_event(e, g, watermarks_lane(&g->wm, r.env.topic, r.env.partition), &r.ev, &at,
+	                     r.env.value.ptr, r.env.value.len);
 }
 
 int engine_reject(struct engine *e, const struct record_pos *pos, enum dead_reason reason,

@@ -7,8 +7,6 @@
 
 #include "core/utf8.h"
 
-#define MAX_DEPTH 64
-
 struct scanner {
 	const char *start;
 	const char *end;
@@ -173,52 +171,124 @@ static const char *scan_literal(struct scanner *s, const char *p, const char *wo
 	return p + n;
 }
 
-static const char *scan_value(struct scanner *s, const char *p, int depth, struct jscan_value *v);
-
-static const char *scan_container(struct scanner *s, const char *p, int depth, bool is_object)
+/* A scalar at p (string, number, literal); returns the byte after it. */
+static const char *scan_scalar(struct scanner *s, const char *p)
 {
-	const char close = is_object ? '}' : ']';
-	if (depth >= MAX_DEPTH) {
-		fail(s, p, "nesting deeper than 64 levels");
+	bool esc;
+	const char *q;
+	if (p >= s->end) {
+		fail(s, p, "unexpected end of input");
 		return NULL;
 	}
-	p = skip_ws(p + 1, s->end);
-	if (p < s->end && *p == close)
-		return p + 1;
-	for (;;) {
-		struct jscan_value v;
-		if (is_object) {
-			bool esc;
-			if (p >= s->end || *p != '"') {
-				fail(s, p, "expected a string key");
-				return NULL;
-			}
-			p = scan_string(s, p + 1, &esc);
-			if (!p)
-				return NULL;
-			p = skip_ws(p + 1, s->end);
-			if (p >= s->end || *p != ':') {
-				fail(s, p, "expected ':' after an object key");
-				return NULL;
-			}
-			p = skip_ws(p + 1, s->end);
-		}
-		p = scan_value(s, p, depth + 1, &v);
-		if (!p)
+	switch (*p) {
+	case '"':
+		q = scan_string(s, p + 1, &esc);
+		return q ? q + 1 : NULL;
+	case 't': return scan_literal(s, p, "true", 4);
+	case 'f': return scan_literal(s, p, "false", 5);
+	case 'n': return scan_literal(s, p, "null", 4);
+	default:
+		if (*p != '-' && (*p < '0' || *p > '9')) {
+			fail(s, p, "unexpected character");
 			return NULL;
-		p = skip_ws(p, s->end);
-		if (p < s->end && *p == ',') {
-			p = skip_ws(p + 1, s->end);
-			continue;
 		}
-		if (p < s->end && *p == close)
-			return p + 1;
-		fail(s, p, is_object ? "expected ',' or '}'" : "expected ',' or ']'");
-		return NULL;
+		return scan_number(s, p);
 	}
 }
 
-static const char *scan_value(struct scanner *s, const char *p, int depth, struct jscan_value *v)
+/*
+ * A nested array or object at p, validated and skipped; returns the byte
+ * after it.  Iterative, with the open brackets kept as one bit each (1 =
+ * object): nested values are never read, only skipped, so no depth is too
+ * deep for valid JSON — a recursion limit would make a valid event whose
+ * ignored field nests deeply "not JSON".  The first 256 levels live on the
+ * stack; deeper ones in a heap array freed before returning (at most one
+ * bit per byte of input).
+ */
+static const char *scan_container(struct scanner *s, const char *p)
+{
+	uint64_t small[4], *bits = small;
+	size_t cap = sizeof(small) * 8, depth = 0;
+	const char *ret = NULL;
+	enum { OPENED, VALUE, AFTER } state = OPENED;
+	goto open;
+	for (;;) {
+		switch (state) {
+		case VALUE:
+			p = skip_ws(p, s->end);
+			if (p < s->end && (*p == '{' || *p == '[')) {
+			open:
+				if (depth == cap) {
+					uint64_t *more = xmalloc(cap / 4);
+					memcpy(more, bits, cap / 8);
+					if (bits != small)
+						free(bits);
+					bits = more;
+					cap *= 2;
+				}
+				if (*p == '{')
+					bits[depth / 64] |= UINT64_C(1) << (depth % 64);
+				else
+					bits[depth / 64] &= ~(UINT64_C(1) << (depth % 64));
+				depth++;
+				p++;
+				state = OPENED;
+				continue;
+			}
+			p = scan_scalar(s, p);
+			if (!p)
+				goto out;
+			state = AFTER;
+			continue;
+		case OPENED:
+		case AFTER: {
+			bool object = bits[(depth - 1) / 64] >> ((depth - 1) % 64) & 1;
+			char close = object ? '}' : ']';
+			p = skip_ws(p, s->end);
+			if (p < s->end && *p == close) {
+				p++;
+				if (--depth == 0) {
+					ret = p;
+					goto out;
+				}
+				state = AFTER;
+				continue;
+			}
+			if (state == AFTER) {
+				if (p >= s->end || *p != ',') {
+					fail(s, p, object ? "expected ',' or '}'" : "expected ',' or ']'");
+					goto out;
+				}
+				p = skip_ws(p + 1, s->end);
+			}
+			if (object) {
+				bool esc;
+				if (p >= s->end || *p != '"') {
+					fail(s, p, "expected a string key");
+					goto out;
+				}
+				p = scan_string(s, p + 1, &esc);
+				if (!p)
+					goto out;
+				p = skip_ws(p + 1, s->end);
+				if (p >= s->end || *p != ':') {
+					fail(s, p, "expected ':' after an object key");
+					goto out;
+				}
+				p++;
+			}
+			state = VALUE;
+			continue;
+		}
+		}
+	}
+out:
+	if (bits != small)
+		free(bits);
+	return ret;
+}
+
+static const char *scan_value(struct scanner *s, const char *p, struct jscan_value *v)
 {
 	const char *q;
 	if (p >= s->end) {
@@ -236,7 +306,7 @@ static const char *scan_value(struct scanner *s, const char *p, int depth, struc
 		return q + 1;
 	case '{':
 	case '[':
-		q = scan_container(s, p, depth, *p == '{');
+		q = scan_container(s, p);
 		v->type = *p == '{' ? JS_OBJECT : JS_ARRAY;
 		break;
 	case 't':
@@ -277,7 +347,7 @@ enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
 	}
 	if (*p != '{') {
 		struct jscan_value v;
-		const char *q = scan_value(&s, p, 0, &v);
+		const char *q = scan_value(&s, p, &v);
 		if (!q)
 			return JSCAN_NOT_JSON;
 		q = skip_ws(q, s.end);
@@ -314,7 +384,7 @@ enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
 				return JSCAN_NOT_JSON;
 			}
 			p = skip_ws(p + 1, s.end);
-			p = scan_value(&s, p, 1, &m->value);
+			p = scan_value(&s, p, &m->value);
 			if (!p)
 				return JSCAN_NOT_JSON;
 			scan->n++;
@@ -444,7 +514,7 @@ bool jscan_array_next(struct jscan_array_iter *it, struct jscan_value *elem)
 		p = skip_ws(p + 1, it->end);
 	if (p >= it->end)
 		return false;
-	const char *q = scan_value(&s, p, 1, elem);
+	const char *q = scan_value(&s, p, elem);
 	if (!q)
 		return false; /* cannot happen on validated text */
 	it->p = q;

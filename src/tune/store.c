@@ -8,10 +8,11 @@
  *        scores[lexicon][chat ordinal]
  *        strtab: every string once, in blocks that never move
  *
- * store_line() mirrors engine_line() (core/engine.c) step by step, so that
- * the records fed by store_feed() are exactly the events and controls the
- * engine would have taken from the same lines, and the dead letters it
- * counts are those the engine would have written (all but `late`).
+ * store_line() decodes a line with record_decode(), as engine_line()
+ * (core/engine.c) does, so that the records fed by store_feed() are exactly
+ * the events and controls the engine would have taken from the same lines,
+ * and the dead letters it counts are those the engine would have written
+ * (all but `late`).
  */
 #include "config.h"
 
@@ -21,6 +22,8 @@
 #include <string.h>
 
 #include "core/capture.h"
+#include "core/record.h"
+#include "io/lanescan.h"
 
 /* --- interned strings -------------------------------------------------- */
 
@@ -159,12 +162,16 @@ struct record {
 struct lane {
 	uint32_t topic; /* string id */
 	int32_t partition;
+	/* SPEC §7, as replay's lane scan (io/lanescan.h) decides it: named in
+	 * a file that can be read twice, and whether by a lane_open record */
+	bool in_file, open_record;
 };
 
 struct store {
 	struct store_options opt;
 	struct strtab strings;
 	char **files;
+	bool *rescannable; /* by file: io/lanescan.h's lanescan_rescannable() */
 	size_t n_files, cap_files;
 	struct lane *lanes;
 	uint32_t n_lanes;
@@ -178,15 +185,15 @@ struct store {
 	struct store_stats stats;
 
 	/* decoding state, as engine_line() keeps it */
-	struct event_decoder dec;
-	struct buf line_scratch;
-	struct error err;
+	struct record_decoder rec;
 };
 
 struct store *store_new(const struct store_options *opt)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->opt = *opt;
+	s->rec.chat_topic = opt->chat_topic;
+	s->rec.viewer_topic = opt->viewer_topic;
 	const struct lexicon **lexicons = xcalloc(opt->n_lexicons ? opt->n_lexicons : 1,
 	                                          sizeof(*lexicons));
 	memcpy(lexicons, opt->lexicons, opt->n_lexicons * sizeof(*lexicons));
@@ -204,6 +211,7 @@ void store_free(struct store *s)
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
 	free(s->files);
+	free(s->rescannable);
 	free(s->lanes);
 	free(s->records);
 	free(s->emote_ids);
@@ -211,15 +219,17 @@ void store_free(struct store *s)
 		free(s->scores[l]);
 	free(s->scores);
 	free((void *)s->opt.lexicons);
-	event_decoder_free(&s->dec);
-	buf_free(&s->line_scratch);
+	record_decoder_free(&s->rec);
 	free(s);
 }
 
 uint32_t store_add_file(struct store *s, const char *path)
 {
+	size_t cap = s->cap_files;
 	s->files = grow_array(s->files, sizeof(*s->files), &s->cap_files, s->n_files + 1);
+	s->rescannable = grow_array(s->rescannable, sizeof(*s->rescannable), &cap, s->n_files + 1);
 	s->files[s->n_files] = xstrdup(path);
+	s->rescannable[s->n_files] = lanescan_rescannable(path);
 	return (uint32_t)s->n_files++;
 }
 
@@ -232,7 +242,7 @@ static uint32_t lane_of(struct store *s, struct strview topic, int32_t partition
 		if (s->lanes[i].topic == t && s->lanes[i].partition == partition)
 			return i;
 	s->lanes = grow_array(s->lanes, sizeof(*s->lanes), &s->cap_lanes, (size_t)s->n_lanes + 1);
-	s->lanes[s->n_lanes] = (struct lane){t, partition};
+	s->lanes[s->n_lanes] = (struct lane){t, partition, false, false};
 	return s->n_lanes++;
 }
 
@@ -288,32 +298,6 @@ static void add_event(struct store *s, uint32_t file, const struct event *ev, ui
 	s->n_chat++;
 }
 
-static enum event_kind kind_of_topic(const struct store *s, struct strview topic)
-{
-	if (s->opt.chat_topic && sv_eq_cstr(topic, s->opt.chat_topic))
-		return EVENT_CHAT;
-	if (s->opt.viewer_topic && sv_eq_cstr(topic, s->opt.viewer_topic))
-		return EVENT_VIEWER;
-	return EVENT_UNKNOWN;
-}
-
-/* engine.c's message(): the payload of an envelope. */
-static void add_message(struct store *s, uint32_t file, const struct capture_envelope *env)
-{
-	struct event ev;
-	enum dead_reason reason;
-	if (!env->value.ptr || env->value.len == 0) {
-		dead(s, DEAD_NOT_JSON);
-		return;
-	}
-	if (!event_decode(&s->dec, env->value.ptr, env->value.len, kind_of_topic(s, env->topic), &ev,
-	                  &reason, &s->err)) {
-		dead(s, reason);
-		return;
-	}
-	add_event(s, file, &ev, lane_of(s, env->topic, env->partition), env->offset, true);
-}
-
 static void add_control(struct store *s, uint32_t file, const struct capture_control *c)
 {
 	static const enum record_type types[] = {
@@ -324,6 +308,10 @@ static void add_control(struct store *s, uint32_t file, const struct capture_con
 	};
 	s->stats.controls++;
 	uint32_t lane = c->kind == CONTROL_ADVANCE ? 0 : lane_of(s, c->topic, c->partition);
+	if (c->kind != CONTROL_ADVANCE && s->rescannable[file]) {
+		s->lanes[lane].in_file = true;
+		s->lanes[lane].open_record |= c->kind == CONTROL_LANE_OPEN;
+	}
 	struct record *r = new_record(s, types[c->kind], file);
 	r->lane = lane;
 	r->time_us = c->watermark_us;
@@ -331,50 +319,29 @@ static void add_control(struct store *s, uint32_t file, const struct capture_con
 
 void store_line(struct store *s, uint32_t file, int64_t line_no, const char *line, size_t len)
 {
-	struct jscan *scan = &s->dec.scan;
+	struct decoded_line r;
 	s->stats.records++;
-
-	switch (jscan_object(scan, line, len, &s->err)) {
-	case JSCAN_OK:
-		break;
-	case JSCAN_NOT_JSON:
-		dead(s, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_JSON);
+	record_decode(&s->rec, line, len, true, &r);
+	switch (r.type) {
+	case LINE_DEAD:
+		dead(s, r.reason);
 		return;
-	case JSCAN_NOT_OBJECT:
-		dead(s, len > EVENT_MAX_BYTES ? DEAD_TOO_LARGE : DEAD_NOT_OBJECT);
+	case LINE_EVENT:
+		add_event(s, file, &r.ev, lane_of(s, SV_LIT(""), -1), line_no, false);
 		return;
-	}
-
-	enum capture_kind kind = capture_classify(scan);
-	if (kind == CAPTURE_EVENT) {
-		struct event ev;
-		enum dead_reason reason;
-		if (len > EVENT_MAX_BYTES)
-			dead(s, DEAD_TOO_LARGE);
-		else if (!event_decode_scanned(&s->dec, len, EVENT_UNKNOWN, &ev, &reason, &s->err))
-			dead(s, reason);
+	case LINE_CONTROL:
+		add_control(s, file, &r.control);
+		return;
+	case LINE_ENVELOPE: {
+		uint32_t lane = lane_of(s, r.env.topic, r.env.partition);
+		s->lanes[lane].in_file |= s->rescannable[file]; /* bad payload or not */
+		if (!r.payload_ok)
+			dead(s, r.reason);
 		else
-			add_event(s, file, &ev, lane_of(s, SV_LIT(""), -1), line_no, false);
+			add_event(s, file, &r.ev, lane, r.env.offset, true);
 		return;
 	}
-
-	/* Envelope and control fields are decoded into line_scratch, which must
-	 * not move while they are in use: reserve for the whole line. */
-	buf_reset(&s->line_scratch);
-	buf_reserve(&s->line_scratch, len + 16);
-	if (kind == CAPTURE_CONTROL) {
-		struct capture_control c;
-		if (!capture_parse_control(scan, &s->line_scratch, &c, &s->err))
-			dead(s, DEAD_BAD_CONTROL);
-		else
-			add_control(s, file, &c);
-		return;
 	}
-	struct capture_envelope env;
-	if (!capture_parse_envelope(scan, &s->line_scratch, &env, &s->err))
-		dead(s, DEAD_BAD_ENVELOPE);
-	else
-		add_message(s, file, &env);
 }
 
 void store_reject(struct store *s, enum dead_reason reason)
@@ -393,6 +360,11 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 	size_t cap_emotes = 0, chat = 0;
 	int rc = 0;
 
+	/* SPEC §7: lanes named in the files are open from the start, as
+	 * replay opens them after its lane scan. */
+	for (uint32_t i = 0; i < s->n_lanes && !rc; i++)
+		if (s->lanes[i].in_file && !s->lanes[i].open_record)
+			rc = engine_lane_open(e, strtab_get(t, s->lanes[i].topic), s->lanes[i].partition);
 	for (size_t i = 0; i < s->n_records && !rc; i++) {
 		const struct record *r = &s->records[i];
 		const struct lane *lane = &s->lanes[r->lane];

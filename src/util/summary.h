@@ -13,4 +13,14 @@
 void log_summary(const char *verb, const struct engine_stats *st, size_t n_files, double seconds,
                  const char *destination);
 
+/* A run in which no record was usable (no event accepted) fails: this
+ * appends to out one sentence naming the likely cause (no records, wrong
+ * format, wrong topic names, all late), from the dead letters by reason
+ * and the topics the input's envelopes named (topics[0..n_topics), may be
+ * empty).  The topics are the configured chat and viewer topics. */
+struct buf;
+void summary_no_usable_hint(struct buf *out, const struct engine_stats *st,
+                            const char *const *topics, size_t n_topics, const char *chat_topic,
+                            const char *viewer_topic);
+
 #endif

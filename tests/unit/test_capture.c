@@ -56,11 +56,26 @@ START_TEST(classify_lines)
 	ck_assert_int_eq(classify("{\"topic\":\"t\",\"partition\":0,\"value\":\"{}\"}"), CAPTURE_EVENT);
 	ck_assert_int_eq(classify("{\"topic\":\"t\",\"offset\":0,\"value\":\"{}\"}"), CAPTURE_EVENT);
 	ck_assert_int_eq(classify("{\"partition\":0,\"offset\":0,\"value\":\"{}\"}"), CAPTURE_EVENT);
-	/* a control member makes a control record, whatever else is there */
+	/* kcat -J */
+	ck_assert_int_eq(classify("{\"topic\":\"t\",\"partition\":1,\"offset\":0,\"tstype\":\"create\","
+	                          "\"ts\":1796154420346,\"broker\":1,\"key\":null,\"payload\":\"{}\"}"),
+	                 CAPTURE_ENVELOPE);
+	/* a control member makes a control record, whatever else is there... */
 	ck_assert_int_eq(classify("{\"control\":\"lane_open\",\"topic\":\"t\",\"partition\":0}"),
 	                 CAPTURE_CONTROL);
 	ck_assert_int_eq(classify("{\"topic\":\"t\",\"partition\":0,\"offset\":1,\"control\":5}"),
 	                 CAPTURE_CONTROL);
+	/* ...but an event's own members make an event, whatever else is there
+	 * (issue 9 item 11: these valid events were dead letters) */
+	ck_assert_int_eq(classify("{\"timestamp\":0,\"stream_id\":\"s\",\"user_id\":\"u\","
+	                          "\"message\":\"m\",\"topic\":\"t\",\"partition\":0,\"offset\":1}"),
+	                 CAPTURE_EVENT);
+	ck_assert_int_eq(classify("{\"control\":\"lane_open\",\"timestamp\":0,\"stream_id\":\"s\","
+	                          "\"viewer_count\":1}"),
+	                 CAPTURE_EVENT);
+	ck_assert_int_eq(classify("{\"channel\":\"s\",\"control\":1}"), CAPTURE_EVENT);
+	ck_assert_int_eq(classify("{\"stream\\u005fid\":\"s\",\"control\":1}"), CAPTURE_EVENT);
+	ck_assert_int_eq(classify("{\"control\":1,\"timestamp\":null}"), CAPTURE_EVENT);
 	/* escaped keys count */
 	ck_assert_int_eq(classify("{\"\\u0074opic\":\"t\",\"partition\":0,\"offs\\u0065t\":1,"
 	                          "\"value\":null}"),
@@ -102,12 +117,49 @@ START_TEST(envelope_value)
 	ck_assert_ptr_nonnull(env.value.ptr);
 	ck_assert_uint_eq(env.value.len, 0);
 	/* limits */
-	ck_assert(envelope("{\"topic\":\"\",\"partition\":2147483647,\"offset\":9223372036854775807,"
+	ck_assert(envelope("{\"topic\":\"t\",\"partition\":2147483647,\"offset\":9223372036854775807,"
 	                   "\"value\":\"x\"}",
 	                   &env));
 	ck_assert_int_eq(env.partition, INT32_MAX);
 	ck_assert_int_eq(env.offset, INT64_MAX);
-	ck_assert_uint_eq(env.topic.len, 0);
+	/* a topic of CAPTURE_TOPIC_MAX bytes, multi-byte characters included */
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "{\"topic\":\"\xc3\xa9");
+	for (int i = 2; i < CAPTURE_TOPIC_MAX; i++)
+		buf_addc(&b, 'x');
+	buf_adds(&b, "\",\"partition\":0,\"offset\":0,\"value\":\"x\"}");
+	ck_assert(envelope(b.data, &env));
+	ck_assert_uint_eq(env.topic.len, CAPTURE_TOPIC_MAX);
+	/* one more is too long */
+	buf_reset(&b);
+	buf_adds(&b, "{\"topic\":\"");
+	for (int i = 0; i <= CAPTURE_TOPIC_MAX; i++)
+		buf_addc(&b, 'x');
+	buf_adds(&b, "\",\"partition\":0,\"offset\":0,\"value\":\"x\"}");
+	ck_assert(!envelope(b.data, &env));
+	ck_assert_ptr_nonnull(strstr(err.msg, "longer than"));
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(envelope_kcat)
+{
+	struct capture_envelope env;
+	ck_assert(envelope("{\"topic\":\"telemetra.events.chat\",\"partition\":1,\"offset\":7,"
+	                   "\"tstype\":\"create\",\"ts\":1796154420346,\"broker\":1,\"key\":\"k\","
+	                   "\"payload\":\"{\\\"a\\\":1}\"}",
+	                   &env));
+	ck_assert_sv_eq(env.topic, "telemetra.events.chat");
+	ck_assert_int_eq(env.partition, 1);
+	ck_assert_int_eq(env.offset, 7);
+	ck_assert_sv_eq(env.value, "{\"a\":1}");
+	/* kcat writes invalid UTF-8 as it is: kept, byte for byte */
+	ck_assert(envelope("{\"topic\":\"t\",\"partition\":0,\"offset\":0,\"payload\":\"h\xffi\"}", &env));
+	ck_assert_sv_eq(env.value, "h\xffi");
+	ck_assert(envelope("{\"topic\":\"t\",\"partition\":0,\"offset\":0,\"payload\":null}", &env));
+	ck_assert_ptr_null(env.value.ptr);
+	ck_assert(!envelope("{\"topic\":\"t\",\"partition\":0,\"offset\":0,\"payload\":5}", &env));
+	ck_assert_ptr_nonnull(strstr(err.msg, "payload"));
 }
 END_TEST
 
@@ -151,6 +203,11 @@ START_TEST(envelope_errors)
 	} c[] = {
 		{"{\"topic\":5,\"partition\":0,\"offset\":0,\"value\":\"x\"}", "\"topic\""},
 		{"{\"topic\":null,\"partition\":0,\"offset\":0,\"value\":\"x\"}", "\"topic\""},
+		/* issue 9 item 7: a topic is text both sinks keep as given */
+		{"{\"topic\":\"\",\"partition\":0,\"offset\":0,\"value\":\"x\"}", "empty"},
+		{"{\"topic\":\"a\\u0000b\",\"partition\":0,\"offset\":0,\"value\":\"x\"}", "NUL"},
+		{"{\"topic\":\"a\xff\",\"partition\":0,\"offset\":0,\"value\":\"x\"}", "UTF-8"},
+		{"{\"topic\":\"\\ud800\",\"partition\":0,\"offset\":0,\"value\":\"x\"}", "UTF-8"},
 		{"{\"topic\":\"t\",\"partition\":-1,\"offset\":0,\"value\":\"x\"}", "\"partition\""},
 		{"{\"topic\":\"t\",\"partition\":2147483648,\"offset\":0,\"value\":\"x\"}", "\"partition\""},
 		{"{\"topic\":\"t\",\"partition\":\"0\",\"offset\":0,\"value\":\"x\"}", "\"partition\""},
@@ -229,6 +286,8 @@ START_TEST(control_errors)
 		{"{\"control\":\"pause\",\"topic\":\"t\",\"partition\":0}", "lane_open"},
 		{"{\"control\":\"Lane_open\",\"topic\":\"t\",\"partition\":0}", "lane_open"},
 		{"{\"control\":\"lane_open\",\"partition\":0}", "\"topic\""},
+		{"{\"control\":\"lane_idle\",\"topic\":\"a\\u0000\",\"partition\":0}", "NUL"},
+		{"{\"control\":\"lane_open\",\"topic\":\"\xc3\",\"partition\":0}", "UTF-8"},
 		{"{\"control\":\"lane_open\",\"topic\":\"t\"}", "\"partition\""},
 		{"{\"control\":\"lane_idle\",\"topic\":\"t\",\"partition\":-1}", "\"partition\""},
 		{"{\"control\":\"advance\"}", "\"watermark\""},
@@ -344,6 +403,7 @@ Suite *capture_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, classify_lines);
 	tcase_add_test(tc, envelope_value);
+	tcase_add_test(tc, envelope_kcat);
 	tcase_add_test(tc, envelope_null_and_base64);
 	tcase_add_test(tc, envelope_errors);
 	tcase_add_test(tc, envelope_base64_padding_inside);

@@ -633,6 +633,55 @@ START_TEST(envelopes_and_controls)
 }
 END_TEST
 
+START_TEST(events_that_look_like_captures)
+{
+	/* Issue 9 items 7 and 11.  W = S = 10 s, D = 0, bare events. */
+	struct buf deep = BUF_INIT;
+	buf_adds(&deep, "{\"timestamp\":1700000003,\"stream_id\":\"s\",\"user_id\":\"d\","
+	                "\"message\":\"m\",\"extra\":");
+	for (int i = 0; i < 200; i++)
+		buf_adds(&deep, "[");
+	for (int i = 0; i < 200; i++)
+		buf_adds(&deep, "]");
+	buf_adds(&deep, "}");
+	const char *lines[] = {
+		/* an event with envelope fields stays an event */
+		"{\"timestamp\":1700000001,\"stream_id\":\"s\",\"user_id\":\"a\",\"message\":\"m\","
+		"\"topic\":\"x\",\"partition\":0,\"offset\":1}",
+		/* and one with a control field */
+		"{\"timestamp\":1700000002,\"stream_id\":\"s\",\"viewer_count\":7,"
+		"\"control\":\"lane_open\"}",
+		/* an ignored field 200 levels deep */
+		deep.data,
+		/* a topic with a NUL: a bad envelope, not a new lane */
+		"{\"topic\":\"" CHAT_TOPIC "\\u0000x\",\"partition\":0,\"offset\":2,\"value\":\"{}\"}",
+		"{\"control\":\"lane_open\",\"topic\":\"a\\u0000\",\"partition\":0}",
+	};
+	struct core_config c = config(10, 10, 0);
+	struct engine *e = engine(&c, &out);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		ck_assert_int_eq(line(e, (int64_t)i + 1, lines[i]), 0);
+	ck_assert_int_eq(engine_finish(e, true), 0);
+	const struct engine_stats *st = engine_stats(e);
+	ck_assert_uint_eq(st->accepted, 3);
+	ck_assert_uint_eq(st->chat, 2);
+	ck_assert_uint_eq(st->viewer, 1);
+	ck_assert_uint_eq(out.n_rows, 1);
+	ck_assert_int_eq(out.rows[0].chat, 2);
+	ck_assert_uint_eq(out.n_dead, 2);
+	ck_assert_int_eq(out.dead[0].reason, DEAD_BAD_ENVELOPE);
+	ck_assert_int_eq(out.dead[0].position, 4);
+	ck_assert_ptr_nonnull(strstr(out.dead[0].detail, "NUL"));
+	ck_assert_int_eq(out.dead[1].reason, DEAD_BAD_CONTROL);
+	/* no lane was opened by either: the only group is the bare events' */
+	int32_t parts[4];
+	ck_assert_uint_eq(engine_group_partitions(e, parts, 4), 1);
+	ck_assert_int_eq(parts[0], -1);
+	engine_free(e);
+	buf_free(&deep);
+}
+END_TEST
+
 START_TEST(idle_lane_and_advance)
 {
 	/* W = S = 10 s, D = 0; lanes chat/0 and viewer/0 (one group) assigned.
@@ -1020,6 +1069,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, single_lane_same_events);
 	tcase_add_test(tc, partitions_are_separate_groups);
 	tcase_add_test(tc, envelopes_and_controls);
+	tcase_add_test(tc, events_that_look_like_captures);
 	tcase_add_test(tc, idle_lane_and_advance);
 	tcase_add_test(tc, lane_close_releases_minimum);
 	tcase_add_test(tc, group_leaves_with_its_lanes);
