@@ -19,6 +19,14 @@
  *   z      = probit(1 - p)                            equivalent z
  *   anomalous when z > threshold and x - m >= min_excess
  *
+ * A burst spread over 20-30 s puts only part of itself in each pane, so
+ * the sum of the newest L panes (the long span, default L = 2) is scored
+ * too, against the H panes before all L of them: as a sum of L
+ * independent panes it is NegBin(L m, phi / L).  Two tests are made, so the
+ * smaller p is doubled (Bonferroni) before z = probit(1 - p), and the
+ * winning span's count and level are the ones reported and checked
+ * against min_excess (x - L m).
+ *
  * Clipping to the fence keeps a burst (or an ad break's silence) from
  * moving its own baseline, while a lasting change of level moves the
  * quartiles and is absorbed within about H/4..H/2 panes.  A stream silent
@@ -74,6 +82,7 @@ struct run {
 	unsigned windows;
 	double peak_intensity;
 	double peak_value, peak_z, peak_mean, peak_stddev;
+	unsigned peak_span; /* pane method: panes the peak's value sums */
 	json_t *peak_metadata; /* owned */
 };
 
@@ -359,8 +368,22 @@ static double quantile(const double *v, unsigned n, double q)
 	return v[i] + (pos - i) * (v[i + 1] - v[i]);
 }
 
-void pane_judge(const double *hist, unsigned n, double x, double dispersion_floor,
-                double *scratch, struct pane_verdict *out)
+/* The equivalent z of an upper-tail p: probit(1 - p), and -40 for a p
+ * within rounding of 1 (no evidence at all). */
+static double p_to_z(double p)
+{
+	double z = p >= 1 ? -HUGE_VAL : -probit(p);
+	return z < -40 ? -40 : z;
+}
+
+/* Mid-p upper tail of x under NegBin(m, phi): P(X > x) + P(X = x) / 2. */
+static double pane_tail(double x, double m, double phi)
+{
+	return nb_upper_tail(x + 1, m, phi) + 0.5 * nb_pmf(x, m, phi);
+}
+
+void pane_judge(const double *hist, unsigned n, double x, unsigned span,
+                double dispersion_floor, double *scratch, struct pane_verdict *out)
 {
 	memcpy(scratch, hist, n * sizeof(*scratch));
 	qsort(scratch, n, sizeof(*scratch), cmp_double);
@@ -380,7 +403,9 @@ void pane_judge(const double *hist, unsigned n, double x, double dispersion_floo
 	double phi = (ss / n - m) / (m * m);
 	if (!(phi > dispersion_floor))
 		phi = dispersion_floor;
-	double p = nb_upper_tail(x + 1, m, phi) + 0.5 * nb_pmf(x, m, phi);
+	/* A sum of `span` independent NegBin(m, phi) panes is NegBin(span m,
+	 * phi / span). */
+	double p = pane_tail(x, span * m, phi / span);
 	if (p < 1e-300)
 		p = 1e-300;
 	if (p > 1)
@@ -388,10 +413,11 @@ void pane_judge(const double *hist, unsigned n, double x, double dispersion_floo
 	out->level = m;
 	out->spread = sqrt(m + phi * m * m);
 	out->dispersion = phi;
+	out->span = span;
+	out->value = x;
+	out->excess = x - span * m;
 	out->p_value = p;
-	out->z = p >= 1 ? -HUGE_VAL : -probit(p);
-	if (out->z < -40)
-		out->z = -40; /* p within rounding of 1: no evidence at all */
+	out->z = p_to_z(p);
 }
 
 /* --- moments ------------------------------------------------------------- */
@@ -437,7 +463,10 @@ static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
 		const struct pane_config *pc = &d->cfg.pane;
 		double slide_s = (double)d->cfg.slide_us / (double)USEC_PER_SEC;
 		json_object_set_new(m, "metric", json_string(detect_metric_name(pc->metric)));
-		json_object_set_new(m, "scored_start", json_time(row->end_us - d->cfg.slide_us));
+		json_object_set_new(m, "scored_start",
+		                    json_time(row->end_us - (int64_t)j->pane->span * d->cfg.slide_us));
+		json_object_set_new(m, "scored_panes", json_integer(j->pane->span));
+		json_object_set_new(m, "long_span_panes", json_integer(pc->long_span));
 		json_object_set_new(m, "scored_end", json_time(row->end_us));
 		json_object_set_new(m, "p_value", json_real(j->pane->p_value));
 		json_object_set_new(m, "baseline_level", json_real(j->pane->level));
@@ -463,7 +492,7 @@ static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
 
 static int emit_moment(const struct detectors *d, struct stream_state *st, uint32_t stream,
                        enum detector_kind k, int64_t start, int64_t end, unsigned windows,
-                       double value, double z, double mean, double sd, double intensity,
+                       unsigned span, double value, double z, double mean, double sd, double intensity,
                        json_t *metadata, moment_emit_fn emit, void *ctx)
 {
 	const struct detector_def *def = &defs[k];
@@ -472,7 +501,7 @@ static int emit_moment(const struct detectors *d, struct stream_state *st, uint3
 	if (pane_chat(&d->cfg, k))
 		snprintf(val, sizeof(val), "%.0f %s in %g s", value,
 		         detect_metric_name(d->cfg.pane.metric),
-		         (double)d->cfg.slide_us / (double)USEC_PER_SEC);
+		         (double)(span * d->cfg.slide_us) / (double)USEC_PER_SEC);
 	else
 		snprintf(val, sizeof(val), "%.2f%s", value, def->unit);
 	if (windows > 1) {
@@ -518,7 +547,7 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
 	json_object_set_new(meta, "window_end", json_time(r->last_end));
 	json_object_set_new(meta, "windows", json_integer(r->windows));
 	int rc = emit_moment(d, st, stream, k, r->first_start, r->last_end, r->windows,
-	                     r->peak_value, r->peak_z, r->peak_mean, r->peak_stddev,
+	                     r->peak_span, r->peak_value, r->peak_z, r->peak_mean, r->peak_stddev,
 	                     r->peak_intensity, meta, emit, ctx);
 	json_decref(meta);
 	memset(r, 0, sizeof(*r));
@@ -570,7 +599,25 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 	if (has_z) {
 		for (unsigned i = 0; i < s->n; i++)
 			d->hist[i] = s->ring[(s->head + i) % s->cap];
-		pane_judge(d->hist, s->n, x, pc->dispersion, d->scratch, v);
+		pane_judge(d->hist, s->n, x, 1, pc->dispersion, d->scratch, v);
+		/* The long span: the newest L panes' sum, against the panes before
+		 * all L of them; two tests, so the smaller p counts twice. */
+		unsigned L = pc->long_span, tests = 1;
+		if (L > 1 && s->n > L - 1) {
+			struct pane_verdict vl;
+			double xl = x;
+			for (unsigned i = 1; i < L; i++)
+				xl += d->hist[s->n - i];
+			pane_judge(d->hist, s->n - (L - 1), xl, L, pc->dispersion, d->scratch, &vl);
+			tests = 2;
+			if (vl.p_value < v->p_value)
+				*v = vl;
+		}
+		if (tests > 1) {
+			v->p_value = v->p_value * tests > 1 ? 1 : v->p_value * tests;
+			v->z = p_to_z(v->p_value);
+		}
+		j->value = v->value;
 		j->z = v->z;
 		j->mean = v->level;
 		j->sd = v->spread;
@@ -582,7 +629,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 	s->last_pane = pane;
 	*has_z_out = has_z;
 	return has_z && v->z > d->cfg.det[DETECTOR_CHAT_SPIKE].threshold &&
-	       x - v->level >= pc->min_excess;
+	       v->excess >= pc->min_excess;
 }
 
 /* Any other detector: z of the window's value against the history (the
@@ -664,7 +711,8 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 		double intensity = defs[k].direction * j.z;
 		json_t *meta = moment_metadata(d, k, row, &j);
 		if (!d->cfg.merge) {
-			rc = emit_moment(d, st, row->stream, k, row->start_us, row->end_us, 1, j.value,
+			rc = emit_moment(d, st, row->stream, k, row->start_us, row->end_us, 1,
+			                 j.pane ? j.pane->span : 1, j.value,
 			                 j.z, j.mean, j.sd, intensity, meta, emit, ctx);
 			json_decref(meta);
 			continue;
@@ -689,6 +737,7 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 			r->peak_metadata = meta;
 			r->peak_intensity = intensity;
 			r->peak_value = j.value;
+			r->peak_span = j.pane ? j.pane->span : 1;
 			r->peak_z = j.z;
 			r->peak_mean = j.mean;
 			r->peak_stddev = j.sd;
@@ -749,6 +798,8 @@ json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
 			                "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
 			                r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
 			                r->peak_metadata);
+			if (pane_chat(&d->cfg, k))
+				json_object_set_new(run, "peak_span", json_integer(r->peak_span));
 		}
 		json_t *o = json_pack("{soso}", "values", values, "run", run);
 		if (s->ks) {
@@ -819,14 +870,15 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 		if (json_is_object(run)) {
 			struct run *r = &s->run;
 			json_int_t first_k, last_k, first_start, last_end;
-			int windows;
+			int windows, peak_span = 1;
 			json_t *meta;
-			if (json_unpack_ex(run, &jerr, JSON_STRICT, "{sIsIsIsIsisfsfsfsfsfso}", "first_k",
-			                   &first_k, "last_k", &last_k, "first_start", &first_start,
-			                   "last_end", &last_end, "windows", &windows, "peak_intensity",
-			                   &r->peak_intensity, "peak_value", &r->peak_value, "peak_z",
-			                   &r->peak_z, "peak_mean", &r->peak_mean, "peak_stddev",
-			                   &r->peak_stddev, "peak_metadata", &meta)) {
+			if (json_unpack_ex(run, &jerr, JSON_STRICT, "{sIsIsIsIsisfsfsfsfsfsos?i}",
+			                   "first_k", &first_k, "last_k", &last_k, "first_start",
+			                   &first_start, "last_end", &last_end, "windows", &windows,
+			                   "peak_intensity", &r->peak_intensity, "peak_value",
+			                   &r->peak_value, "peak_z", &r->peak_z, "peak_mean",
+			                   &r->peak_mean, "peak_stddev", &r->peak_stddev,
+			                   "peak_metadata", &meta, "peak_span", &peak_span)) {
 				error_set(err, "bad moment run in saved state: %s", jerr.text);
 				return false;
 			}
@@ -836,6 +888,7 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 			r->first_start = first_start;
 			r->last_end = last_end;
 			r->windows = (unsigned)windows;
+			r->peak_span = peak_span < 1 ? 1 : (unsigned)peak_span;
 			json_decref(r->peak_metadata);
 			r->peak_metadata = json_deep_copy(meta);
 		}

@@ -71,6 +71,7 @@ struct pane_config {
 	unsigned min_history; /* 1..H: fewer known panes => z is NULL */
 	double dispersion;    /* floor of the negative-binomial phi, > 0 */
 	double min_excess;    /* a spike needs count - level >= this */
+	unsigned long_span;   /* L >= 1: also score the newest L panes' sum */
 };
 
 struct detect_config {
@@ -118,18 +119,21 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx);
 double zscore(const double *hist, unsigned n, double value, double min_stddev, double *mean,
               double *stddev);
 
-/* The pane method's baseline of a history hist[0..n) of counts (any
- * order), and its verdict on the count x: see detector.c.  Exposed for
- * unit tests. */
+/* The pane method's baseline of a history hist[0..n) of pane counts, and
+ * its verdict on x, the sum of `span` panes that follow it: see
+ * detector.c.  scratch holds n doubles.  Exposed for unit tests. */
 struct pane_verdict {
+	unsigned span;     /* panes the scored value sums */
+	double value;      /* the scored value */
+	double excess;     /* value - span * level */
 	double level;      /* robust mean count per pane */
 	double spread;     /* sqrt(level + phi * level^2) */
 	double dispersion; /* phi used: max(floor, estimate) */
 	double p_value;    /* mid-p upper tail of x */
 	double z;          /* probit(1 - p_value) */
 };
-void pane_judge(const double *hist, unsigned n, double x, double dispersion_floor,
-                double *scratch, struct pane_verdict *out);
+void pane_judge(const double *hist, unsigned n, double x, unsigned span,
+                double dispersion_floor, double *scratch, struct pane_verdict *out);
 
 /* Special functions the pane method needs, written here so that the core
  * depends on nothing but libm's basics (and gives the same bits

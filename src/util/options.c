@@ -83,11 +83,14 @@ static const struct opt opts[] = {
 	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters",
 	 "what the pane detector counts per pane (default chatters)", "messages|chatters", TUNABLE},
 	{"baseline", 0, T_SECONDS, F(baseline_us), CORE, NULL, "SECONDS",
-	 "pane detector: span of previous panes in the baseline (default 300)", NULL, TUNABLE},
+	 "pane detector: span of previous panes in the baseline (default 600)", NULL, TUNABLE},
 	{"min-baseline", 0, T_SECONDS, F(min_baseline_us), CORE, NULL, "SECONDS",
-	 "pane detector: less history gives a NULL z-score (default 180)", NULL, TUNABLE},
+	 "pane detector: less history gives a NULL z-score (default 300)", NULL, TUNABLE},
 	{"dispersion", 0, T_DOUBLE, F(dispersion), CORE, NULL, "PHI",
 	 "pane detector: floor of the negative-binomial dispersion (default 0.1)", NULL, TUNABLE},
+	{"long-span", 0, T_SECONDS, F(long_span_us), CORE, NULL, "SECONDS",
+	 "pane detector: also score the sum of the newest panes over this span; the slide "
+	 "turns it off (default 20)", NULL, TUNABLE},
 	{"min-excess", 0, T_DOUBLE, F(min_excess), CORE, NULL, "N",
 	 "pane detector: least count above the baseline level for a spike (default 3)", NULL,
 	 TUNABLE},
@@ -181,12 +184,13 @@ void config_init(struct config *c)
 	c->history = 10;
 	c->threshold = 3.0;
 	c->merge = true;
-	c->detector = xstrdup("seed");
+	c->detector = xstrdup("pane");
 	c->metric = xstrdup("chatters");
-	c->baseline_us = 300 * USEC_PER_SEC;
-	c->min_baseline_us = 180 * USEC_PER_SEC;
+	c->baseline_us = 600 * USEC_PER_SEC;
+	c->min_baseline_us = 300 * USEC_PER_SEC;
 	c->dispersion = 0.1;
 	c->min_excess = 3;
+	c->long_span_us = 20 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
 	c->sentiment_drop_min_stddev = 0.05;
 	c->chat_topic = xstrdup("telemetra.events.chat");
@@ -751,7 +755,14 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			.min_history = mh < 1 ? 1 : (unsigned)mh,
 			.dispersion = c->dispersion,
 			.min_excess = c->min_excess,
+			.long_span = c->long_span_us / c->slide_us < 1
+			                     ? 1
+			                     : (unsigned)(c->long_span_us / c->slide_us),
 		};
+		if (c->long_span_us / c->slide_us > 1000) {
+			error_set(err, "--long-span / --slide is at most 1000 panes");
+			return false;
+		}
 	}
 
 	struct detector_config *d = core->detect.det;
