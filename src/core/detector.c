@@ -23,7 +23,8 @@
  * the sum of the newest L panes (the long span, default L = 2) is scored
  * too, against the H panes before all L of them: as a sum of L
  * independent panes it is NegBin(L m, phi / L).  Two tests are made, so the
- * smaller p is doubled (Bonferroni) before z = probit(1 - p), and the
+ * smaller p becomes 1 - (1 - p)^2 (Sidak, about 2p) before
+ * z = probit(1 - p), and the
  * winning span's count and level are the ones reported and checked
  * against min_excess (x - L m).
  *
@@ -469,8 +470,10 @@ static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
 		json_object_set_new(m, "long_span_panes", json_integer(pc->long_span));
 		json_object_set_new(m, "scored_end", json_time(row->end_us));
 		json_object_set_new(m, "p_value", json_real(j->pane->p_value));
-		json_object_set_new(m, "baseline_level", json_real(j->pane->level));
-		json_object_set_new(m, "baseline_spread", json_real(j->pane->spread));
+		/* level and spread of the scored span (scored_panes x one pane's) */
+		json_object_set_new(m, "baseline_level", json_real(j->mean));
+		json_object_set_new(m, "baseline_spread", json_real(j->sd));
+		json_object_set_new(m, "baseline_pane_level", json_real(j->pane->level));
 		json_object_set_new(m, "baseline_dispersion", json_real(j->pane->dispersion));
 		json_object_set_new(m, "baseline_panes", json_integer(j->n_hist));
 		json_object_set_new(m, "baseline_seconds", json_real(slide_s * j->n_hist));
@@ -601,7 +604,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 			d->hist[i] = s->ring[(s->head + i) % s->cap];
 		pane_judge(d->hist, s->n, x, 1, pc->dispersion, d->scratch, v);
 		/* The long span: the newest L panes' sum, against the panes before
-		 * all L of them; two tests, so the smaller p counts twice. */
+		 * all L of them; two tests, so the smaller p is corrected. */
 		unsigned L = pc->long_span, tests = 1;
 		if (L > 1 && s->n > L - 1) {
 			struct pane_verdict vl;
@@ -614,13 +617,17 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 				*v = vl;
 		}
 		if (tests > 1) {
-			v->p_value = v->p_value * tests > 1 ? 1 : v->p_value * tests;
+			/* Sidak: P(either of two independent tests <= p) = 1 - (1 - p)^2,
+			 * which is 2p for a small p and stays below 1 for any p < 1. */
+			v->p_value = v->p_value * (2 - v->p_value);
 			v->z = p_to_z(v->p_value);
 		}
+		/* What the scored span was expected to hold: L m, with the spread
+		 * of a sum of L panes, sqrt(L (m + phi m^2)). */
 		j->value = v->value;
 		j->z = v->z;
-		j->mean = v->level;
-		j->sd = v->spread;
+		j->mean = v->span * v->level;
+		j->sd = sqrt((double)v->span) * v->spread;
 	}
 	series_push(s, x, 0);
 	if (s->seen < s->cap)
