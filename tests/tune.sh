@@ -93,14 +93,14 @@ id=0 checked=0 moments_seen=
 for neg in $negs; do
 	for w in 30 60; do
 		for th in 2.5 3.5; do
-			for m in "" --merge-moments; do
+			for m in --no-merge-moments --merge-moments; do
 				id=$((id + 1))
 				$T replay -q -o "$tmp/rp.db" --sentiment-drop 1.5 --lexicon-positive "$pos" \
 					--lexicon-negative "$neg" --window "$w" --threshold "$th" $m "$tmp/small.jsonl" ||
 					fail "replay $id failed"
 				want=$(q "$tmp/rp.db" "select (select count(*) from chat_summary_minute), (select count(*) from moments), (select late from runs), (select dead_letters from runs)")
 				got=$(q "$tmp/eq.db" "select windows, moments, late, dead_letters from tuning_results where id = $id")
-				[ "$got" = "$want" ] || fail "configuration $id (window $w, threshold $th, ${m:-no merge}, $(basename "$neg")): tune $got, replay $want"
+				[ "$got" = "$want" ] || fail "configuration $id (window $w, threshold $th, $m, $(basename "$neg")): tune $got, replay $want"
 				checked=$((checked + 1))
 				moments_seen="$moments_seen ${got#*|}"
 			done

@@ -1,3 +1,45 @@
+/*
+ * detector.c — the chat-spike, viewer-surge and sentiment-drop detectors
+ * (SPEC §5), in two methods behind one interface (core/detector.h).
+ *
+ * seed: the seed's z over the previous N windows, bit for bit.
+ *
+ * pane (the default): a window is judged by its newest slide pane
+ * [end - S, end), which no other scored value shares, against the H panes
+ * before it (panes between emitted rows held no event: known zeros):
+ *
+ *   x      = the pane's count (messages, or distinct chatters)
+ *   fence  = [q25 - 1.5 IQR - 1, q75 + 1.5 IQR + 1]   (quartiles of the H)
+ *   c_i    = the history values clipped to the fence
+ *   m      = (sum c_i + 0.5) / H          level (Jeffreys: never 0)
+ *   s2     = mean of (c_i - m)^2
+ *   phi    = max(phi_floor, (s2 - m) / m^2)           over-dispersion
+ *   X      ~ NegBin(mean m, variance m + phi m^2)
+ *   p      = P(X > x) + P(X = x) / 2                  mid-p upper tail
+ *   z      = probit(1 - p)                            equivalent z
+ *   anomalous when z > threshold and x - m >= min_excess
+ *
+ * A burst spread over 20-30 s puts only part of itself in each pane, so
+ * the sum of the newest L panes (the long span, default L = 2) is scored
+ * too, against the H panes before all L of them: as a sum of L
+ * independent panes it is NegBin(L m, phi / L).  Two tests are made, so the
+ * smaller p becomes 1 - (1 - p)^2 (Sidak, about 2p) before
+ * z = probit(1 - p), and the
+ * winning span's count and level are the ones reported and checked
+ * against min_excess (x - L m).
+ *
+ * Clipping to the fence keeps a burst (or an ad break's silence) from
+ * moving its own baseline, while a lasting change of level moves the
+ * quartiles and is absorbed within about H/4..H/2 panes.  A stream silent
+ * for H panes or more starts afresh: its history is empty again, and z is
+ * NULL until min_history panes are known, as at a stream's start.
+ * doc/decisions.md ("Detector") gives the measurements behind the choice.
+ *
+ * With the pane method, viewer surges and sentiment drops keep their
+ * z-score on the window's value but compare it with the previous
+ * non-overlapping windows only (k - n, k - 2n, ...: n = W/S), so that the
+ * baseline shares no event with the value either.
+ */
 #include "config.h"
 
 #include "core/detector.h"
@@ -26,6 +68,13 @@ static const struct detector_def defs[DETECTOR_COUNT] = {
 
 const char *detector_name(enum detector_kind k) { return defs[k].name; }
 
+const char *detect_method_name(enum detect_method m) { return m == DETECT_PANE ? "pane" : "seed"; }
+
+const char *detect_metric_name(enum detect_metric m)
+{
+	return m == METRIC_CHATTERS ? "chatters" : "messages";
+}
+
 /* The peak of an open run of anomalous windows (merge mode). */
 struct run {
 	bool active;
@@ -34,14 +83,21 @@ struct run {
 	unsigned windows;
 	double peak_intensity;
 	double peak_value, peak_z, peak_mean, peak_stddev;
+	unsigned peak_span; /* pane method: panes the peak's value sums */
 	json_t *peak_metadata; /* owned */
 };
 
-/* One detector's memory of one stream. */
+/* One detector's memory of one stream: the last `cap` values, oldest
+ * first at ring[(head + i) % cap]; with the pane method, for the chat
+ * spike the values are pane counts (and last_pane the newest pane), for
+ * the others window values with their window index in ks[]. */
 struct series {
-	double *ring; /* the last N values, ring[(head + i) % N] oldest first */
-	unsigned n;   /* values held, <= N */
-	unsigned head;
+	double *ring;
+	int64_t *ks; /* pane method, viewer surge and sentiment drop */
+	unsigned cap, n, head;
+	bool has_last;
+	int64_t last_pane; /* pane method, chat spike: the newest pane pushed */
+	unsigned seen;     /* panes known since the start (or a restart), <= cap */
 	struct run run;
 };
 
@@ -55,8 +111,24 @@ struct detectors {
 	struct detect_config cfg;
 	struct stream_state *streams; /* indexed by the windower's stream index */
 	uint32_t n_streams;
-	double *hist; /* scratch: one history, oldest first */
+	double *hist;    /* scratch: one history, oldest first */
+	double *scratch; /* scratch for pane_judge: as long as hist */
 };
+
+static bool pane_chat(const struct detect_config *cfg, int k)
+{
+	return cfg->method == DETECT_PANE && k == DETECTOR_CHAT_SPIKE;
+}
+
+static unsigned series_cap(const struct detect_config *cfg, int k)
+{
+	if (cfg->method != DETECT_PANE)
+		return cfg->det[k].history;
+	if (k == DETECTOR_CHAT_SPIKE)
+		return cfg->pane.history;
+	unsigned n = cfg->window_panes ? cfg->window_panes : 1;
+	return cfg->det[k].history * n;
+}
 
 struct detectors *detectors_new(const struct detect_config *cfg)
 {
@@ -64,9 +136,10 @@ struct detectors *detectors_new(const struct detect_config *cfg)
 	d->cfg = *cfg;
 	unsigned max_n = 1;
 	for (int k = 0; k < DETECTOR_COUNT; k++)
-		if (cfg->det[k].history > max_n)
-			max_n = cfg->det[k].history;
+		if (cfg->det[k].enabled && series_cap(cfg, k) > max_n)
+			max_n = series_cap(cfg, k);
 	d->hist = xcalloc(max_n, sizeof(*d->hist));
+	d->scratch = xcalloc(max_n, sizeof(*d->scratch));
 	return d;
 }
 
@@ -77,12 +150,14 @@ void detectors_free(struct detectors *d)
 	for (uint32_t s = 0; s < d->n_streams; s++) {
 		for (int k = 0; k < DETECTOR_COUNT; k++) {
 			free(d->streams[s].series[k].ring);
+			free(d->streams[s].series[k].ks);
 			json_decref(d->streams[s].series[k].run.peak_metadata);
 		}
 		free(d->streams[s].stream_id);
 	}
 	free(d->streams);
 	free(d->hist);
+	free(d->scratch);
 	free(d);
 }
 
@@ -100,6 +175,31 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 		st->stream_id_len = row->stream_id.len;
 	}
 	return st;
+}
+
+static void series_init(const struct detectors *d, struct series *s, int k)
+{
+	if (s->ring)
+		return;
+	s->cap = series_cap(&d->cfg, k);
+	s->ring = xcalloc(s->cap, sizeof(*s->ring));
+	if (d->cfg.method == DETECT_PANE && k != DETECTOR_CHAT_SPIKE)
+		s->ks = xcalloc(s->cap, sizeof(*s->ks));
+}
+
+static void series_push(struct series *s, double value, int64_t k)
+{
+	unsigned at;
+	if (s->n < s->cap) {
+		at = (s->head + s->n) % s->cap;
+		s->n++;
+	} else {
+		at = s->head;
+		s->head = (s->head + 1) % s->cap;
+	}
+	s->ring[at] = value;
+	if (s->ks)
+		s->ks[at] = k;
 }
 
 double zscore(const double *hist, unsigned n, double value, double min_stddev, double *mean,
@@ -120,6 +220,209 @@ double zscore(const double *hist, unsigned n, double value, double min_stddev, d
 	return (value - m) / (sd > min_stddev ? sd : min_stddev);
 }
 
+/* --- special functions ----------------------------------------------------- */
+
+/* log Gamma(x), x > 0: Lanczos (g = 7, n = 9), about 15 digits.  Not libm's
+ * lgamma, which writes the global signgam (tune runs detectors in threads). */
+static double log_gamma(double x)
+{
+	static const double c[9] = {0.99999999999980993,  676.5203681218851,
+	                            -1259.1392167224028,  771.32342877765313,
+	                            -176.61502916214059,  12.507343278686905,
+	                            -0.13857109526572012, 9.9843695780195716e-6,
+	                            1.5056327351493116e-7};
+	if (x < 0.5) /* reflection: Gamma(x) Gamma(1 - x) = pi / sin(pi x) */
+		return log(M_PI / fabs(sin(M_PI * x))) - log_gamma(1 - x);
+	x -= 1;
+	double a = c[0], t = x + 7.5;
+	for (int i = 1; i < 9; i++)
+		a += c[i] / (x + i);
+	return 0.5 * log(2 * M_PI) + (x + 0.5) * log(t) - t + log(a);
+}
+
+/* The continued fraction of I_x(a, b) (modified Lentz), for
+ * x < (a + 1) / (a + b + 2), where it converges fast. */
+static double betacf(double a, double b, double x)
+{
+	const double tiny = 1e-300, eps = 1e-15;
+	double qab = a + b, qap = a + 1, qam = a - 1;
+	double c = 1, dd = 1 - qab * x / qap;
+	if (fabs(dd) < tiny)
+		dd = tiny;
+	dd = 1 / dd;
+	double h = dd;
+	for (int m = 1; m <= 100000; m++) {
+		int m2 = 2 * m;
+		double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+		dd = 1 + aa * dd;
+		if (fabs(dd) < tiny)
+			dd = tiny;
+		c = 1 + aa / c;
+		if (fabs(c) < tiny)
+			c = tiny;
+		dd = 1 / dd;
+		h *= dd * c;
+		aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+		dd = 1 + aa * dd;
+		if (fabs(dd) < tiny)
+			dd = tiny;
+		c = 1 + aa / c;
+		if (fabs(c) < tiny)
+			c = tiny;
+		dd = 1 / dd;
+		double del = dd * c;
+		h *= del;
+		if (fabs(del - 1) < eps)
+			break;
+	}
+	return h;
+}
+
+double incbeta(double a, double b, double x)
+{
+	if (x <= 0)
+		return 0;
+	if (x >= 1)
+		return 1;
+	double lbt = log_gamma(a + b) - log_gamma(a) - log_gamma(b) + a * log(x) + b * log1p(-x);
+	if (x < (a + 1) / (a + b + 2))
+		return exp(lbt) * betacf(a, b, x) / a;
+	return 1 - exp(lbt) * betacf(b, a, 1 - x) / b;
+}
+
+/* NegBin with mean m and variance m + phi m^2: r = 1/phi successes, each
+ * trial failing with q = m / (r + m); X counts the failures. */
+double nb_upper_tail(double x, double mean, double phi)
+{
+	if (x <= 0)
+		return 1;
+	if (mean <= 0)
+		return 0;
+	double r = 1 / phi, q = mean / (r + mean);
+	return incbeta(x, r, q); /* P(X >= x) = I_q(x, r) */
+}
+
+double nb_pmf(double x, double mean, double phi)
+{
+	if (x < 0)
+		return 0;
+	if (mean <= 0)
+		return x == 0;
+	double r = 1 / phi, q = mean / (r + mean);
+	return exp(log_gamma(x + r) - log_gamma(r) - log_gamma(x + 1) + r * log1p(-q) + x * log(q));
+}
+
+/* Acklam's rational approximation of the inverse normal CDF (relative
+ * error 1.15e-9), refined by one Halley step on erfc to full precision. */
+double probit(double p)
+{
+	static const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02,
+	                            -2.759285104469687e+02, 1.383577518672690e+02,
+	                            -3.066479806614716e+01, 2.506628277459239e+00};
+	static const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02,
+	                            -1.556989798598866e+02, 6.680131188771972e+01,
+	                            -1.328068155288572e+01};
+	static const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01,
+	                            -2.400758277161838e+00, -2.549732539343734e+00,
+	                            4.374664141464968e+00,  2.938163982698783e+00};
+	static const double e[4] = {7.784695709041462e-03, 3.224671290700398e-01,
+	                            2.445134137142996e+00, 3.754408661907416e+00};
+	const double lo = 0.02425, hi = 1 - lo;
+	double x;
+	if (p <= 0)
+		return -HUGE_VAL;
+	if (p >= 1)
+		return HUGE_VAL;
+	if (p < lo) {
+		double q = sqrt(-2 * log(p));
+		x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+		    ((((e[0] * q + e[1]) * q + e[2]) * q + e[3]) * q + 1);
+	} else if (p <= hi) {
+		double q = p - 0.5, r = q * q;
+		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+		    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+	} else {
+		double q = sqrt(-2 * log1p(-p));
+		x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+		    ((((e[0] * q + e[1]) * q + e[2]) * q + e[3]) * q + 1);
+	}
+	double err = 0.5 * erfc(-x / M_SQRT2) - p;
+	double u = err * sqrt(2 * M_PI) * exp(x * x / 2);
+	return x - u / (1 + x * u / 2);
+}
+
+/* --- the pane method ------------------------------------------------------ */
+
+static int cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return a < b ? -1 : a > b;
+}
+
+/* The quantile q of sorted v[0..n): linear between order statistics. */
+static double quantile(const double *v, unsigned n, double q)
+{
+	double pos = q * (n - 1);
+	unsigned i = (unsigned)pos;
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (pos - i) * (v[i + 1] - v[i]);
+}
+
+/* The equivalent z of an upper-tail p: probit(1 - p), and -40 for a p
+ * within rounding of 1 (no evidence at all). */
+static double p_to_z(double p)
+{
+	double z = p >= 1 ? -HUGE_VAL : -probit(p);
+	return z < -40 ? -40 : z;
+}
+
+/* Mid-p upper tail of x under NegBin(m, phi): P(X > x) + P(X = x) / 2. */
+static double pane_tail(double x, double m, double phi)
+{
+	return nb_upper_tail(x + 1, m, phi) + 0.5 * nb_pmf(x, m, phi);
+}
+
+void pane_judge(const double *hist, unsigned n, double x, unsigned span,
+                double dispersion_floor, double *scratch, struct pane_verdict *out)
+{
+	memcpy(scratch, hist, n * sizeof(*scratch));
+	qsort(scratch, n, sizeof(*scratch), cmp_double);
+	double q1 = quantile(scratch, n, 0.25), q3 = quantile(scratch, n, 0.75);
+	double lo = q1 - 1.5 * (q3 - q1) - 1, hi = q3 + 1.5 * (q3 - q1) + 1;
+	double sum = 0;
+	for (unsigned i = 0; i < n; i++) { /* hist order: the same bits every run */
+		double c = hist[i] < lo ? lo : hist[i] > hi ? hi : hist[i];
+		sum += c;
+	}
+	double m = (sum + 0.5) / n;
+	double ss = 0;
+	for (unsigned i = 0; i < n; i++) {
+		double c = hist[i] < lo ? lo : hist[i] > hi ? hi : hist[i];
+		ss += (c - m) * (c - m);
+	}
+	double phi = (ss / n - m) / (m * m);
+	if (!(phi > dispersion_floor))
+		phi = dispersion_floor;
+	/* A sum of `span` independent NegBin(m, phi) panes is NegBin(span m,
+	 * phi / span). */
+	double p = pane_tail(x, span * m, phi / span);
+	if (p < 1e-300)
+		p = 1e-300;
+	if (p > 1)
+		p = 1;
+	out->level = m;
+	out->spread = sqrt(m + phi * m * m);
+	out->dispersion = phi;
+	out->span = span;
+	out->value = x;
+	out->excess = x - span * m;
+	out->p_value = p;
+	out->z = p_to_z(p);
+}
+
+/* --- moments ------------------------------------------------------------- */
+
 static json_t *json_time(int64_t us)
 {
 	char t[TIMESTAMP_BUFSZ];
@@ -129,10 +432,18 @@ static json_t *json_time(int64_t us)
 
 static json_t *json_opt_real(bool has, double v) { return has ? json_real(v) : json_null(); }
 
-static json_t *moment_metadata(const struct detector_config *c, enum detector_kind k,
-                               const struct window_row *row, double value, double z, double mean,
-                               double sd, unsigned n_hist)
+/* How one window was judged, for metadata and descriptions. */
+struct judgement {
+	double value; /* the scored value (a pane count with the pane method) */
+	double z, mean, sd;
+	unsigned n_hist;
+	const struct pane_verdict *pane; /* the pane method's chat spike, else NULL */
+};
+
+static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
+                               const struct window_row *row, const struct judgement *j)
 {
+	const struct detector_config *c = &d->cfg.det[k];
 	json_t *top = json_array();
 	for (size_t i = 0; i < row->n_top_emotes; i++)
 		json_array_append_new(top, json_stringn(row->top_emotes[i].ptr, row->top_emotes[i].len));
@@ -145,36 +456,69 @@ static json_t *moment_metadata(const struct detector_config *c, enum detector_ki
 	json_object_set_new(m, "avg_viewers", json_opt_real(row->has_viewers, row->avg_viewers));
 	json_object_set_new(m, "avg_sentiment", json_opt_real(row->has_sentiment, row->avg_sentiment));
 	json_object_set_new(m, "top_emotes", top);
-	json_object_set_new(m, "metric", json_string(defs[k].metric));
-	json_object_set_new(m, "value", json_real(value));
-	json_object_set_new(m, "z_score", json_real(z));
-	json_object_set_new(m, "baseline_mean", json_real(mean));
-	json_object_set_new(m, "baseline_stddev", json_real(sd));
-	json_object_set_new(m, "baseline_windows", json_integer(n_hist));
-	json_object_set_new(m, "min_stddev", json_real(c->min_stddev));
+	json_object_set_new(m, "detector", json_string(detect_method_name(d->cfg.method)));
+	json_object_set_new(m, "value", json_real(j->value));
+	json_object_set_new(m, "z_score", json_real(j->z));
 	json_object_set_new(m, "threshold", json_real(c->threshold));
+	if (j->pane) {
+		const struct pane_config *pc = &d->cfg.pane;
+		double slide_s = (double)d->cfg.slide_us / (double)USEC_PER_SEC;
+		json_object_set_new(m, "metric", json_string(detect_metric_name(pc->metric)));
+		json_object_set_new(m, "scored_start",
+		                    json_time(row->end_us - (int64_t)j->pane->span * d->cfg.slide_us));
+		json_object_set_new(m, "scored_panes", json_integer(j->pane->span));
+		json_object_set_new(m, "long_span_panes", json_integer(pc->long_span));
+		json_object_set_new(m, "scored_end", json_time(row->end_us));
+		json_object_set_new(m, "p_value", json_real(j->pane->p_value));
+		/* level and spread of the scored span (scored_panes x one pane's) */
+		json_object_set_new(m, "baseline_level", json_real(j->mean));
+		json_object_set_new(m, "baseline_spread", json_real(j->sd));
+		json_object_set_new(m, "baseline_pane_level", json_real(j->pane->level));
+		json_object_set_new(m, "baseline_dispersion", json_real(j->pane->dispersion));
+		json_object_set_new(m, "baseline_panes", json_integer(j->n_hist));
+		json_object_set_new(m, "baseline_seconds", json_real(slide_s * j->n_hist));
+		json_object_set_new(m, "history_panes", json_integer(pc->history));
+		json_object_set_new(m, "min_history_panes", json_integer(pc->min_history));
+		json_object_set_new(m, "dispersion_floor", json_real(pc->dispersion));
+		json_object_set_new(m, "min_excess", json_real(pc->min_excess));
+		return m;
+	}
+	json_object_set_new(m, "metric", json_string(defs[k].metric));
+	json_object_set_new(m, "baseline_mean", json_real(j->mean));
+	json_object_set_new(m, "baseline_stddev", json_real(j->sd));
+	json_object_set_new(m, "baseline_windows", json_integer(j->n_hist));
+	json_object_set_new(m, "history", json_integer(c->history));
+	json_object_set_new(m, "min_history", json_integer(c->min_history));
+	json_object_set_new(m, "min_stddev", json_real(c->min_stddev));
 	return m;
 }
 
-static int emit_moment(struct stream_state *st, uint32_t stream, enum detector_kind k,
-                       int64_t start, int64_t end, unsigned windows, double value, double z,
-                       double mean, double sd, double intensity, json_t *metadata,
-                       moment_emit_fn emit, void *ctx)
+static int emit_moment(const struct detectors *d, struct stream_state *st, uint32_t stream,
+                       enum detector_kind k, int64_t start, int64_t end, unsigned windows,
+                       unsigned span, double value, double z, double mean, double sd, double intensity,
+                       json_t *metadata, moment_emit_fn emit, void *ctx)
 {
 	const struct detector_def *def = &defs[k];
 	char desc[512];
+	char val[128];
+	if (pane_chat(&d->cfg, k))
+		snprintf(val, sizeof(val), "%.0f %s in %g s", value,
+		         detect_metric_name(d->cfg.pane.metric),
+		         (double)(span * d->cfg.slide_us) / (double)USEC_PER_SEC);
+	else
+		snprintf(val, sizeof(val), "%.2f%s", value, def->unit);
 	if (windows > 1) {
 		char a[TIMESTAMP_BUFSZ], b[TIMESTAMP_BUFSZ];
 		timestamp_format(start, a);
 		timestamp_format(end, b);
 		a[19] = b[19] = '\0'; /* whole seconds read better */
 		snprintf(desc, sizeof(desc),
-		         "%s over %u windows from %s to %s: peak %.2f%s, z = %.2f against a baseline of "
+		         "%s over %u windows from %s to %s: peak %s, z = %.2f against a baseline of "
 		         "%.2f ± %.2f",
-		         def->what, windows, a, b, value, def->unit, z, mean, sd);
+		         def->what, windows, a, b, val, z, mean, sd);
 	} else {
-		snprintf(desc, sizeof(desc), "%s: %.2f%s, z = %.2f against a baseline of %.2f ± %.2f",
-		         def->what, value, def->unit, z, mean, sd);
+		snprintf(desc, sizeof(desc), "%s: %s, z = %.2f against a baseline of %.2f ± %.2f",
+		         def->what, val, z, mean, sd);
 	}
 	char *meta = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	struct moment m = {
@@ -205,8 +549,9 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
 	json_object_set_new(meta, "window_start", json_time(r->first_start));
 	json_object_set_new(meta, "window_end", json_time(r->last_end));
 	json_object_set_new(meta, "windows", json_integer(r->windows));
-	int rc = emit_moment(st, stream, k, r->first_start, r->last_end, r->windows, r->peak_value,
-	                     r->peak_z, r->peak_mean, r->peak_stddev, r->peak_intensity, meta, emit, ctx);
+	int rc = emit_moment(d, st, stream, k, r->first_start, r->last_end, r->windows,
+	                     r->peak_span, r->peak_value, r->peak_z, r->peak_mean, r->peak_stddev,
+	                     r->peak_intensity, meta, emit, ctx);
 	json_decref(meta);
 	memset(r, 0, sizeof(*r));
 	return rc;
@@ -229,6 +574,108 @@ static bool metric_of(enum detector_kind k, const struct window_row *row, double
 	}
 }
 
+/* The pane method's chat spike: catch up the panes since the last row
+ * (known zeros), judge the newest pane against the history, push it. */
+static bool judge_pane(struct detectors *d, struct series *s, const struct window_row *row,
+                       struct judgement *j, struct pane_verdict *v, bool *has_z_out)
+{
+	const struct pane_config *pc = &d->cfg.pane;
+	int64_t pane = row->k + (int64_t)(d->cfg.window_panes ? d->cfg.window_panes : 1) - 1;
+	double x = (double)(pc->metric == METRIC_CHATTERS ? row->pane_chatters
+	                                                    : row->pane_chat_count);
+	if (s->has_last) {
+		int64_t gap = pane - s->last_pane - 1; /* rows arrive in order: >= 0 */
+		if (gap >= (int64_t)s->cap) {
+			s->n = s->head = s->seen = 0; /* silent for a whole history: start afresh */
+		} else {
+			for (int64_t i = 0; i < gap; i++) {
+				series_push(s, 0, 0);
+				if (s->seen < s->cap)
+					s->seen++;
+			}
+		}
+	}
+	bool has_z = s->n > 0 && s->seen >= pc->min_history;
+	j->value = x;
+	j->n_hist = s->n;
+	j->pane = v;
+	if (has_z) {
+		for (unsigned i = 0; i < s->n; i++)
+			d->hist[i] = s->ring[(s->head + i) % s->cap];
+		pane_judge(d->hist, s->n, x, 1, pc->dispersion, d->scratch, v);
+		/* The long span: the newest L panes' sum, against the panes before
+		 * all L of them; two tests, so the smaller p is corrected. */
+		unsigned L = pc->long_span, tests = 1;
+		if (L > 1 && s->n > L - 1) {
+			struct pane_verdict vl;
+			double xl = x;
+			for (unsigned i = 1; i < L; i++)
+				xl += d->hist[s->n - i];
+			pane_judge(d->hist, s->n - (L - 1), xl, L, pc->dispersion, d->scratch, &vl);
+			tests = 2;
+			if (vl.p_value < v->p_value)
+				*v = vl;
+		}
+		if (tests > 1) {
+			/* Sidak: P(either of two independent tests <= p) = 1 - (1 - p)^2,
+			 * which is 2p for a small p and stays below 1 for any p < 1. */
+			v->p_value = v->p_value * (2 - v->p_value);
+			v->z = p_to_z(v->p_value);
+		}
+		/* What the scored span was expected to hold: L m, with the spread
+		 * of a sum of L panes, sqrt(L (m + phi m^2)). */
+		j->value = v->value;
+		j->z = v->z;
+		j->mean = v->span * v->level;
+		j->sd = sqrt((double)v->span) * v->spread;
+	}
+	series_push(s, x, 0);
+	if (s->seen < s->cap)
+		s->seen++;
+	s->has_last = true;
+	s->last_pane = pane;
+	*has_z_out = has_z;
+	return has_z && v->z > d->cfg.det[DETECTOR_CHAT_SPIKE].threshold &&
+	       v->excess >= pc->min_excess;
+}
+
+/* Any other detector: z of the window's value against the history (the
+ * previous N windows; with the pane method only the non-overlapping ones). */
+static bool judge_window(struct detectors *d, enum detector_kind k, struct series *s,
+                         const struct window_row *row, double value, struct judgement *j)
+{
+	const struct detector_config *c = &d->cfg.det[k];
+	unsigned n = 0;
+	if (!s->ks) {
+		for (unsigned i = 0; i < s->n; i++)
+			d->hist[i] = s->ring[(s->head + i) % s->cap];
+		n = s->n;
+	} else {
+		/* Newest first, then reversed: windows k - n, k - 2n, ... */
+		int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1;
+		for (unsigned i = s->n; i-- > 0 && n < c->history;) {
+			unsigned at = (s->head + i) % s->cap;
+			int64_t back = row->k - s->ks[at];
+			if (back >= wp && back % wp == 0)
+				d->hist[n++] = s->ring[at];
+		}
+		for (unsigned i = 0; i < n / 2; i++) {
+			double t = d->hist[i];
+			d->hist[i] = d->hist[n - 1 - i];
+			d->hist[n - 1 - i] = t;
+		}
+	}
+	bool has_z = n >= c->min_history;
+	j->value = value;
+	j->n_hist = n;
+	j->pane = NULL;
+	if (has_z)
+		j->z = zscore(d->hist, n, value, c->min_stddev, &j->mean, &j->sd);
+	/* Push the value: it is history for the next windows only. */
+	series_push(s, value, row->k);
+	return has_z && defs[k].direction * j->z > c->threshold;
+}
+
 int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit_fn emit, void *ctx)
 {
 	struct stream_state *st = stream_state(d, row);
@@ -242,35 +689,25 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 		if (!c->enabled)
 			continue;
 		struct series *s = &st->series[k];
-		double value;
-		if (!metric_of(k, row, &value)) {
-			rc = end_run(d, row->stream, k, emit, ctx);
-			continue;
-		}
-		if (!s->ring)
-			s->ring = xcalloc(c->history, sizeof(*s->ring));
-
-		bool has_z = s->n >= c->min_history;
-		double z = 0, mean = 0, sd = 0;
-		if (has_z) {
-			for (unsigned i = 0; i < s->n; i++)
-				d->hist[i] = s->ring[(s->head + i) % c->history];
-			z = zscore(d->hist, s->n, value, c->min_stddev, &mean, &sd);
-		}
-		unsigned n_hist = s->n;
-		/* Push the value: it is history for the next window only. */
-		if (s->n < c->history) {
-			s->ring[(s->head + s->n) % c->history] = value;
-			s->n++;
+		series_init(d, s, k);
+		struct judgement j = {0};
+		struct pane_verdict v = {0};
+		bool anomalous;
+		bool has_z;
+		if (pane_chat(&d->cfg, k)) {
+			anomalous = judge_pane(d, s, row, &j, &v, &has_z);
 		} else {
-			s->ring[s->head] = value;
-			s->head = (s->head + 1) % c->history;
+			double value;
+			if (!metric_of(k, row, &value)) {
+				rc = end_run(d, row->stream, k, emit, ctx);
+				continue;
+			}
+			anomalous = judge_window(d, k, s, row, value, &j);
+			has_z = j.n_hist >= c->min_history;
 		}
-
-		bool anomalous = has_z && defs[k].direction * z > c->threshold;
 		if (k == DETECTOR_CHAT_SPIKE) {
 			row->has_z = has_z;
-			row->z_score = z;
+			row->z_score = has_z ? j.z : 0;
 			row->is_anomaly = anomalous;
 		}
 		if (!anomalous) {
@@ -278,11 +715,12 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 			continue;
 		}
 
-		double intensity = defs[k].direction * z;
-		json_t *meta = moment_metadata(c, k, row, value, z, mean, sd, n_hist);
+		double intensity = defs[k].direction * j.z;
+		json_t *meta = moment_metadata(d, k, row, &j);
 		if (!d->cfg.merge) {
-			rc = emit_moment(st, row->stream, k, row->start_us, row->end_us, 1, value, z, mean,
-			                 sd, intensity, meta, emit, ctx);
+			rc = emit_moment(d, st, row->stream, k, row->start_us, row->end_us, 1,
+			                 j.pane ? j.pane->span : 1, j.value,
+			                 j.z, j.mean, j.sd, intensity, meta, emit, ctx);
 			json_decref(meta);
 			continue;
 		}
@@ -305,10 +743,11 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 			json_decref(r->peak_metadata);
 			r->peak_metadata = meta;
 			r->peak_intensity = intensity;
-			r->peak_value = value;
-			r->peak_z = z;
-			r->peak_mean = mean;
-			r->peak_stddev = sd;
+			r->peak_value = j.value;
+			r->peak_span = j.pane ? j.pane->span : 1;
+			r->peak_z = j.z;
+			r->peak_mean = j.mean;
+			r->peak_stddev = j.sd;
 		} else {
 			json_decref(meta);
 		}
@@ -339,6 +778,9 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx)
 
 /* --- state --------------------------------------------------------------- */
 
+/* Per detector {"values": [...], "run": null|{...}}, as the seed method
+ * always wrote it; the pane method adds "ks" (window of each value) or
+ * "last_pane" and "seen" (its chat spike). */
 json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
 {
 	if (stream >= d->n_streams || !d->streams[stream].stream_id)
@@ -348,11 +790,11 @@ json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
 		const struct series *s = &st->series[k];
 		const struct detector_config *c = &d->cfg.det[k];
-		if (!c->enabled || (!s->n && !s->run.active))
+		if (!c->enabled || (!s->n && !s->run.active && !s->has_last))
 			continue;
 		json_t *values = json_array();
 		for (unsigned i = 0; i < s->n; i++)
-			json_array_append_new(values, json_real(s->ring[(s->head + i) % c->history]));
+			json_array_append_new(values, json_real(s->ring[(s->head + i) % s->cap]));
 		json_t *run = json_null();
 		if (s->run.active) {
 			const struct run *r = &s->run;
@@ -363,8 +805,21 @@ json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
 			                "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
 			                r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
 			                r->peak_metadata);
+			if (pane_chat(&d->cfg, k))
+				json_object_set_new(run, "peak_span", json_integer(r->peak_span));
 		}
-		json_object_set_new(out, defs[k].name, json_pack("{soso}", "values", values, "run", run));
+		json_t *o = json_pack("{soso}", "values", values, "run", run);
+		if (s->ks) {
+			json_t *ks = json_array();
+			for (unsigned i = 0; i < s->n; i++)
+				json_array_append_new(ks, json_integer(s->ks[(s->head + i) % s->cap]));
+			json_object_set_new(o, "ks", ks);
+		}
+		if (pane_chat(&d->cfg, k) && s->has_last) {
+			json_object_set_new(o, "last_pane", json_integer(s->last_pane));
+			json_object_set_new(o, "seen", json_integer(s->seen));
+		}
+		json_object_set_new(out, defs[k].name, o);
 	}
 	return out;
 }
@@ -385,39 +840,52 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 			/* A detector switched off since the state was saved: drop it. */
 			continue;
 		}
-		json_t *values, *run;
+		json_t *values, *run, *ks = NULL, *last_pane = NULL, *seen = NULL;
 		json_error_t jerr;
-		if (json_unpack_ex(v, &jerr, JSON_STRICT, "{soso}", "values", &values, "run", &run) ||
-		    !json_is_array(values)) {
+		if (json_unpack_ex(v, &jerr, JSON_STRICT, "{sosos?os?os?o}", "values", &values, "run",
+		                   &run, "ks", &ks, "last_pane", &last_pane, "seen", &seen) ||
+		    !json_is_array(values) || (ks && !json_is_array(ks)) ||
+		    (last_pane && !json_is_integer(last_pane)) || (seen && !json_is_integer(seen))) {
 			error_set(err, "bad detector state: %s", jerr.text);
 			return false;
 		}
 		struct series *s = &st->series[k];
-		if (!s->ring)
-			s->ring = xcalloc(c->history, sizeof(*s->ring));
-		/* Keep the newest values if the history was shortened. */
-		size_t n = json_array_size(values), skip = n > c->history ? n - c->history : 0;
+		series_init(d, s, k);
+		/* Keep the newest values if the history was shortened.  A state
+		 * saved by the other method is read as far as it fits: a window
+		 * index missing (seed -> pane) reads as "too far back to use". */
+		size_t n = json_array_size(values), skip = n > s->cap ? n - s->cap : 0;
 		s->n = 0;
 		s->head = 0;
 		for (size_t i = skip; i < n; i++) {
 			json_t *x = json_array_get(values, i);
-			if (!json_is_number(x)) {
+			json_t *kx = ks ? json_array_get(ks, i) : NULL;
+			if (!json_is_number(x) || (ks && !json_is_integer(kx))) {
 				error_set(err, "bad detector history value");
 				return false;
 			}
+			if (s->ks)
+				s->ks[s->n] = kx ? json_integer_value(kx) : INT64_MIN / 2;
 			s->ring[s->n++] = json_number_value(x);
+		}
+		s->has_last = pane_chat(&d->cfg, k) && last_pane;
+		s->last_pane = last_pane ? json_integer_value(last_pane) : 0;
+		if (pane_chat(&d->cfg, k)) {
+			json_int_t sn = seen ? json_integer_value(seen) : (json_int_t)s->n;
+			s->seen = sn < 0 ? 0 : sn > (json_int_t)s->cap ? s->cap : (unsigned)sn;
 		}
 		if (json_is_object(run)) {
 			struct run *r = &s->run;
 			json_int_t first_k, last_k, first_start, last_end;
-			int windows;
+			int windows, peak_span = 1;
 			json_t *meta;
-			if (json_unpack_ex(run, &jerr, JSON_STRICT, "{sIsIsIsIsisfsfsfsfsfso}", "first_k",
-			                   &first_k, "last_k", &last_k, "first_start", &first_start,
-			                   "last_end", &last_end, "windows", &windows, "peak_intensity",
-			                   &r->peak_intensity, "peak_value", &r->peak_value, "peak_z",
-			                   &r->peak_z, "peak_mean", &r->peak_mean, "peak_stddev",
-			                   &r->peak_stddev, "peak_metadata", &meta)) {
+			if (json_unpack_ex(run, &jerr, JSON_STRICT, "{sIsIsIsIsisfsfsfsfsfsos?i}",
+			                   "first_k", &first_k, "last_k", &last_k, "first_start",
+			                   &first_start, "last_end", &last_end, "windows", &windows,
+			                   "peak_intensity", &r->peak_intensity, "peak_value",
+			                   &r->peak_value, "peak_z", &r->peak_z, "peak_mean",
+			                   &r->peak_mean, "peak_stddev", &r->peak_stddev,
+			                   "peak_metadata", &meta, "peak_span", &peak_span)) {
 				error_set(err, "bad moment run in saved state: %s", jerr.text);
 				return false;
 			}
@@ -427,6 +895,7 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 			r->first_start = first_start;
 			r->last_end = last_end;
 			r->windows = (unsigned)windows;
+			r->peak_span = peak_span < 1 ? 1 : (unsigned)peak_span;
 			json_decref(r->peak_metadata);
 			r->peak_metadata = json_deep_copy(meta);
 		}

@@ -48,9 +48,41 @@ struct detector_config {
 	double threshold;
 };
 
+/* Which method judges the windows (SPEC §5).  Zero is the seed's, so a
+ * zeroed configuration keeps the seed's behaviour. */
+enum detect_method {
+	DETECT_SEED, /* z of the window vs the previous N (overlapping) windows */
+	DETECT_PANE, /* the newest pane vs a negative-binomial baseline of panes */
+};
+
+/* What the pane method counts in a pane. */
+enum detect_metric {
+	METRIC_MESSAGES,
+	METRIC_CHATTERS,
+};
+
+const char *detect_method_name(enum detect_method m);
+const char *detect_metric_name(enum detect_metric m);
+
+/* The pane method's parameters (chat_spike only; see detector.c). */
+struct pane_config {
+	enum detect_metric metric;
+	unsigned history;     /* H: previous panes in the baseline */
+	unsigned min_history; /* 1..H: fewer known panes => z is NULL */
+	double dispersion;    /* floor of the negative-binomial phi, > 0 */
+	double min_excess;    /* a spike needs count - level >= this */
+	unsigned long_span;   /* L >= 1: also score the newest L panes' sum */
+};
+
 struct detect_config {
 	struct detector_config det[DETECTOR_COUNT];
 	bool merge;
+	enum detect_method method;
+	struct pane_config pane;
+	/* The windowing, which the pane method needs: panes per window (W/S)
+	 * and the slide S in microseconds.  0 = unknown (seed method only). */
+	unsigned window_panes;
+	int64_t slide_us;
 };
 
 /* A moment, as emitted; all pointers are valid only during the callback. */
@@ -86,6 +118,30 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx);
  * baseline mean and stddev are returned too.  Exposed for unit tests. */
 double zscore(const double *hist, unsigned n, double value, double min_stddev, double *mean,
               double *stddev);
+
+/* The pane method's baseline of a history hist[0..n) of pane counts, and
+ * its verdict on x, the sum of `span` panes that follow it: see
+ * detector.c.  scratch holds n doubles.  Exposed for unit tests. */
+struct pane_verdict {
+	unsigned span;     /* panes the scored value sums */
+	double value;      /* the scored value */
+	double excess;     /* value - span * level */
+	double level;      /* robust mean count per pane */
+	double spread;     /* sqrt(level + phi * level^2) */
+	double dispersion; /* phi used: max(floor, estimate) */
+	double p_value;    /* mid-p upper tail of x */
+	double z;          /* probit(1 - p_value) */
+};
+void pane_judge(const double *hist, unsigned n, double x, unsigned span,
+                double dispersion_floor, double *scratch, struct pane_verdict *out);
+
+/* Special functions the pane method needs, written here so that the core
+ * depends on nothing but libm's basics (and gives the same bits
+ * everywhere).  Exposed for unit tests. */
+double nb_upper_tail(double x, double mean, double phi); /* P(X >= x), x integer */
+double nb_pmf(double x, double mean, double phi);
+double probit(double p); /* inverse standard normal CDF, 0 < p < 1 */
+double incbeta(double a, double b, double x); /* regularized I_x(a, b) */
 
 #endif
 

@@ -356,6 +356,19 @@ static void ensure_scratch(struct windower *w)
 	}
 }
 
+/* Add one aggregate of the newest pane to the row's pane counts. */
+static void pane_part(struct windower *w, const struct agg *a, struct window_row *row)
+{
+	row->pane_chat_count += a->chat_count;
+	for (uint32_t i = 0; i < a->chatters.n; i++) {
+		uint32_t id = a->chatters.ids[i];
+		if (w->chatter_stamp[id] != w->stamp) {
+			w->chatter_stamp[id] = w->stamp;
+			row->pane_chatters++;
+		}
+	}
+}
+
 /* Combine window k of stream s from its panes first..(index <= k+n-1). */
 static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t k,
                            struct window_row *row)
@@ -375,6 +388,25 @@ static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t
 				combine_agg(w, &p->slices[j].agg, row, &n_touched);
 				viewer_sum += p->slices[j].agg.viewer_sum;
 			}
+		}
+	}
+
+	/* The newest pane, k + n - 1, as this window counts it: its main
+	 * aggregate and the slices that count from k on.  (Its slices all start
+	 * after k, the pane's first window, so in practice only main; the loop
+	 * keeps the definition exact whatever slicing does.)  Chatters of
+	 * several aggregates are counted once, with a fresh stamp. */
+	if (first < st->n_panes) {
+		size_t last = first;
+		while (last + 1 < st->n_panes && st->panes[last + 1]->index <= k + w->n - 1)
+			last++;
+		const struct pane *p = st->panes[last];
+		if (p->index == k + w->n - 1) {
+			w->stamp++;
+			pane_part(w, &p->main, row);
+			for (size_t j = 0; j < p->n_slices; j++)
+				if (p->slices[j].first_k <= k)
+					pane_part(w, &p->slices[j].agg, row);
 		}
 	}
 

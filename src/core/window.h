@@ -67,6 +67,10 @@ struct window_row {
 	const struct strview *top_emotes;
 	const uint32_t *top_emote_counts;
 	size_t n_top_emotes;
+	/* The newest pane of the window, [end - S, end), as counted in this
+	 * window: the pane detector scores it (core/detector.c). */
+	int64_t pane_chat_count;
+	int64_t pane_chatters;
 	double z_score; /* valid if has_z */
 	bool has_z;
 	bool is_anomaly;

@@ -76,7 +76,24 @@ static const struct opt opts[] = {
 	{"lexicon-negative", 0, T_STRING, F(lexicon_negative), CORE, NULL, "FILE",
 	 "negative word list replacing the default", NULL, TUNABLE},
 	{"merge-moments", 0, T_FLAG, F(merge), CORE, NULL, NULL,
-	 "one moment per run of consecutive anomalous windows", NULL, TUNABLE},
+	 "one moment per run of consecutive anomalous windows (default on)", NULL, TUNABLE},
+	{"detector", 0, T_CHOICE, F(detector), CORE, NULL, "pane|seed",
+	 "chat spike detector: pane (newest pane vs a negative-binomial baseline) or seed "
+	 "(SPEC 5's seed method) (default pane)", "pane|seed", TUNABLE},
+	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters",
+	 "what the pane detector counts per pane (default chatters)", "messages|chatters", TUNABLE},
+	{"baseline", 0, T_SECONDS, F(baseline_us), CORE, NULL, "SECONDS",
+	 "pane detector: span of previous panes in the baseline (default 600)", NULL, TUNABLE},
+	{"min-baseline", 0, T_SECONDS, F(min_baseline_us), CORE, NULL, "SECONDS",
+	 "pane detector: less history gives a NULL z-score (default 300)", NULL, TUNABLE},
+	{"dispersion", 0, T_DOUBLE, F(dispersion), CORE, NULL, "PHI",
+	 "pane detector: floor of the negative-binomial dispersion (default 0.1)", NULL, TUNABLE},
+	{"long-span", 0, T_SECONDS, F(long_span_us), CORE, NULL, "SECONDS",
+	 "pane detector: also score the sum of the newest panes over this span; the slide "
+	 "turns it off (default 20)", NULL, TUNABLE},
+	{"min-excess", 0, T_DOUBLE, F(min_excess), CORE, NULL, "N",
+	 "pane detector: least count above the baseline level for a spike (default 3)", NULL,
+	 TUNABLE},
 	{"viewer-surge", 0, T_DOUBLE, F(viewer_surge_threshold), CORE, NULL, "Z",
 	 "also detect viewer surges (avg_viewers z above Z)", NULL, TUNABLE | OPTIONAL},
 	{"viewer-surge-min-stddev", 0, T_POSDOUBLE, F(viewer_surge_min_stddev), CORE, NULL,
@@ -200,6 +217,14 @@ void config_init(struct config *c)
 	c->top_k = 10;
 	c->history = 10;
 	c->threshold = 3.0;
+	c->merge = true;
+	c->detector = xstrdup("pane");
+	c->metric = xstrdup("chatters");
+	c->baseline_us = 600 * USEC_PER_SEC;
+	c->min_baseline_us = 300 * USEC_PER_SEC;
+	c->dispersion = 0.1;
+	c->min_excess = 3;
+	c->long_span_us = 20 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
 	c->sentiment_drop_min_stddev = 0.05;
 	c->chat_topic = xstrdup("telemetra.events.chat");
@@ -556,7 +581,11 @@ static void print_help(const struct command_help *cmd)
 int config_load(struct config *c, const struct command_help *cmd, int argc, char **argv)
 {
 	enum { OPT_HELP = 1000, OPT_VERSION, FIRST_OPT };
-	struct option *longopts = xcalloc(N_OPTS + 3, sizeof(*longopts));
+	/* Every switch NAME also has --no-NAME (FIRST_OPT + N_OPTS + i), which
+	 * sets it false: a default that is on can be turned off. */
+	const int FIRST_NO = FIRST_OPT + (int)N_OPTS;
+	struct option *longopts = xcalloc(2 * N_OPTS + 3, sizeof(*longopts));
+	char **no_names = xcalloc(N_OPTS, sizeof(*no_names));
 	char shortopts[64] = "h";
 	size_t n = 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
@@ -565,6 +594,12 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 		longopts[n++] = (struct option){opts[i].name,
 		                                opts[i].type == T_FLAG ? no_argument : required_argument,
 		                                NULL, FIRST_OPT + (int)i};
+		if (opts[i].type == T_FLAG && strncmp(opts[i].name, "no-", 3)) {
+			size_t len = strlen(opts[i].name) + 4;
+			no_names[i] = xcalloc(len, 1);
+			snprintf(no_names[i], len, "no-%s", opts[i].name);
+			longopts[n++] = (struct option){no_names[i], no_argument, NULL, FIRST_NO + (int)i};
+		}
 		if (opts[i].short_name) {
 			size_t l = strlen(shortopts);
 			shortopts[l] = (char)opts[i].short_name;
@@ -600,13 +635,19 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 			outcome = BAD_OPTION;
 			if (optopt && optopt < FIRST_OPT)
 				snprintf(problem, sizeof(problem), "unknown or incomplete option '-%c'", optopt);
+			else if (optopt >= FIRST_NO)
+				snprintf(problem, sizeof(problem), "option '--no-%s' takes no value",
+				         opts[optopt - FIRST_NO].name);
 			else if (optopt >= FIRST_OPT)
 				snprintf(problem, sizeof(problem), "option '--%s' needs a value (%s)",
 				         opts[optopt - FIRST_OPT].name, opts[optopt - FIRST_OPT].arg);
 			else
 				snprintf(problem, sizeof(problem), "unknown option '%s'", argv[optind - 1]);
 		} else {
-			if (ch >= FIRST_OPT) {
+			bool negated = ch >= FIRST_NO;
+			if (negated) {
+				o = &opts[ch - FIRST_NO];
+			} else if (ch >= FIRST_OPT) {
 				o = &opts[ch - FIRST_OPT];
 			} else {
 				for (size_t i = 0; i < N_OPTS && !o; i++)
@@ -615,10 +656,14 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 			}
 			if (!strcmp(o->name, "config"))
 				config_path = optarg;
-			pending[n_pending++] = (struct pending){o, o->type == T_FLAG ? "true" : optarg};
+			pending[n_pending++] = (struct pending){
+				o, o->type == T_FLAG ? (negated ? "false" : "true") : optarg};
 		}
 	}
 	free(longopts);
+	for (size_t i = 0; i < N_OPTS; i++)
+		free(no_names[i]);
+	free(no_names);
 	if (outcome != GO_ON)
 		free(pending);
 	if (outcome == WANT_HELP) {
@@ -725,6 +770,41 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 	core->chat_topic = c->chat_topic;
 	core->viewer_topic = c->viewer_topic;
 	core->detect.merge = c->merge;
+	core->detect.method = strcmp(c->detector, "seed") ? DETECT_PANE : DETECT_SEED;
+	core->detect.window_panes = (unsigned)(c->window_us / c->slide_us);
+	core->detect.slide_us = c->slide_us;
+	if (core->detect.method == DETECT_PANE) {
+		/* Spans in panes of the slide, rounded down, at least one. */
+		int64_t h = c->baseline_us / c->slide_us, mh = c->min_baseline_us / c->slide_us;
+		if (h > 100000) {
+			error_set(err, "--baseline / --slide is %" PRId64 " panes; at most 100000", h);
+			return false;
+		}
+		if (c->min_baseline_us > c->baseline_us) {
+			error_set(err, "--min-baseline (%g s) cannot exceed --baseline (%g s)",
+			          (double)c->min_baseline_us / 1e6, (double)c->baseline_us / 1e6);
+			return false;
+		}
+		if (!(c->dispersion > 0) || c->dispersion > 100) {
+			error_set(err, "--dispersion must be above 0 and at most 100, got %g",
+			          c->dispersion);
+			return false;
+		}
+		core->detect.pane = (struct pane_config){
+			.metric = strcmp(c->metric, "chatters") ? METRIC_MESSAGES : METRIC_CHATTERS,
+			.history = h < 1 ? 1 : (unsigned)h,
+			.min_history = mh < 1 ? 1 : (unsigned)mh,
+			.dispersion = c->dispersion,
+			.min_excess = c->min_excess,
+			.long_span = c->long_span_us / c->slide_us < 1
+			                     ? 1
+			                     : (unsigned)(c->long_span_us / c->slide_us),
+		};
+		if (c->long_span_us / c->slide_us > 1000) {
+			error_set(err, "--long-span / --slide is at most 1000 panes");
+			return false;
+		}
+	}
 
 	struct detector_config *d = core->detect.det;
 	d[DETECTOR_CHAT_SPIKE] = (struct detector_config){

@@ -33,6 +33,9 @@ struct config {
 	unsigned top_k, history, min_history;
 	double min_stddev, threshold;
 	bool merge;
+	char *detector, *metric; /* chat spike detector and its metric */
+	int64_t baseline_us, min_baseline_us, long_span_us;
+	double dispersion, min_excess;
 	char *lexicon_positive, *lexicon_negative;
 	char *chat_topic, *viewer_topic;
 	double viewer_surge_threshold, viewer_surge_min_stddev;

@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/buf.h"
 #include "core/detector.h"
 #include "unit.h"
 
@@ -519,6 +523,393 @@ START_TEST(disabled_detector)
 }
 END_TEST
 
+
+/* --- the pane detector ------------------------------------------------------ */
+
+/* Special functions against independent values: probit against known
+ * quantiles, the NB tail against a direct sum of its pmf, I_x(a, b)
+ * against closed forms. */
+START_TEST(special_functions)
+{
+	ck_assert_double_eq_tol(probit(0.5), 0.0, 1e-12);
+	ck_assert_double_eq_tol(probit(0.975), 1.959963984540054, 1e-12);
+	ck_assert_double_eq_tol(probit(1 - 0.0013498980316301), 3.0, 1e-9);
+	ck_assert_double_eq_tol(probit(1e-10), -6.361340902404056, 1e-8);
+	ck_assert_double_eq_tol(probit(0.01), -2.326347874040841, 1e-12);
+	/* I_x(1, b) = 1 - (1 - x)^b; I_x(a, 1) = x^a */
+	ck_assert_double_eq_tol(incbeta(1, 3, 0.2), 1 - pow(0.8, 3), 1e-13);
+	ck_assert_double_eq_tol(incbeta(4, 1, 0.7), pow(0.7, 4), 1e-13);
+	ck_assert_double_eq_tol(incbeta(2.5, 2.5, 0.5), 0.5, 1e-13);
+	const double cases[][2] = {{0.3, 0.1}, {4, 0.1}, {50, 0.05}, {500, 0.2}, {2, 2}};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		double m = cases[c][0], phi = cases[c][1], below = 0;
+		for (int x = 0; x < (int)(m * 3) + 10; x++) {
+			/* P(X >= x) = 1 - P(X < x) */
+			ck_assert_double_eq_tol(nb_upper_tail(x, m, phi), 1 - below, 1e-9);
+			below += nb_pmf(x, m, phi);
+		}
+	}
+}
+END_TEST
+
+START_TEST(pane_baseline_by_hand)
+{
+	double scratch[16];
+	struct pane_verdict v;
+	/* Ten panes of 5: quartiles 5 and 5, fence [4, 6]; level (50 + 0.5) /
+	 * 10 = 5.05; the variance is below the mean, so phi is the floor. */
+	double flat[10] = {5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
+	pane_judge(flat, 10, 5, 1, 0.1, scratch, &v);
+	ck_assert_double_eq_tol(v.level, 5.05, 1e-12);
+	ck_assert_double_eq_tol(v.dispersion, 0.1, 1e-12);
+	ck_assert_double_eq_tol(v.spread, sqrt(5.05 + 0.1 * 5.05 * 5.05), 1e-12);
+	ck_assert_double_eq_tol(v.excess, 5 - 5.05, 1e-12);
+	ck_assert(v.z < 0.5 && v.z > -0.5); /* the level itself: no evidence */
+	/* A burst in the history is clipped to the fence: 100 counts as 6, so
+	 * the level is (9 * 5 + 6 + 0.5) / 10 = 5.15, not 14.55. */
+	double burst[10] = {5, 5, 5, 100, 5, 5, 5, 5, 5, 5};
+	pane_judge(burst, 10, 30, 1, 0.1, scratch, &v);
+	ck_assert_double_eq_tol(v.level, 5.15, 1e-12);
+	double p = nb_upper_tail(31, 5.15, 0.1) + 0.5 * nb_pmf(30, 5.15, 0.1);
+	ck_assert_double_eq_tol(v.p_value, p, 1e-15);
+	ck_assert_double_eq_tol(v.z, -probit(p), 1e-9);
+	ck_assert(v.z > 3);
+	/* A span of 2 panes: NegBin(2m, phi / 2). */
+	pane_judge(flat, 10, 20, 2, 0.1, scratch, &v);
+	p = nb_upper_tail(21, 10.1, 0.05) + 0.5 * nb_pmf(20, 10.1, 0.05);
+	ck_assert_double_eq_tol(v.p_value, p, 1e-15);
+	ck_assert_double_eq_tol(v.excess, 20 - 10.1, 1e-12);
+	/* All zeros: the level is 0.5 / n, never 0, so one message is weak
+	 * evidence (p about 1/40 of a pane in 20), not infinite. */
+	double zeros[20] = {0};
+	pane_judge(zeros, 20, 1, 1, 0.1, scratch, &v);
+	ck_assert_double_eq_tol(v.level, 0.025, 1e-12);
+	ck_assert(v.z < 2.5);
+}
+END_TEST
+
+/* A seeded PRNG (splitmix64) and Poisson variates, so that the
+ * simulations give the same counts everywhere. */
+static uint64_t rng_state;
+static double rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (double)(z >> 11) / 9007199254740992.0;
+}
+static int64_t poisson(double lambda)
+{
+	int64_t n = 0;
+	while (lambda > 0) { /* Knuth's method in chunks of at most 20 */
+		double l = lambda > 20 ? 20 : lambda, lim = exp(-l), p = rnd();
+		while (p > lim) {
+			n++;
+			p *= rnd();
+		}
+		lambda -= l;
+	}
+	return n;
+}
+
+/* The default pane configuration for 60 s windows sliding by 10 s. */
+static struct detect_config pane_default(void)
+{
+	struct detect_config c = spike_only(10, 10, 1.0 / 60, 3.0, true);
+	c.method = DETECT_PANE;
+	c.window_panes = 6;
+	c.slide_us = SEC(10);
+	c.pane = (struct pane_config){.metric = METRIC_MESSAGES, .history = 60, .min_history = 30,
+	                              .dispersion = 0.1, .min_excess = 3, .long_span = 2};
+	return c;
+}
+
+/* A stream as the windower emits it: pane counts counts[0..n), window k
+ * = panes k-5..k (its newest pane is k), a row only for windows with an
+ * event.  Returns the number of anomalous rows; moments go to ms if
+ * given (else they are counted). */
+static int count_moments(void *ctx, const struct moment *m)
+{
+	(void)m;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static size_t feed_panes(struct detectors *d, const int64_t *counts, size_t n, int64_t k0,
+                         size_t *moments, int64_t *first_anomaly)
+{
+	size_t anomalous = 0;
+	int64_t window = 0;
+	for (size_t i = 0; i < n; i++) {
+		window += counts[i] - (i >= 6 ? counts[i - 6] : 0);
+		if (!window)
+			continue;
+		struct window_row r;
+		memset(&r, 0, sizeof(r));
+		r.stream_id = sv_make("s", 1);
+		r.k = k0 + (int64_t)i - 5;
+		r.start_us = SEC(10 * r.k);
+		r.end_us = r.start_us + SEC(60);
+		r.chat_count = window;
+		r.chat_rate = (double)window / 60;
+		r.has_sentiment = true;
+		r.pane_chat_count = r.pane_chatters = counts[i];
+		ck_assert_int_eq(detectors_on_window(d, &r, count_moments, moments), 0);
+		if (r.is_anomaly) {
+			if (!anomalous && first_anomaly)
+				*first_anomaly = (int64_t)i;
+			anomalous++;
+		}
+	}
+	return anomalous;
+}
+
+/* Flat Poisson chat from 0.01 to 100 msg/s for 20000 panes (55 hours)
+ * each: the pane detector's anomalous windows stay near the nominal rate
+ * of a one-sided 3-sigma test, 0.135 % (27 of 20000), asserted below
+ * 2x that; the seed's method, on the same rows, is far above it. */
+START_TEST(flat_poisson_fires_at_nominal_rate)
+{
+	static const double rates[] = {0.01, 0.1, 1, 10, 100};
+	enum { PANES = 20000 };
+	int64_t *counts = malloc(PANES * sizeof(*counts));
+	size_t seed_worst = 0;
+	for (size_t r = 0; r < sizeof(rates) / sizeof(rates[0]); r++) {
+		rng_state = 12345 + r;
+		for (size_t i = 0; i < PANES; i++)
+			counts[i] = poisson(rates[r] * 10);
+		struct detect_config c = pane_default();
+		struct detectors *d = detectors_new(&c);
+		size_t moments = 0;
+		size_t fired = feed_panes(d, counts, PANES, 0, &moments, NULL);
+		detectors_free(d);
+		ck_assert_msg(fired <= 2 * 27, "%g msg/s: %zu anomalous panes of %d", rates[r], fired,
+		              PANES);
+		ck_assert_uint_le(moments, fired);
+
+		c = spike_only(10, 10, 1.0 / 60, 3.0, true); /* the seed's defaults */
+		d = detectors_new(&c);
+		moments = 0;
+		size_t seed_fired = feed_panes(d, counts, PANES, 0, &moments, NULL);
+		detectors_free(d);
+		if (seed_fired > seed_worst)
+			seed_worst = seed_fired;
+	}
+	ck_assert_msg(seed_worst > 4 * 27, "the seed fired only %zu times", seed_worst);
+	free(counts);
+}
+END_TEST
+
+/* A burst of k times the rate lasting 10 s fires within two slides of
+ * its start, aligned with a pane or straddling two. */
+START_TEST(burst_fires_within_two_slides)
+{
+	static const double rates[] = {0.3, 3, 30};
+	static const double ks[] = {6, 4, 3};
+	enum { PANES = 200, AT = 150 };
+	int64_t counts[PANES];
+	for (size_t r = 0; r < 3; r++) {
+		for (int straddle = 0; straddle < 2; straddle++) {
+			rng_state = 777 + r;
+			for (size_t i = 0; i < PANES; i++)
+				counts[i] = poisson(rates[r] * 10);
+			/* the burst adds (k - 1) x rate x 10 s, all in pane AT or half
+			 * in AT and half in AT + 1; at 0.3 msg/s that is 15 messages (9,
+			 * for k = 4, would be z = 2.8: not a 3-sigma event at that rate) */
+			double extra = (ks[r] - 1) * rates[r] * 10;
+			counts[AT] += (int64_t)llround(straddle ? extra / 2 : extra);
+			counts[AT + 1] += straddle ? (int64_t)llround(extra / 2) : 0;
+			struct detect_config c = pane_default();
+			struct detectors *d = detectors_new(&c);
+			size_t moments = 0;
+			int64_t first = -1;
+			/* the quiet part must not fire, the burst must: */
+			size_t fired = feed_panes(d, counts, AT, 0, &moments, NULL);
+			ck_assert_uint_eq(fired, 0);
+			fired = feed_panes(d, counts + AT, 2, AT, &moments, &first);
+			ck_assert_msg(fired > 0, "%g msg/s x%g%s: not detected (%" PRId64 " %" PRId64 ")",
+			              rates[r], ks[r], straddle ? " straddling" : "", counts[AT],
+			              counts[AT + 1]);
+			ck_assert_int_le(first, 1);
+			detectors_free(d);
+		}
+	}
+}
+END_TEST
+
+/* History edges: z is NULL until min_history panes are known, panes of
+ * windows without events count as zeros, and a stream silent for a whole
+ * baseline starts afresh. */
+START_TEST(pane_history_edges)
+{
+	struct detect_config c = pane_default();
+	c.pane.history = 12;
+	c.pane.min_history = 6;
+	struct detectors *d = detectors_new(&c);
+	struct moms ms = {0};
+	/* A row every pane with 5 messages: rows 0..5 have 0..5 panes of
+	 * history, so no z; row 6 has 6. */
+	for (int64_t p = 0; p < 8; p++) {
+		struct window_row r = row(0, "s", p - 5, 0.5);
+		r.start_us = SEC(10 * (p - 5));
+		r.end_us = r.start_us + SEC(60);
+		r.pane_chat_count = 5;
+		ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+		ck_assert_msg(r.has_z == (p >= 6), "pane %" PRId64 ": has_z %d", p, r.has_z);
+	}
+	/* The metadata of a spike names the detector, its parameters, the
+	 * scored pane and the baseline. */
+	struct window_row r = row(0, "s", 8 - 5, 3.0);
+	r.start_us = SEC(30);
+	r.end_us = SEC(90);
+	r.pane_chat_count = 60;
+	ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+	ck_assert(r.is_anomaly);
+	ck_assert_int_eq(detectors_flush(d, collect, &ms), 0);
+	ck_assert_uint_eq(ms.n, 1);
+	json_t *meta = json_loads(ms.m[0].metadata, 0, NULL);
+	ck_assert_ptr_nonnull(meta);
+	ck_assert_str_eq(json_string_value(json_object_get(meta, "detector")), "pane");
+	ck_assert_str_eq(json_string_value(json_object_get(meta, "metric")), "messages");
+	ck_assert_str_eq(json_string_value(json_object_get(meta, "scored_start")),
+	                 "1970-01-01T00:01:20.000000Z");
+	ck_assert_str_eq(json_string_value(json_object_get(meta, "scored_end")),
+	                 "1970-01-01T00:01:30.000000Z");
+	ck_assert_int_eq(json_integer_value(json_object_get(meta, "baseline_panes")), 8);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(meta, "baseline_level")),
+	                        (8 * 5 + 0.5) / 8.0, 1e-12);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(meta, "value")), 60, 1e-12);
+	ck_assert(json_real_value(json_object_get(meta, "p_value")) < 1e-6);
+	ck_assert_int_eq(json_integer_value(json_object_get(meta, "history_panes")), 12);
+	json_decref(meta);
+	moms_free(&ms);
+
+	/* Silent for 11 panes (< H = 12): the zeros are history, z known. */
+	r = row(0, "s", 20 - 5, 0.5);
+	r.pane_chat_count = 5;
+	ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+	ck_assert(r.has_z);
+	/* Silent for 12 panes or more: a fresh start, z NULL again. */
+	r = row(0, "s", 33 - 5, 0.5);
+	r.pane_chat_count = 5;
+	ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+	ck_assert(!r.has_z);
+	detectors_free(d);
+}
+END_TEST
+
+/* A stream's first minutes give NULL z (the default min-baseline, 300 s =
+ * 30 panes), even through a ramp from silence; a stream silent for an hour
+ * then resuming at its rate neither fires nor scores until it has 30 panes
+ * of history again. */
+START_TEST(first_minutes_and_an_hour_of_silence)
+{
+	enum { ON = 180, OFF = 360 }; /* 30 minutes on, an hour off, 30 on */
+	static int64_t counts[ON + OFF + ON];
+	rng_state = 99;
+	for (size_t i = 0; i < ON; i++)
+		counts[i] = poisson(i < 30 ? 0.5 * (double)i : 15); /* a ramp, then 1.5 msg/s */
+	for (size_t i = ON + OFF; i < ON + OFF + ON; i++)
+		counts[i] = poisson(15);
+	struct detect_config c = pane_default();
+	struct detectors *d = detectors_new(&c);
+	size_t moments = 0;
+	size_t fired = 0;
+	int64_t window = 0;
+	for (size_t i = 0; i < ON + OFF + ON; i++) {
+		window += counts[i] - (i >= 6 ? counts[i - 6] : 0);
+		if (!window)
+			continue;
+		struct window_row r = row(0, "s", (int64_t)i - 5, (double)window / 60);
+		r.start_us = SEC(10 * r.k);
+		r.end_us = r.start_us + SEC(60);
+		r.pane_chat_count = counts[i];
+		ck_assert_int_eq(detectors_on_window(d, &r, count_moments, &moments), 0);
+		fired += r.is_anomaly;
+		if (i < 30 || (i >= ON + OFF && i < ON + OFF + 30))
+			ck_assert_msg(!r.has_z, "pane %zu has a z", i);
+		if (i >= ON + OFF + 30)
+			ck_assert_msg(r.has_z, "pane %zu has no z", i);
+	}
+	ck_assert_uint_le(fired, 1);
+	detectors_free(d);
+}
+END_TEST
+
+/* Saving a stream's detector state mid-stream and loading it into fresh
+ * detectors gives exactly the rows and moments of an uninterrupted run. */
+struct trace {
+	struct buf text;
+};
+static int trace_moment(void *ctx, const struct moment *m)
+{
+	struct trace *t = ctx;
+	buf_printf(&t->text, "M %s %" PRId64 " %" PRId64 " %.17g %s %s\n", m->type, m->time_us,
+	           m->end_us, m->intensity, m->description, m->metadata);
+	return 0;
+}
+
+static void trace_rows(struct detectors *d, const int64_t *counts, size_t from, size_t to,
+                       struct trace *t)
+{
+	for (size_t i = from; i < to; i++) {
+		struct window_row r = row(0, "s", (int64_t)i - 5, (double)counts[i] / 10);
+		r.start_us = SEC(10 * r.k);
+		r.end_us = r.start_us + SEC(60);
+		r.has_viewers = true;
+		r.avg_viewers = 100 + (double)counts[i];
+		r.pane_chat_count = counts[i];
+		r.pane_chatters = counts[i] / 2;
+		ck_assert_int_eq(detectors_on_window(d, &r, trace_moment, t), 0);
+		buf_printf(&t->text, "R %" PRId64 " %d %.17g %d\n", r.k, r.has_z, r.z_score,
+		           r.is_anomaly);
+		ck_assert_int_eq(detectors_on_closed(d, r.k, trace_moment, t), 0);
+	}
+}
+
+START_TEST(pane_state_round_trip)
+{
+	enum { N = 400, CUT = 223 };
+	int64_t counts[N];
+	rng_state = 4242;
+	for (size_t i = 0; i < N; i++)
+		counts[i] = poisson(20) + (i % 97 < 3 ? 60 : 0); /* bursts, some mid-run at CUT */
+	counts[CUT - 1] += 80;
+	struct detect_config c = pane_default();
+	c.det[DETECTOR_VIEWER_SURGE] = (struct detector_config){true, 5, 3, 1.0, 2.0};
+	struct trace whole = {0}, split = {0};
+
+	struct detectors *d = detectors_new(&c);
+	trace_rows(d, counts, 0, N, &whole);
+	ck_assert_int_eq(detectors_flush(d, trace_moment, &whole), 0);
+	detectors_free(d);
+
+	d = detectors_new(&c);
+	trace_rows(d, counts, 0, CUT, &split);
+	json_t *state = detectors_save_stream(d, 0);
+	ck_assert_ptr_nonnull(state);
+	char *text = json_dumps(state, JSON_COMPACT);
+	json_decref(state);
+	detectors_free(d);
+	state = json_loads(text, 0, NULL);
+	free(text);
+	d = detectors_new(&c);
+	struct error err;
+	ck_assert(detectors_load_stream(d, 0, sv_make("s", 1), state, &err));
+	json_decref(state);
+	trace_rows(d, counts, CUT, N, &split);
+	ck_assert_int_eq(detectors_flush(d, trace_moment, &split), 0);
+	detectors_free(d);
+
+	ck_assert(strstr(whole.text.data, "M chat_spike") != NULL);
+	ck_assert(strstr(whole.text.data, "M viewer_surge") != NULL);
+	ck_assert_str_eq(whole.text.data, split.text.data);
+	buf_free(&whole.text);
+	buf_free(&split.text);
+}
+END_TEST
+
 Suite *detector_suite(void)
 {
 	Suite *s = suite_create("detector");
@@ -541,6 +932,16 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, merge_run_ends_on_normal_window);
 	tcase_add_test(tc, merge_run_ends_on_empty_window);
 	tcase_add_test(tc, merge_flush_and_gaps);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pane");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, special_functions);
+	tcase_add_test(tc, pane_baseline_by_hand);
+	tcase_add_test(tc, flat_poisson_fires_at_nominal_rate);
+	tcase_add_test(tc, burst_fires_within_two_slides);
+	tcase_add_test(tc, pane_history_edges);
+	tcase_add_test(tc, first_minutes_and_an_hour_of_silence);
+	tcase_add_test(tc, pane_state_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }
