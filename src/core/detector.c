@@ -9,7 +9,7 @@
  * before it (panes between emitted rows held no event: known zeros):
  *
  *   x      = the pane's count (messages, or distinct chatters)
- *   fence  = [q25 - 1.5 IQR - 1, q75 + 1.5 IQR + 1]   (quartiles of the H)
+ *   fence  = [q25 - 3 IQR - 1, q75 + 3 IQR + 1]   (quartiles of the H)
  *   c_i    = the history values clipped to the fence
  *   m      = (sum c_i + 0.5) / H          level (Jeffreys: never 0)
  *   s2     = mean of (c_i - m)^2
@@ -29,7 +29,8 @@
  * against min_excess (x - L m).
  *
  * Clipping to the fence keeps a burst (or an ad break's silence) from
- * moving its own baseline, while a lasting change of level moves the
+ * moving its own baseline (Tukey's far-out fence: 1.5 IQR clipped the
+ * ordinary tail of bursty chat too, and so under-estimated phi), while a lasting change of level moves the
  * quartiles and is absorbed within about H/4..H/2 panes.  A stream silent
  * for H panes or more starts afresh: its history is empty again, and z is
  * NULL until min_history panes are known, as at a stream's start.
@@ -389,7 +390,7 @@ void pane_judge(const double *hist, unsigned n, double x, unsigned span,
 	memcpy(scratch, hist, n * sizeof(*scratch));
 	qsort(scratch, n, sizeof(*scratch), cmp_double);
 	double q1 = quantile(scratch, n, 0.25), q3 = quantile(scratch, n, 0.75);
-	double lo = q1 - 1.5 * (q3 - q1) - 1, hi = q3 + 1.5 * (q3 - q1) + 1;
+	double lo = q1 - 3 * (q3 - q1) - 1, hi = q3 + 3 * (q3 - q1) + 1;
 	double sum = 0;
 	for (unsigned i = 0; i < n; i++) { /* hist order: the same bits every run */
 		double c = hist[i] < lo ? lo : hist[i] > hi ? hi : hist[i];

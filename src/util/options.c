@@ -87,12 +87,12 @@ static const struct opt opts[] = {
 	{"min-baseline", 0, T_SECONDS, F(min_baseline_us), CORE, NULL, "SECONDS",
 	 "pane detector: less history gives a NULL z-score (default 300)", NULL, TUNABLE},
 	{"dispersion", 0, T_DOUBLE, F(dispersion), CORE, NULL, "PHI",
-	 "pane detector: floor of the negative-binomial dispersion (default 0.1)", NULL, TUNABLE},
+	 "pane detector: floor of the negative-binomial dispersion (default 0.15)", NULL, TUNABLE},
 	{"long-span", 0, T_SECONDS, F(long_span_us), CORE, NULL, "SECONDS",
 	 "pane detector: also score the sum of the newest panes over this span; the slide "
 	 "turns it off (default 20)", NULL, TUNABLE},
 	{"min-excess", 0, T_DOUBLE, F(min_excess), CORE, NULL, "N",
-	 "pane detector: least count above the baseline level for a spike (default 3)", NULL,
+	 "pane detector: least count above the baseline level for a spike (default 5)", NULL,
 	 TUNABLE},
 	{"viewer-surge", 0, T_DOUBLE, F(viewer_surge_threshold), CORE, NULL, "Z",
 	 "also detect viewer surges (avg_viewers z above Z)", NULL, TUNABLE | OPTIONAL},
@@ -222,8 +222,8 @@ void config_init(struct config *c)
 	c->metric = xstrdup("chatters");
 	c->baseline_us = 600 * USEC_PER_SEC;
 	c->min_baseline_us = 300 * USEC_PER_SEC;
-	c->dispersion = 0.1;
-	c->min_excess = 3;
+	c->dispersion = 0.15;
+	c->min_excess = 5;
 	c->long_span_us = 20 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
 	c->sentiment_drop_min_stddev = 0.05;
