@@ -15,17 +15,24 @@
 # false_per_stream_hour and median_delay_s; "n/a" when the binary has none;
 # without the first, FP / stream-hours is shown, marked "~").  Then whether
 # the configuration tuned on seed 1 keeps its F1 within 0.05 on seed 2.
+# Last, for the default configuration on seed 1, what its moments fell on
+# (a `replay`, its moments matched as tune matches them, with tune's
+# default tolerance of 30 s): true moments, each decoy kind of `gen
+# --decoys`, or ordinary traffic.
 #
 # Targets (issue 8), default configuration, both data sets: F1 >= 0.80
 # (mixed) and >= 0.55 (small), <= 1 false moment per stream-hour, median
 # delay <= 15 s.
 #
 # Usage: tests/bench-detect.sh        (make bench-detect)
-# Environment: TELEMETRA (the binary), BENCH_GRID (tune --grid options),
+# Environment: TELEMETRA (the binary scored), TELEMETRA_GEN (the one that
+# generates, default TELEMETRA: to score another build's detector on this
+# generator, point TELEMETRA at it and TELEMETRA_GEN here), BENCH_GRID (tune --grid options),
 # BENCH_SEEDS (default "1 2"; the first is tuned on, the second checked),
 # BENCH_TUNE_OPTS (options for every tune run, e.g. -j 1).
 set -u
 : "${TELEMETRA:=$PWD/src/telemetra}"
+: "${TELEMETRA_GEN:=$TELEMETRA}"
 : "${BENCH_GRID:=--grid threshold=3,4,5,6,8 --grid window=30,60 --grid merge-moments=false,true}"
 : "${BENCH_SEEDS:=1 2}"
 : "${BENCH_TUNE_OPTS:=}"
@@ -55,7 +62,7 @@ set_stream_hours() {
 # make_set NAME SEED: log, labels and decoys in $tmp
 make_set() {
 	# shellcheck disable=SC2046
-	"$TELEMETRA" gen -q --seed "$2" $(set_opts "$1") --labels "$tmp/$1-$2.labels" \
+	"$TELEMETRA_GEN" gen -q --seed "$2" $(set_opts "$1") --labels "$tmp/$1-$2.labels" \
 		--decoys "$tmp/$1-$2.decoys" -o "$tmp/$1-$2.jsonl" || exit 1
 }
 
@@ -105,7 +112,7 @@ row() {
 	row_f1=${11}
 }
 
-echo "== bench-detect: $TELEMETRA"
+echo "== bench-detect: $TELEMETRA (traffic: $TELEMETRA_GEN gen)"
 echo "   grid: $BENCH_GRID"
 first=${BENCH_SEEDS%% *}
 second=${BENCH_SEEDS##* }
@@ -138,4 +145,38 @@ for set in mixed small; do
 	fi
 done
 echo "== tuned configurations keep F1 within 0.05:$summary"
+
+# what the default configuration's moments fall on, seed 1
+to_sql() { # to_sql TABLE FILE: gen's label lines as INSERTs (plain stream ids)
+	awk -F'"' -v t="$1" -v q="'" '{ printf "INSERT INTO %s VALUES (%s%s%s, %s%s%s, %s%s%s, %s%s%s);\n", t, q, $4, q, q, $8, q, q, $12, q, q, $16, q }' "$2"
+}
+for set in mixed small; do
+	db=$tmp/$set-replay.db
+	"$TELEMETRA" replay -q -o "$db" "$tmp/$set-$first.jsonl" || { echo "bench-detect: replay failed"; exit 1; }
+	{
+		echo "CREATE TABLE l (stream_id, start, end_, kind); CREATE TABLE d (stream_id, start, end_, kind);"
+		to_sql l "$tmp/$set-$first.labels"
+		to_sql d "$tmp/$set-$first.decoys"
+	} | sqlite3 -batch "$db" || exit 1
+	# a moment [time, end) matches an interval when it overlaps [start - 30 s, end + 30 s]
+	found=$(q "$db" "
+		WITH m AS (
+			SELECT stream_id, julianday(timestamp) AS a,
+				coalesce(julianday(json_extract(metadata, '\$.end')),
+					julianday(json_extract(metadata, '\$.window_end')),
+					julianday(timestamp) + 60.0 / 86400) AS b
+			FROM moments),
+		c AS (
+			SELECT CASE
+				WHEN EXISTS (SELECT 1 FROM l WHERE l.stream_id = m.stream_id
+					AND m.a <= julianday(l.end_) + 30.0 / 86400 AND m.b > julianday(l.start) - 30.0 / 86400)
+				THEN 'true moments'
+				ELSE coalesce((SELECT d.kind FROM d WHERE d.stream_id = m.stream_id
+					AND m.a <= julianday(d.end_) + 30.0 / 86400 AND m.b > julianday(d.start) - 30.0 / 86400
+					ORDER BY d.start LIMIT 1), 'ordinary traffic')
+				END AS what
+			FROM m)
+		SELECT what || ' ' || count(*) FROM c GROUP BY what ORDER BY count(*) DESC" | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+	echo "== $set, seed $first, default configuration: its $(q "$db" "SELECT count(*) FROM moments") moments fall on: $found"
+done
 echo "== bench-detect took $(($(date +%s) - t0)) s"

@@ -2,7 +2,8 @@
  * gen.c — `telemetra gen`: write a synthetic, seeded, reproducible event
  * log to a file (JSON Lines, gzip when the name ends in .gz), to stdout, or
  * to Kafka; the project's load generator.  The traffic model lives in
- * gen/generator.c; this file parses options and does the I/O.
+ * gen/generator.c, the Kafka producer in io/kafka_producer.c; this file
+ * parses options and does the file I/O and the pacing.
  *
  * Replaces the seed's Python mock producer, whose environment variables it
  * honours: CHANNELS (comma-separated stream ids) and RATE_PER_SEC (same as
@@ -13,7 +14,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <librdkafka/rdkafka.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@
 #include "core/common.h"
 #include "core/timestamp.h"
 #include "gen/generator.h"
+#include "io/kafka_producer.h"
 #include "util/log.h"
 
 #define DEFAULT_CHAT_TOPIC "telemetra.events.chat"
@@ -74,9 +75,10 @@ static void usage(FILE *out)
 	        "                             allows; without --duration the span is open)\n"
 	        "      --start TIME|now       event time of the start (RFC 3339, default\n"
 	        "                             2025-11-23T12:00:00Z)\n"
-	        "      --rate-min R           per-stream chat rates are spread log-uniformly\n"
-	        "      --rate-max R           from R to R messages/s (default 0.0167, i.e.\n"
-	        "                             one a minute, to 30)\n"
+	        "      --rate-min R, --rate-max R\n"
+	        "                             per-stream chat rates, spread log-uniformly over\n"
+	        "                             [min, max] messages/s (default 0.0167, one a\n"
+	        "                             minute, to 30)\n"
 	        "      --chat-rate R          the same spread, scaled to a mean of R\n"
 	        "                             messages/s per stream\n"
 	        "      --branching B          self-excitation: each message triggers B more\n"
@@ -336,83 +338,6 @@ static bool output_close(struct output *o)
 	return ok && !o->failed;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Kafka output                                                              */
-
-struct kafka {
-	rd_kafka_t *rk;
-	const char *chat_topic, *viewer_topic;
-	uint64_t produced, delivered, failed;
-	char first_error[256];
-};
-
-static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-	(void)rk;
-	struct kafka *k = opaque;
-	if (m->err) {
-		if (!k->failed)
-			snprintf(k->first_error, sizeof(k->first_error), "%s", rd_kafka_err2str(m->err));
-		k->failed++;
-	} else {
-		k->delivered++;
-	}
-}
-
-/* librdkafka's own log: only what is critical; errors come through
- * kafka_error_cb, at most one line every 5 seconds. */
-static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	if (level <= 2)
-		log_warn("kafka: %s: %s", fac, buf);
-}
-
-static double now_mono(void);
-
-static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	(void)rk;
-	(void)opaque;
-	static double last = -1e9;
-	double now = now_mono();
-	if (err == RD_KAFKA_RESP_ERR__FATAL || now - last >= 5.0) {
-		log_warn("kafka: %s", reason);
-		last = now;
-	}
-}
-
-static bool kafka_open(struct kafka *k, const char *brokers, char **props, size_t nprops)
-{
-	char errstr[512];
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		die_usage("--kafka '%s': %s", brokers, errstr);
-	/* keep each partition in the order we produce: the disorder is ours */
-	rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr));
-	rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr));
-	for (size_t i = 0; i < nprops; i++) {
-		char *eq = strchr(props[i], '=');
-		if (!eq || eq == props[i])
-			die_usage("-X '%s': expected KEY=VALUE, e.g. -X security.protocol=ssl", props[i]);
-		*eq = '\0';
-		if (rd_kafka_conf_set(conf, props[i], eq + 1, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-			die_usage("-X %s: %s", props[i], errstr);
-		*eq = '=';
-	}
-	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr_cb);
-	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
-	rd_kafka_conf_set_error_cb(conf, kafka_error_cb);
-	rd_kafka_conf_set_opaque(conf, k);
-	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-	if (!k->rk) {
-		rd_kafka_conf_destroy(conf);
-		log_error("cannot create the Kafka producer: %s", errstr);
-		return false;
-	}
-	return true;
-}
-
 static volatile sig_atomic_t interrupted;
 
 /* The first SIGINT / SIGTERM stops the generation (what was produced is
@@ -421,53 +346,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = interrupted < 2 ? interrupted + 1 : 2;
-}
-
-static void kafka_produce(struct kafka *k, const struct gen_line *l)
-{
-	const char *topic = (l->kind == GEN_VIEWER && !l->malformed) ? k->viewer_topic : k->chat_topic;
-	for (;;) {
-		rd_kafka_resp_err_t err = rd_kafka_producev(
-		    k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(l->stream_id, l->stream_id_len),
-		    RD_KAFKA_V_VALUE((void *)l->data, l->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_END);
-		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && interrupted < 2) {
-			rd_kafka_poll(k->rk, 50);
-			continue;
-		}
-		k->produced++;
-		if (err) {
-			if (!k->failed)
-				snprintf(k->first_error, sizeof(k->first_error), "%s", rd_kafka_err2str(err));
-			k->failed++;
-		}
-		break;
-	}
-	rd_kafka_poll(k->rk, 0);
-}
-
-/* Wait for every message to be delivered (or to fail); true when all were. */
-static bool kafka_close(struct kafka *k)
-{
-	while (rd_kafka_outq_len(k->rk) > 0 && interrupted < 2) {
-		rd_kafka_flush(k->rk, 1000);
-		if (rd_kafka_outq_len(k->rk) > 0)
-			log_progress("waiting for Kafka to take %d messages", rd_kafka_outq_len(k->rk));
-	}
-	log_progress_done();
-	if (rd_kafka_outq_len(k->rk) > 0) {
-		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_flush(k->rk, 2000);
-	}
-	uint64_t lost = k->produced - k->delivered;
-	rd_kafka_destroy(k->rk);
-	k->rk = NULL;
-	if (lost) {
-		log_error("%" PRIu64 " of %" PRIu64 " messages were not delivered to Kafka (%s)", lost, k->produced,
-		          k->first_error[0] ? k->first_error : "interrupted");
-		return false;
-	}
-	return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -744,14 +622,16 @@ int cmd_gen(int argc, char **argv)
 	}
 
 	struct output out;
-	struct kafka k;
-	memset(&k, 0, sizeof(k));
+	struct kafka_producer *k = NULL;
 	memset(&out, 0, sizeof(out));
 	if (brokers) {
-		k.chat_topic = chat_topic;
-		k.viewer_topic = viewer_topic;
-		if (!kafka_open(&k, brokers, props, nprops)) {
+		bool usage;
+		k = kafka_producer_new(brokers, props, nprops, chat_topic, viewer_topic, &interrupted, &err, &usage);
+		if (!k) {
 			gen_free(g);
+			if (usage)
+				die_usage("%s", err.msg);
+			log_error("%s", err.msg);
 			return EXIT_RUNTIME;
 		}
 	} else if (!output_open(&out, output)) {
@@ -765,7 +645,8 @@ int cmd_gen(int argc, char **argv)
 	bool ok = true;
 	while (!interrupted && gen_next(g, &line)) {
 		if (brokers) {
-			kafka_produce(&k, &line);
+			kafka_producer_send(k, line.stream_id, line.stream_id_len, line.data, line.len,
+			                    line.kind == GEN_VIEWER && !line.malformed);
 		} else if (!output_line(&out, line.data, line.len)) {
 			ok = false;
 			break;
@@ -785,7 +666,7 @@ int cmd_gen(int argc, char **argv)
 				while (!interrupted && (now = now_mono()) < target) {
 					double wait = target - now;
 					if (brokers) {
-						rd_kafka_poll(k.rk, (int)(wait * 1000) + 1);
+						kafka_producer_poll(k, (int)(wait * 1000) + 1);
 					} else {
 						struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
 						nanosleep(&ts, NULL);
@@ -803,7 +684,7 @@ int cmd_gen(int argc, char **argv)
 	}
 	log_progress_done();
 	if (brokers) {
-		if (!kafka_close(&k))
+		if (!kafka_producer_close(k))
 			status = EXIT_RUNTIME;
 	} else if (!output_close(&out) || !ok) {
 		status = EXIT_RUNTIME;

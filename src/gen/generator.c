@@ -29,7 +29,9 @@
  *     reaction messages and emotes that peaks within 2 s and decays over
  *     10–60 s, 2–5 times the stream's rate (at least 6–14 messages on the
  *     smallest streams), written by chatters drawn uniformly, so many
- *     distinct ones; incoming raids: the viewer count jumps by 30–150 %
+ *     distinct ones; reactions are mostly independent of each other (they
+ *     trigger a quarter of the usual branching), so a moment's size varies
+ *     like a Poisson count; incoming raids: the viewer count jumps by 30–150 %
  *     (raiders stay and slowly leave) and a burst of NEW chatters greets.
  * Moments and decoys of one stream never overlap and are 5 minutes apart;
  * none is in a stream's first 5 minutes or (with a bounded span) its last 6.
@@ -71,6 +73,11 @@
 /* The rate is piecewise constant: re-evaluated at least this often. */
 #define STEP_SHAPED_US SEC(1)
 #define STEP_FLAT_US SEC(30)
+/* Reactions to a play are mostly independent (people react to the play,
+ * not to each other): they trigger this fraction of the usual branching,
+ * so that a moment's size varies like a Poisson count, not like a few
+ * clusters. */
+#define REACT_BRANCHING 0.25
 /* A bound on pending triggered messages of one stream (memory). */
 #define MAX_KIDS 1000000
 
@@ -188,6 +195,7 @@ struct gen {
 	struct vocab *vocab;
 	uint64_t user_pool;
 	double exp_neg_b; /* e^-branching */
+	double b_react, exp_neg_br; /* the branching of reactions, e^-it */
 
 	struct src *heap; /* 2 * nstreams entries */
 	size_t nheap;
@@ -402,7 +410,8 @@ static double level_at(const struct stream *s, int64_t t)
 	return lvl;
 }
 
-/* 0 at the start of a shape, 1 at rise seconds, then e^(-(u - rise)/tau). */
+/* A burst: a quarter of its top at `from`, the top 2 s later, then a decay
+ * e^(-(u - 2)/tau); its integral over [0, d] is 1.25 + tau (1 - e^(-(d-2)/tau)). */
 static double shape(int64_t from, int64_t t, double tau)
 {
 	double u = (double)(t - from) / 1e6;
@@ -504,7 +513,7 @@ static int64_t next_immigrant(struct gen *g, struct stream *s, int64_t t)
 			return INT64_MAX;
 		struct rates r;
 		rates_at(s, t, &r);
-		double lam = (r.bg + r.extra) * keep;
+		double lam = r.bg * keep + r.extra * (r.ep && ep_is_moment(r.ep->kind) ? 1.0 : keep);
 		double gap = lam > 0.0 ? rng_exp(&s->rng) / lam : 1e9;
 		if (gap > 1e6)
 			gap = 1e6;
@@ -783,7 +792,10 @@ static void emit_chat(struct gen *g, struct stream *s, int64_t t, enum fault f)
 	} else {
 		struct rates r;
 		rates_at(s, t, &r);
-		bool extra = r.extra > 0.0 && rng_unif(&s->rng) * (r.bg + r.extra) < r.extra;
+		/* which part of the immigrant rate (see next_immigrant()) this is */
+		double keep = 1.0 - g->o.branching;
+		double ex = r.extra * (r.ep && ep_is_moment(r.ep->kind) ? 1.0 : keep);
+		bool extra = ex > 0.0 && rng_unif(&s->rng) * (r.bg * keep + ex) < ex;
 		style = extra ? r.style : STY_NORMAL;
 		k = r.ep;
 		if (style == STY_RAID_OUT)
@@ -797,7 +809,9 @@ static void emit_chat(struct gen *g, struct stream *s, int64_t t, enum fault f)
 	 * reaction copied by others */
 	if (style == STY_BOT || !(g->o.branching > 0.0))
 		return;
-	unsigned n = rng_poisson_small(&s->rng, g->o.branching, g->exp_neg_b);
+	bool reaction = style == STY_HYPE || style == STY_FUNNY || style == STY_FAIL || style == STY_RAID_IN;
+	unsigned n = reaction ? rng_poisson_small(&s->rng, g->b_react, g->exp_neg_br)
+	                      : rng_poisson_small(&s->rng, g->o.branching, g->exp_neg_b);
 	for (unsigned i = 0; i < n; i++) {
 		struct kid c = {0};
 		c.t = t + 1 + (int64_t)(rng_exp(&s->rng) * (double)g->o.reply_delay_us);
@@ -1025,7 +1039,8 @@ static void draw_episode(struct episode *k, const struct stream *s, struct rng *
 }
 
 /* Moments: the peak that gives the drawn total of messages (immigrants
- * only: the triggered ones make up the rest). */
+ * only: the triggered ones, at the branching of reactions, make up the
+ * rest).  The peak is in immigrants/s. */
 static void finish_moment(struct episode *k, double branching)
 {
 	double dur = (double)k->len / 1e6;
@@ -1150,7 +1165,7 @@ static bool plan_episodes(struct gen *g, int64_t span, bool bounded, struct erro
 	g->neps = w;
 	for (size_t i = 0; i < g->neps; i++)
 		if (ep_is_moment(g->eps[i].kind))
-			finish_moment(&g->eps[i], g->o.branching);
+			finish_moment(&g->eps[i], g->o.branching * REACT_BRANCHING);
 	return true;
 }
 
@@ -1204,7 +1219,7 @@ static double episode_extra_events(const struct gen *g)
 		const struct episode *k = &g->eps[i];
 		const struct stream *s = &g->st[k->stream];
 		if (ep_is_moment(k->kind))
-			extra += k->peak / (1.0 - g->o.branching) * (1.25 + k->tau);
+			extra += k->peak / (1.0 - g->o.branching * REACT_BRANCHING) * (1.25 + k->tau);
 		if (k->kind == EP_RAID)
 			extra += s->base_rate * (sqrt(1.0 + k->raid_jump / s->v_level) - 1.0) * 1800.0;
 		extra += k->count;
@@ -1340,6 +1355,8 @@ struct gen *gen_create(const struct gen_options *o, struct error *err)
 	g->stats.max_time_us = INT64_MIN;
 	g->vocab = vocab_new();
 	g->exp_neg_b = det_exp(-o->branching);
+	g->b_react = o->branching * REACT_BRANCHING;
+	g->exp_neg_br = det_exp(-g->b_react);
 
 	/* streams: rates from the strata in a seeded order */
 	struct rng setup;
