@@ -20,6 +20,7 @@
 
 #include "cmd/cmd.h"
 #include "core/buf.h"
+#include "core/timestamp.h"
 #include "io/target.h"
 #include "io/report_html.h"
 #include "util/log.h"
@@ -28,7 +29,8 @@
 static void usage(void)
 {
 	printf("Usage: telemetra report [OPTIONS] DB\n\n"
-	       "Render the SQLite output of `telemetra replay` as one self-contained HTML page:\n"
+	       "Render the output of `telemetra replay` or `live` (a SQLite file, or a PostgreSQL\n"
+	       "URL such as postgresql://user@host/db) as one self-contained HTML page:\n"
 	       "the runs that produced it, one chart per stream (chat_rate over time, the\n"
 	       "z-score baseline band, the spike threshold, detected moments and, with\n"
 	       "--labels, the true moments) and the moments by intensity.  The page needs\n"
@@ -47,6 +49,9 @@ static void usage(void)
 	       "      --decoys=FILE   draw decoys (the same format, as `gen --decoys` writes\n"
 	       "                      them) and name the one each false moment fell for\n"
 	       "      --title=TEXT    the page's title (default: one naming the database)\n"
+	       "      --stream=ID     only this stream (repeatable)\n"
+	       "      --from=TIME, --to=TIME  only windows overlapping [from, to) and moments\n"
+	       "                      in it (RFC 3339), e.g. a day of a busy database\n"
 	       "  -h, --help          print this help and exit\n"
 	       "      --version       print the version and exit\n\n"
 	       "Example:\n"
@@ -101,21 +106,52 @@ static int write_file(struct report *r, const struct report_params *p, const cha
 	return ok ? EXIT_OK : EXIT_RUNTIME;
 }
 
+/* Drop, in place, the labels (or decoys) the filter leaves out: of another
+ * stream, or not overlapping [from, to).  Scoring a day of one stream
+ * against every label of the file would count the others as missed. */
+static void filter_labels(struct labels *l, const struct report_filter *f)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		struct label *x = &l->v[i];
+		bool keep = (!f->has_from || x->end_us > f->from_us) && (!f->has_to || x->start_us < f->to_us);
+		if (keep && f->n_streams) {
+			keep = false;
+			for (size_t k = 0; k < f->n_streams && !keep; k++)
+				keep = strlen(f->streams[k]) == x->stream_id_len &&
+				       !memcmp(f->streams[k], x->stream_id, x->stream_id_len);
+		}
+		if (keep) {
+			l->v[w++] = *x;
+		} else {
+			free(x->stream_id);
+			free(x->kind);
+		}
+	}
+	l->n = w;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	enum { OPT_LABELS = 256, OPT_TITLE, OPT_DECOYS, OPT_TOLERANCE };
+	enum { OPT_LABELS = 256, OPT_TITLE, OPT_DECOYS, OPT_TOLERANCE, OPT_STREAM, OPT_FROM, OPT_TO };
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"labels", required_argument, NULL, OPT_LABELS},
 		{"title", required_argument, NULL, OPT_TITLE},
 		{"decoys", required_argument, NULL, OPT_DECOYS},
 		{"tolerance", required_argument, NULL, OPT_TOLERANCE},
+		{"stream", required_argument, NULL, OPT_STREAM},
+		{"from", required_argument, NULL, OPT_FROM},
+		{"to", required_argument, NULL, OPT_TO},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *output = "report.html", *labels_path = NULL, *title = NULL, *decoys_path = NULL;
 	int64_t tolerance_us = 30 * USEC_PER_SEC; /* tune's default */
+	struct report_filter filter = {0};
+	const char **streams = xcalloc((size_t)argc + 1, sizeof(*streams));
+	filter.streams = streams;
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
@@ -132,6 +168,20 @@ int cmd_report(int argc, char **argv)
 		case OPT_DECOYS:
 			decoys_path = optarg;
 			break;
+		case OPT_STREAM:
+			if (!*optarg)
+				die_usage("--stream needs a stream id");
+			streams[filter.n_streams++] = optarg;
+			break;
+		case OPT_FROM:
+		case OPT_TO: {
+			int64_t *us = ch == OPT_FROM ? &filter.from_us : &filter.to_us;
+			if (!timestamp_parse_text(optarg, strlen(optarg), us))
+				die_usage("%s: expected an RFC 3339 time such as 2025-11-23T12:00:00Z, got '%s'",
+				          ch == OPT_FROM ? "--from" : "--to", optarg);
+			*(ch == OPT_FROM ? &filter.has_from : &filter.has_to) = true;
+			break;
+		}
 		case OPT_TOLERANCE:
 			if (!parse_seconds(optarg, &tolerance_us))
 				die_usage("--tolerance: expected a number of seconds such as 30, got '%s'",
@@ -150,18 +200,16 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind == argc)
-		die_usage("expected one database: the SQLite file written by telemetra replay");
+		die_usage("expected one database: a SQLite file written by telemetra replay, or a "
+		          "PostgreSQL URL");
 	if (optind != argc - 1)
 		die_usage("expected one database, got %d arguments", argc - optind);
+	if (filter.has_from && filter.has_to && filter.to_us <= filter.from_us)
+		die_usage("--to must be after --from");
 	struct target target;
 	struct error err;
 	if (!target_parse(&target, argv[optind], &err))
 		die_usage("%s", err.msg);
-	if (target.kind != TARGET_SQLITE)
-		die_usage("report reads a SQLite file written by telemetra replay, not PostgreSQL "
-		          "(%s)",
-		          target.shown);
-	const char *db_path = target.location;
 	if (!*output)
 		die_usage("--output needs a file name (or - for standard output)");
 
@@ -169,6 +217,7 @@ int cmd_report(int argc, char **argv)
 	if (labels_path && !labels_load(&labels, labels_path, &err)) {
 		log_error("%s", err.msg);
 		target_free(&target);
+		free(streams);
 		return EXIT_RUNTIME;
 	}
 	struct labels decoys = {NULL, 0};
@@ -176,14 +225,18 @@ int cmd_report(int argc, char **argv)
 		log_error("%s", err.msg);
 		labels_free(&labels);
 		target_free(&target);
+		free(streams);
 		return EXIT_RUNTIME;
 	}
-	struct report *r = report_open(db_path, &err);
+	filter_labels(&labels, &filter);
+	filter_labels(&decoys, &filter);
+	struct report *r = report_open(&target, &filter, &err);
 	if (!r) {
 		log_error("%s", err.msg);
 		labels_free(&labels);
 		labels_free(&decoys);
 		target_free(&target);
+		free(streams);
 		return EXIT_RUNTIME;
 	}
 	struct report_params params = {title,        labels_path ? &labels : NULL,
@@ -207,5 +260,6 @@ int cmd_report(int argc, char **argv)
 	labels_free(&labels);
 	target_free(&target);
 	labels_free(&decoys);
+	free(streams);
 	return status;
 }

@@ -229,31 +229,93 @@ static bool prepare(struct report *r, sqlite3_stmt **st, const char *table, cons
 	return false;
 }
 
-struct report *report_open(const char *path, struct error *err)
+/* Temporary views named like the tables, which SQLite resolves before the
+ * database's own (temp comes first): the filter without touching the
+ * queries below.  Literals, since a view takes no parameter. */
+static bool filter_views(struct report *r, const struct report_filter *f, struct error *err)
 {
-	struct stat sb;
-	if (stat(path, &sb) != 0) {
-		error_set(err, "cannot open %s: %s", path, strerror(errno));
-		return NULL;
+	if (!f || (!f->n_streams && !f->has_from && !f->has_to))
+		return true;
+	struct buf streams = BUF_INIT, win = BUF_INIT, mom = BUF_INIT;
+	for (size_t i = 0; i < f->n_streams; i++) {
+		char *q = sqlite3_mprintf("%s%Q", i ? ", " : "stream_id IN (", f->streams[i]);
+		buf_adds(&streams, q);
+		sqlite3_free(q);
 	}
-	if (S_ISDIR(sb.st_mode)) {
-		error_set(err, "cannot open %s: %s", path, strerror(EISDIR));
-		return NULL;
+	if (f->n_streams)
+		buf_addc(&streams, ')');
+	char t[TIMESTAMP_BUFSZ];
+	buf_adds(&win, streams.len ? streams.data : "1");
+	buf_adds(&mom, streams.len ? streams.data : "1");
+	if (f->has_from) {
+		timestamp_format(f->from_us, t);
+		buf_printf(&win, " AND window_end > '%s'", t);
+		buf_printf(&mom, " AND timestamp >= '%s'", t);
 	}
+	if (f->has_to) {
+		timestamp_format(f->to_us, t);
+		buf_printf(&win, " AND window_start < '%s'", t);
+		buf_printf(&mom, " AND timestamp < '%s'", t);
+	}
+	struct buf sql = BUF_INIT;
+	buf_printf(&sql,
+	           "CREATE TEMP VIEW chat_summary_minute AS SELECT * FROM main.chat_summary_minute"
+	           " WHERE %s; CREATE TEMP VIEW moments AS SELECT * FROM main.moments WHERE %s",
+	           win.data, mom.data);
+	char *msg = NULL;
+	bool ok = sqlite3_exec(r->db, sql.data, NULL, NULL, &msg) == SQLITE_OK;
+	if (!ok)
+		error_set(err, "%s: cannot filter: %s (is this a telemetra output?)", r->path,
+		          msg ? msg : sqlite3_errmsg(r->db));
+	sqlite3_free(msg);
+	buf_free(&sql);
+	buf_free(&streams);
+	buf_free(&win);
+	buf_free(&mom);
+	return ok;
+}
+
+struct report *report_open(const struct target *t, const struct report_filter *f,
+                           struct error *err)
+{
 	struct report *r = xcalloc(1, sizeof(*r));
-	r->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		error_set(err, "cannot open %s: %s", path,
-		          r->db ? sqlite3_errmsg(r->db) : "out of memory");
-		report_close(r);
-		return NULL;
+	const char *path = t->location;
+	if (t->kind == TARGET_POSTGRES) {
+		if (sqlite3_open_v2(":memory:", &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+		                    NULL) != SQLITE_OK ||
+		    !report_pg_copy(path, f, r->db, &r->path, err)) {
+			if (!r->db)
+				error_set(err, "out of memory");
+			report_close(r);
+			return NULL;
+		}
+		f = NULL; /* PostgreSQL applied it */
+	} else {
+		struct stat sb;
+		if (stat(path, &sb) != 0) {
+			error_set(err, "cannot open %s: %s", path, strerror(errno));
+			free(r);
+			return NULL;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			error_set(err, "cannot open %s: %s", path, strerror(EISDIR));
+			free(r);
+			return NULL;
+		}
+		r->path = xstrdup(path);
+		if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+			error_set(err, "cannot open %s: %s", path,
+			          r->db ? sqlite3_errmsg(r->db) : "out of memory");
+			report_close(r);
+			return NULL;
+		}
 	}
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(r->db,
 	                       "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN"
 	                       " ('chat_summary_minute', 'moments', 'runs')",
 	                       -1, &st, NULL) != SQLITE_OK) {
-		error_set(err, "cannot read %s: %s", path, sqlite3_errmsg(r->db));
+		error_set(err, "cannot read %s: %s", r->path, sqlite3_errmsg(r->db));
 		report_close(r);
 		return NULL;
 	}
@@ -267,13 +329,17 @@ struct report *report_open(const char *path, struct error *err)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		error_set(err, "cannot read %s: %s", path, sqlite3_errmsg(r->db));
+		error_set(err, "cannot read %s: %s", r->path, sqlite3_errmsg(r->db));
 		report_close(r);
 		return NULL;
 	}
 	if (!has_summary || !has_moments) {
-		error_set(err, "%s is not a telemetra output: it has no %s table", path,
+		error_set(err, "%s is not a telemetra output: it has no %s table", r->path,
 		          has_summary ? "moments" : "chat_summary_minute");
+		report_close(r);
+		return NULL;
+	}
+	if (!filter_views(r, f, err)) {
 		report_close(r);
 		return NULL;
 	}

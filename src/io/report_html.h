@@ -28,17 +28,31 @@
 
 #include "core/common.h"
 #include "io/labels.h"
+#include "io/target.h"
 
 /* A true moment from a labels file (`telemetra gen --labels`). */
 
 
 struct report;
 
-/* Open a telemetra SQLite output read-only and check that it has the
+/* Which rows the page shows (all when zeroed): windows of the streams
+ * named (any when none) overlapping [from, to), moments in [from, to). */
+struct report_filter {
+	const char *const *streams;
+	size_t n_streams;
+	bool has_from, has_to;
+	int64_t from_us, to_us;
+};
+
+/* Open a telemetra output read-only and check that it has the
  * tables and columns the report reads.  Returns NULL with err set ("PATH:
  * reason") when it cannot be opened or is not a telemetra output.  The
- * caller owns the result (report_close); db_path is copied. */
-struct report *report_open(const char *db_path, struct error *err);
+ * caller owns the result (report_close); t is borrowed.  A PostgreSQL
+ * target is read into an in-memory SQLite copy of the
+ * rows the filter keeps (report_pg.c); a SQLite file is filtered through
+ * temporary views of the same names. */
+struct report *report_open(const struct target *t, const struct report_filter *f,
+                           struct error *err);
 void report_close(struct report *r);
 
 struct report_params {
@@ -56,5 +70,12 @@ struct report_params {
  * Returns false with err set when the database cannot be read; a write
  * error on out is left for the caller to find with ferror(). */
 bool report_write(struct report *r, const struct report_params *p, FILE *out, struct error *err);
+
+/* report_pg.c: copy the rows f keeps of the PostgreSQL target into db (an
+ * empty SQLite database), as tables shaped like a telemetra output's;
+ * *shown is the target redacted (the caller frees it, also on failure). */
+struct sqlite3;
+bool report_pg_copy(const char *target, const struct report_filter *f, struct sqlite3 *db,
+                    char **shown, struct error *err);
 
 #endif
