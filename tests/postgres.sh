@@ -151,11 +151,11 @@ echo "for instance: $(tail -n 1 "$tmp/nothing.1.err")"
 step "migrate --sqlite, twice"
 run migrate --sqlite "$tmp/migrated.db"
 expect_rc 0 "migrate --sqlite"
-[ "$(cat "$tmp/out")" = "schema at version 2: applied 2 migrations" ] ||
+[ "$(cat "$tmp/out")" = "schema at version 3: applied 3 migrations" ] ||
 	fail "migrate --sqlite said: $(cat "$tmp/out")"
 run migrate --sqlite "$tmp/migrated.db"
 expect_rc 0 "migrate --sqlite again"
-[ "$(cat "$tmp/out")" = "already at version 2" ] ||
+[ "$(cat "$tmp/out")" = "already at version 3" ] ||
 	fail "migrate --sqlite again said: $(cat "$tmp/out")"
 
 # The seed's columns (seed/spark-streaming-job-README.md), SPEC §6.
@@ -210,12 +210,12 @@ echo "PGH_URL_NOPASS=$PGH_URL_NOPASS"
 step "migrate --postgres, twice"
 run migrate --postgres "$PGH_URL"
 expect_rc 0 "migrate --postgres"
-[ "$(cat "$tmp/out")" = "schema at version 2: applied 2 migrations" ] ||
+[ "$(cat "$tmp/out")" = "schema at version 3: applied 3 migrations" ] ||
 	fail "migrate --postgres said: $(cat "$tmp/out")"
 no_secret "$tmp/err"
 run migrate --postgres "$PGH_URL"
 expect_rc 0 "migrate --postgres again"
-[ "$(cat "$tmp/out")" = "already at version 2" ] ||
+[ "$(cat "$tmp/out")" = "already at version 3" ] ||
 	fail "migrate --postgres again said: $(cat "$tmp/out")"
 
 columns() {
@@ -247,7 +247,7 @@ m1=$!
 timeout 60 "$TELEMETRA" migrate --postgres "$PGH_URL" >"$tmp/m2" 2>"$tmp/m2.err" || fail "concurrent migrate 2: $(cat "$tmp/m2.err")"
 wait "$m1" || fail "concurrent migrate 1: $(cat "$tmp/m1.err")"
 got=$(sort "$tmp/m1" "$tmp/m2" | tr '\n' '|')
-[ "$got" = "already at version 2|schema at version 2: applied 2 migrations|" ] ||
+[ "$got" = "already at version 3|schema at version 3: applied 3 migrations|" ] ||
 	fail "concurrent migrations said: $got"
 
 truncate_outputs() {
@@ -288,7 +288,7 @@ step "a JDBC URL with POSTGRES_USER / POSTGRES_PASSWORD"
 jdbc=jdbc:postgresql://127.0.0.1:$PGH_PORT/telemetra
 POSTGRES_USER=telemetra POSTGRES_PASSWORD=$SECRET run migrate --postgres "$jdbc"
 expect_rc 0 "migrate with a JDBC URL and the environment"
-[ "$(cat "$tmp/out")" = "already at version 2" ] || fail "JDBC migrate said: $(cat "$tmp/out")"
+[ "$(cat "$tmp/out")" = "already at version 3" ] || fail "JDBC migrate said: $(cat "$tmp/out")"
 POSTGRES_URL=$jdbc POSTGRES_USER=telemetra POSTGRES_PASSWORD=$SECRET run migrate
 expect_rc 0 "migrate with POSTGRES_URL"
 POSTGRES_USER=telemetra POSTGRES_PASSWORD=$SECRET run dump "$jdbc"
@@ -306,6 +306,40 @@ grep -q 'authentication failed' "$tmp/err" || fail "wrong password: $(cat "$tmp/
 run migrate --postgres "$PGH_URL_NOPASS"
 expect_rc 1 "migrate without a password"
 echo "without a password: $(cat "$tmp/err")"
+
+step "replay into tables that hold rows: --append or --replace (issue 9 item 3)"
+truncate_outputs
+pg_harness_psql "DELETE FROM runs" || hard_error "cannot empty runs"
+run replay -q --threshold 5 --sink "postgres:$PGH_URL" "$fixtures/spike.jsonl"
+expect_rc 0 "replay into empty tables"
+run dump "$PGH_URL"
+cp "$tmp/out" "$tmp/t5.dump"
+run replay -q --threshold 3 --sink "postgres:$PGH_URL" "$fixtures/spike.jsonl"
+expect_rc 2 "replay into tables that hold rows, without --append or --replace"
+grep -q -- "--append.*--replace" "$tmp/err" || fail "no hint at --append/--replace: $(cat "$tmp/err")"
+no_secret "$tmp/err"
+run dump "$PGH_URL"
+cmp -s "$tmp/out" "$tmp/t5.dump" || fail "a refused replay changed the tables"
+run replay -q --threshold 3 --replace --sink "postgres:$PGH_URL" "$fixtures/spike.jsonl"
+expect_rc 0 "replay --replace"
+run replay -q --threshold 3 -o "$tmp/t3.db" "$fixtures/spike.jsonl"
+"$TELEMETRA" dump "$tmp/t3.db" >"$tmp/t3.dump"
+run dump "$PGH_URL"
+cmp -s "$tmp/out" "$tmp/t3.dump" || { fail "after --replace, PostgreSQL is not the threshold-3 run:"; diff "$tmp/t3.dump" "$tmp/out" | head; }
+run replay -q --threshold 3 --append --sink "postgres:$PGH_URL" "$fixtures/spike.jsonl"
+expect_rc 0 "replay --append of the same run"
+run dump "$PGH_URL"
+cmp -s "$tmp/out" "$tmp/t3.dump" || fail "--append of the same rows changed the dump"
+got=$(pg_harness_psql "SELECT string_agg(command || ':' || mode || ':' || (finished_at IS NOT NULL)
+	|| ':' || (host IS NOT NULL) || ':' || (pid > 0) || ':' || (updated_at IS NOT NULL), ' ' ORDER BY id) FROM runs")
+[ "$got" = "replay:new:true:true:true:true replay:replace:true:true:true:true replay:append:true:true:true:true" ] ||
+	fail "runs rows: $got"
+# --replace is one transaction: a replace that fails leaves the old rows.
+run replay -q --replace --sink "postgres:$PGH_URL" "$fixtures/spike.jsonl" "$tmp/no-such-file"
+expect_rc 1 "replay --replace with a missing input"
+run dump "$PGH_URL"
+cmp -s "$tmp/out" "$tmp/t3.dump" || fail "a failed --replace lost the rows"
+truncate_outputs
 
 step "a replay larger than one batch streams into its transaction, memory bounded"
 # 180,000 rows of 10 s windows sliding by 1 s: about 45 MB of COPY text,

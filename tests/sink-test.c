@@ -425,6 +425,14 @@ static int test_rows(const char *spec)
 		                               every_byte, i % 3 ? sizeof(every_byte) : 0);
 		s->ops->dead_letter(s, &d);
 	}
+	/* A source of 3000 bytes (a topic, a path) that would not fit a btree
+	 * index row: the key is its hash, the row keeps it whole. */
+	struct buf long_source = BUF_INIT;
+	for (int i = 0; long_source.len < 3000; i++)
+		buf_printf(&long_source, "%08x", (unsigned)(i * 2654435761u));
+	struct dead_letter long_dl = dead_at(long_source.data, 5, "long", "x", 1);
+	long_dl.pos.partition = 3;
+	check(s->ops->dead_letter(s, &long_dl) == 0, "a dead letter from a 3000-byte source");
 	/* The same key twice in one batch: the last row wins, as in SQLite. */
 	put_window(s, "plain", 0, 1000);
 	struct engine_stats stats = {.records = 42, .windows = 9};
@@ -434,6 +442,7 @@ static int test_rows(const char *spec)
 	int rc = s->ops->finish(s);
 	check(rc == 0, "finish%s%s", rc ? ": " : "", rc ? s->err.msg : "");
 	s->ops->close(s);
+	buf_free(&long_source);
 	return failures ? 1 : 0;
 }
 

@@ -158,4 +158,24 @@ PY
 	$T replay -q --append -o "$tmp/crash.db" "$fx/spike.jsonl" || fail "--append after the crash"
 fi
 
+# --- migration 003 keeps the dead letters already there ------------------------
+if command -v sqlite3 >/dev/null 2>&1; then
+	{
+		cat "$top_srcdir/sql/sqlite/001_initial.sql" "$top_srcdir/sql/sqlite/002_checkpoint.sql"
+		echo "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+			applied_at TEXT NOT NULL);
+		INSERT INTO schema_version VALUES (1, 'initial', 'x'), (2, 'checkpoint', 'x');
+		INSERT INTO dead_letters (source, partition, position, reason, detail, raw)
+			VALUES ('$tmp/old.jsonl', -1, 1, 'not_json', 'old', X'6f6c64');"
+	} | sqlite3 "$tmp/v2.db" || fail "cannot build a version 2 database"
+	expect 0 "schema at version 3: applied 1 migration" $T migrate --sqlite "$tmp/v2.db"
+	expect 0 "# dead_letters: 1 rows" $T dump "$tmp/v2.db"
+	printf 'not json\n' >"$tmp/old.jsonl"
+	$T replay -q --append -o "$tmp/v2.db" "$tmp/old.jsonl" || fail "--append into a migrated database"
+	# The same place read again by a later run rewrites its row.
+	expect 0 "# dead_letters: 1 rows" $T dump "$tmp/v2.db"
+	[ "$(sqlite3 "$tmp/v2.db" "SELECT length(source_key), occurrence FROM dead_letters")" = "64|0" ] ||
+		fail "migrated dead letter key: $(sqlite3 "$tmp/v2.db" "SELECT source_key, occurrence FROM dead_letters")"
+fi
+
 [ "$failures" -eq 0 ] || exit 1

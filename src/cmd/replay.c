@@ -121,10 +121,11 @@ static const char *file_kind(const struct stat *st)
  * empty file is nothing to lose) is refused unless --force.  A directory
  * that cannot be written is said now, not after a long run (exit 1).
  */
-static void check_output(const struct replay *r, const char *path, char **names)
+static bool check_output(const struct replay *r, const char *path, char **names)
 {
 	struct stat st;
-	if (lstat(path, &st) == 0) {
+	bool exists = lstat(path, &st) == 0;
+	if (exists) {
 		if (!S_ISREG(st.st_mode))
 			die_usage("output %s is %s, which replay would replace with a SQLite file; give "
 			          "another output",
@@ -161,6 +162,7 @@ static void check_output(const struct replay *r, const char *path, char **names)
 		exit(EXIT_RUNTIME);
 	}
 	free(dir);
+	return exists;
 }
 
 /* Feed one file; returns an exit status. */
@@ -273,21 +275,36 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 
-	if (target.kind == TARGET_SQLITE)
-		check_output(&r, target.location, argv + first);
-	struct sink_options sopt = {.replace = !r.cfg.append, .one_transaction = true};
+	bool existed = target.kind == TARGET_SQLITE && check_output(&r, target.location, argv + first);
+	struct sink_options sopt = {.replace = !r.cfg.append, .one_transaction = true,
+	                            .count_occurrences = true, .delete_rows = r.cfg.replace};
 	r.sink = sink_open_target(&target, &sopt, &err);
 	if (!r.sink) {
 		log_error("%s", err.msg);
 		goto out;
 	}
-	scratch_on_signal(r.sink->scratch_path);
+	/* A SQLite output is a new file unless --append; PostgreSQL tables
+	 * are shared, so rows already there are kept or replaced only when
+	 * asked: merging two runs silently mixes their windowings. */
+	const char *mode = r.cfg.append ? "append" : existed || r.cfg.replace ? "replace" : "new";
+	if (target.kind == TARGET_POSTGRES && !r.cfg.append && !r.cfg.replace) {
+		bool any;
+		if (r.sink->ops->has_rows(r.sink, &any)) {
+			log_error("%s", r.sink->err.msg);
+			goto out;
+		}
+		if (any)
+			die_usage("%s already holds output rows; give --append to add to them (rows with "
+			          "the same key are replaced) or --replace to replace them all in this "
+			          "run's transaction",
+			          r.sink->name);
+	}
 
 	json_t *cfg_json = config_to_json(&r.cfg, CMD_REPLAY, false);
 	char *cfg_text = json_dumps(cfg_json, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(cfg_json);
 	char *inputs_text = inputs_json(r.inputs, r.n_inputs);
-	r.run = (struct run_info){.command = "replay", .started_us = wall_clock_us(),
+	r.run = (struct run_info){.command = "replay", .mode = mode, .started_us = wall_clock_us(),
 	                          .config_json = cfg_text, .inputs_json = inputs_text};
 	int rc = r.sink->ops->run_begin(r.sink, &r.run);
 	free(inputs_text);
@@ -360,7 +377,6 @@ out_cfg:
 out:
 	log_progress_done();
 	engine_free(r.engine);
-	scratch_on_signal(NULL);
 	if (r.sink)
 		r.sink->ops->close(r.sink);
 	for (size_t i = 0; i < r.n_inputs; i++)

@@ -144,6 +144,50 @@ static void csv_field(struct buf *out, const char *s, size_t n)
 	buf_addc(out, '"');
 }
 
+/*
+ * A copy of the JSON text in which every integer of 16 digits or more reads
+ * as a real ("2000000000000000" -> "2000000000000000.0").  The writer of
+ * moments.metadata (jansson, 15 significant digits) puts every real from
+ * 1e15 up in exponent form, "2e+15", which SQLite keeps as text and
+ * PostgreSQL's jsonb turns into the integer 2000000000000000 (or, past
+ * INT64_MAX, into one that jansson cannot even read).  Read as reals, both
+ * come out of canon_real() the same.  Strings are copied untouched.
+ */
+static void big_integers_as_reals(struct buf *out, const char *s, size_t n)
+{
+	buf_reset(out);
+	size_t i = 0;
+	while (i < n) {
+		char ch = s[i];
+		if (ch == '"') {
+			size_t j = i + 1;
+			while (j < n && s[j] != '"')
+				j += s[j] == '\\' ? 2 : 1;
+			j = j < n ? j + 1 : n;
+			buf_add(out, s + i, j - i);
+			i = j;
+		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+			size_t j = i + (ch == '-'), digits = 0;
+			bool integer = true;
+			while (j < n && ((s[j] >= '0' && s[j] <= '9') || s[j] == '.' || s[j] == 'e' ||
+			                 s[j] == 'E' || s[j] == '+' || s[j] == '-')) {
+				if (s[j] >= '0' && s[j] <= '9')
+					digits++;
+				else
+					integer = false;
+				j++;
+			}
+			buf_add(out, s + i, j - i);
+			if (integer && digits >= 16)
+				buf_adds(out, ".0");
+			i = j;
+		} else {
+			buf_addc(out, ch);
+			i++;
+		}
+	}
+}
+
 struct row {
 	char **fields; /* canonical text, NULL for SQL NULL */
 	int64_t nums[3];
@@ -154,7 +198,7 @@ struct collect {
 	int table;
 	struct row *rows;
 	size_t n, cap;
-	struct buf tmp;
+	struct buf tmp, json;
 };
 
 static void collect_row(void *ctx, const struct cell *cells)
@@ -186,7 +230,9 @@ static void collect_row(void *ctx, const struct cell *cells)
 			canon_bytes(&c->tmp, x->s, x->len);
 			break;
 		case C_JSON: {
-			json_t *v = json_loadb(x->s, x->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+			big_integers_as_reals(&c->json, x->s, x->len);
+			json_t *v = json_loadb(c->json.data ? c->json.data : "", c->json.len,
+			                       JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 			if (v) {
 				canon_json(&c->tmp, v);
 				json_decref(v);
@@ -271,6 +317,7 @@ bool dump_with(dump_fetch_fn fetch, void *db, FILE *out, struct error *err)
 		}
 		free(c.rows);
 		buf_free(&c.tmp);
+		buf_free(&c.json);
 	}
 	return ok;
 }

@@ -14,16 +14,35 @@
 #include "core/timestamp.h"
 #include "io/pg.h"
 #include "util/clock.h"
+#include "util/sha256.h"
+
+/* telemetra_sha256(x): the dead letters' source_key of x, for migrations
+ * that key rows already there (003). */
+static void sql_sha256(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	char hex[65];
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]));
+	sha256_hex(&h, hex);
+	sha256_free(&h);
+	sqlite3_result_text(ctx, hex, 64, SQLITE_TRANSIENT);
+}
 
 /* Generated from sql/ by src/embed.sh (see Makefile.am). */
 extern const char sql_sqlite_001_initial[];
 extern const char sql_postgres_001_initial[];
 extern const char sql_sqlite_002_checkpoint[];
 extern const char sql_postgres_002_checkpoint[];
+extern const char sql_sqlite_003_dead_letter_keys_runs[];
+extern const char sql_postgres_003_dead_letter_keys_runs[];
 
 const struct migration migrations[] = {
 	{1, "initial", sql_sqlite_001_initial, sql_postgres_001_initial},
 	{2, "checkpoint", sql_sqlite_002_checkpoint, sql_postgres_002_checkpoint},
+	{3, "dead_letter_keys_runs", sql_sqlite_003_dead_letter_keys_runs,
+	 sql_postgres_003_dead_letter_keys_runs},
 };
 
 const int n_migrations = sizeof(migrations) / sizeof(migrations[0]);
@@ -37,6 +56,9 @@ bool migrate_sqlite(sqlite3 *db, const char *name, int *applied, struct error *e
 	int current = 0;
 	const struct migration *m = NULL;
 	*applied = 0;
+	if (sqlite3_create_function(db, "telemetra_sha256", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+	                            NULL, sql_sha256, NULL, NULL) != SQLITE_OK)
+		goto fail;
 	if (sqlite3_exec(db,
 	                 "CREATE TABLE IF NOT EXISTS schema_version ("
 	                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",

@@ -88,7 +88,15 @@ int scratch_claim(const char *path)
 		errno = e;
 		return -1;
 	}
+	scratch_on_signal(path);
 	return fd;
+}
+
+void scratch_release(int fd)
+{
+	scratch_on_signal(NULL);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* --- signals ------------------------------------------------------------ */

@@ -21,13 +21,15 @@
 size_t scratch_sweep(const char *target);
 
 /* Create the scratch file `path` (empty, replacing a stale one of this
- * PID) and lock it for as long as the returned descriptor stays open;
- * the caller closes it after renaming or removing the file.  -1 with
- * errno set when it cannot be created. */
+ * PID) and lock it for as long as the returned descriptor stays open; it
+ * is also the file the signal handlers below remove.  The caller calls
+ * scratch_release() after renaming or removing the file.  -1 with errno
+ * set when it cannot be created. */
 int scratch_claim(const char *path);
+void scratch_release(int fd);
 
-/* A file a signal handler removes before the process dies (a copy of the
- * path; NULL to forget it).  One at a time; async-signal-safe to read. */
+/* The file a signal handler removes before the process dies (a copy of
+ * the path; NULL to forget it).  One at a time. */
 void scratch_on_signal(const char *path);
 /* Install SIGINT/SIGTERM handlers that remove the scratch_on_signal()
  * file, say so on stderr, and die of the signal as before. */

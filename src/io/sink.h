@@ -51,10 +51,20 @@ struct sink_checkpoint {
 	int64_t capture_bytes;
 };
 
-/* A row of the runs table. */
+/*
+ * A row of the runs table: what produced the rows beside it.
+ *
+ * run_begin() inserts the row at once (outside any batch), so that a run
+ * that dies stays visible as one that never finished, and sets id.
+ * run_end() writes the counts with the next commit (PostgreSQL: in its
+ * transaction, so the counts always match the committed rows); it may be
+ * called again and again — a daemon can record its progress with every
+ * commit, finished_us 0 leaving finished_at NULL, and its end on stop.
+ */
 struct run_info {
-	const char *command;
-	int64_t started_us, finished_us;
+	const char *command; /* "replay", "live", "tune", ... */
+	const char *mode;    /* how it wrote: "new", "append", "replace", "live"; may be NULL */
+	int64_t started_us, finished_us; /* finished_us 0: still running */
 	const char *config_json;
 	const char *inputs_json;
 	const struct engine_stats *stats;
@@ -81,6 +91,9 @@ struct sink_ops {
 	                  size_t *len);
 	int (*load_capture_bytes)(struct sink *s, const char *group, const char *path,
 	                          int64_t *bytes);
+	/* Do the output tables (windows, moments, dead letters) hold rows?
+	 * 0, or -1 with err set. */
+	int (*has_rows)(struct sink *s, bool *any);
 	int (*run_begin)(struct sink *s, struct run_info *run);
 	int (*run_end)(struct sink *s, const struct run_info *run);
 	/* Success: commit and put the output in place. */
@@ -103,6 +116,14 @@ struct sink_options {
 	/* The run is one transaction that only finish() commits (replay):
 	 * PostgreSQL may send rows before it, to keep memory bounded. */
 	bool one_transaction;
+	/* Dead letters from the same place in this run are distinct rows
+	 * (replay); without it a place is one row (live: a re-read offset).
+	 * See io/dead_key.h. */
+	bool count_occurrences;
+	/* PostgreSQL: delete the rows of the output tables in the same
+	 * transaction that writes the new ones (replay --replace), so that
+	 * readers see the old rows or the new, never neither. */
+	bool delete_rows;
 	/* PostgreSQL: connect once, without the few seconds of retries (and
 	 * their warnings) that one-shot commands get: the caller retries. */
 	bool connect_once;

@@ -59,10 +59,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/timestamp.h"
 #include "core/utf8.h"
+#include "io/dead_key.h"
 #include "io/migrations.h"
 #include "io/pg.h"
 #include "io/sink.h"
@@ -97,7 +99,8 @@ static const char *const moment_cols[] = {
 	"stream_id", "moment_type", "timestamp", "description", "intensity", "metadata", "detected_at",
 };
 static const char *const dead_cols[] = {
-	"source", "partition", "position", "reason", "detail", "raw", "received_at",
+	"source_key", "partition", "position", "occurrence", "source",
+	"reason",     "detail",    "raw",      "received_at",
 };
 static const char *const offset_cols[] = {
 	"consumer_group", "topic", "partition", "next_offset", "updated_at",
@@ -109,7 +112,7 @@ static const char *const capture_cols[] = {"consumer_group", "path", "bytes", "u
 static const struct stage_def stages[N_STAGES] = {
 	STAGE("chat_summary_minute", summary_cols, 3),
 	STAGE("moments", moment_cols, 3),
-	STAGE("dead_letters", dead_cols, 3),
+	STAGE("dead_letters", dead_cols, 4),
 	STAGE("consumer_offsets", offset_cols, 3),
 	STAGE("core_state", state_cols, 2),
 	STAGE("capture_lengths", capture_cols, 2),
@@ -131,8 +134,10 @@ struct pg_sink {
 	char *sql_create, *sql_copy[N_STAGES], *sql_upsert[N_STAGES];
 	struct run_end *run_end; /* owned; NULL when none is pending */
 	struct buf scratch;
+	struct dead_keys *dead_keys;
 	bool one_transaction; /* sink_options: rows may spill before commit */
 	bool spilled;         /* the open transaction holds rows sent early */
+	bool delete_pending;  /* sink_options.delete_rows, until a commit did it */
 };
 
 /* How much COPY text of one table a one-transaction sink keeps before
@@ -368,10 +373,15 @@ static int pg_moment(struct sink *base, const struct moment *m)
 static int pg_dead_letter(struct sink *base, const struct dead_letter *d)
 {
 	struct pg_sink *s = (struct pg_sink *)base;
+	char key[65];
+	int64_t occurrence;
+	dead_keys_of(s->dead_keys, d, key, &occurrence);
 	struct buf *b = row_begin(s, ST_DEAD);
-	col_text(b, d->pos.source.ptr, d->pos.source.len);
+	col_text(b, key, 64);
 	col_int(b, d->pos.partition);
 	col_int(b, d->pos.position);
+	col_int(b, occurrence);
+	col_text(b, d->pos.source.ptr, d->pos.source.len);
 	col_cstr(b, dead_reason_name(d->reason));
 	col_cstr(b, d->detail);
 	col_bytea(b, d->raw, d->raw_len);
@@ -555,13 +565,16 @@ static bool write_run_end(struct pg_sink *s)
 		snprintf(v[i], sizeof(v[i]), "%" PRIu64, nums[i]);
 	buf_reset(&s->scratch);
 	format_stats_json(&s->scratch, x);
-	const char *params[11] = {finished, e->inputs_json, v[0], v[1], v[2], v[3],
-	                          v[4],     v[5],           v[6], s->scratch.data, v[7]};
+	char now[TIMESTAMP_BUFSZ];
+	timestamp_format(wall_clock_us(), now);
+	const char *params[12] = {e->finished_us ? finished : NULL, e->inputs_json, v[0], v[1],
+	                          v[2], v[3], v[4], v[5], v[6], s->scratch.data, v[7], now};
 	PGresult *r = PQexecParams(s->conn,
 	                           "UPDATE runs SET finished_at = $1, inputs = $2, records = $3,"
 	                           " events = $4, accepted = $5, late = $6, dead_letters = $7,"
-	                           " windows = $8, moments = $9, stats = $10 WHERE id = $11",
-	                           11, NULL, params, NULL, NULL, 0);
+	                           " windows = $8, moments = $9, stats = $10, updated_at = $12"
+	                           " WHERE id = $11",
+	                           12, NULL, params, NULL, NULL, 0);
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		pg_error(&s->base.err, &s->target, "commit failed recording the end of the run",
@@ -570,12 +583,24 @@ static bool write_run_end(struct pg_sink *s)
 	return ok;
 }
 
+/* The old output rows go in the transaction that writes the new ones
+ * (replay --replace).  DELETE rather than TRUNCATE: a reader (a dump, a
+ * report) is not blocked and sees the old rows until COMMIT. */
+static bool delete_rows(struct pg_sink *s)
+{
+	return !s->delete_pending ||
+	       pg_exec(s->conn, &s->target,
+	               "DELETE FROM chat_summary_minute; DELETE FROM moments; DELETE FROM dead_letters",
+	               PGRES_COMMAND_OK, "cannot delete the rows it replaces", &s->base.err);
+}
+
 /* The whole batch and checkpoint in one transaction; false with err set. */
 static bool write_batch(struct pg_sink *s)
 {
 	struct error *err = &s->base.err;
 	if (!s->spilled &&
-	    !pg_exec(s->conn, &s->target, "BEGIN", PGRES_COMMAND_OK, "commit failed at BEGIN", err))
+	    (!pg_exec(s->conn, &s->target, "BEGIN", PGRES_COMMAND_OK, "commit failed at BEGIN", err) ||
+	     !delete_rows(s)))
 		return false;
 	struct buf upserts = BUF_INIT;
 	bool ok = true;
@@ -617,7 +642,8 @@ static int spill(struct pg_sink *s, enum stage_id i)
 	if (!s->spilled) {
 		if (!ensure_connection(s, &fresh) ||
 		    !pg_exec(s->conn, &s->target, "BEGIN", PGRES_COMMAND_OK, "cannot start the run's transaction",
-		             err))
+		             err) ||
+		    !delete_rows(s))
 			return -1;
 		s->spilled = true;
 	}
@@ -654,7 +680,7 @@ static int pg_commit(struct sink *base, const struct sink_checkpoint *cp)
 		pg_error(&base->err, &s->target, "a checkpoint needs a consumer group", NULL);
 		return -1;
 	}
-	bool empty = !cp && !s->run_end;
+	bool empty = !cp && !s->run_end && !s->delete_pending;
 	for (int i = 0; i < FIRST_CHECKPOINT_STAGE; i++)
 		empty &= !s->stage_rows[i];
 	if (empty)
@@ -683,8 +709,10 @@ static int pg_commit(struct sink *base, const struct sink_checkpoint *cp)
 			break;
 	}
 	s->spilled = false;
-	if (ok)
+	if (ok) {
 		forget_batch(s);
+		s->delete_pending = false;
+	}
 	else
 		stage_checkpoint(s, NULL); /* the batch stays; the next commit brings its checkpoint */
 	return ok ? 0 : -1;
@@ -749,6 +777,24 @@ static int pg_load_capture_bytes(struct sink *base, const char *group, const cha
 	return 0;
 }
 
+/* --- what is there ------------------------------------------------------------ */
+
+static const char has_rows_sql[] =
+	"SELECT EXISTS (SELECT 1 FROM chat_summary_minute) OR EXISTS (SELECT 1 FROM moments)"
+	" OR EXISTS (SELECT 1 FROM dead_letters)";
+
+static int pg_has_rows(struct sink *base, bool *any)
+{
+	struct pg_sink *s = (struct pg_sink *)base;
+	PGresult *r = query(s, has_rows_sql, 0, NULL, PGRES_TUPLES_OK,
+	                    "cannot read the output tables");
+	if (!r)
+		return -1;
+	*any = PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return 0;
+}
+
 /* --- runs ------------------------------------------------------------------------ */
 
 static int pg_run_begin(struct sink *base, struct run_info *run)
@@ -756,12 +802,20 @@ static int pg_run_begin(struct sink *base, struct run_info *run)
 	struct pg_sink *s = (struct pg_sink *)base;
 	char started[TIMESTAMP_BUFSZ];
 	timestamp_format(run->started_us, started);
-	const char *params[5] = {run->command, PACKAGE_VERSION, started, run->config_json,
-	                         run->inputs_json};
+	char host[256], pid[24];
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	/* COPY text is made valid UTF-8; parameters must be too. */
+	buf_reset(&s->scratch);
+	escape_text(&s->scratch, host, strlen(host));
+	const char *params[8] = {run->command, PACKAGE_VERSION, started, run->config_json,
+	                         run->inputs_json, run->mode, host[0] ? s->scratch.data : NULL, pid};
 	PGresult *r = query(s,
-	                    "INSERT INTO runs (command, version, started_at, config, inputs)"
-	                    " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-	                    5, params, PGRES_TUPLES_OK, "cannot record the run");
+	                    "INSERT INTO runs (command, version, started_at, config, inputs, mode,"
+	                    " host, pid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+	                    8, params, PGRES_TUPLES_OK, "cannot record the run");
 	if (!r)
 		return -1;
 	run->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -805,6 +859,7 @@ static void pg_close(struct sink *base)
 	}
 	free(s->sql_create);
 	buf_free(&s->scratch);
+	dead_keys_free(s->dead_keys);
 	pg_target_free(&s->target);
 	free(base->name);
 	free(s);
@@ -818,6 +873,7 @@ static const struct sink_ops pg_ops = {
 	.load_offset = pg_load_offset,
 	.load_state = pg_load_state,
 	.load_capture_bytes = pg_load_capture_bytes,
+	.has_rows = pg_has_rows,
 	.run_begin = pg_run_begin,
 	.run_end = pg_run_end,
 	.finish = pg_finish,
@@ -838,7 +894,9 @@ struct sink *sink_postgres_open(const char *target, const struct sink_options *o
 		return NULL;
 	}
 	s->base.name = xstrdup(s->target.redacted);
+	s->dead_keys = dead_keys_new(opt && opt->count_occurrences);
 	s->one_transaction = opt && opt->one_transaction;
+	s->delete_pending = opt && opt->delete_rows;
 	make_sql(s);
 	int applied;
 	s->conn = pg_connect(&s->target, opt && opt->connect_once ? 0 : PG_CONNECT_TIMEOUT_S, err);

@@ -27,6 +27,7 @@
 
 #include "core/buf.h"
 #include "core/timestamp.h"
+#include "io/dead_key.h"
 #include "io/migrations.h"
 #include "io/scratch.h"
 #include "io/sink.h"
@@ -43,6 +44,7 @@ struct sqlite_sink {
 	sqlite3_stmt *put_offset, *put_state, *put_capture;
 	sqlite3_stmt *get_offset, *get_state, *get_capture;
 	struct buf scratch;
+	struct dead_keys *dead_keys;
 	bool in_txn; /* we opened a transaction and have not committed it */
 	bool lost;   /* SQLite rolled it back by itself: the batch is gone */
 	bool finished;
@@ -159,6 +161,11 @@ static int sqlite_dead_letter(struct sink *base, const struct dead_letter *d)
 {
 	struct sqlite_sink *s = (struct sqlite_sink *)base;
 	sqlite3_stmt *st = s->put_dead;
+	char key[65];
+	int64_t occurrence;
+	dead_keys_of(s->dead_keys, d, key, &occurrence);
+	sqlite3_bind_text(st, 8, key, 64, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, occurrence);
 	sqlite3_bind_text(st, 1, d->pos.source.ptr, (int)d->pos.source.len, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 2, d->pos.partition);
 	sqlite3_bind_int64(st, 3, d->pos.position);
@@ -313,6 +320,22 @@ static void bind_stats(sqlite3_stmt *st, int col, const struct engine_stats *x)
 	sqlite3_bind_int64(st, col + 6, (sqlite3_int64)x->moments);
 }
 
+static int sqlite_has_rows(struct sink *base, bool *any)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT EXISTS (SELECT 1 FROM chat_summary_minute) OR EXISTS (SELECT 1"
+	                       " FROM moments) OR EXISTS (SELECT 1 FROM dead_letters)",
+	                       -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return fail(s, "reading the output tables") ? 0 : -1;
+	}
+	*any = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static int sqlite_run_begin(struct sink *base, struct run_info *run)
 {
 	struct sqlite_sink *s = (struct sqlite_sink *)base;
@@ -322,6 +345,13 @@ static int sqlite_run_begin(struct sink *base, struct run_info *run)
 	bind_time(st, 3, run->started_us);
 	sqlite3_bind_text(st, 4, run->config_json, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, run->inputs_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, run->mode, -1, SQLITE_TRANSIENT);
+	char host[256];
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		sqlite3_bind_text(st, 7, host, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)getpid());
 	if (step(s, st, "recording the run"))
 		return -1;
 	run->id = sqlite3_last_insert_rowid(s->db);
@@ -334,7 +364,9 @@ static int sqlite_run_end(struct sink *base, const struct run_info *run)
 	sqlite3_stmt *st = s->end_run;
 	buf_reset(&s->scratch);
 	format_stats_json(&s->scratch, run->stats);
-	bind_time(st, 1, run->finished_us);
+	if (run->finished_us)
+		bind_time(st, 1, run->finished_us);
+	bind_time(st, 12, wall_clock_us());
 	sqlite3_bind_text(st, 2, run->inputs_json, -1, SQLITE_TRANSIENT);
 	bind_stats(st, 3, run->stats);
 	sqlite3_bind_text(st, 10, s->scratch.data, (int)s->scratch.len, SQLITE_TRANSIENT);
@@ -375,7 +407,7 @@ static int sqlite_finish(struct sink *base)
 		free(s->tmp_path);
 		s->tmp_path = NULL;
 		s->base.scratch_path = NULL;
-		close(s->tmp_lock);
+		scratch_release(s->tmp_lock);
 		s->tmp_lock = -1;
 	}
 	s->finished = true;
@@ -395,8 +427,9 @@ static void sqlite_close(struct sink *base)
 		free(s->tmp_path);
 	}
 	if (s->tmp_lock >= 0)
-		close(s->tmp_lock);
+		scratch_release(s->tmp_lock);
 	buf_free(&s->scratch);
+	dead_keys_free(s->dead_keys);
 	free(s->path);
 	free(base->name);
 	free(s);
@@ -410,6 +443,7 @@ static const struct sink_ops sqlite_ops = {
 	.load_offset = sqlite_load_offset,
 	.load_state = sqlite_load_state,
 	.load_capture_bytes = sqlite_load_capture_bytes,
+	.has_rows = sqlite_has_rows,
 	.run_begin = sqlite_run_begin,
 	.run_end = sqlite_run_end,
 	.finish = sqlite_finish,
@@ -430,6 +464,7 @@ struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, 
 	s->base.name = xstrdup(path);
 	s->path = xstrdup(path);
 	s->tmp_lock = -1;
+	s->dead_keys = dead_keys_new(opt && opt->count_occurrences);
 	const char *file = path;
 	if (opt && opt->replace) {
 		scratch_sweep(path);
@@ -481,17 +516,17 @@ struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, 
 	             " metadata = excluded.metadata, detected_at = excluded.detected_at") ||
 	    !prepare(s, &s->put_dead,
 	             "INSERT INTO dead_letters (source, partition, position, reason, detail, raw,"
-	             " received_at) VALUES (?,?,?,?,?,?,?)"
-	             " ON CONFLICT (source, partition, position) DO UPDATE SET"
-	             " reason = excluded.reason, detail = excluded.detail, raw = excluded.raw,"
-	             " received_at = excluded.received_at") ||
+	             " received_at, source_key, occurrence) VALUES (?,?,?,?,?,?,?,?,?)"
+	             " ON CONFLICT (source_key, partition, position, occurrence) DO UPDATE SET"
+	             " source = excluded.source, reason = excluded.reason, detail = excluded.detail,"
+	             " raw = excluded.raw, received_at = excluded.received_at") ||
 	    !prepare(s, &s->put_run,
-	             "INSERT INTO runs (command, version, started_at, config, inputs)"
-	             " VALUES (?,?,?,?,?)") ||
+	             "INSERT INTO runs (command, version, started_at, config, inputs, mode, host,"
+	             " pid) VALUES (?,?,?,?,?,?,?,?)") ||
 	    !prepare(s, &s->end_run,
 	             "UPDATE runs SET finished_at = ?, inputs = ?, records = ?, events = ?,"
-	             " accepted = ?, late = ?, dead_letters = ?, windows = ?, moments = ?, stats = ?"
-	             " WHERE id = ?") ||
+	             " accepted = ?, late = ?, dead_letters = ?, windows = ?, moments = ?, stats = ?,"
+	             " updated_at = ?12 WHERE id = ?11") ||
 	    !prepare(s, &s->put_offset,
 	             "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset,"
 	             " updated_at) VALUES (?,?,?,?,?)"
