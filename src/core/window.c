@@ -735,7 +735,13 @@ bool windower_load(struct windower *w, const json_t *state, struct error *err)
 				error_set(err, "bad pane in saved state: %s", jerr.text);
 				return false;
 			}
+			size_t had = w->streams[s].n_panes;
 			struct pane *p = find_or_add_pane(w, &w->streams[s], index);
+			if (w->streams[s].n_panes == had) { /* its aggregate would leak */
+				error_set(err, "bad window state: pane %" PRId64 " of stream %s saved twice",
+				          (int64_t)index, w->streams[s].name);
+				return false;
+			}
 			if (!agg_load(w, &p->main, main_agg, err))
 				return false;
 			json_array_foreach(slices, k, cj) {
@@ -747,7 +753,8 @@ bool windower_load(struct windower *w, const json_t *state, struct error *err)
 					return false;
 				}
 				p->slices = xrealloc(p->slices, (p->n_slices + 1) * sizeof(*p->slices));
-				p->slices[p->n_slices].first_k = first_k;
+				/* zeroed: a slice that fails to load is still freed with the pane */
+				p->slices[p->n_slices] = (struct slice){.first_k = first_k};
 				if (!agg_load(w, &p->slices[p->n_slices++].agg, agg, err))
 					return false;
 			}
