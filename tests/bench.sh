@@ -15,8 +15,12 @@
 #            window x threshold grid, each timed against one replay (best of
 #            3 runs each; targets: the sweep under 2 replays, the grid under
 #            24 replays / cores).
+#   scale    many distinct keys (issue 9, item 9): 1,000,000 streams seen
+#            once each; 100,000 partitions; 100,000 topics; replay wall time
+#            and peak RSS (targets: 1 M streams under 5 s and 200 MB, 100 k
+#            partitions under 5 s), with the default and tumbling windows.
 #
-# Usage: tests/bench.sh [replay|live|tune]...   (make bench runs them all)
+# Usage: tests/bench.sh [replay|live|tune|scale]...   (make bench runs them all)
 set -u
 : "${TELEMETRA:=$PWD/src/telemetra}"
 : "${BENCH_EVENTS:=1000000}"
@@ -127,8 +131,39 @@ bench_tune() {
 	}'
 }
 
-for b in ${*:-replay live tune}; do
+# scale_log KIND N: N lines, each a new stream / partition / topic, 1 ms apart
+scale_log() {
+	awk -v kind="$1" -v n="$2" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			ev = sprintf("{\"timestamp\":%.0f,\"stream_id\":\"s%d\",\"user_id\":\"u%d\",\"message\":\"hi\"}",
+			             1763899200000 + i, kind == "topics" ? i % 100 : i, i % 1000)
+			if (kind == "streams") { print ev; continue }
+			gsub(/"/, "\\\"", ev)
+			printf "{\"topic\":\"%s\",\"partition\":%d,\"offset\":0,\"value\":\"%s\"}\n",
+			       kind == "topics" ? "t" i : "telemetra.events.chat", kind == "topics" ? 0 : i, ev
+		}
+	}' >"$tmp/scale.jsonl"
+}
+
+bench_scale() {
+	for case in "streams 1000000" "partitions 100000" "topics 100000"; do
+		set -- $case
+		scale_log "$1" "$2"
+		for opts in "" "--window 10 --slide 10"; do
+			start=$(date +%s.%N)
+			# shellcheck disable=SC2086
+			set -- $case $(figures $opts "$tmp/scale.jsonl")
+			secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+			printf '== scale: %7d %-10s %-22s %6.2f s, peak RSS %s MB\n' "$2" "$1" \
+				"${opts:-(default windows)}" "$secs" "$4"
+		done
+	done
+	echo "   targets: 1 M streams under 5 s and 200 MB; 100 k partitions under 5 s"
+}
+
+for b in ${*:-replay live tune scale}; do
 	case $b in
+	scale) bench_scale ;;
 	replay) bench_replay ;;
 	live) bench_live ;;
 	tune) bench_tune ;;

@@ -56,6 +56,7 @@ struct stream {
 	struct pane **panes; /* sorted by index, only panes that hold events */
 	size_t n_panes;
 	size_t cap_panes;
+	uint32_t due_pos; /* in windower.due while it has panes, else UINT32_MAX */
 };
 
 struct emote_rank {
@@ -74,6 +75,19 @@ struct windower {
 	size_t cap_streams;
 	uint32_t *stream_table; /* stream index + 1, 0 = empty */
 	uint32_t stream_mask;
+
+	/* The streams that hold panes, least first pane first: a close visits
+	 * only the streams it has windows to emit or panes to free for, not
+	 * every stream ever seen (1 M streams seen once each made every close
+	 * a scan of 1 M). */
+	struct due {
+		int64_t first_pane; /* the key, copied here: comparisons stay in the heap */
+		uint32_t stream;
+	} *due;
+	uint32_t n_due;
+	size_t cap_due;
+	uint32_t *closing; /* scratch: the streams one close visits */
+	size_t cap_closing;
 
 	struct interner *chatters;
 	struct interner *emotes;
@@ -143,6 +157,8 @@ void windower_free(struct windower *w)
 	}
 	free(w->streams);
 	free(w->stream_table);
+	free(w->due);
+	free(w->closing);
 	interner_free(w->chatters);
 	interner_free(w->emotes);
 	free(w->chatter_stamp);
@@ -185,7 +201,8 @@ uint32_t windower_stream(struct windower *w, struct strview id)
 	                        (size_t)w->n_streams + 1);
 	uint32_t idx = w->n_streams++;
 	w->streams[idx] = (struct stream){.name = xstrndup(id.ptr, id.len),
-	                                  .len = (uint32_t)id.len, .hash = h};
+	                                  .len = (uint32_t)id.len, .hash = h,
+	                                  .due_pos = UINT32_MAX};
 	*slot = idx + 1;
 	if ((uint64_t)w->n_streams * 2 > w->stream_mask) {
 		free(w->stream_table);
@@ -226,6 +243,71 @@ int64_t windower_admit(const struct windower *w, int64_t t, int64_t lane_waterma
 	return first > p ? WINDOW_LATE : first;
 }
 
+/* --- the streams due for a close: a min-heap by first pane ------------- */
+
+static bool due_before(const struct due *a, const struct due *b)
+{
+	return a->first_pane < b->first_pane ||
+	       (a->first_pane == b->first_pane && a->stream < b->stream);
+}
+
+static void due_place(struct windower *w, uint32_t pos, struct due d)
+{
+	w->due[pos] = d;
+	w->streams[d.stream].due_pos = pos;
+}
+
+static void due_up(struct windower *w, uint32_t pos)
+{
+	struct due d = w->due[pos];
+	while (pos > 0 && due_before(&d, &w->due[(pos - 1) / 2])) {
+		due_place(w, pos, w->due[(pos - 1) / 2]);
+		pos = (pos - 1) / 2;
+	}
+	due_place(w, pos, d);
+}
+
+static void due_down(struct windower *w, uint32_t pos)
+{
+	struct due d = w->due[pos];
+	for (;;) {
+		uint32_t c = 2 * pos + 1;
+		if (c >= w->n_due)
+			break;
+		if (c + 1 < w->n_due && due_before(&w->due[c + 1], &w->due[c]))
+			c++;
+		if (!due_before(&w->due[c], &d))
+			break;
+		due_place(w, pos, w->due[c]);
+		pos = c;
+	}
+	due_place(w, pos, d);
+}
+
+/* A stream got a new first pane (it only ever moves earlier while the
+ * stream is in the heap): into the heap, or up in it. */
+static void due_update(struct windower *w, uint32_t s)
+{
+	struct stream *st = &w->streams[s];
+	if (st->due_pos == UINT32_MAX) {
+		w->due = grow_array(w->due, sizeof(*w->due), &w->cap_due, (size_t)w->n_due + 1);
+		st->due_pos = w->n_due++;
+	}
+	w->due[st->due_pos] = (struct due){st->panes[0]->index, s};
+	due_up(w, st->due_pos);
+}
+
+static uint32_t due_pop(struct windower *w)
+{
+	uint32_t s = w->due[0].stream;
+	w->streams[s].due_pos = UINT32_MAX;
+	if (--w->n_due) {
+		due_place(w, 0, w->due[w->n_due]);
+		due_down(w, 0);
+	}
+	return s;
+}
+
 static struct pane *find_or_add_pane(struct windower *w, struct stream *s, int64_t index)
 {
 	size_t lo = 0, hi = s->n_panes;
@@ -252,6 +334,8 @@ static struct pane *find_or_add_pane(struct windower *w, struct stream *s, int64
 	s->panes[lo] = p;
 	s->n_panes++;
 	w->open_panes++;
+	if (lo == 0)
+		due_update(w, (uint32_t)(s - w->streams));
 	return p;
 }
 
@@ -482,7 +566,18 @@ static int close_stream(struct windower *w, uint32_t s, int64_t k_last, window_e
 		pane_free(w, st->panes[drop++]);
 	memmove(st->panes, st->panes + drop, (st->n_panes - drop) * sizeof(*st->panes));
 	st->n_panes -= drop;
+	if (!st->n_panes) { /* most streams of a large set are quiet most of the time */
+		free(st->panes);
+		st->panes = NULL;
+		st->cap_panes = 0;
+	}
 	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
 }
 
 int windower_close(struct windower *w, int64_t watermark, window_emit_fn emit, void *ctx)
@@ -495,11 +590,26 @@ int windower_close(struct windower *w, int64_t watermark, window_emit_fn emit, v
 	if (k_last <= w->closed_k)
 		return 0;
 	ensure_scratch(w);
-	for (uint32_t s = 0; s < w->n_streams; s++) {
-		int rc = close_stream(w, s, k_last, emit, ctx);
-		if (rc)
-			return rc;
+	/* The streams whose first pane is in a window <= k_last, visited in
+	 * stream order, as a scan of every stream would visit them, so that
+	 * rows come out in the same order. */
+	size_t n = 0;
+	while (w->n_due && w->due[0].first_pane - w->n + 1 <= k_last) {
+		w->closing = grow_array(w->closing, sizeof(*w->closing), &w->cap_closing, n + 1);
+		w->closing[n++] = due_pop(w);
 	}
+	if (n > 1)
+		qsort(w->closing, n, sizeof(*w->closing), cmp_u32);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = w->closing[i];
+		if (!rc)
+			rc = close_stream(w, s, k_last, emit, ctx);
+		if (w->streams[s].n_panes)
+			due_update(w, s); /* after a stop too: the heap stays whole */
+	}
+	if (rc)
+		return rc;
 	w->closed_k = k_last;
 	return 0;
 }
@@ -657,7 +767,13 @@ bool windower_load(struct windower *w, const json_t *state, struct error *err)
 				error_set(err, "bad pane in saved state: %s", jerr.text);
 				return false;
 			}
+			size_t had = w->streams[s].n_panes;
 			struct pane *p = find_or_add_pane(w, &w->streams[s], index);
+			if (w->streams[s].n_panes == had) { /* its aggregate would leak */
+				error_set(err, "bad window state: pane %" PRId64 " of stream %s saved twice",
+				          (int64_t)index, w->streams[s].name);
+				return false;
+			}
 			if (!agg_load(w, &p->main, main_agg, err))
 				return false;
 			json_array_foreach(slices, k, cj) {
@@ -669,7 +785,8 @@ bool windower_load(struct windower *w, const json_t *state, struct error *err)
 					return false;
 				}
 				p->slices = xrealloc(p->slices, (p->n_slices + 1) * sizeof(*p->slices));
-				p->slices[p->n_slices].first_k = first_k;
+				/* zeroed: a slice that fails to load is still freed with the pane */
+				p->slices[p->n_slices] = (struct slice){.first_k = first_k};
 				if (!agg_load(w, &p->slices[p->n_slices++].agg, agg, err))
 					return false;
 			}

@@ -5,6 +5,8 @@
 # the committed corpus; a crash leaves its input there as crash-* and makes
 # this exit 1.  To keep a crash fixed, copy its input into
 # tests/fuzz/corpus/TARGET/ (then `make check` replays it with every build).
+# FUZZ_FLAGS adds libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1" to
+# collect every crash of a run instead of stopping at the first.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$PWD}"
@@ -36,7 +38,7 @@ for t in $FUZZ_TARGETS; do
 	mkdir -p "$work/$t"
 	echo "make fuzz: fuzzing $t for $FUZZ_SECONDS s"
 	if ! (cd "$work" && "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-		-max_len=65536 -artifact_prefix="$work/$t-" -print_final_stats=1 \
+		-max_len=65536 -artifact_prefix="$work/$t-" -print_final_stats=1 ${FUZZ_FLAGS:-} \
 		"$work/$t" "$top_srcdir/tests/fuzz/corpus/$t" >"$work/$t.log" 2>&1); then
 		echo "make fuzz: $t CRASHED; see $work/$t.log and $work/$t-crash-*"
 		tail -30 "$work/$t.log"

@@ -649,6 +649,41 @@ START_TEST(viewer_sum_never_overflows)
 }
 END_TEST
 
+/* Issue 9, item 9: a close visits only the streams with panes it can
+ * close (a heap by first pane), yet emits exactly what a scan of every
+ * stream did, in stream order within one close; a pane added before a
+ * stream's first pane moves the stream up. */
+START_TEST(close_visits_streams_by_first_pane)
+{
+	struct rows rs = {0};
+	struct windower *w = make(10, 10, 10); /* tumbling: window k = pane k */
+	char name[16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "s%02d", i);
+		chat(w, name, SEC(10 * (40 - i)), "u", 0, NULL, 0); /* s00 latest, s39 earliest */
+	}
+	chat(w, "s00", SEC(25), "u", 0, NULL, 0); /* s00 also in pane 2: moves up */
+	/* watermark 50 s closes windows <= 4: panes 1..4 = s39..s36, and s00's pane 2 */
+	ck_assert_int_eq(windower_close(w, SEC(50), collect, &rs), 0);
+	ck_assert_uint_eq(rs.n, 5);
+	ck_assert_str_eq(rs.r[0].stream, "s00"); /* stream order, not time order */
+	ck_assert_int_eq(rs.r[0].k, 2);
+	ck_assert_str_eq(rs.r[1].stream, "s36");
+	ck_assert_str_eq(rs.r[4].stream, "s39");
+	ck_assert_int_eq(rs.r[4].k, 1);
+	rs.n = 0;
+	ck_assert_int_eq(windower_close(w, TIME_POS_INF, collect, &rs), 0);
+	ck_assert_uint_eq(rs.n, 36);
+	for (size_t i = 0; i < rs.n; i++) { /* s00 (pane 40) .. s35 (pane 5) */
+		snprintf(name, sizeof(name), "s%02zu", i);
+		ck_assert_str_eq(rs.r[i].stream, name);
+		ck_assert_int_eq(rs.r[i].k, 40 - (int64_t)i);
+	}
+	ck_assert_uint_eq(windower_open_panes(w), 0);
+	windower_free(w);
+}
+END_TEST
+
 Suite *window_suite(void)
 {
 	Suite *s = suite_create("window");
@@ -676,6 +711,7 @@ Suite *window_suite(void)
 	tcase_add_test(tc, slices_after_partial_close);
 	tcase_add_test(tc, panes_freed_when_done);
 	tcase_add_test(tc, emit_can_stop);
+	tcase_add_test(tc, close_visits_streams_by_first_pane);
 	suite_add_tcase(s, tc);
 	return s;
 }
