@@ -307,11 +307,13 @@ grep -q '^20[0-9-]*T[0-9:.]*Z error telemetra live: --metrics not-an-address' "$
 	{ fail "text log line lacks timestamp or level:"; cat "$tmp/text.out"; }
 grep -q "$SECRET" "$tmp/text.out" && fail "the password appears in the text log"
 
-# Item 13: a value from input (here a file name) reaches the terminal escaped.
-evil=$(printf 'no\033[31mfile\r\nFAKE error: forged')
+# Item 13: a value from input (here a file name) reaches the terminal
+# escaped: C0 controls, a C1 control (CSI, U+009B) and a byte that is not
+# UTF-8.
+evil=$(printf 'no\033[31mfile\r\nFAKE error: forged \302\233c \377')
 "$TELEMETRA" replay -o "$tmp/x.db" "$tmp/$evil" >"$tmp/evil.out" 2>&1
 if grep -q "$(printf '\033')" "$tmp/evil.out" || [ "$(wc -l <"$tmp/evil.out")" -ne 1 ] ||
-	! grep -q 'no\\x1b\[31mfile\\r\\nFAKE' "$tmp/evil.out"; then
+	! grep -q 'no\\x1b\[31mfile\\r\\nFAKE error: forged \\u009bc \\xff' "$tmp/evil.out"; then
 	fail "a file name with control characters reaches the terminal raw:"; od -c "$tmp/evil.out" | head -5
 else
 	ok "control characters from input are escaped: $(cat "$tmp/evil.out")"
