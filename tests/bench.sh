@@ -10,7 +10,9 @@
 #            the mock's 5 MB), consumed by `telemetra live` into PostgreSQL:
 #            sustained records/s, and the delay from a window closing to its
 #            row being committed, p50 and p99 (targets: 250,000/s; p99 at
-#            most trigger + 1 s).
+#            most trigger + 1 s); then the same again into an empty
+#            database with --metrics on and a scraper polling every 100 ms
+#            (target: records/s within 3 %).
 #   tune     the same log: a 100-value threshold sweep and a 24-configuration
 #            window x threshold grid, each timed against one replay (best of
 #            3 runs each; targets: the sweep under 2 replays, the grid under
@@ -82,20 +84,48 @@ bench_live() {
 	n=$("$top_builddir/tests/kafka-produce" "$bs" "$tmp/live.jsonl") || exit 1
 	end=$(date +%s.%N)
 	echo "   produced $n messages in $(awk "BEGIN { printf \"%.1f\", $end - $start }") s"
-	"$TELEMETRA" live --brokers "$bs" --postgres "$PGH_URL" --offset-reset earliest ${LIVE_OPTIONS:-} \
-		-X session.timeout.ms=6000 >"$tmp/live.log" 2>&1 &
+	live_run plain "$PGH_URL"
+	# Again, into an empty database, with --metrics on and a scraper
+	# polling /metrics every 100 ms (target: within 3 % of the above).
+	"$PGH_BINDIR/psql" -X -w -q -h "$PGH_SOCKDIR" -p "$PGH_PORT" -U postgres -d postgres \
+		-c "CREATE DATABASE metrics OWNER telemetra" || exit 1
+	live_run metrics "${PGH_URL%/*}/metrics" --metrics 127.0.0.1:0
+}
+
+# live_run NAME URL [OPTIONS...]: consume everything produced into URL
+live_run() {
+	name=$1 url=$2
+	shift 2
+	"$TELEMETRA" live --brokers "$bs" --postgres "$url" --offset-reset earliest --group "bench-$name" \
+		${LIVE_OPTIONS:-} -X session.timeout.ms=6000 "$@" >"$tmp/live.log" 2>&1 &
 	pid=$!
-	until [ "$("$PGH_BINDIR/psql" -X -w -A -t -d "$PGH_URL" -c \
+	scraper=
+	case "$*" in
+	*--metrics*)
+		until port=$(sed -n 's/.*serving .* (port \([0-9]*\)).*/\1/p' "$tmp/live.log") && [ -n "$port" ]; do
+			sleep 0.1
+		done
+		python3 -c 'import sys, time, urllib.request
+n = 0
+while True:
+    urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read()
+    n += 1
+    time.sleep(0.1)' "$port" &
+		scraper=$!
+		;;
+	esac
+	until [ "$("$PGH_BINDIR/psql" -X -w -A -t -d "$url" -c \
 		"SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets" 2>/dev/null)" = "$n" ]; do
 		kill -0 "$pid" 2>/dev/null || { echo "   the daemon died:"; tail "$tmp/live.log"; exit 1; }
 		sleep 0.5
 	done
 	kill -TERM "$pid"
 	wait "$pid"
-	sed -n 's/.*stopped: /   /p' "$tmp/live.log"
+	[ -n "$scraper" ] && { kill "$scraper"; wait "$scraper" 2>/dev/null; }
+	echo "   $name: $(sed -n 's/.*stopped: //p' "$tmp/live.log")"
 	# The broker side shares the two cores: say what it cost.
 	ticks=$(awk '{ print $14 + $15 }' "/proc/$mock_pid/stat" 2>/dev/null)
-	[ -n "$ticks" ] && echo "   the mock cluster (one process) used $(awk "BEGIN { printf \"%.1f\", $ticks / $(getconf CLK_TCK) }") s of CPU, producing included"
+	[ -n "$ticks" ] && echo "   the mock cluster (one process) used $(awk "BEGIN { printf \"%.1f\", $ticks / $(getconf CLK_TCK) }") s of CPU so far, producing included"
 	grep "committed" "$tmp/live.log" | sed "s/^[^ ]* [a-z]* telemetra live: /   /"
 }
 

@@ -124,9 +124,13 @@ mkfifo "$tmp/mock.in" "$tmp/mock.out" || hard_error "mkfifo"
 exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
 "$KAFKA_MOCK" --partitions 4 <"$tmp/mock.in" >"$tmp/mock.out" 2>"$tmp/mock.err" 3>&- 4>&- &
 mock_pid=$!
-# shellcheck disable=SC2016
-reply=$(timeout 15 sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4) || hard_error "kafka-mock did not start"
+read_reply() {
+	# shellcheck disable=SC2016
+	reply=$(timeout "$1" sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4)
+}
+read_reply 15 || hard_error "kafka-mock did not start"
 BS=${reply#bootstrap=}
+mock() { printf '%s\n' "$1" >&3 && read_reply 10 && [ "$reply" = ok ] || fail "kafka-mock '$1': '$reply'"; }
 
 # Traffic with spikes, bad lines, and a stream_id that would forge a log
 # line and drive the terminal (ESC, CR, LF) if it were printed raw.
@@ -136,7 +140,8 @@ printf '%s\n' '{"stream_id":"evil\u001b[31m\r\nFAKE error: forged","user_id":"u"
 
 # --- the daemon -----------------------------------------------------------------
 
-step "the daemon, before its assignment"
+step "the daemon, before its assignment (every broker down)"
+mock "down all"
 LOG=$tmp/daemon.log
 POSTGRES_PASSWORD=$SECRET "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url ops)" \
 	--postgres-password "$SECRET" --group gops --offset-reset earliest --trigger 0.2 --max-batch 2000 \
@@ -160,6 +165,7 @@ case $got in
 esac
 status_is "$M/healthz" 200 && ok "/healthz 200 before the assignment" || fail "/healthz before the assignment"
 status_is "$M/nothing" 404 || fail "an unknown path is not 404"
+mock "up all"
 
 # Prometheus, scraping the daemon every second, on loopback only.
 port_free() { python3 -c 'import socket,sys
@@ -301,11 +307,13 @@ grep -q '^20[0-9-]*T[0-9:.]*Z error telemetra live: --metrics not-an-address' "$
 	{ fail "text log line lacks timestamp or level:"; cat "$tmp/text.out"; }
 grep -q "$SECRET" "$tmp/text.out" && fail "the password appears in the text log"
 
-# Item 13: a value from input (here a file name) reaches the terminal escaped.
-evil=$(printf 'no\033[31mfile\r\nFAKE error: forged')
+# Item 13: a value from input (here a file name) reaches the terminal
+# escaped: C0 controls, a C1 control (CSI, U+009B) and a byte that is not
+# UTF-8.
+evil=$(printf 'no\033[31mfile\r\nFAKE error: forged \302\233c \377')
 "$TELEMETRA" replay -o "$tmp/x.db" "$tmp/$evil" >"$tmp/evil.out" 2>&1
 if grep -q "$(printf '\033')" "$tmp/evil.out" || [ "$(wc -l <"$tmp/evil.out")" -ne 1 ] ||
-	! grep -q 'no\\x1b\[31mfile\\r\\nFAKE' "$tmp/evil.out"; then
+	! grep -q 'no\\x1b\[31mfile\\r\\nFAKE error: forged \\u009bc \\xff' "$tmp/evil.out"; then
 	fail "a file name with control characters reaches the terminal raw:"; od -c "$tmp/evil.out" | head -5
 else
 	ok "control characters from input are escaped: $(cat "$tmp/evil.out")"
@@ -321,6 +329,93 @@ if cmp -s "$tmp/live.dump" "$tmp/replay.dump"; then
 else
 	fail "PostgreSQL and the replay of the rotated captures differ:"; diff "$tmp/live.dump" "$tmp/replay.dump" | head
 fi
+
+step "contrib/: deployment files"
+c=$top_srcdir/contrib
+if promtool check rules "$c/prometheus/telemetra.rules.yml" >"$tmp/rules.out" 2>&1; then
+	ok "promtool check rules: $(grep -o '[0-9]* rules found' "$tmp/rules.out")"
+else
+	fail "promtool check rules:"; cat "$tmp/rules.out"
+fi
+
+if command -v systemd-analyze >/dev/null 2>&1; then
+	sed -e "s|@bindir@|$(dirname "$TELEMETRA")|g" -e "s|@sysconfdir@|$tmp|g" -e "s|@docdir@|$tmp|g" \
+		-e "s|@systemdsystemunitdir@|$tmp|g" "$c/systemd/telemetra-live.service.in" >"$tmp/telemetra-live.service"
+	if systemd-analyze verify --man=no "$tmp/telemetra-live.service" >"$tmp/verify.out" 2>&1; then
+		ok "systemd-analyze verify accepts the unit"
+	else
+		fail "systemd-analyze verify:"; cat "$tmp/verify.out"
+	fi
+	grep -q '^Type=notify' "$tmp/telemetra-live.service" || fail "the unit is not Type=notify"
+else
+	echo "skip systemd-analyze verify: systemd-analyze is not installed (Debian: systemd)"
+fi
+
+# The example configurations load (live: up to its configuration line).
+"$TELEMETRA" live --config "$c/config/live.json" --metrics bad >"$tmp/cfg.out" 2>&1
+[ $? -eq 2 ] && grep -q '"brokers":"kafka:9092"' "$tmp/cfg.out" ||
+	{ fail "contrib/config/live.json does not load:"; head -3 "$tmp/cfg.out"; }
+"$TELEMETRA" replay -q --config "$c/config/replay.json" -o "$tmp/cfg.db" "$fx/streams_interleaved.jsonl" ||
+	fail "contrib/config/replay.json does not load"
+
+# The dashboard: JSON, every panel (and query) names a declared data
+# source, and every SQL query runs here and returns rows ($__timeFilter
+# becomes "always").
+cat >"$tmp/dash.py" <<'PY'
+import json, os, re, sys
+d = json.load(open(sys.argv[1]))
+declared = {"${%s}" % v["name"]: v["query"] for v in d["templating"]["list"] if v["type"] == "datasource"}
+bad = 0
+queries = []
+items = [(p["title"], p["datasource"], p["targets"]) for p in d["panels"]]
+items += [(a["name"], a["datasource"], [a["target"]]) for a in d["annotations"]["list"]]
+for title, ds, targets in items:
+    if ds.get("uid") not in declared or declared[ds["uid"]] != ds.get("type"):
+        print("panel %r names an undeclared data source %r" % (title, ds)); bad += 1
+    if not targets:
+        print("panel %r has no query" % title); bad += 1
+    for t in targets:
+        if t.get("datasource", ds) != ds:
+            print("a query of %r names another data source" % title); bad += 1
+        if "rawSql" in t:
+            queries.append(re.sub(r"\$__timeFilter\(([^)]*)\)", r"(\1) IS NOT NULL", t["rawSql"]))
+        elif "expr" not in t:
+            print("a query of %r is neither SQL nor PromQL" % title); bad += 1
+os.makedirs(sys.argv[2])
+for i, q in enumerate(queries):
+    open(os.path.join(sys.argv[2], "%02d.sql" % i), "w").write(q + ";\n")
+print("%d panels, %d SQL queries" % (len(d["panels"]), len(queries)))
+sys.exit(1 if bad else 0)
+PY
+if python3 "$tmp/dash.py" "$c/grafana/telemetra-dashboard.json" "$tmp/sql" >"$tmp/dash.out" 2>&1; then
+	ok "dashboard: $(tail -1 "$tmp/dash.out")"
+else
+	fail "dashboard:"; cat "$tmp/dash.out"
+fi
+for q in "$tmp"/sql/*.sql; do
+	[ -f "$q" ] || { fail "the dashboard has no SQL query"; break; }
+	PGPASSFILE=/dev/null timeout 30 "$PGH_BINDIR/psql" -X -w -q -A -t -v ON_ERROR_STOP=1 \
+		-d "$(db_url ops)" -f "$q" >"$tmp/sql.out" 2>&1 ||
+		{ fail "dashboard query $(basename "$q") fails: $(cat "$tmp/sql.out")"; continue; }
+	[ -s "$tmp/sql.out" ] || fail "dashboard query $(basename "$q") returns no rows: $(head -3 "$q")"
+done
+# The PromQL of the dashboard, evaluated by the Prometheus that scraped the run.
+exprs=$(python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for p in d["panels"]:
+    for t in p["targets"]:
+        if "expr" in t: print(t["expr"])' "$c/grafana/telemetra-dashboard.json")
+printf '%s\n' "$exprs" | while IFS= read -r e; do
+	python3 - "$PROM_PORT" "$e" <<'PY' || echo "FAIL: dashboard PromQL rejected by Prometheus: $e" >>"$tmp/promql.fail"
+import json, sys, urllib.parse, urllib.request, urllib.error
+url = "http://127.0.0.1:%s/api/v1/query?%s" % (sys.argv[1], urllib.parse.urlencode({"query": sys.argv[2]}))
+try:
+    urllib.request.urlopen(url, timeout=5)
+except urllib.error.HTTPError as e:
+    print(e.read().decode()); sys.exit(1)
+PY
+done
+if [ -s "$tmp/promql.fail" ]; then fail "$(cat "$tmp/promql.fail")"; else ok "every dashboard PromQL query is valid"; fi
 
 [ "$failures" -eq 0 ] || { echo "$failures failures"; tail -n 5 "$tmp/prometheus.log"; exit 1; }
 echo "all operating checks passed"

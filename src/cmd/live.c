@@ -269,6 +269,9 @@ static double percentile(double *v, size_t n, double p)
 /* What the metrics and the summary line show, as of now. */
 static void ops_update(struct daemon *d, double now, bool final)
 {
+	/* The loop comes here ten times a second: a watchdog ping proves it
+	 * turns. */
+	ops_watchdog(d->ops, now);
 	if (!final && !ops_due(d->ops, now))
 		return;
 	struct ops_partition *parts = xcalloc(d->n_lanes + 1, sizeof(*parts));
@@ -955,7 +958,9 @@ int cmd_live(int argc, char **argv)
 	         (double)d.cfg.trigger_us / 1e6, d.cfg.max_batch);
 
 	d.advance_base = now_seconds();
+	ops_notify_ready(d.ops, "consuming");
 	run(&d);
+	ops_notify_stopping(d.ops);
 
 	log_info("stopping on %s: committing the batch in hand",
 	         stop_signal == SIGINT ? "SIGINT" : "SIGTERM");

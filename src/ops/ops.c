@@ -20,6 +20,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "core/buf.h"
 #include "core/detector.h"
 #include "core/event.h"
@@ -60,6 +64,8 @@ struct ops {
 	bool sink_up;
 	size_t assigned;
 
+	double watchdog_every, next_watchdog; /* seconds; 0: no watchdog */
+
 	/* the summary line */
 	double last_summary;
 	uint64_t sum_batches, sum_records;
@@ -94,6 +100,11 @@ struct ops *ops_new(const struct ops_config *cfg, bool *usage, struct error *err
 	for (int k = 0; k < DETECTOR_COUNT && k < MAX_TYPES; k++)
 		o->moment_types[k] = detector_name((enum detector_kind)k);
 	*usage = false;
+#ifdef HAVE_SYSTEMD
+	uint64_t usec = 0;
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec)
+		o->watchdog_every = (double)usec / 2e6;
+#endif
 	if (cfg->metrics) {
 		o->http = ops_http_start(cfg->metrics, usage, err);
 		if (!o->http) {
@@ -367,6 +378,36 @@ void ops_tick(struct ops *o, const struct ops_view *v, double now, bool final)
 		free(text);
 		o->next_publish = now;
 	}
+}
+
+/* --- systemd -------------------------------------------------------------------- */
+
+void ops_notify_ready(struct ops *o, const char *status)
+{
+	(void)o;
+#ifdef HAVE_SYSTEMD
+	sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+#else
+	(void)status;
+#endif
+}
+
+void ops_watchdog(struct ops *o, double now)
+{
+	if (!o->watchdog_every || now < o->next_watchdog)
+		return;
+	o->next_watchdog = now + o->watchdog_every;
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "WATCHDOG=1");
+#endif
+}
+
+void ops_notify_stopping(struct ops *o)
+{
+	(void)o;
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
 }
 
 /* --- the configuration line ---------------------------------------------------- */

@@ -81,6 +81,13 @@ bool ops_due(const struct ops *o, double now);
  * passed, or now if final (the daemon stops). */
 void ops_tick(struct ops *o, const struct ops_view *v, double now, bool final);
 
+/* systemd (Type=notify): READY=1 once the daemon consumes, a watchdog
+ * ping at half the unit's WatchdogSec= (call often; it rate-limits
+ * itself), STOPPING=1.  Nothing without libsystemd or outside systemd. */
+void ops_notify_ready(struct ops *o, const char *status);
+void ops_watchdog(struct ops *o, double now);
+void ops_notify_stopping(struct ops *o);
+
 struct config;
 /* Log the effective configuration (after command line > environment >
  * config file > defaults) as one line, secrets redacted: passwords in
