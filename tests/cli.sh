@@ -28,6 +28,15 @@ expect 2 "must be a multiple of --slide" $T replay --window 60 --slide 7 "$fx/on
 expect 2 "cannot exceed --history" $T replay --history 3 --min-history 5 "$fx/one_stream.jsonl"
 expect 2 "positive number" $T replay --min-stddev 0 "$fx/one_stream.jsonl"
 expect 2 "needs a value" $T replay "$fx/one_stream.jsonl" --threshold
+# on/off options: --x, --x=true, --x=false; nothing else after '='
+expect 0 "records" $T replay -o "$tmp/mt.db" --merge-moments=true "$fx/one_stream.jsonl"
+expect 0 "records" $T replay -o "$tmp/mf.db" --merge-moments=false "$fx/one_stream.jsonl"
+expect 2 "takes true or false" $T replay -o "$tmp/m1.db" --merge-moments=1 "$fx/one_stream.jsonl"
+if command -v sqlite3 >/dev/null; then
+	[ "$(sqlite3 "$tmp/mt.db" "select json_extract(config, '\$.\"merge-moments\"') from runs")" = 1 ] &&
+	[ "$(sqlite3 "$tmp/mf.db" "select json_extract(config, '\$.\"merge-moments\"') from runs")" = 0 ] &&
+		ok "--merge-moments=true/false set the option" || fail "--merge-moments=true/false not applied"
+fi
 printf 'pog\n' >"$tmp/neg.txt"
 expect 2 '"pog" is in both lexicons' $T replay --lexicon-negative "$tmp/neg.txt" "$fx/one_stream.jsonl"
 printf 'good game\n' >"$tmp/two.txt"

@@ -521,8 +521,11 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (!(opts[i].commands & cmd->mask))
 			continue;
+		/* A switch also takes --x=true|false (optional_argument: only in
+		 * the attached form, so `--x FILE` still leaves FILE alone). */
 		longopts[n++] = (struct option){opts[i].name,
-		                                opts[i].type == T_FLAG ? no_argument : required_argument,
+		                                opts[i].type == T_FLAG ? optional_argument
+		                                                       : required_argument,
 		                                NULL, FIRST_OPT + (int)i};
 		if (opts[i].short_name) {
 			size_t l = strlen(shortopts);
@@ -574,7 +577,17 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 			}
 			if (!strcmp(o->name, "config"))
 				config_path = optarg;
-			pending[n_pending++] = (struct pending){o, o->type == T_FLAG ? "true" : optarg};
+			const char *value = optarg;
+			if (o->type == T_FLAG && !optarg)
+				value = "true";
+			else if (o->type == T_FLAG && strcmp(optarg, "true") && strcmp(optarg, "false")) {
+				outcome = BAD_OPTION;
+				snprintf(problem, sizeof(problem),
+				         "option '--%s' takes true or false after '=', got '%.100s'", o->name,
+				         optarg);
+				break;
+			}
+			pending[n_pending++] = (struct pending){o, value};
 		}
 	}
 	free(longopts);
