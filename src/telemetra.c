@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"tune", cmd_tune, "run a grid of configurations over event files"},
 	{"gen", cmd_gen, "write a synthetic, reproducible event log"},
 	{"report", cmd_report, "render an HTML report of a replay's output"},
+	{"capture", cmd_capture, "read a bounded range of Kafka into a capture file"},
 };
 
 void print_version(void)
@@ -64,5 +65,5 @@ int main(int argc, char **argv)
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	}
-	die_usage("unknown command '%s'; commands are replay, live, dump, migrate, tune, gen, report", name);
+	die_usage("unknown command '%s'; commands are replay, live, dump, migrate, tune, gen, report, capture", name);
 }

@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/lib.sh"
 
 T=$TELEMETRA
-for cmd in ${COMMANDS:-replay dump live migrate tune gen report}; do
+for cmd in ${COMMANDS:-replay dump live migrate tune gen report capture}; do
 	expect 0 "Usage: telemetra $cmd" $T "$cmd" --help
 	expect 0 "^telemetra [0-9]" $T "$cmd" --version
 done

@@ -18,6 +18,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 
 /* Print "telemetra VERSION" to stdout; shared by every --version. */
 void print_version(void);

@@ -85,9 +85,9 @@ static const struct opt opts[] = {
 	 "also detect sentiment drops (avg_sentiment z below -Z)", NULL, TUNABLE | OPTIONAL},
 	{"sentiment-drop-min-stddev", 0, T_POSDOUBLE, F(sentiment_drop_min_stddev), CORE, NULL,
 	 "SCORE", "stddev floor of sentiment drops (default 0.05)", NULL, TUNABLE},
-	{"chat-topic", 0, T_STRING, F(chat_topic), CORE, NULL, "TOPIC",
+	{"chat-topic", 0, T_STRING, F(chat_topic), CORE | CMD_CAPTURE, NULL, "TOPIC",
 	 "topic of chat events (default telemetra.events.chat)", NULL, 0},
-	{"viewer-topic", 0, T_STRING, F(viewer_topic), CORE, NULL, "TOPIC",
+	{"viewer-topic", 0, T_STRING, F(viewer_topic), CORE | CMD_CAPTURE, NULL, "TOPIC",
 	 "topic of viewer events (default telemetra.events.viewer)", NULL, 0},
 	{"config", 0, T_STRING, F(config_file), CORE, NULL, "FILE",
 	 "read options from a JSON object {\"option\": value}", NULL, 0},
@@ -101,11 +101,11 @@ static const struct opt opts[] = {
 	 "add to an existing output (rows with the same key are replaced)", NULL, 0},
 	{"no-final-flush", 0, T_FLAG, F(no_final_flush), CMD_REPLAY | CMD_TUNE, NULL, NULL,
 	 "leave windows open at the end of input, as a stopping daemon does", NULL, 0},
-	{"quiet", 'q', T_FLAG, F(quiet), CORE, NULL, NULL,
+	{"quiet", 'q', T_FLAG, F(quiet), CORE | CMD_CAPTURE, NULL, NULL,
 	 "print no summary, progress or information lines", NULL, 0},
 
 	/* live */
-	{"brokers", 0, T_STRING, F(brokers), CMD_LIVE, "KAFKA_BOOTSTRAP_SERVERS", "HOST:PORT,...",
+	{"brokers", 0, T_STRING, F(brokers), CMD_LIVE | CMD_CAPTURE, "KAFKA_BOOTSTRAP_SERVERS", "HOST:PORT,...",
 	 "Kafka bootstrap servers (default localhost:9092)", NULL, 0},
 	{"postgres", 0, T_STRING, F(postgres), CMD_LIVE, "POSTGRES_URL", "URL",
 	 "PostgreSQL URL, conninfo or jdbc:postgresql:// URL", NULL, SECRET},
@@ -127,10 +127,22 @@ static const struct opt opts[] = {
 	 "when nothing arrives this long, advance the watermark by wall time (default off)", NULL, 0},
 	{"capture", 0, T_STRING, F(capture), CMD_LIVE, NULL, "FILE",
 	 "record everything consumed, for an exact replay", NULL, 0},
-	{"kafka-property", 'X', T_LIST, F(kafka_props), CMD_LIVE, NULL, "KEY=VALUE",
+	{"kafka-property", 'X', T_LIST, F(kafka_props), CMD_LIVE | CMD_CAPTURE | CMD_REPLAY, NULL, "KEY=VALUE",
 	 "librdkafka property (TLS, SASL, ...); repeatable", NULL, 0},
 	{"checkpoint-location", 0, T_STRING, F(checkpoint_location), CMD_LIVE, "CHECKPOINT_LOCATION",
 	 "PATH", "accepted for the seed's compatibility; state lives in the database", NULL, 0},
+
+	/* capture, replay --kafka (io/kafka_range.h) */
+	{"output", 'o', T_STRING, F(output), CMD_CAPTURE, NULL, "FILE",
+	 "the capture file to write (- for standard output); never overwritten", NULL, 0},
+	{"kafka", 0, T_STRING, F(kafka), CMD_REPLAY, NULL, "HOST:PORT,...",
+	 "read a bounded range of Kafka (--from, --to) instead of files", NULL, 0},
+	{"from", 0, T_STRING, F(range_from), CMD_REPLAY | CMD_CAPTURE, NULL,
+	 "earliest|TIME|TOPIC:PART:OFFSET,...", "start of the Kafka range (default earliest)", NULL,
+	 0},
+	{"to", 0, T_STRING, F(range_to), CMD_REPLAY | CMD_CAPTURE, NULL, "now|TIME|end",
+	 "end of the Kafka range: its end now, a time, or the end reached while reading "
+	 "(default now)", NULL, 0},
 
 	/* tune */
 	{"grid", 0, T_LIST, F(grid), CMD_TUNE, NULL, "NAME=VALUES",
@@ -148,6 +160,16 @@ static const struct opt opts[] = {
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* An option listed once per command group (-o: replay's database, capture's
+ * file) shares its field: free and copy it once. */
+static bool first_of_field(size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (opts[j].offset == opts[i].offset)
+			return false;
+	return true;
+}
 
 static const struct opt *find_opt(const char *name, unsigned mask)
 {
@@ -185,6 +207,8 @@ void config_free(struct config *c)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {
 		void *field = (char *)c + opts[i].offset;
+		if (!first_of_field(i))
+			continue;
 		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
 			free(*(char **)field);
 		} else if (opts[i].type == T_LIST) {
@@ -204,6 +228,8 @@ void config_copy(struct config *dst, const struct config *src)
 	*dst = *src;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		void *field = (char *)dst + opts[i].offset;
+		if (!first_of_field(i))
+			continue;
 		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
 			char **s = field;
 			if (*s)

@@ -25,6 +25,7 @@ enum {
 	CMD_LIVE = 1 << 1,
 	CMD_TUNE = 1 << 2,
 	CMD_CORE = CMD_REPLAY | CMD_LIVE | CMD_TUNE,
+	CMD_CAPTURE = 1 << 3,
 };
 
 struct config {
@@ -47,6 +48,8 @@ struct config {
 	unsigned max_batch;
 	char **kafka_props;
 	size_t n_kafka_props;
+	/* capture, replay --kafka: a bounded range of Kafka */
+	char *kafka, *range_from, *range_to;
 	/* tune */
 	char **grid;
 	size_t n_grid;
