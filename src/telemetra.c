@@ -40,7 +40,8 @@ static void usage(FILE *out)
 	             "lexicon sentiment and z-score moments.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nRun 'telemetra COMMAND --help' for the options of a command.\n"
+	fprintf(out, "\nRun 'telemetra COMMAND --help' (or 'telemetra help COMMAND') for the options\n"
+	             "of a command.\n"
 	             "See telemetra(1) for the full manual.\n");
 }
 
@@ -51,6 +52,18 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *name = argv[1];
+	if (!strcmp(name, "help") && argc >= 3) {
+		/* telemetra help CMD = telemetra CMD --help */
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (!strcmp(argv[2], commands[i].name)) {
+				char *args[] = {argv[2], "--help", NULL};
+				log_set_command(commands[i].name);
+				return commands[i].run(2, args);
+			}
+		}
+		die_usage("unknown command '%s'; commands are replay, live, dump, migrate, tune, gen, "
+		          "report, capture", argv[2]);
+	}
 	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
 		usage(stdout);
 		return EXIT_OK;

@@ -524,7 +524,7 @@ int cmd_gen(int argc, char **argv)
 	    {"chat-topic", required_argument, NULL, OPT_CHAT_TOPIC},
 	    {"viewer-topic", required_argument, NULL, OPT_VIEWER_TOPIC},
 	    {"rate", required_argument, NULL, OPT_RATE},
-	    {"quiet", no_argument, NULL, 'q'},
+	    {"quiet", optional_argument, NULL, 'q'}, /* --quiet[=true|false] */
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -603,7 +603,11 @@ int cmd_gen(int argc, char **argv)
 			props = grow_array(props, sizeof(char *), &capprops, nprops + 1);
 			props[nprops++] = optarg;
 			break;
-		case 'q': log_set_quiet(1); break;
+		case 'q':
+			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false"))
+				die_usage("option '--quiet' takes true or false after '=', got '%s'", optarg);
+			log_set_quiet(!optarg || !strcmp(optarg, "true"));
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': print_version(); return EXIT_OK;
 		case ':': die_usage("option '%s' needs a value", argv[optind - 1]);

@@ -40,7 +40,7 @@ static void usage(void)
 	       "                      writes them\n"
 	       "      --title=TEXT    the page's title (default: one naming the database)\n"
 	       "  -h, --help          print this help and exit\n"
-	       "      --version       print the version and exit\n\n"
+	       "  -V, --version       print the version and exit\n\n"
 	       "Example:\n"
 	       "  telemetra replay -o demo.db events.jsonl.gz\n"
 	       "  telemetra report --labels labels.jsonl -o demo.html demo.db\n\n"
@@ -107,7 +107,7 @@ int cmd_report(int argc, char **argv)
 	const char *output = "report.html", *labels_path = NULL, *title = NULL;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			output = optarg;

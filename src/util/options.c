@@ -532,7 +532,7 @@ static void print_help(const struct command_help *cmd)
 		putchar('\n');
 	}
 	printf("  -h, --help                        print this help and exit\n"
-	       "      --version                     print the version and exit\n\n"
+	       "  -V, --version                     print the version and exit\n\n"
 	       "Precedence: command line > environment > --config file > defaults.\n"
 	       "Exit status: 0 success, 1 runtime error, 2 usage or configuration error.\n"
 	       "See telemetra(1) for details.\n");
@@ -542,7 +542,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 {
 	enum { OPT_HELP = 1000, OPT_VERSION, FIRST_OPT };
 	struct option *longopts = xcalloc(N_OPTS + 3, sizeof(*longopts));
-	char shortopts[64] = "h";
+	char shortopts[64] = "hV";
 	size_t n = 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (!(opts[i].commands & cmd->mask))
@@ -582,7 +582,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 		const struct opt *o = NULL;
 		if (ch == 'h' || ch == OPT_HELP) {
 			outcome = WANT_HELP;
-		} else if (ch == OPT_VERSION) {
+		} else if (ch == OPT_VERSION || ch == 'V') {
 			outcome = WANT_VERSION;
 		} else if (ch == '?' || ch == ':') {
 			outcome = BAD_OPTION;
