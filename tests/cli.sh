@@ -46,6 +46,16 @@ printf '{"windw": 60}' >"$tmp/typo.json"
 expect 2 'unknown option "windw"' $T replay --config "$tmp/typo.json" "$fx/one_stream.jsonl"
 printf '{"window": 60,}' >"$tmp/bad.json"
 expect 2 "config file $tmp/bad.json:1:" $T replay --config "$tmp/bad.json" "$fx/one_stream.jsonl"
+# config files are strict, and say where: a number as a string, a switch as
+# 1, a duplicate key
+printf '{\n "window": "60"\n}\n' >"$tmp/str.json"
+expect 2 "str.json:2: \"window\": expected a number, got a string" $T replay --config "$tmp/str.json" "$fx/one_stream.jsonl"
+printf '{"threshold": 4,\n "merge-moments": 1}\n' >"$tmp/one.json"
+expect 2 "one.json:2: \"merge-moments\": expected true or false" $T replay --config "$tmp/one.json" "$fx/one_stream.jsonl"
+printf '{"window": 60,\n "window": 30}\n' >"$tmp/dup.json"
+expect 2 "dup.json:2:.*duplicate" $T replay --config "$tmp/dup.json" "$fx/one_stream.jsonl"
+printf '{"merge-moments": true, "window": 30, "chat-topic": "t"}\n' >"$tmp/good.json"
+expect 0 "records" $T replay -o "$tmp/good.db" --config "$tmp/good.json" "$fx/one_stream.jsonl"
 ANOMALY_THRESHOLD=high expect 2 "ANOMALY_THRESHOLD: expected a number" $T replay "$fx/one_stream.jsonl"
 expect 2 "expected one database" $T dump
 

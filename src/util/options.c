@@ -346,9 +346,10 @@ static bool set_value(struct config *c, const struct opt *o, const char *value, 
 		return true;
 	}
 	case T_FLAG:
-		if (!strcmp(value, "true") || !strcmp(value, "1")) {
+		/* The same two words everywhere: command line, config file, grid. */
+		if (!strcmp(value, "true")) {
 			*(bool *)field = true;
-		} else if (!strcmp(value, "false") || !strcmp(value, "0")) {
+		} else if (!strcmp(value, "false")) {
 			*(bool *)field = false;
 		} else {
 			error_set(err, "%s: expected true or false, got '%s'", origin, value);
@@ -482,6 +483,24 @@ bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *o
 			}
 			continue;
 		}
+		/* Strict: a number is a JSON number, a switch true or false, a
+		 * name a string ("60" or 1 where the other is meant is a slip
+		 * worth stopping for). */
+		const char *want = NULL;
+		switch (o->type) {
+		case T_FLAG: want = json_is_boolean(v) ? NULL : "true or false"; break;
+		case T_STRING:
+		case T_CHOICE:
+		case T_LIST: want = json_is_string(v) ? NULL : "a string"; break;
+		default: want = json_is_number(v) ? NULL : "a number"; break;
+		}
+		if (want) {
+			error_set(err, "%s: expected %s, got %s", where, want,
+			          json_is_string(v) ? "a string" : json_is_boolean(v) ? "a boolean"
+			          : json_is_number(v) ? "a number" : json_is_null(v) ? "null"
+			          : "an array or object");
+			return false;
+		}
 		char *text = config_value_text(v);
 		if (!text) {
 			error_set(err, "%s: expected a string, number or boolean", where);
@@ -495,10 +514,33 @@ bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *o
 	return true;
 }
 
+/* "PATH:LINE" of the first line of path that holds "key" as a key, for
+ * messages about a value (jansson keeps no positions once parsed). */
+static void key_origin(const char *path, const char *key, char *out, size_t n)
+{
+	snprintf(out, n, "config file %s", path);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char *line = NULL;
+	size_t cap = 0;
+	char pat[300];
+	snprintf(pat, sizeof(pat), "\"%.250s\"", key);
+	for (int no = 1; getline(&line, &cap, f) > 0; no++) {
+		char *at = strstr(line, pat);
+		if (at && strchr(at + strlen(pat), ':')) {
+			snprintf(out, n, "config file %s:%d", path, no);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
 static bool load_file(struct config *c, unsigned mask, const char *path, struct error *err)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		if (jerr.line < 0)
 			error_set(err, "config file %s: %s", path, jerr.text);
@@ -506,7 +548,23 @@ static bool load_file(struct config *c, unsigned mask, const char *path, struct 
 			error_set(err, "config file %s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return false;
 	}
-	bool ok = config_set_json(c, mask, root, path, err);
+	/* One key at a time, so that a bad value names its line. */
+	bool ok = json_is_object(root);
+	if (!ok)
+		error_set(err, "config file %s: expected a JSON object of options, such as "
+		               "{\"threshold\": 3.5}", path);
+	const char *key;
+	json_t *v;
+	json_object_foreach(root, key, v) {
+		if (!ok)
+			break;
+		char origin[700];
+		key_origin(path, key, origin, sizeof(origin));
+		json_t *one = json_object();
+		json_object_set(one, key, v);
+		ok = config_set_json(c, mask, one, origin, err);
+		json_decref(one);
+	}
 	json_decref(root);
 	return ok;
 }
