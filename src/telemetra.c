@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{"tune", cmd_tune, "run a grid of configurations over event files"},
 	{"gen", cmd_gen, "write a synthetic, reproducible event log"},
 	{"report", cmd_report, "render an HTML report of a replay's output"},
+	{"capture", cmd_capture, "read a bounded range of Kafka into a capture file"},
 };
 
 static void usage(FILE *out)
@@ -34,7 +35,8 @@ static void usage(FILE *out)
 	             "lexicon sentiment and z-score moments.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nRun 'telemetra COMMAND --help' for the options of a command.\n"
+	fprintf(out, "\nRun 'telemetra COMMAND --help' (or 'telemetra help COMMAND') for the options\n"
+	             "of a command.\n"
 	             "See telemetra(1) for the full manual.\n");
 }
 
@@ -45,6 +47,18 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *name = argv[1];
+	if (!strcmp(name, "help") && argc >= 3) {
+		/* telemetra help CMD = telemetra CMD --help */
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (!strcmp(argv[2], commands[i].name)) {
+				char *args[] = {argv[2], "--help", NULL};
+				log_set_command(commands[i].name);
+				return commands[i].run(2, args);
+			}
+		}
+		die_usage("unknown command '%s'; commands are replay, live, dump, migrate, tune, gen, "
+		          "report, capture", argv[2]);
+	}
 	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
 		usage(stdout);
 		return EXIT_OK;
@@ -59,5 +73,5 @@ int main(int argc, char **argv)
 			return commands[i].run(argc - 1, argv + 1);
 		}
 	}
-	die_usage("unknown command '%s'; commands are replay, live, dump, migrate, tune, gen, report", name);
+	die_usage("unknown command '%s'; commands are replay, live, dump, migrate, tune, gen, report, capture", name);
 }

@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top_srcdir/tests/lib.sh"
 
 T=$TELEMETRA
-for cmd in ${COMMANDS:-replay dump live migrate tune gen report}; do
+for cmd in ${COMMANDS:-replay dump live migrate tune gen report capture}; do
 	expect 0 "Usage: telemetra $cmd" $T "$cmd" --help
 	expect 0 "^telemetra [0-9]" $T "$cmd" --version
 done
@@ -28,6 +28,15 @@ expect 2 "must be a multiple of --slide" $T replay --window 60 --slide 7 "$fx/on
 expect 2 "cannot exceed --history" $T replay --history 3 --min-history 5 "$fx/one_stream.jsonl"
 expect 2 "positive number" $T replay --min-stddev 0 "$fx/one_stream.jsonl"
 expect 2 "needs a value" $T replay "$fx/one_stream.jsonl" --threshold
+# on/off options: --x, --x=true, --x=false; nothing else after '='
+expect 0 "records" $T replay -o "$tmp/mt.db" --merge-moments=true "$fx/one_stream.jsonl"
+expect 0 "records" $T replay -o "$tmp/mf.db" --merge-moments=false "$fx/one_stream.jsonl"
+expect 2 "takes true or false" $T replay -o "$tmp/m1.db" --merge-moments=1 "$fx/one_stream.jsonl"
+if command -v sqlite3 >/dev/null; then
+	[ "$(sqlite3 "$tmp/mt.db" "select json_extract(config, '\$.\"merge-moments\"') from runs")" = 1 ] &&
+	[ "$(sqlite3 "$tmp/mf.db" "select json_extract(config, '\$.\"merge-moments\"') from runs")" = 0 ] &&
+		ok "--merge-moments=true/false set the option" || fail "--merge-moments=true/false not applied"
+fi
 printf 'pog\n' >"$tmp/neg.txt"
 expect 2 '"pog" is in both lexicons' $T replay --lexicon-negative "$tmp/neg.txt" "$fx/one_stream.jsonl"
 printf 'good game\n' >"$tmp/two.txt"
@@ -37,6 +46,16 @@ printf '{"windw": 60}' >"$tmp/typo.json"
 expect 2 'unknown option "windw"' $T replay --config "$tmp/typo.json" "$fx/one_stream.jsonl"
 printf '{"window": 60,}' >"$tmp/bad.json"
 expect 2 "config file $tmp/bad.json:1:" $T replay --config "$tmp/bad.json" "$fx/one_stream.jsonl"
+# config files are strict, and say where: a number as a string, a switch as
+# 1, a duplicate key
+printf '{\n "window": "60"\n}\n' >"$tmp/str.json"
+expect 2 "str.json:2: \"window\": expected a number, got a string" $T replay --config "$tmp/str.json" "$fx/one_stream.jsonl"
+printf '{"threshold": 4,\n "merge-moments": 1}\n' >"$tmp/one.json"
+expect 2 "one.json:2: \"merge-moments\": expected true or false" $T replay --config "$tmp/one.json" "$fx/one_stream.jsonl"
+printf '{"window": 60,\n "window": 30}\n' >"$tmp/dup.json"
+expect 2 "dup.json:2:.*duplicate" $T replay --config "$tmp/dup.json" "$fx/one_stream.jsonl"
+printf '{"merge-moments": true, "window": 30, "chat-topic": "t"}\n' >"$tmp/good.json"
+expect 0 "records" $T replay -o "$tmp/good.db" --config "$tmp/good.json" "$fx/one_stream.jsonl"
 ANOMALY_THRESHOLD=high expect 2 "ANOMALY_THRESHOLD: expected a number" $T replay "$fx/one_stream.jsonl"
 expect 2 "expected one database" $T dump
 

@@ -20,6 +20,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 
 
 #endif

@@ -22,7 +22,7 @@ static void usage(void)
 	       "Options:\n"
 	       "  -o, --output=FILE   write to FILE instead of standard output\n"
 	       "  -h, --help          print this help and exit\n"
-	       "      --version       print the version and exit\n\n"
+	       "  -V, --version       print the version and exit\n\n"
 	       "Exit status: 0 success, 1 the database cannot be read, 2 usage error.\n");
 }
 
@@ -37,7 +37,7 @@ int cmd_dump(int argc, char **argv)
 	const char *output = NULL;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			output = optarg;

@@ -436,7 +436,7 @@ int cmd_gen(int argc, char **argv)
 	    {"decoy-rate", required_argument, NULL, OPT_DECOY_RATE},
 	    {"decoys", required_argument, NULL, OPT_DECOYS},
 	    {"no-edges", no_argument, NULL, OPT_NO_EDGES},
-	    {"quiet", no_argument, NULL, 'q'},
+	    {"quiet", optional_argument, NULL, 'q'}, /* --quiet[=true|false] */
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -537,7 +537,11 @@ int cmd_gen(int argc, char **argv)
 			props = grow_array(props, sizeof(char *), &capprops, nprops + 1);
 			props[nprops++] = optarg;
 			break;
-		case 'q': log_set_quiet(1); break;
+		case 'q':
+			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false"))
+				die_usage("option '--quiet' takes true or false after '=', got '%s'", optarg);
+			log_set_quiet(!optarg || !strcmp(optarg, "true"));
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': print_version(); return EXIT_OK;
 		case ':': die_usage("option '%s' needs a value", argv[optind - 1]);

@@ -33,7 +33,7 @@ static void usage(void)
 	       "                      (default: $POSTGRES_URL)\n"
 	       "      --sqlite=PATH   a SQLite file, created if missing\n"
 	       "  -h, --help          print this help and exit\n"
-	       "      --version       print the version and exit\n\n"
+	       "  -V, --version       print the version and exit\n\n"
 	       "Environment: POSTGRES_URL, and POSTGRES_USER / POSTGRES_PASSWORD for a URL\n"
 	       "that names no user or password.\n\n"
 	       "Exit status: 0 success, 1 the database cannot be reached or migrated,\n"
@@ -136,7 +136,7 @@ int cmd_migrate(int argc, char **argv)
 	const char *postgres = NULL, *sqlite = NULL;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			postgres = optarg;

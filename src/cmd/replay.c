@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "io/input.h"
+#include "io/kafka_range.h"
 #include "io/lanescan.h"
 #include "io/scratch.h"
 #include "io/sink.h"
@@ -51,7 +52,38 @@ struct replay {
 	double started;
 	uint64_t total_bytes; /* of the inputs whose size is known; 0 if any is a pipe */
 	struct lane_set lanes; /* named by the files, found before reading them */
+	struct kafka_range *kafka; /* --kafka: the range read instead of files */
 };
+
+#define KAFKA_TIMEOUT_MS 15000
+
+/* --kafka: every partition of the range is a lane open from the start (as
+ * a capture of the range has a lane_open record for each), then every
+ * message in the order read.  Returns an exit status. */
+static int replay_kafka(struct replay *r)
+{
+	size_t n;
+	const struct kafka_range_part *parts = kafka_range_parts(r->kafka, &n);
+	for (size_t i = 0; i < n; i++)
+		if (engine_lane_open(r->engine, sv_make(parts[i].topic, strlen(parts[i].topic)),
+		                     parts[i].partition)) {
+			log_error("%s", r->sink->err.msg);
+			return EXIT_RUNTIME;
+		}
+	struct kafka_message m;
+	struct error err;
+	int got;
+	while ((got = kafka_range_next(r->kafka, &m, KAFKA_TIMEOUT_MS, &err)) > 0)
+		if (engine_message(r->engine, m.topic, m.partition, m.offset, m.payload, m.len)) {
+			log_error("%s", r->sink->err.msg);
+			return EXIT_RUNTIME;
+		}
+	if (got < 0) {
+		log_error("%s", err.msg);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
 
 static void notice(void *ctx, const char *msg)
 {
@@ -230,8 +262,20 @@ int cmd_replay(int argc, char **argv)
 	scratch_signals_install("telemetra replay");
 	int first = config_load(&r.cfg, &help, argc, argv);
 	log_set_quiet(r.cfg.quiet);
-	if (first >= argc)
+	if (first >= argc && !r.cfg.kafka)
 		die_usage("no input files; give one or more FILEs, or - for standard input");
+	if (first < argc && r.cfg.kafka)
+		die_usage("give either --kafka or input FILEs, not both");
+	if ((r.cfg.range_from || r.cfg.range_to) && !r.cfg.kafka)
+		die_usage("--from and --to bound a Kafka range: give --kafka BROKERS too");
+	const char *kafka_topics[] = {r.cfg.chat_topic, r.cfg.viewer_topic};
+	struct kafka_range_config krc = {
+		.brokers = r.cfg.kafka, .topics = kafka_topics, .n_topics = 2,
+		.properties = r.cfg.kafka_props, .n_properties = r.cfg.n_kafka_props,
+		.from = r.cfg.range_from, .to = r.cfg.range_to,
+	};
+	if (r.cfg.kafka && !kafka_range_check(&krc, &err))
+		die_usage("%s", err.msg);
 	if (r.cfg.sink && r.cfg.output)
 		die_usage("give either --output or --sink, not both");
 	if (!config_build_core(&r.cfg, &core, &lexicon, &err))
@@ -299,11 +343,24 @@ int cmd_replay(int argc, char **argv)
 			          "run's transaction",
 			          r.sink->name);
 	}
+	if (r.cfg.kafka) {
+		r.kafka = kafka_range_open(&krc, KAFKA_TIMEOUT_MS, &err);
+		if (!r.kafka) {
+			log_error("%s", err.msg);
+			goto out;
+		}
+		if (kafka_range_size(r.kafka) == 0) {
+			log_error("the Kafka range holds no message (--from %s --to %s); nothing replayed",
+			          krc.from ? krc.from : "earliest", krc.to ? krc.to : "now");
+			goto out;
+		}
+	}
 
 	json_t *cfg_json = config_to_json(&r.cfg, CMD_REPLAY, false);
 	char *cfg_text = json_dumps(cfg_json, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(cfg_json);
-	char *inputs_text = inputs_json(r.inputs, r.n_inputs);
+	char *inputs_text = r.kafka ? kafka_range_json(r.kafka, r.cfg.kafka)
+	                            : inputs_json(r.inputs, r.n_inputs);
 	r.run = (struct run_info){.command = "replay", .mode = mode, .started_us = wall_clock_us(),
 	                          .config_json = cfg_text, .inputs_json = inputs_text};
 	int rc = r.sink->ops->run_begin(r.sink, &r.run);
@@ -329,6 +386,8 @@ int cmd_replay(int argc, char **argv)
 	for (size_t i = 0; i < r.n_inputs; i++)
 		if ((status = replay_file(&r, i)) != EXIT_OK)
 			goto out_cfg;
+	if (r.kafka && (status = replay_kafka(&r)) != EXIT_OK)
+		goto out_cfg;
 	status = EXIT_RUNTIME;
 	if (engine_finish(r.engine, !r.cfg.no_final_flush)) {
 		log_error("%s", r.sink->err.msg);
@@ -337,7 +396,7 @@ int cmd_replay(int argc, char **argv)
 	double elapsed = monotonic_seconds() - r.started;
 	log_progress_done();
 
-	inputs_text = inputs_json(r.inputs, r.n_inputs);
+	inputs_text = r.kafka ? kafka_range_json(r.kafka, r.cfg.kafka) : inputs_json(r.inputs, r.n_inputs);
 	r.run.inputs_json = inputs_text;
 	r.run.finished_us = wall_clock_us();
 	r.run.stats = engine_stats(r.engine);
@@ -351,7 +410,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	log_summary("replayed", engine_stats(r.engine), r.n_inputs, elapsed, r.sink->name);
 	status = EXIT_OK;
-	if (engine_stats(r.engine)->accepted == 0) {
+	if (r.kafka && engine_stats(r.engine)->records == 0) {
+		log_error("the Kafka range holds no message (--from %s --to %s)",
+		          krc.from ? krc.from : "earliest", krc.to ? krc.to : "now");
+		status = EXIT_RUNTIME;
+	} else if (engine_stats(r.engine)->accepted == 0) {
 		/* The output is kept: its dead letters say what was wrong. */
 		struct buf hint = BUF_INIT;
 		const char **topics = xcalloc(r.lanes.n + 1, sizeof(*topics));
@@ -383,6 +446,7 @@ out:
 		input_close(r.inputs[i]);
 	free(r.inputs);
 	lane_set_free(&r.lanes);
+	kafka_range_close(r.kafka);
 	lexicon_free(lexicon);
 	target_free(&target);
 	config_free(&r.cfg);

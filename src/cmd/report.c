@@ -53,7 +53,7 @@ static void usage(void)
 	       "      --from=TIME, --to=TIME  only windows overlapping [from, to) and moments\n"
 	       "                      in it (RFC 3339), e.g. a day of a busy database\n"
 	       "  -h, --help          print this help and exit\n"
-	       "      --version       print the version and exit\n\n"
+	       "  -V, --version       print the version and exit\n\n"
 	       "Example:\n"
 	       "  telemetra replay -o demo.db events.jsonl.gz\n"
 	       "  telemetra report --labels labels.jsonl -o demo.html demo.db\n\n"
@@ -154,7 +154,7 @@ int cmd_report(int argc, char **argv)
 	filter.streams = streams;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			output = optarg;

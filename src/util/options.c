@@ -102,9 +102,9 @@ static const struct opt opts[] = {
 	 "also detect sentiment drops (avg_sentiment z below -Z)", NULL, TUNABLE | OPTIONAL},
 	{"sentiment-drop-min-stddev", 0, T_POSDOUBLE, F(sentiment_drop_min_stddev), CORE, NULL,
 	 "SCORE", "stddev floor of sentiment drops (default 0.05)", NULL, TUNABLE},
-	{"chat-topic", 0, T_STRING, F(chat_topic), CORE, NULL, "TOPIC",
+	{"chat-topic", 0, T_STRING, F(chat_topic), CORE | CMD_CAPTURE, NULL, "TOPIC",
 	 "topic of chat events (default telemetra.events.chat)", NULL, 0},
-	{"viewer-topic", 0, T_STRING, F(viewer_topic), CORE, NULL, "TOPIC",
+	{"viewer-topic", 0, T_STRING, F(viewer_topic), CORE | CMD_CAPTURE, NULL, "TOPIC",
 	 "topic of viewer events (default telemetra.events.viewer)", NULL, 0},
 	{"config", 0, T_STRING, F(config_file), CORE, NULL, "FILE",
 	 "read options from a JSON object {\"option\": value}", NULL, 0},
@@ -124,11 +124,11 @@ static const struct opt opts[] = {
 	 "let -o replace a file that is not a telemetra database", NULL, 0},
 	{"no-final-flush", 0, T_FLAG, F(no_final_flush), CMD_REPLAY | CMD_TUNE, NULL, NULL,
 	 "leave windows open at the end of input, as a stopping daemon does", NULL, 0},
-	{"quiet", 'q', T_FLAG, F(quiet), CORE, NULL, NULL,
+	{"quiet", 'q', T_FLAG, F(quiet), CORE | CMD_CAPTURE, NULL, NULL,
 	 "print no summary, progress or information lines", NULL, 0},
 
 	/* live */
-	{"brokers", 0, T_STRING, F(brokers), CMD_LIVE, "KAFKA_BOOTSTRAP_SERVERS", "HOST:PORT,...",
+	{"brokers", 0, T_STRING, F(brokers), CMD_LIVE | CMD_CAPTURE, "KAFKA_BOOTSTRAP_SERVERS", "HOST:PORT,...",
 	 "Kafka bootstrap servers (default localhost:9092)", NULL, 0},
 	{"postgres", 0, T_STRING, F(postgres), CMD_LIVE, "POSTGRES_URL", "URL",
 	 "PostgreSQL URL, conninfo or jdbc:postgresql:// URL", NULL, SECRET},
@@ -150,7 +150,7 @@ static const struct opt opts[] = {
 	 "when nothing arrives this long, advance the watermark by wall time (default off)", NULL, 0},
 	{"capture", 0, T_STRING, F(capture), CMD_LIVE, NULL, "FILE",
 	 "record everything consumed, for an exact replay", NULL, 0},
-	{"kafka-property", 'X', T_LIST, F(kafka_props), CMD_LIVE, NULL, "KEY=VALUE",
+	{"kafka-property", 'X', T_LIST, F(kafka_props), CMD_LIVE | CMD_CAPTURE | CMD_REPLAY, NULL, "KEY=VALUE",
 	 "librdkafka property (TLS, SASL, ...); repeatable", NULL, 0},
 	{"checkpoint-location", 0, T_STRING, F(checkpoint_location), CMD_LIVE, "CHECKPOINT_LOCATION",
 	 "PATH", "accepted for the seed's compatibility; state lives in the database", NULL, 0},
@@ -167,6 +167,18 @@ static const struct opt opts[] = {
 	 "serve Prometheus /metrics, /healthz and /readyz on ADDR:PORT (default off)", NULL, 0},
 	{"ready-max-age", 0, T_SECONDS, F(ready_max_age_us), CMD_LIVE, NULL, "SECONDS",
 	 "/readyz fails when the database was last reached longer ago (default 30)", NULL, 0},
+
+	/* capture, replay --kafka (io/kafka_range.h) */
+	{"output", 'o', T_STRING, F(output), CMD_CAPTURE, NULL, "FILE",
+	 "the capture file to write (- for standard output); never overwritten", NULL, 0},
+	{"kafka", 0, T_STRING, F(kafka), CMD_REPLAY, NULL, "HOST:PORT,...",
+	 "read a bounded range of Kafka (--from, --to) instead of files", NULL, 0},
+	{"from", 0, T_STRING, F(range_from), CMD_REPLAY | CMD_CAPTURE, NULL,
+	 "earliest|TIME|TOPIC:PART:OFFSET,...", "start of the Kafka range (default earliest)", NULL,
+	 0},
+	{"to", 0, T_STRING, F(range_to), CMD_REPLAY | CMD_CAPTURE, NULL, "now|TIME|end",
+	 "end of the Kafka range: its end now, a time, or the end reached while reading "
+	 "(default now)", NULL, 0},
 
 	/* tune */
 	{"grid", 0, T_LIST, F(grid), CMD_TUNE, NULL, "NAME=VALUES",
@@ -189,23 +201,22 @@ static const struct opt opts[] = {
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* An option listed once per command group (-o: replay's database, capture's
+ * file) shares its field: free and copy it once. */
+static bool first_of_field(size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (opts[j].offset == opts[i].offset)
+			return false;
+	return true;
+}
+
 static const struct opt *find_opt(const char *name, unsigned mask)
 {
 	for (size_t i = 0; i < N_OPTS; i++)
 		if ((opts[i].commands & mask) && !strcmp(opts[i].name, name))
 			return &opts[i];
 	return NULL;
-}
-
-/* An option that shares its field with an earlier one (the same option
- * with a help text of its own per command, like -o): its storage is
- * that one's, freed and copied once. */
-static bool aliases_earlier(size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (opts[j].offset == opts[i].offset)
-			return true;
-	return false;
 }
 
 void config_init(struct config *c)
@@ -247,7 +258,7 @@ void config_free(struct config *c)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {
 		void *field = (char *)c + opts[i].offset;
-		if (aliases_earlier(i))
+		if (!first_of_field(i))
 			continue;
 		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
 			free(*(char **)field);
@@ -268,7 +279,7 @@ void config_copy(struct config *dst, const struct config *src)
 	*dst = *src;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		void *field = (char *)dst + opts[i].offset;
-		if (aliases_earlier(i))
+		if (!first_of_field(i))
 			continue;
 		if (opts[i].type == T_STRING || opts[i].type == T_CHOICE) {
 			char **s = field;
@@ -386,9 +397,10 @@ static bool set_value(struct config *c, const struct opt *o, const char *value, 
 		return true;
 	}
 	case T_FLAG:
-		if (!strcmp(value, "true") || !strcmp(value, "1")) {
+		/* The same two words everywhere: command line, config file, grid. */
+		if (!strcmp(value, "true")) {
 			*(bool *)field = true;
-		} else if (!strcmp(value, "false") || !strcmp(value, "0")) {
+		} else if (!strcmp(value, "false")) {
 			*(bool *)field = false;
 		} else {
 			error_set(err, "%s: expected true or false, got '%s'", origin, value);
@@ -522,6 +534,24 @@ bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *o
 			}
 			continue;
 		}
+		/* Strict: a number is a JSON number, a switch true or false, a
+		 * name a string ("60" or 1 where the other is meant is a slip
+		 * worth stopping for). */
+		const char *want = NULL;
+		switch (o->type) {
+		case T_FLAG: want = json_is_boolean(v) ? NULL : "true or false"; break;
+		case T_STRING:
+		case T_CHOICE:
+		case T_LIST: want = json_is_string(v) ? NULL : "a string"; break;
+		default: want = json_is_number(v) ? NULL : "a number"; break;
+		}
+		if (want) {
+			error_set(err, "%s: expected %s, got %s", where, want,
+			          json_is_string(v) ? "a string" : json_is_boolean(v) ? "a boolean"
+			          : json_is_number(v) ? "a number" : json_is_null(v) ? "null"
+			          : "an array or object");
+			return false;
+		}
 		char *text = config_value_text(v);
 		if (!text) {
 			error_set(err, "%s: expected a string, number or boolean", where);
@@ -535,10 +565,33 @@ bool config_set_json(struct config *c, unsigned mask, json_t *obj, const char *o
 	return true;
 }
 
+/* "PATH:LINE" of the first line of path that holds "key" as a key, for
+ * messages about a value (jansson keeps no positions once parsed). */
+static void key_origin(const char *path, const char *key, char *out, size_t n)
+{
+	snprintf(out, n, "config file %s", path);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char *line = NULL;
+	size_t cap = 0;
+	char pat[300];
+	snprintf(pat, sizeof(pat), "\"%.250s\"", key);
+	for (int no = 1; getline(&line, &cap, f) > 0; no++) {
+		char *at = strstr(line, pat);
+		if (at && strchr(at + strlen(pat), ':')) {
+			snprintf(out, n, "config file %s:%d", path, no);
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
 static bool load_file(struct config *c, unsigned mask, const char *path, struct error *err)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		if (jerr.line < 0)
 			error_set(err, "config file %s: %s", path, jerr.text);
@@ -546,7 +599,23 @@ static bool load_file(struct config *c, unsigned mask, const char *path, struct 
 			error_set(err, "config file %s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return false;
 	}
-	bool ok = config_set_json(c, mask, root, path, err);
+	/* One key at a time, so that a bad value names its line. */
+	bool ok = json_is_object(root);
+	if (!ok)
+		error_set(err, "config file %s: expected a JSON object of options, such as "
+		               "{\"threshold\": 3.5}", path);
+	const char *key;
+	json_t *v;
+	json_object_foreach(root, key, v) {
+		if (!ok)
+			break;
+		char origin[700];
+		key_origin(path, key, origin, sizeof(origin));
+		json_t *one = json_object();
+		json_object_set(one, key, v);
+		ok = config_set_json(c, mask, one, origin, err);
+		json_decref(one);
+	}
 	json_decref(root);
 	return ok;
 }
@@ -572,7 +641,7 @@ static void print_help(const struct command_help *cmd)
 		putchar('\n');
 	}
 	printf("  -h, --help                        print this help and exit\n"
-	       "      --version                     print the version and exit\n\n"
+	       "  -V, --version                     print the version and exit\n\n"
 	       "Precedence: command line > environment > --config file > defaults.\n"
 	       "Exit status: 0 success, 1 runtime error, 2 usage or configuration error.\n"
 	       "See telemetra(1) for details.\n");
@@ -586,13 +655,16 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 	const int FIRST_NO = FIRST_OPT + (int)N_OPTS;
 	struct option *longopts = xcalloc(2 * N_OPTS + 3, sizeof(*longopts));
 	char **no_names = xcalloc(N_OPTS, sizeof(*no_names));
-	char shortopts[64] = "h";
+	char shortopts[64] = "hV";
 	size_t n = 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (!(opts[i].commands & cmd->mask))
 			continue;
+		/* A switch also takes --x=true|false (optional_argument: only in
+		 * the attached form, so `--x FILE` still leaves FILE alone). */
 		longopts[n++] = (struct option){opts[i].name,
-		                                opts[i].type == T_FLAG ? no_argument : required_argument,
+		                                opts[i].type == T_FLAG ? optional_argument
+		                                                       : required_argument,
 		                                NULL, FIRST_OPT + (int)i};
 		if (opts[i].type == T_FLAG && strncmp(opts[i].name, "no-", 3)) {
 			size_t len = strlen(opts[i].name) + 4;
@@ -629,7 +701,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 		const struct opt *o = NULL;
 		if (ch == 'h' || ch == OPT_HELP) {
 			outcome = WANT_HELP;
-		} else if (ch == OPT_VERSION) {
+		} else if (ch == OPT_VERSION || ch == 'V') {
 			outcome = WANT_VERSION;
 		} else if (ch == '?' || ch == ':') {
 			outcome = BAD_OPTION;
@@ -656,8 +728,19 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 			}
 			if (!strcmp(o->name, "config"))
 				config_path = optarg;
-			pending[n_pending++] = (struct pending){
-				o, o->type == T_FLAG ? (negated ? "false" : "true") : optarg};
+			const char *value = optarg;
+			if (o->type == T_FLAG && negated)
+				value = "false";
+			else if (o->type == T_FLAG && !optarg)
+				value = "true";
+			else if (o->type == T_FLAG && strcmp(optarg, "true") && strcmp(optarg, "false")) {
+				outcome = BAD_OPTION;
+				snprintf(problem, sizeof(problem),
+				         "option '--%s' takes true or false after '=', got '%.100s'", o->name,
+				         optarg);
+				break;
+			}
+			pending[n_pending++] = (struct pending){o, value};
 		}
 	}
 	free(longopts);

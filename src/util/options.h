@@ -25,6 +25,7 @@ enum {
 	CMD_LIVE = 1 << 1,
 	CMD_TUNE = 1 << 2,
 	CMD_CORE = CMD_REPLAY | CMD_LIVE | CMD_TUNE,
+	CMD_CAPTURE = 1 << 3,
 };
 
 struct config {
@@ -55,6 +56,8 @@ struct config {
 	/* operating the daemon */
 	char *log_format, *log_file, *metrics;
 	int64_t log_interval_us, ready_max_age_us;
+	/* capture, replay --kafka: a bounded range of Kafka */
+	char *kafka, *range_from, *range_to;
 	/* tune */
 	char **grid;
 	size_t n_grid;
