@@ -203,13 +203,15 @@ grep -q 'ghost' "$tmp/nasty.html" || fail "labels of a stream absent from the da
 # Hand-made chat (tests/tune-chat.py, see tests/tune.sh): s0 a burst that splits
 # into two moments (one episode), s1 a big burst, s2 and s3 small ones. Labels on
 # s0, s1, s2 and one on s1 an hour before anything (missed); s3's burst is a
-# decoy (a false alarm at threshold 3).
+# decoy (a false alarm at threshold 3).  The seed detector, whose z over the
+# previous 5 windows these bursts were made for: this checks scoring, not
+# detection.
 python3 "$top_srcdir/tests/tune-chat.py" "$tmp/judge.jsonl" s0:split s1:big s2:small s3:small || exit 99
 lab() { printf '{"stream_id":"%s","start":"2025-11-23T%s","end":"2025-11-23T%s","kind":"%s"}\n' "$@"; }
 { lab s0 12:05:00Z 12:05:30Z hype; lab s1 12:05:00Z 12:05:10Z hype; lab s2 12:05:00Z 12:05:10Z funny
   lab s1 11:00:00Z 11:00:30Z fail; } >"$tmp/judgeL.jsonl"
 lab s3 12:05:00Z 12:05:10Z sub_train >"$tmp/judgeD.jsonl"
-hand="--window 20 --history 5 --merge-moments"
+hand="--detector seed --window 20 --history 5 --merge-moments"
 # shellcheck disable=SC2086
 "$T" replay -q -o "$tmp/judge.db" $hand "$tmp/judge.jsonl" || exit 99
 # shellcheck disable=SC2086

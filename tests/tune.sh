@@ -173,7 +173,9 @@ same "runs records the tune run" "$(q "$tmp/j4.db" "select command, json_extract
 
 # --- episodes, objectives, edges, --best - ------------------------------------------
 # Hand-made chat (tests/tune-chat.py): 1 message/s, exactly 10 per 10 s pane, so
-# with --window 20 --history 5 (the floor 1/W = 0.05 msg/s) z is easy to derive:
+# with the seed detector, --window 20 --history 5 (the floor 1/W = 0.05 msg/s)
+# and no merging (what these cases test is scoring, not detection), z is easy
+# to derive:
 #   split  +40 messages in pane 30, +200 in pane 32: windows 12:04:50 (z 40) and
 #          12:05:10 (z 9.4) are anomalous, 12:05:00 between them is not (z 2):
 #          two moments, merged or not, whose windows touch: ONE episode;
@@ -186,7 +188,7 @@ if command -v python3 >/dev/null; then
 	lab() { printf '{"stream_id":"%s","start":"2025-11-23T12:05:00Z","end":"2025-11-23T12:05:%s","kind":"hype"}\n' "$1" "$2"; }
 	lab s0 30Z >"$tmp/splitL.jsonl"
 	{ lab s0 30Z; lab s1 10Z; lab s2 10Z; } >"$tmp/mixL.jsonl"
-	hand="--window 20 --history 5"
+	hand="--detector seed --no-merge-moments --window 20 --history 5"
 	# shellcheck disable=SC2086
 	$T tune -q -o "$tmp/ep.db" $hand --labels "$tmp/splitL.jsonl" --grid merge-moments=false,true \
 		"$tmp/split.jsonl" >/dev/null || fail "tune over the split burst failed"
