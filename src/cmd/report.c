@@ -150,8 +150,8 @@ int cmd_report(int argc, char **argv)
 	const char *output = "report.html", *labels_path = NULL, *title = NULL, *decoys_path = NULL;
 	int64_t tolerance_us = 30 * USEC_PER_SEC; /* tune's default */
 	struct report_filter filter = {0};
-	const char **streams = xcalloc((size_t)argc + 1, sizeof(*streams));
-	filter.streams = streams;
+	const char **streams = NULL; /* into argv; the array is ours */
+	size_t cap_streams = 0;
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
@@ -171,7 +171,9 @@ int cmd_report(int argc, char **argv)
 		case OPT_STREAM:
 			if (!*optarg)
 				die_usage("--stream needs a stream id");
+			streams = grow_array(streams, sizeof(*streams), &cap_streams, filter.n_streams + 1);
 			streams[filter.n_streams++] = optarg;
+			filter.streams = streams;
 			break;
 		case OPT_FROM:
 		case OPT_TO: {
@@ -189,9 +191,11 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
+			free(streams);
 			return EXIT_OK;
 		case 'V':
 			print_version();
+			free(streams);
 			return EXIT_OK;
 		case ':':
 			die_usage("%s needs a value", argv[optind - 1]);
