@@ -41,6 +41,11 @@ no_secret
 expect 2 'after postgres: comes' $T migrate --postgres "mysql://u:$SECRET@h/db"
 no_secret
 expect 2 'use --sqlite PATH' $T migrate --postgres "sqlite:$tmp/m.db"
+# The daemon must not wait forever for a database that cannot exist.
+expect 2 'unknown database scheme' timeout 20 $T live --sink "mysql://u:$SECRET@h/db"
+no_secret
+expect 2 'after postgres: comes' timeout 20 $T live --postgres "mysql://u:$SECRET@h/db"
+no_secret
 # A postgres:// URL with user and password is a URL (it used to reach
 # libpq as "//user:pass@host" and be echoed back).
 expect 1 'PostgreSQL postgres://u:\*\*\*@127.0.0.1:1/db: cannot connect' \

@@ -45,6 +45,7 @@
 #include "core/timestamp.h"
 #include "io/kafka_source.h"
 #include "io/sink.h"
+#include "io/target.h"
 #include "util/log.h"
 #include "util/options.h"
 #include "util/secret.h"
@@ -731,6 +732,10 @@ int cmd_live(int argc, char **argv)
 		buf_printf(&spec, "postgres:%s", d.cfg.postgres);
 	else
 		die_usage("no database: give --postgres URL, or set POSTGRES_URL");
+	struct target parsed; /* a bad target is a usage error, not a database to wait for */
+	if (!target_parse(&parsed, spec.data, &err))
+		die_usage("%s", err.msg);
+	target_free(&parsed);
 	d.target = redact_secrets(spec.data);
 	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
 
