@@ -44,7 +44,7 @@
 #include "core/engine.h"
 #include "core/timestamp.h"
 #include "io/kafka_source.h"
-#include "io/sink.h" /* and io/target.h */
+#include "io/sink.h"
 #include "util/log.h"
 #include "util/options.h"
 #include "util/secret.h"
