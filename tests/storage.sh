@@ -43,6 +43,11 @@ no_secret
 expect 2 'after postgres: comes' $T migrate --postgres "mysql://u:$SECRET@h/db"
 no_secret
 expect 2 'use --sqlite PATH' $T migrate --postgres "sqlite:$tmp/m.db"
+# The daemon must not wait forever for a database that cannot exist.
+expect 2 'unknown database scheme' timeout 20 $T live --sink "mysql://u:$SECRET@h/db"
+no_secret
+expect 2 'after postgres: comes' timeout 20 $T live --postgres "mysql://u:$SECRET@h/db"
+no_secret
 # A postgres:// URL with user and password is a URL (it used to reach
 # libpq as "//user:pass@host" and be echoed back).
 expect 1 'PostgreSQL postgres://u:\*\*\*@127.0.0.1:1/db: cannot connect' \
@@ -172,10 +177,8 @@ if command -v sqlite3 >/dev/null 2>&1; then
 	} | sqlite3 "$tmp/v2.db" || fail "cannot build a version 2 database"
 	expect 0 "schema at version 3: applied 1 migration" $T migrate --sqlite "$tmp/v2.db"
 	expect 0 "# dead_letters: 1 rows" $T dump "$tmp/v2.db"
-	printf 'not json\n' >"$tmp/old.jsonl"
-	# Its only line is a dead letter, so the run says no record was usable
-	# (exit 1), but still writes it: the dead letters are what to look at.
-	expect 1 "no record was usable" $T replay -q --append -o "$tmp/v2.db" "$tmp/old.jsonl"
+	printf 'not json\n{"type":"chat","stream_id":"s","user_id":"u","message":"ok","timestamp":"2025-11-23T12:00:00Z"}\n' >"$tmp/old.jsonl"
+	$T replay -q --append -o "$tmp/v2.db" "$tmp/old.jsonl" || fail "--append into a migrated database"
 	# The same place read again by a later run rewrites its row.
 	expect 0 "# dead_letters: 1 rows" $T dump "$tmp/v2.db"
 	[ "$(sqlite3 "$tmp/v2.db" "SELECT length(source_key), occurrence FROM dead_letters")" = "64|0" ] ||

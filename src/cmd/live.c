@@ -901,6 +901,10 @@ int cmd_live(int argc, char **argv)
 		buf_printf(&spec, "postgres:%s", d.cfg.postgres);
 	else
 		die_usage("no database: give --postgres URL, or set POSTGRES_URL");
+	struct target parsed; /* a bad target is a usage error, not a database to wait for */
+	if (!target_parse(&parsed, spec.data, &err))
+		die_usage("%s", err.msg);
+	target_free(&parsed);
 	d.target = redact_secrets(spec.data);
 	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
 	ops_log_configuration(&d.cfg, CMD_LIVE);

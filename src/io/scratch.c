@@ -77,18 +77,21 @@ size_t scratch_sweep(const char *target)
 
 int scratch_claim(const char *path)
 {
+	/* Known to the signal handlers before it exists, so that no moment
+	 * has the file without them knowing. */
+	scratch_on_signal(path);
 	unlink(path); /* a leftover of an earlier process with our PID */
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
-		close(fd);
-		unlink(path);
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		scratch_on_signal(NULL);
 		errno = e;
 		return -1;
 	}
-	scratch_on_signal(path);
 	return fd;
 }
 
