@@ -351,6 +351,45 @@ else
 	echo "skip systemd-analyze verify: systemd-analyze is not installed (Debian: systemd)"
 fi
 
+# The compose stack (no Docker here): the seed's services are there, every
+# file it mounts or builds from exists, Grafana's provisioned data sources
+# are the ones the dashboard defaults to.
+cat >"$tmp/compose.py" <<'PY'
+import json, os, sys
+import yaml
+c = sys.argv[1]
+d = os.path.join(c, "docker")
+compose = yaml.safe_load(open(os.path.join(d, "docker-compose.yml")))
+bad = 0
+for s in ("kafka", "postgres", "telemetra", "prometheus"):
+    if s not in compose["services"]:
+        print("docker-compose.yml lacks the %s service" % s); bad += 1
+for name, svc in compose["services"].items():
+    for v in svc.get("volumes", []):
+        src = v.split(":")[0]
+        if src.startswith(".") and not os.path.exists(os.path.join(d, src)):
+            print("%s mounts %s, which does not exist" % (name, src)); bad += 1
+    b = svc.get("build")
+    if b and not os.path.exists(os.path.join(d, b["context"], b["dockerfile"])):
+        print("%s builds from a missing Dockerfile" % name); bad += 1
+ds = yaml.safe_load(open(os.path.join(d, "grafana-provisioning/datasources/telemetra.yml")))
+uids = {x["uid"] for x in ds["datasources"]}
+dash = json.load(open(os.path.join(c, "grafana/telemetra-dashboard.json")))
+for v in dash["templating"]["list"]:
+    if v["type"] == "datasource" and v["current"]["value"] not in uids:
+        print("the dashboard defaults to data source %s, not provisioned" % v["current"]["value"]); bad += 1
+yaml.safe_load(open(os.path.join(d, "prometheus.yml")))
+print("%d services" % len(compose["services"]))
+sys.exit(1 if bad else 0)
+PY
+if ! python3 -c 'import yaml' 2>/dev/null; then
+	echo "skip the compose checks: python3 has no yaml module (Debian: python3-yaml)"
+elif python3 "$tmp/compose.py" "$c" >"$tmp/compose.out" 2>&1; then
+	ok "docker-compose.yml: $(tail -1 "$tmp/compose.out"), mounts and provisioning consistent"
+else
+	fail "contrib/docker:"; cat "$tmp/compose.out"
+fi
+
 # The example configurations load (live: up to its configuration line).
 "$TELEMETRA" live --config "$c/config/live.json" --metrics bad >"$tmp/cfg.out" 2>&1
 [ $? -eq 2 ] && grep -q '"brokers":"kafka:9092"' "$tmp/cfg.out" ||
