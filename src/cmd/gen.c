@@ -388,6 +388,17 @@ static bool kafka_open(struct kafka *k, const char *brokers, char **props, size_
 		log_error("cannot create the Kafka producer: %s", errstr);
 		return false;
 	}
+	/* Fail in seconds, not after message.timeout.ms (5 minutes) of
+	 * retrying, when no broker can be reached at all. */
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t merr = rd_kafka_metadata(k->rk, 0, NULL, &md, 10000);
+	if (merr) {
+		log_error("cannot reach Kafka at %s within 10 s: %s", brokers, rd_kafka_err2str(merr));
+		rd_kafka_destroy(k->rk);
+		k->rk = NULL;
+		return false;
+	}
+	rd_kafka_metadata_destroy(md);
 	return true;
 }
 
