@@ -68,6 +68,10 @@ expect 0 "cut.gz: gzip data ends early" $T replay -o "$tmp/cut.db" "$tmp/cut.gz"
 printf 'not sqlite at all\n' >"$tmp/notdb"
 expect 1 "notdb" $T dump "$tmp/notdb"
 
+# gen --kafka to a broker that is not there fails (in about 10 s), rather
+# than retrying for message.timeout.ms (5 minutes); timeout would say 124
+expect 1 "cannot reach Kafka at 127.0.0.1:1" timeout 60 $T gen -q --kafka 127.0.0.1:1 --events 10
+
 # success, stdin, and a summary that counts what happened
 expect 0 "1 file: 7 records" $T replay -o "$tmp/one.db" "$fx/one_stream.jsonl"
 expect 0 "1 file: 7 records" sh -c "$T replay -o '$tmp/stdin.db' - <'$fx/one_stream.jsonl'"

@@ -118,6 +118,25 @@ struct kafka_producer *kafka_producer_new(const char *brokers, char *const *prop
 		free(k);
 		return NULL;
 	}
+	/* Fail in seconds, not after message.timeout.ms (5 minutes) of
+	 * retrying, when no broker can be reached at all: wait at most 10 s,
+	 * or message.timeout.ms if -X sets it shorter. */
+	int wait_ms = 10000;
+	for (size_t i = 0; i < nprops; i++)
+		if (!strncmp(props[i], "message.timeout.ms=", 19) && atoi(props[i] + 19) > 0 &&
+		    atoi(props[i] + 19) < wait_ms)
+			wait_ms = atoi(props[i] + 19);
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t merr = rd_kafka_metadata(k->rk, 0, NULL, &md, wait_ms);
+	if (merr) {
+		error_set(err, "cannot reach Kafka at %s within %.1f s (%s): messages not delivered",
+		          brokers, wait_ms / 1000.0, rd_kafka_err2str(merr));
+		*usage = false;
+		rd_kafka_destroy(k->rk);
+		free(k);
+		return NULL;
+	}
+	rd_kafka_metadata_destroy(md);
 	return k;
 }
 
