@@ -284,6 +284,14 @@ grep -q -e "new --group" "$tmp/s7refused.log" && grep -q -e "add --reset-state" 
 	fail "7: the refusal does not name the ways out"
 grep -q -e "--threshold 3.0 -> 4.0" "$tmp/s7refused.log" || fail "7: the safe change is not logged"
 [ "$(committed s1 g1)" = "$N" ] || fail "7: the refused restart committed something"
+# Another detector: its history means something else, so refused as well.
+timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s1)" --group g1 \
+	--offset-reset earliest --detector seed -X session.timeout.ms=6000 \
+	-X heartbeat.interval.ms=500 >"$tmp/s7detector.log" 2>&1
+st=$?
+[ "$st" = 2 ] || { fail "7: a restart with --detector seed exited $st, want 2"; tail -5 "$tmp/s7detector.log"; }
+grep -q -e '--detector "pane" -> "seed"' "$tmp/s7detector.log" ||
+	{ fail "7: the refusal does not name the detector change"; tail -3 "$tmp/s7detector.log"; }
 # --reset-state: resumes from the committed offsets with empty state; new
 # events, later than all before, make rows of the new windowing.
 "$TELEMETRA" gen -q --seed 7 --streams 3 --events 3000 --late 0 --start 2025-11-23T13:00:00Z -o "$tmp/later.jsonl" ||

@@ -39,6 +39,13 @@ static const struct {
 	{"viewer-topic", false},
 	{"history", false},
 	{"merge-moments", false},
+	{"detector", false},  /* the history's shape and meaning */
+	{"metric", false},    /* what the history counts */
+	{"baseline", false},  /* the history's length */
+	{"long-span", false}, /* panes summed from the history */
+	{"min-baseline", true},
+	{"dispersion", true},
+	{"min-excess", true},
 	{"min-history", true},
 	{"min-stddev", true},
 	{"threshold", true},
