@@ -139,4 +139,45 @@ else
 	ok "1  a file truncated while replay reads it: $(cut -c1-60 "$tmp/out")..."
 fi
 
+# A named output appears whole or not at all: a write error (here the file
+# size limit, EFBIG) or an unreadable database leaves the previous file, or
+# no file, never a cut or empty one.
+mkdir "$tmp/whole" && echo previous >"$tmp/whole/log.jsonl" || exit 99
+(ulimit -f 8; trap '' XFSZ; exec $T gen -q --events 100000 -o "$tmp/whole/log.jsonl") >"$tmp/out" 2>&1
+got=$?
+if [ "$got" != 1 ] || ! grep -q "cannot write .*log.jsonl: File too large" "$tmp/out"; then
+	fail "gen over the file size limit exited $got: $(cat "$tmp/out")"
+elif [ "$(cat "$tmp/whole/log.jsonl")" != previous ] || [ "$(ls "$tmp/whole")" != log.jsonl ]; then
+	fail "gen's write error cut the previous file or left debris: $(ls "$tmp/whole")"
+else
+	ok "1  gen -o over the file size limit keeps the previous file, leaves nothing else"
+fi
+(ulimit -f 8; trap '' XFSZ; exec $T gen -q --events 100000 -o "$tmp/whole/new.jsonl.gz") >/dev/null 2>&1
+[ -e "$tmp/whole/new.jsonl.gz" ] && fail "gen -o FILE.gz left a cut file after a write error"
+printf 'not a database' >"$tmp/whole/bad.db"
+expect 1 "file is not a database" $T dump -o "$tmp/whole/dump.txt" "$tmp/whole/bad.db"
+[ "$(ls "$tmp/whole" | sort | tr '\n' ' ')" = "bad.db log.jsonl " ] ||
+	fail "dump -o of a bad database left a file: $(ls "$tmp/whole")"
+# ... but only a regular file is replaced so: a link keeps pointing where
+# it did, and a FIFO (like a device: -o /dev/null) is written through.
+ln -s log.jsonl "$tmp/whole/link.jsonl" || exit 99
+$T gen -q --events 100 -o "$tmp/whole/link.jsonl" || fail "gen -o through a link failed"
+if [ -L "$tmp/whole/link.jsonl" ] && [ "$(wc -l <"$tmp/whole/log.jsonl")" -ge 100 ]; then
+	ok "0  gen -o LINK writes through the link, which stays a link"
+else
+	fail "gen -o LINK replaced the link or did not write its target"
+fi
+mkfifo "$tmp/whole/fifo" || exit 99
+cat "$tmp/whole/fifo" >"$tmp/whole/fifo.out" &
+reader=$!
+$T gen -q --events 100 -o "$tmp/whole/fifo" || fail "gen -o FIFO failed"
+# A replaced FIFO would leave its reader waiting for a writer forever.
+[ -p "$tmp/whole/fifo" ] || kill "$reader" 2>/dev/null
+wait "$reader"
+if [ -p "$tmp/whole/fifo" ] && [ "$(wc -l <"$tmp/whole/fifo.out")" -ge 100 ]; then
+	ok "0  gen -o FIFO writes into the FIFO, which stays a FIFO"
+else
+	fail "gen -o FIFO replaced the FIFO or wrote nothing into it"
+fi
+
 [ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "io/dump.h"
 #include "io/target.h"
 #include "util/log.h"
+#include "util/new_file.h"
 
 static void usage(void)
 {
@@ -60,11 +62,23 @@ int cmd_dump(int argc, char **argv)
 	if (!target_parse(&target, argv[optind], &err))
 		die_usage("%s", err.msg);
 
+	/* -o FILE appears whole or not at all: no empty or cut dump is left
+	 * behind by a database that cannot be read or a full disk. */
 	FILE *out = stdout;
-	if (output && !(out = fopen(output, "w"))) {
-		log_error("cannot create %s: %m", output);
-		target_free(&target);
-		return EXIT_RUNTIME;
+	struct new_file nf = {NULL, NULL, -1, false};
+	if (output) {
+		if (!new_file_create(&nf, output, &err)) {
+			log_error("%s", err.msg);
+			target_free(&target);
+			return EXIT_RUNTIME;
+		}
+		if (!(out = fdopen(nf.fd, "w"))) {
+			log_error("cannot create %s: %s", output, strerror(errno));
+			new_file_discard(&nf);
+			target_free(&target);
+			return EXIT_RUNTIME;
+		}
+		nf.fd = -1; /* out owns it */
 	}
 	bool ok = target.kind == TARGET_SQLITE ? dump_sqlite(target.location, out, &err)
 	                                       : dump_postgres(target.location, out, &err);
@@ -75,5 +89,11 @@ int cmd_dump(int argc, char **argv)
 		log_error("cannot write %s: %m", output ? output : "standard output");
 		ok = false;
 	}
+	if (output && ok && !new_file_commit(&nf, &err)) {
+		log_error("%s", err.msg);
+		ok = false;
+	}
+	if (output && !ok)
+		new_file_discard(&nf);
 	return ok ? EXIT_OK : EXIT_RUNTIME;
 }

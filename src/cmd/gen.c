@@ -29,6 +29,7 @@
 #include "gen/generator.h"
 #include "io/kafka_producer.h"
 #include "util/log.h"
+#include "util/new_file.h"
 
 #define DEFAULT_CHAT_TOPIC "telemetra.events.chat"
 #define DEFAULT_VIEWER_TOPIC "telemetra.events.viewer"
@@ -211,6 +212,7 @@ struct output {
 	FILE *f;          /* plain file or stdout */
 	gzFile gz;        /* or gzip */
 	bool is_stdout;
+	struct new_file file; /* a named file appears whole or not at all */
 	char *buf;
 	size_t len;
 	bool failed;
@@ -233,20 +235,29 @@ static bool output_open(struct output *o, const char *path)
 		return true;
 	}
 	o->name = path;
+	struct error err;
+	if (!new_file_create(&o->file, path, &err)) {
+		log_error("%s", err.msg);
+		return false;
+	}
 	if (ends_with(path, ".gz")) {
-		o->gz = gzopen(path, "wb3"); /* level 3: ~2x faster than 6, 8 % larger */
+		o->gz = gzdopen(o->file.fd, "wb3"); /* level 3: ~2x faster than 6, 8 % larger */
 		if (!o->gz) {
 			log_error("cannot create %s: %s", path, errno ? strerror(errno) : "out of memory");
+			new_file_discard(&o->file);
 			return false;
 		}
+		o->file.fd = -1; /* gzclose closes it */
 		gzbuffer(o->gz, 128 * 1024);
 		return true;
 	}
-	o->f = fopen(path, "wb");
+	o->f = fdopen(o->file.fd, "wb");
 	if (!o->f) {
 		log_error("cannot create %s: %s", path, strerror(errno));
+		new_file_discard(&o->file);
 		return false;
 	}
+	o->file.fd = -1; /* fclose closes it */
 	return true;
 }
 
@@ -311,8 +322,10 @@ static inline bool output_line(struct output *o, const char *data, size_t len)
 	return true;
 }
 
-/* Flush and close; false (after logging) when anything failed. */
-static bool output_close(struct output *o)
+/* Flush and close; a named file is put in place only when everything was
+ * written and keep is true (else removed).  False (after logging) when
+ * anything failed. */
+static bool output_close(struct output *o, bool keep)
 {
 	bool ok = output_flush(o);
 	if (o->gz) {
@@ -335,7 +348,17 @@ static bool output_close(struct output *o)
 	}
 	free(o->buf);
 	o->buf = NULL;
-	return ok && !o->failed;
+	ok = ok && !o->failed;
+	if (o->file.tmp) {
+		struct error err;
+		if (!ok || !keep) {
+			new_file_discard(&o->file);
+		} else if (!new_file_commit(&o->file, &err)) {
+			log_error("%s", err.msg);
+			ok = false;
+		}
+	}
+	return ok;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -359,11 +382,19 @@ static double now_mono(void)
 
 static bool write_labels(const struct gen_label *labels, size_t n, const char *path)
 {
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		log_error("cannot create %s: %s", path, strerror(errno));
+	struct new_file nf;
+	struct error err;
+	FILE *f = NULL;
+	if (!new_file_create(&nf, path, &err)) {
+		log_error("%s", err.msg);
 		return false;
 	}
+	if (!(f = fdopen(nf.fd, "wb"))) {
+		log_error("cannot create %s: %s", path, strerror(errno));
+		new_file_discard(&nf);
+		return false;
+	}
+	nf.fd = -1; /* f owns it */
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		gen_label_json(&labels[i], &b);
@@ -374,6 +405,11 @@ static bool write_labels(const struct gen_label *labels, size_t n, const char *p
 	buf_free(&b);
 	if (fclose(f) != 0 || !ok) {
 		log_error("cannot write %s: %s", path, strerror(errno));
+		new_file_discard(&nf);
+		return false;
+	}
+	if (!new_file_commit(&nf, &err)) {
+		log_error("%s", err.msg);
 		return false;
 	}
 	return true;
@@ -690,7 +726,7 @@ int cmd_gen(int argc, char **argv)
 	if (brokers) {
 		if (!kafka_producer_close(k))
 			status = EXIT_RUNTIME;
-	} else if (!output_close(&out) || !ok) {
+	} else if (!output_close(&out, ok) || !ok) {
 		status = EXIT_RUNTIME;
 	}
 

@@ -24,6 +24,7 @@
 #include "io/target.h"
 #include "io/report_html.h"
 #include "util/log.h"
+#include "util/new_file.h"
 #include "util/options.h"
 
 static void usage(void)
@@ -61,32 +62,23 @@ static void usage(void)
 	       "cannot be written, 2 usage error.\n");
 }
 
-/* Write the page to a temporary file beside path, then rename it into
- * place.  Returns the exit status. */
+/* Write the page beside path and put it in place once complete.  Returns
+ * the exit status. */
 static int write_file(struct report *r, const struct report_params *p, const char *path)
 {
-	struct buf tmp = BUF_INIT;
-	buf_printf(&tmp, "%s.tmp-XXXXXX", path);
-	int fd = mkstemp(tmp.data);
-	if (fd < 0) {
-		log_error("cannot create %s: %s", path, strerror(errno));
-		buf_free(&tmp);
+	struct new_file nf;
+	struct error err;
+	if (!new_file_create(&nf, path, &err)) {
+		log_error("%s", err.msg);
 		return EXIT_RUNTIME;
 	}
-	/* mkstemp makes the file private; a report is as readable as any file. */
-	mode_t mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0)
-		log_warn("cannot set the mode of %s: %s", tmp.data, strerror(errno));
-	FILE *out = fdopen(fd, "w");
+	FILE *out = fdopen(nf.fd, "w");
 	if (!out) {
 		log_error("cannot create %s: %s", path, strerror(errno));
-		close(fd);
-		unlink(tmp.data);
-		buf_free(&tmp);
+		new_file_discard(&nf);
 		return EXIT_RUNTIME;
 	}
-	struct error err;
+	nf.fd = -1; /* out owns it now */
 	bool ok = report_write(r, p, out, &err);
 	if (!ok)
 		log_error("%s", err.msg);
@@ -96,14 +88,15 @@ static int write_file(struct report *r, const struct report_params *p, const cha
 			log_error("cannot write %s: %s", path, strerror(errno ? errno : EIO));
 		ok = false;
 	}
-	if (ok && rename(tmp.data, path) != 0) {
-		log_error("cannot rename %s to %s: %s", tmp.data, path, strerror(errno));
-		ok = false;
+	if (!ok) {
+		new_file_discard(&nf);
+		return EXIT_RUNTIME;
 	}
-	if (!ok)
-		unlink(tmp.data);
-	buf_free(&tmp);
-	return ok ? EXIT_OK : EXIT_RUNTIME;
+	if (!new_file_commit(&nf, &err)) {
+		log_error("%s", err.msg);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
 }
 
 /* Drop, in place, the labels (or decoys) the filter leaves out: of another

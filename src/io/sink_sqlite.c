@@ -33,6 +33,7 @@
 #include "io/sink.h"
 #include "io/sink_format.h"
 #include "util/clock.h"
+#include "util/new_file.h"
 
 struct sqlite_sink {
 	struct sink base;
@@ -398,12 +399,8 @@ static int sqlite_finish(struct sink *base)
 	if (s->tmp_path) {
 		/* The new file is complete: make it durable, then swap it in, so
 		 * that a crash leaves either the old output or the new one. */
-		int fd = open(s->tmp_path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) != 0 || close(fd) != 0 || rename(s->tmp_path, s->path) != 0) {
-			error_set(&base->err, "cannot put %s in place of %s: %s", s->tmp_path, s->path,
-			          strerror(errno));
+		if (!file_put_in_place(s->tmp_path, s->path, &base->err))
 			return -1;
-		}
 		free(s->tmp_path);
 		s->tmp_path = NULL;
 		s->base.scratch_path = NULL;

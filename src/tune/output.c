@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/timestamp.h"
 #include "io/migrations.h"
+#include "util/new_file.h"
 
 /* --- ranking ------------------------------------------------------------- */
 
@@ -419,11 +420,8 @@ bool tune_write_sqlite(const char *path, const struct tune_results *r, struct er
 	}
 	w.db = NULL;
 	/* Durable first, then in place: a crash leaves the old file or the new. */
-	int fd = open(tmp.data, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp.data, path) != 0) {
-		error_set(err, "cannot put %s in place of %s: %s", tmp.data, path, strerror(errno));
+	if (!file_put_in_place(tmp.data, path, err))
 		goto out;
-	}
 	ok = true;
 out:
 	if (w.db)
