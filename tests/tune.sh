@@ -239,6 +239,13 @@ else
 	echo "SKIP: python3 is not installed: episode and objective checks skipped"
 fi
 
+# --- where results go is checked before the grid runs ---------------------------
+expect 1 "cannot write $tmp/no/such/dir/t.db: directory $tmp/no/such/dir" \
+	$T tune -q -o "$tmp/no/such/dir/t.db" --grid threshold=2,3 "$spike"
+expect 1 "cannot write $tmp/no/best.json: directory $tmp/no" \
+	$T tune -q -o "$tmp/ok.db" --labels "$tmp/L.jsonl" --best "$tmp/no/best.json" "$spike"
+[ -e "$tmp/ok.db" ] && fail "tune ran although --best could not be written"
+
 # --- valgrind -------------------------------------------------------------------
 if [ "${TELEMETRA_SANITIZERS:-no}" != yes ] && command -v valgrind >/dev/null; then
 	if (cd "$fx" && valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \

@@ -29,6 +29,7 @@
 #include "util/clock.h"
 #include "util/options.h"
 #include "util/log.h"
+#include "util/new_file.h"
 #include "util/summary.h"
 
 static const struct command_help help = {
@@ -183,17 +184,11 @@ static bool check_output(const struct replay *r, const char *path, char **names)
 		log_error("cannot use output %s: %s", path, strerror(errno));
 		exit(EXIT_RUNTIME);
 	}
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash && slash != dir)
-		*slash = '\0';
-	const char *d = slash ? (slash == dir ? "/" : dir) : ".";
-	if (access(d, W_OK | X_OK) != 0) {
-		log_error("cannot write output %s: directory %s: %s", path, d, strerror(errno));
-		free(dir);
+	struct error err;
+	if (!new_file_possible(path, &err)) {
+		log_error("output: %s", err.msg);
 		exit(EXIT_RUNTIME);
 	}
-	free(dir);
 	return exists;
 }
 

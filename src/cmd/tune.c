@@ -19,12 +19,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "core/engine.h"
@@ -36,6 +38,7 @@
 #include "tune/score.h"
 #include "tune/store.h"
 #include "util/log.h"
+#include "util/new_file.h"
 #include "util/options.h"
 
 static const struct command_help help = {
@@ -247,8 +250,19 @@ static bool write_best(const struct tune *t, const struct tune_row *best)
 		fputc('\n', stdout);
 		return fflush(stdout) == 0;
 	}
-	if (json_dump_file(best->options, path, flags) != 0) {
-		log_error("cannot write %s", path);
+	struct new_file nf;
+	struct error err;
+	if (!new_file_create(&nf, path, &err)) {
+		log_error("%s", err.msg);
+		return false;
+	}
+	if (json_dumpfd(best->options, nf.fd, flags) != 0 || write(nf.fd, "\n", 1) != 1) {
+		log_error("cannot write %s: %s", path, strerror(errno ? errno : EIO));
+		new_file_discard(&nf);
+		return false;
+	}
+	if (!new_file_commit(&nf, &err)) {
+		log_error("%s", err.msg);
 		return false;
 	}
 	log_info("best: configuration %zu (F1 %.3f) written to %s", best->index + 1, best->score->f1,
@@ -466,6 +480,14 @@ int cmd_tune(int argc, char **argv)
 	int first, status = EXIT_RUNTIME;
 	prepare(&t, argc, argv, &first);
 	const char *output = t.base.output ? t.base.output : DEFAULT_OUTPUT;
+	/* Where the results go is checked before the grid runs, not after. */
+	struct error err;
+	if (!new_file_possible(output, &err) ||
+	    (t.base.best && strcmp(t.base.best, "-") && !new_file_possible(t.base.best, &err))) {
+		log_error("%s", err.msg);
+		tune_free(&t);
+		return EXIT_RUNTIME;
+	}
 
 	int64_t started_us = wall_clock_us();
 	double t0 = monotonic_seconds();

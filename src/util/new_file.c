@@ -33,6 +33,25 @@ bool file_put_in_place(const char *tmp, const char *path, struct error *err)
 	return true;
 }
 
+bool new_file_possible(const char *path, struct error *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		error_set(err, "cannot write %s: %s", path, strerror(EISDIR));
+		return false;
+	}
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	const char *d = slash ? (slash == dir ? "/" : dir) : ".";
+	bool ok = access(d, W_OK | X_OK) == 0;
+	if (!ok)
+		error_set(err, "cannot write %s: directory %s: %s", path, d, strerror(errno));
+	free(dir);
+	return ok;
+}
+
 bool new_file_create(struct new_file *n, const char *path, struct error *err)
 {
 	struct stat st;

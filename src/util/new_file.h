@@ -35,6 +35,12 @@ struct new_file {
 	bool in_place;
 };
 
+/* Can a file be created at path?  Checked before a long run, so that a
+ * typo in a directory name fails in a second, not after an hour.  False
+ * with err saying why (path is a directory; its directory is missing or
+ * not writable). */
+bool new_file_possible(const char *path, struct error *err);
+
 /* Create the file that will become path.  False with err naming path and
  * the reason. */
 bool new_file_create(struct new_file *n, const char *path, struct error *err);
