@@ -441,6 +441,7 @@ enum {
 	OPT_DECOY_RATE,
 	OPT_DECOYS,
 	OPT_NO_EDGES,
+	OPT_NO_QUIET,
 };
 
 int cmd_gen(int argc, char **argv)
@@ -471,7 +472,8 @@ int cmd_gen(int argc, char **argv)
 	    {"reply-delay", required_argument, NULL, OPT_REPLY_DELAY},
 	    {"decoy-rate", required_argument, NULL, OPT_DECOY_RATE},
 	    {"decoys", required_argument, NULL, OPT_DECOYS},
-	    {"no-edges", no_argument, NULL, OPT_NO_EDGES},
+	    {"no-edges", optional_argument, NULL, OPT_NO_EDGES}, /* --no-edges[=true|false] */
+	    {"no-quiet", no_argument, NULL, OPT_NO_QUIET},
 	    {"quiet", optional_argument, NULL, 'q'}, /* --quiet[=true|false] */
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -539,7 +541,12 @@ int cmd_gen(int argc, char **argv)
 			o.decoy_rate = parse_real("--decoy-rate", optarg, 0, 1000, false,
 			                          "decoys per stream-hour from 0 to 1000, e.g. 1");
 			break;
-		case OPT_NO_EDGES: o.edges = false; break;
+		case OPT_NO_EDGES:
+			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false"))
+				die_usage("option '--no-edges' takes true or false after '=', got '%s'", optarg);
+			o.edges = optarg && !strcmp(optarg, "false");
+			break;
+		case OPT_NO_QUIET: log_set_quiet(false); break;
 		case OPT_DISORDER:
 			o.disorder = parse_real("--disorder", optarg, 0, 1, false, "a fraction from 0 to 1, e.g. 0.01");
 			break;
