@@ -6,7 +6,7 @@
 # dump` of a replay of the daemon's own --capture file (--no-final-flush, as
 # a daemon that stops leaves its windows open):
 #
-#   1. a clean run over fixture logs, stopped with SIGTERM;
+#   1. a clean run over fixture logs, stopped with SIGTERM (and its runs row);
 #   2. kill -9 at three points of one run, restarted each time;
 #   3. PostgreSQL away when the daemon starts, then stopped for a few
 #      seconds mid-run;
@@ -151,6 +151,15 @@ logged s1 "partitions assigned" || fail "s1: no assignment logged"
 logged s1 "committed .* batch" || fail "s1: no batch commit logged"
 grep -q "telemetra-secret" "$tmp/s1.log" && fail "s1: the password appears in the log"
 compare_with_capture s1 s1
+# The start is one runs row, finished by the clean stop, whose counts are
+# what the database holds.
+runs=$(sql s1 "SELECT count(*) FROM runs")
+[ "$runs" = 1 ] || fail "s1: $runs runs rows after one start, want 1"
+got=$(sql s1 "SELECT command, mode, finished_at IS NOT NULL, records, windows, moments, dead_letters,
+	version <> '' AND host <> '' AND config ? 'group' AND config::text NOT LIKE '%telemetra-secret%'
+	FROM runs")
+want="live|live|t|$N|$(sql s1 "SELECT count(*) FROM chat_summary_minute")|$(sql s1 "SELECT count(*) FROM moments")|$(sql s1 "SELECT count(*) FROM dead_letters")|t"
+[ "$got" = "$want" ] && echo "ok   1: runs row $got" || fail "s1: runs row '$got', want '$want'"
 
 # 2. kill -9 at three points -------------------------------------------------------------
 step "2. kill -9 at three points of one run"
@@ -272,6 +281,9 @@ fingerprinted() {
 wait_for "s7old to record fingerprints" 60 fingerprinted
 stop_daemon "$d" s7old
 grep -q "error" "$tmp/s7old.log" && fail "7: an old checkpoint logged an error"
+# A second start is a second runs row; it consumed nothing new.
+got=$(sql s1 "SELECT count(*), count(finished_at), max(records) FILTER (WHERE id > (SELECT min(id) FROM runs)) FROM runs")
+[ "$got" = "2|2|0" ] || fail "7: runs after a second start: '$got' (rows|finished|its records), want 2|2|0"
 # Other windowing: refused with exit 2, naming both values and the ways out.
 timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s1)" --group g1 \
 	--offset-reset earliest --window 20 --slide 20 --threshold 4 -X session.timeout.ms=6000 \

@@ -23,6 +23,15 @@
  * Wall-clock decisions — a lane going idle, --idle-advance — are written to
  * the capture as control records so that a replay makes them at the same
  * point.
+ *
+ * Each start is a row of the runs table (version, host, the configuration
+ * with secrets redacted, start and stop times, counts).  It is written in
+ * statements of its own, never in a batch's transaction: inserted before
+ * consuming, brought up to date right after a commit (at most every
+ * --log-interval) with the counts that commit made durable, and finished
+ * at a clean stop.  A batch can therefore neither wait for nor fail with
+ * it; a daemon killed (kill -9, a crash) leaves its row open (stopped_at
+ * NULL) with the counts of a commit shortly before its end.
  */
 #include "config.h"
 
@@ -39,12 +48,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cmd/cmd.h"
 #include "core/capture.h"
 #include "core/engine.h"
 #include "core/timestamp.h"
 #include "io/kafka_source.h"
 #include "io/sink.h"
+#include "util/clock.h"
 #include "util/fingerprint.h"
 #include "ops/ops.h"
 #include "util/log.h"
@@ -100,7 +112,13 @@ struct daemon {
 	bool dirty;
 	double *emitted; /* when each window row of the batch was emitted */
 	size_t n_emitted, cap_emitted;
-	struct engine_stats committed_stats;
+	struct engine_stats committed_stats; /* as of the last successful commit */
+
+	/* this start's runs row */
+	struct run_info run;
+	bool run_open;         /* inserted, not yet finished */
+	bool run_failing;      /* the last update failed: logged once */
+	double next_run_update; /* monotonic */
 
 	/* figures */
 	double *latency; /* window close to commit, seconds */
@@ -133,6 +151,8 @@ static void on_signal(int sig)
 }
 
 #define PROBE_SECONDS 5.0
+
+static void wait_a_little(double seconds);
 
 static double now_seconds(void)
 {
@@ -299,6 +319,55 @@ static void ops_update(struct daemon *d, double now, bool final)
 	free(parts);
 }
 
+/* --- the runs row ------------------------------------------------------------- */
+
+/* Insert this start's runs row, retrying while the database is away (as
+ * the other reads before consuming do).  False only on a stop signal. */
+static bool begin_run(struct daemon *d)
+{
+	bool warned = false;
+	for (double backoff = 0.25;; backoff = backoff_next(backoff, 5)) {
+		if (d->sink->ops->run_begin(d->sink, &d->run) == 0)
+			break;
+		if (!warned)
+			log_warn("cannot record this run in %s: %s; retrying", d->target, d->sink->err.msg);
+		warned = true;
+		if (stop_signal)
+			return false;
+		wait_a_little(backoff);
+	}
+	d->run_open = true;
+	struct log_field f[] = {LF_INT("run_id", d->run.id)};
+	log_event(LOG_INFO, "run_started", f, 1, "recorded as run %" PRId64 " in %s", d->run.id,
+	          d->target);
+	return true;
+}
+
+/* Write the committed counts to the runs row, outside any batch; with
+ * finished_us, finish it.  0, or -1 (logged once until it works again). */
+static int update_run(struct daemon *d, int64_t finished_us)
+{
+	if (!d->run_open)
+		return 0;
+	d->run.finished_us = finished_us;
+	d->run.stats = &d->committed_stats;
+	if (d->sink->ops->run_update(d->sink, &d->run) == 0) {
+		if (d->run_failing)
+			log_info("run %" PRId64 " brought up to date again", d->run.id);
+		d->run_failing = false;
+		if (finished_us)
+			d->run_open = false;
+		return 0;
+	}
+	if (!d->run_failing || finished_us)
+		log_warn("cannot update run %" PRId64 " in %s: %s; %s", d->run.id, d->target,
+		         d->sink->err.msg,
+		         finished_us ? "its row stays open with the counts of an earlier commit"
+		                     : "retrying after a later commit");
+	d->run_failing = true;
+	return -1;
+}
+
 /* Commit the batch in hand with a checkpoint of everything owned.
  * Returns 0, or -1 with d->sink->err set (the batch stays pending). */
 static int commit_batch(struct daemon *d)
@@ -358,6 +427,11 @@ static int commit_batch(struct daemon *d)
 		d->batch_records = 0;
 		d->dirty = false;
 		d->batch_started = done;
+		/* Every row the engine emitted was in this batch: its counts
+		 * are now exactly what the database holds from this run. */
+		d->committed_stats = *engine_stats(d->engine);
+		if (done >= d->next_run_update && update_run(d, 0) == 0)
+			d->next_run_update = done + (double)d->cfg.log_interval_us / 1e6;
 	}
 	free(tps);
 	return rc;
@@ -518,6 +592,7 @@ static bool state_fits(struct daemon *d, int32_t partition, const char *state, s
 		          "--group (it starts from --offset-reset with empty state); or add "
 		          "--reset-state to resume group %s from its committed offsets with empty state",
 		          d->cfg.group, partition, bad.data, d->cfg.group);
+		update_run(d, wall_clock_us()); /* the runs row: a start that committed nothing */
 		exit(EXIT_USAGE); /* nothing committed: the checkpoint stays as it was */
 	}
 	if (!fits)
@@ -907,7 +982,8 @@ int cmd_live(int argc, char **argv)
 	target_free(&parsed);
 	d.target = redact_secrets(spec.data);
 	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
-	ops_log_configuration(&d.cfg, CMD_LIVE);
+	char *config_json = ops_log_configuration(&d.cfg, CMD_LIVE);
+	int64_t started_us = wall_clock_us();
 
 	struct ops_config oc = {d.cfg.metrics, (double)d.cfg.log_interval_us / 1e6,
 	                        (double)d.cfg.ready_max_age_us / 1e6};
@@ -961,9 +1037,20 @@ int cmd_live(int argc, char **argv)
 	         d.cfg.chat_topic, d.cfg.viewer_topic, brokers, d.cfg.group,
 	         (double)d.cfg.trigger_us / 1e6, d.cfg.max_batch);
 
+	json_t *inputs = json_pack("{s:s, s:s, s:[s, s], s:s?}", "brokers", brokers, "group",
+	                           d.cfg.group, "topics", d.cfg.chat_topic, d.cfg.viewer_topic,
+	                           "capture", d.capture_path);
+	char *inputs_json = json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(inputs);
+	d.run = (struct run_info){.command = "live", .mode = "live", .started_us = started_us,
+	                          .config_json = config_json, .inputs_json = inputs_json,
+	                          .stats = &d.committed_stats};
+
 	d.advance_base = now_seconds();
-	ops_notify_ready(d.ops, "consuming");
-	run(&d);
+	if (begin_run(&d)) {
+		ops_notify_ready(d.ops, "consuming");
+		run(&d);
+	}
 	ops_notify_stopping(d.ops);
 
 	log_info("stopping on %s: committing the batch in hand",
@@ -983,6 +1070,9 @@ int cmd_live(int argc, char **argv)
 	ops_update(&d, now_seconds(), true);
 	kafka_source_close(d.source);
 	d.source = NULL;
+	/* After the revocation's commit, which may bring the row up to date. */
+	if (update_run(&d, wall_clock_us()) == 0 && d.run.id)
+		log_info("run %" PRId64 " finished", d.run.id);
 
 	const struct engine_stats *st = engine_stats(d.engine);
 	double span = d.last_message_any - d.first_message;
@@ -1011,6 +1101,8 @@ int cmd_live(int argc, char **argv)
 	free(d.emitted);
 	free(d.latency);
 	free(d.capture_path);
+	free(config_json);
+	free(inputs_json);
 	free(d.fingerprint);
 	free(d.target);
 	buf_free(&d.line);

@@ -429,7 +429,7 @@ static bool secret_property(const char *key, size_t len)
 	return false;
 }
 
-void ops_log_configuration(const struct config *c, unsigned mask)
+char *ops_log_configuration(const struct config *c, unsigned mask)
 {
 	json_t *j = config_to_json(c, mask, false);
 	json_t *props = json_object_get(j, "kafka-property");
@@ -457,5 +457,5 @@ void ops_log_configuration(const struct config *c, unsigned mask)
 	struct log_field f[] = {LF_JSON("config", text), LF_STR("version", PACKAGE_VERSION)};
 	log_event(LOG_INFO, "configuration", f, 2, "telemetra %s, configuration: %s", PACKAGE_VERSION,
 	          text);
-	free(text);
+	return text;
 }
