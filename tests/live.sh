@@ -18,7 +18,8 @@
 #      lets go without committing; the output is still one daemon's;
 #   7. restarts with other options: a checkpoint without a fingerprint
 #      loads; another --window/--slide is refused (exit 2); --reset-state
-#      resumes with empty state and the new windowing.
+#      resumes with empty state and the new windowing;
+#   8. a saved state that cannot be loaded stops the daemon with exit 1.
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -320,6 +321,21 @@ logged s7 "reset-state: DISCARDING the saved state of group g1" || fail "7: --re
 late=$(sql s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
 [ "$late" = "$late_before" ] || fail "7: $((late - late_before)) new late dead letters after --reset-state"
 echo "ok   7: refused with exit 2, then --reset-state resumed with the new windowing"
+
+# 8. a state that cannot be loaded ----------------------------------------------------
+step "8. a saved state that cannot be loaded stops the daemon (exit 1)"
+# The assignment handler refuses the partitions; the daemon must stop, not
+# sit in the group holding partitions it never reads.
+sql s2 "UPDATE core_state SET state = '{\"not\": \"a state\"}' WHERE consumer_group = 'g2' AND partition = 0" ||
+	fail "8: cannot damage the state"
+timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s2)" --group g2 \
+	--offset-reset earliest -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+	>"$tmp/s8.log" 2>&1
+st=$?
+[ "$st" = 1 ] || { fail "8: a daemon with an unloadable state exited $st, want 1"; tail -5 "$tmp/s8.log"; }
+logged s8 "cannot be loaded" || fail "8: the unloadable state was not named"
+[ "$(committed s2 g2)" = "$N" ] || fail "8: the stopped daemon moved the offsets"
+[ "$st" = 1 ] && echo "ok   8: stopped with exit 1"
 
 [ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }
 echo "all live scenarios passed"

@@ -29,6 +29,7 @@
 #include "core/event.h"
 #include "core/timestamp.h"
 #include "ops/ops_http.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/options.h"
 #include "util/secret.h"
@@ -72,12 +73,7 @@ struct ops {
 	double sum_commit_max, sum_commit_total;
 };
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double wall_now(void) { return (double)wall_clock_us() / 1e6; }
 
 static void observe(struct histogram *h, double v)
 {
