@@ -19,7 +19,8 @@
 #   7. restarts with other options: a checkpoint without a fingerprint
 #      loads; another --window/--slide is refused (exit 2); --reset-state
 #      resumes with empty state and the new windowing;
-#   8. a saved state that cannot be loaded stops the daemon with exit 1.
+#   8. a saved state that cannot be loaded stops the daemon with exit 1;
+#   9. a --capture path of 3 KB commits (its key is a hash).
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -336,6 +337,26 @@ st=$?
 logged s8 "cannot be loaded" || fail "8: the unloadable state was not named"
 [ "$(committed s2 g2)" = "$N" ] || fail "8: the stopped daemon moved the offsets"
 [ "$st" = 1 ] && echo "ok   8: stopped with exit 1"
+
+# 9. a long capture path ----------------------------------------------------------------
+step "9. a --capture path of 3 KB"
+# The checkpoint's capture length was keyed on the path, past the ~2.7 KB
+# of a btree row: every commit failed.
+long=$tmp
+while [ ${#long} -lt 3000 ]; do long=$long/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd; done
+mkdir -p "$long" || hard_error "mkdir of a long path"
+new_db s9
+"$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s9)" --group g9 --offset-reset earliest \
+	--trigger 0.2 --max-batch 2000 --capture "$long/s9.capture" -X session.timeout.ms=6000 \
+	-X heartbeat.interval.ms=500 >>"$tmp/s9.log" 2>&1 &
+d=$!
+pids="$pids $d"
+wait_for "s9 to commit all $N records" 120 reached s9 g9 "$N"
+stop_daemon "$d" s9
+got=$(sql s9 "SELECT length(path) > 3000, bytes FROM capture_lengths WHERE consumer_group = 'g9'")
+want="t|$(wc -c <"$long/s9.capture" | tr -d ' ')"
+[ "$got" = "$want" ] && echo "ok   9: committed with a ${#long}-byte capture directory" ||
+	fail "9: capture length row '$got', want '$want'"
 
 [ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }
 echo "all live scenarios passed"

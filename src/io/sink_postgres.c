@@ -70,6 +70,7 @@
 #include "io/sink.h"
 #include "io/sink_format.h"
 #include "util/clock.h"
+#include "util/sha256.h"
 
 /* --- the tables a commit writes ----------------------------------------- */
 
@@ -106,7 +107,8 @@ static const char *const offset_cols[] = {
 	"consumer_group", "topic", "partition", "next_offset", "updated_at",
 };
 static const char *const state_cols[] = {"consumer_group", "partition", "state", "updated_at"};
-static const char *const capture_cols[] = {"consumer_group", "path", "bytes", "updated_at"};
+static const char *const capture_cols[] = {"consumer_group", "path_key", "path", "bytes",
+                                           "updated_at"};
 
 #define STAGE(table, cols, n_key) {table, cols, (int)(sizeof(cols) / sizeof(cols[0])), n_key}
 static const struct stage_def stages[N_STAGES] = {
@@ -390,6 +392,17 @@ static int pg_dead_letter(struct sink *base, const struct dead_letter *d)
 	return maybe_spill(s, ST_DEAD);
 }
 
+/* capture_lengths' key of a path: its SHA-256 in hex (migration 004), so
+ * that a path of any length fits the index. */
+static void path_key(const char *path, char hex[65])
+{
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, path, strlen(path));
+	sha256_hex(&h, hex);
+	sha256_free(&h);
+}
+
 /* The checkpoint as rows of the checkpoint stages (emptied first). */
 static void stage_checkpoint(struct pg_sink *s, const struct sink_checkpoint *cp)
 {
@@ -420,8 +433,11 @@ static void stage_checkpoint(struct pg_sink *s, const struct sink_checkpoint *cp
 		row_end(b);
 	}
 	if (cp->capture_path) {
+		char key[65];
+		path_key(cp->capture_path, key);
 		struct buf *b = row_begin(s, ST_CAPTURE);
 		col_cstr(b, cp->group);
+		col_text(b, key, 64);
 		col_cstr(b, cp->capture_path);
 		col_int(b, cp->capture_bytes);
 		col_time(b, now);
@@ -776,10 +792,12 @@ static int pg_load_capture_bytes(struct sink *base, const char *group, const cha
                                  int64_t *bytes)
 {
 	struct pg_sink *s = (struct pg_sink *)base;
-	const char *params[2] = {group, path};
+	char key[65];
+	path_key(path, key);
+	const char *params[2] = {group, key};
 	PGresult *r = query(s,
 	                    "SELECT bytes FROM capture_lengths"
-	                    " WHERE consumer_group = $1 AND path = $2",
+	                    " WHERE consumer_group = $1 AND path_key = $2",
 	                    2, params, PGRES_TUPLES_OK, "cannot read the committed capture length");
 	if (!r)
 		return -1;
