@@ -6,7 +6,7 @@
 # dump` of a replay of the daemon's own --capture file (--no-final-flush, as
 # a daemon that stops leaves its windows open):
 #
-#   1. a clean run over fixture logs, stopped with SIGTERM;
+#   1. a clean run over fixture logs, stopped with SIGTERM (and its runs row);
 #   2. kill -9 at three points of one run, restarted each time;
 #   3. PostgreSQL away when the daemon starts, then stopped for a few
 #      seconds mid-run;
@@ -18,7 +18,9 @@
 #      lets go without committing; the output is still one daemon's;
 #   7. restarts with other options: a checkpoint without a fingerprint
 #      loads; another --window/--slide is refused (exit 2); --reset-state
-#      resumes with empty state and the new windowing.
+#      resumes with empty state and the new windowing;
+#   8. a saved state that cannot be loaded stops the daemon with exit 1;
+#   9. a --capture path of 3 KB commits (its key is a hash).
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -151,6 +153,15 @@ logged s1 "partitions assigned" || fail "s1: no assignment logged"
 logged s1 "committed .* batch" || fail "s1: no batch commit logged"
 grep -q "telemetra-secret" "$tmp/s1.log" && fail "s1: the password appears in the log"
 compare_with_capture s1 s1
+# The start is one runs row, finished by the clean stop, whose counts are
+# what the database holds.
+runs=$(sql s1 "SELECT count(*) FROM runs")
+[ "$runs" = 1 ] || fail "s1: $runs runs rows after one start, want 1"
+got=$(sql s1 "SELECT command, mode, finished_at IS NOT NULL, records, windows, moments, dead_letters,
+	version <> '' AND host <> '' AND config ? 'group' AND config::text NOT LIKE '%telemetra-secret%'
+	FROM runs")
+want="live|live|t|$N|$(sql s1 "SELECT count(*) FROM chat_summary_minute")|$(sql s1 "SELECT count(*) FROM moments")|$(sql s1 "SELECT count(*) FROM dead_letters")|t"
+[ "$got" = "$want" ] && echo "ok   1: runs row $got" || fail "s1: runs row '$got', want '$want'"
 
 # 2. kill -9 at three points -------------------------------------------------------------
 step "2. kill -9 at three points of one run"
@@ -272,6 +283,9 @@ fingerprinted() {
 wait_for "s7old to record fingerprints" 60 fingerprinted
 stop_daemon "$d" s7old
 grep -q "error" "$tmp/s7old.log" && fail "7: an old checkpoint logged an error"
+# A second start is a second runs row; it consumed nothing new.
+got=$(sql s1 "SELECT count(*), count(finished_at), max(records) FILTER (WHERE id > (SELECT min(id) FROM runs)) FROM runs")
+[ "$got" = "2|2|0" ] || fail "7: runs after a second start: '$got' (rows|finished|its records), want 2|2|0"
 # Other windowing: refused with exit 2, naming both values and the ways out.
 timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s1)" --group g1 \
 	--offset-reset earliest --window 20 --slide 20 --threshold 4 -X session.timeout.ms=6000 \
@@ -308,6 +322,41 @@ logged s7 "reset-state: DISCARDING the saved state of group g1" || fail "7: --re
 late=$(sql s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
 [ "$late" = "$late_before" ] || fail "7: $((late - late_before)) new late dead letters after --reset-state"
 echo "ok   7: refused with exit 2, then --reset-state resumed with the new windowing"
+
+# 8. a state that cannot be loaded ----------------------------------------------------
+step "8. a saved state that cannot be loaded stops the daemon (exit 1)"
+# The assignment handler refuses the partitions; the daemon must stop, not
+# sit in the group holding partitions it never reads.
+sql s2 "UPDATE core_state SET state = '{\"not\": \"a state\"}' WHERE consumer_group = 'g2' AND partition = 0" ||
+	fail "8: cannot damage the state"
+timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s2)" --group g2 \
+	--offset-reset earliest -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
+	>"$tmp/s8.log" 2>&1
+st=$?
+[ "$st" = 1 ] || { fail "8: a daemon with an unloadable state exited $st, want 1"; tail -5 "$tmp/s8.log"; }
+logged s8 "cannot be loaded" || fail "8: the unloadable state was not named"
+[ "$(committed s2 g2)" = "$N" ] || fail "8: the stopped daemon moved the offsets"
+[ "$st" = 1 ] && echo "ok   8: stopped with exit 1"
+
+# 9. a long capture path ----------------------------------------------------------------
+step "9. a --capture path of 3 KB"
+# The checkpoint's capture length was keyed on the path, past the ~2.7 KB
+# of a btree row: every commit failed.
+long=$tmp
+while [ ${#long} -lt 3000 ]; do long=$long/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd; done
+mkdir -p "$long" || hard_error "mkdir of a long path"
+new_db s9
+"$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s9)" --group g9 --offset-reset earliest \
+	--trigger 0.2 --max-batch 2000 --capture "$long/s9.capture" -X session.timeout.ms=6000 \
+	-X heartbeat.interval.ms=500 >>"$tmp/s9.log" 2>&1 &
+d=$!
+pids="$pids $d"
+wait_for "s9 to commit all $N records" 120 reached s9 g9 "$N"
+stop_daemon "$d" s9
+got=$(sql s9 "SELECT length(path) > 3000, bytes FROM capture_lengths WHERE consumer_group = 'g9'")
+want="t|$(wc -c <"$long/s9.capture" | tr -d ' ')"
+[ "$got" = "$want" ] && echo "ok   9: committed with a ${#long}-byte capture directory" ||
+	fail "9: capture length row '$got', want '$want'"
 
 [ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }
 echo "all live scenarios passed"

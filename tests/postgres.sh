@@ -151,11 +151,11 @@ echo "for instance: $(tail -n 1 "$tmp/nothing.1.err")"
 step "migrate --sqlite, twice"
 run migrate --sqlite "$tmp/migrated.db"
 expect_rc 0 "migrate --sqlite"
-[ "$(cat "$tmp/out")" = "schema at version 3: applied 3 migrations" ] ||
+[ "$(cat "$tmp/out")" = "schema at version 4: applied 4 migrations" ] ||
 	fail "migrate --sqlite said: $(cat "$tmp/out")"
 run migrate --sqlite "$tmp/migrated.db"
 expect_rc 0 "migrate --sqlite again"
-[ "$(cat "$tmp/out")" = "already at version 3" ] ||
+[ "$(cat "$tmp/out")" = "already at version 4" ] ||
 	fail "migrate --sqlite again said: $(cat "$tmp/out")"
 
 # The seed's columns (seed/spark-streaming-job-README.md), SPEC §6.
@@ -210,12 +210,12 @@ echo "PGH_URL_NOPASS=$PGH_URL_NOPASS"
 step "migrate --postgres, twice"
 run migrate --postgres "$PGH_URL"
 expect_rc 0 "migrate --postgres"
-[ "$(cat "$tmp/out")" = "schema at version 3: applied 3 migrations" ] ||
+[ "$(cat "$tmp/out")" = "schema at version 4: applied 4 migrations" ] ||
 	fail "migrate --postgres said: $(cat "$tmp/out")"
 no_secret "$tmp/err"
 run migrate --postgres "$PGH_URL"
 expect_rc 0 "migrate --postgres again"
-[ "$(cat "$tmp/out")" = "already at version 3" ] ||
+[ "$(cat "$tmp/out")" = "already at version 4" ] ||
 	fail "migrate --postgres again said: $(cat "$tmp/out")"
 
 columns() {
@@ -247,8 +247,27 @@ m1=$!
 timeout 60 "$TELEMETRA" migrate --postgres "$PGH_URL" >"$tmp/m2" 2>"$tmp/m2.err" || fail "concurrent migrate 2: $(cat "$tmp/m2.err")"
 wait "$m1" || fail "concurrent migrate 1: $(cat "$tmp/m1.err")"
 got=$(sort "$tmp/m1" "$tmp/m2" | tr '\n' '|')
-[ "$got" = "already at version 3|schema at version 3: applied 3 migrations|" ] ||
+[ "$got" = "already at version 4|schema at version 4: applied 4 migrations|" ] ||
 	fail "concurrent migrations said: $got"
+
+step "migration 004 keys capture lengths already there on a hash of the path"
+pg_harness_psql "DROP TABLE chat_summary_minute, moments, dead_letters, runs, consumer_offsets,
+	core_state, capture_lengths, schema_version" || hard_error "cannot drop the schema"
+for f in 001_initial 002_checkpoint 003_dead_letter_keys_runs; do
+	pg_harness_psql "$(cat "$top_srcdir/sql/postgres/$f.sql")" >/dev/null || hard_error "cannot apply $f"
+done
+pg_harness_psql "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+	applied_at TIMESTAMP NOT NULL);
+	INSERT INTO schema_version VALUES (1, 'initial', now()), (2, 'checkpoint', now()),
+	(3, 'dead_letter_keys_runs', now());
+	INSERT INTO capture_lengths VALUES ('g', '/old/capture.jsonl', 42, now())" ||
+	hard_error "cannot build a version 3 database"
+run migrate --postgres "$PGH_URL"
+[ "$(cat "$tmp/out")" = "schema at version 4: applied 1 migration" ] ||
+	fail "migrate from version 3 said: $(cat "$tmp/out") $(cat "$tmp/err")"
+got=$(pg_harness_psql "SELECT path_key = encode(sha256('/old/capture.jsonl'::bytea), 'hex'), path, bytes
+	FROM capture_lengths")
+[ "$got" = "t|/old/capture.jsonl|42" ] || fail "migrated capture length: $got"
 
 truncate_outputs() {
 	pg_harness_psql "TRUNCATE chat_summary_minute, moments, dead_letters" ||
@@ -288,7 +307,7 @@ step "a JDBC URL with POSTGRES_USER / POSTGRES_PASSWORD"
 jdbc=jdbc:postgresql://127.0.0.1:$PGH_PORT/telemetra
 POSTGRES_USER=telemetra POSTGRES_PASSWORD=$SECRET run migrate --postgres "$jdbc"
 expect_rc 0 "migrate with a JDBC URL and the environment"
-[ "$(cat "$tmp/out")" = "already at version 3" ] || fail "JDBC migrate said: $(cat "$tmp/out")"
+[ "$(cat "$tmp/out")" = "already at version 4" ] || fail "JDBC migrate said: $(cat "$tmp/out")"
 POSTGRES_URL=$jdbc POSTGRES_USER=telemetra POSTGRES_PASSWORD=$SECRET run migrate
 expect_rc 0 "migrate with POSTGRES_URL"
 POSTGRES_USER=telemetra POSTGRES_PASSWORD=$SECRET run dump "$jdbc"

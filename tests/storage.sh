@@ -175,7 +175,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
 		INSERT INTO dead_letters (source, partition, position, reason, detail, raw)
 			VALUES ('$tmp/old.jsonl', -1, 1, 'not_json', 'old', X'6f6c64');"
 	} | sqlite3 "$tmp/v2.db" || fail "cannot build a version 2 database"
-	expect 0 "schema at version 3: applied 1 migration" $T migrate --sqlite "$tmp/v2.db"
+	expect 0 "schema at version 4: applied 2 migrations" $T migrate --sqlite "$tmp/v2.db"
 	expect 0 "# dead_letters: 1 rows" $T dump "$tmp/v2.db"
 	printf 'not json\n{"type":"chat","stream_id":"s","user_id":"u","message":"ok","timestamp":"2025-11-23T12:00:00Z"}\n' >"$tmp/old.jsonl"
 	$T replay -q --append -o "$tmp/v2.db" "$tmp/old.jsonl" || fail "--append into a migrated database"

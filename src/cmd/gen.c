@@ -28,6 +28,7 @@
 #include "core/timestamp.h"
 #include "gen/generator.h"
 #include "io/kafka_producer.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/new_file.h"
 
@@ -373,13 +374,6 @@ static void on_signal(int sig)
 
 /* ------------------------------------------------------------------------ */
 
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static bool write_labels(const struct gen_label *labels, size_t n, const char *path)
 {
 	struct new_file nf;
@@ -614,9 +608,7 @@ int cmd_gen(int argc, char **argv)
 
 	if (start) {
 		if (!strcmp(start, "now")) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			o.start_us = (int64_t)ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / 1000;
+			o.start_us = wall_clock_us();
 		} else if (!timestamp_parse_text(start, strlen(start), &o.start_us)) {
 			die_usage("--start: '%s' is not a time; expected RFC 3339 (e.g. 2025-11-23T12:00:00Z) or 'now'",
 			          start);
@@ -686,7 +678,7 @@ int cmd_gen(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 
-	double t0 = now_mono(), last_progress = t0, last_sync = t0;
+	double t0 = monotonic_seconds(), last_progress = t0, last_sync = t0;
 	struct gen_line line;
 	uint64_t n = 0;
 	bool ok = true;
@@ -701,7 +693,7 @@ int cmd_gen(int argc, char **argv)
 		n++;
 		if (have_rate) {
 			double target = t0 + (double)n / rate;
-			double now = now_mono();
+			double now = monotonic_seconds();
 			if (target > now + 0.001) {
 				if (!brokers && now - last_sync > 0.2) {
 					if (!output_sync(&out)) {
@@ -710,7 +702,7 @@ int cmd_gen(int argc, char **argv)
 					}
 					last_sync = now;
 				}
-				while (!interrupted && (now = now_mono()) < target) {
+				while (!interrupted && (now = monotonic_seconds()) < target) {
 					double wait = target - now;
 					if (brokers) {
 						kafka_producer_poll(k, (int)(wait * 1000) + 1);
@@ -722,7 +714,7 @@ int cmd_gen(int argc, char **argv)
 			}
 		}
 		if ((n & 0xFFFF) == 0 || have_rate) {
-			double now = now_mono();
+			double now = monotonic_seconds();
 			if (now - last_progress >= 1.0) {
 				log_progress("%" PRIu64 " events, %.0f/s", n, (double)n / (now - t0));
 				last_progress = now;
@@ -746,7 +738,7 @@ int cmd_gen(int argc, char **argv)
 		         "%.2f s%s",
 		         st.lines, st.chat, st.viewer, st.malformed, st.disordered, st.late,
 		         st.bytes + (brokers ? 0 : st.lines),
-		         nlabels, ndecoys, span, now_mono() - t0, interrupted ? " (interrupted)" : "");
+		         nlabels, ndecoys, span, monotonic_seconds() - t0, interrupted ? " (interrupted)" : "");
 	gen_free(g);
 	if (channels) {
 		for (size_t i = 0; i < nchannels; i++)

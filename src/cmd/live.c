@@ -23,6 +23,15 @@
  * Wall-clock decisions — a lane going idle, --idle-advance — are written to
  * the capture as control records so that a replay makes them at the same
  * point.
+ *
+ * Each start is a row of the runs table (version, host, the configuration
+ * with secrets redacted, start and stop times, counts).  It is written in
+ * statements of its own, never in a batch's transaction: inserted before
+ * consuming, brought up to date right after a commit (at most every
+ * --log-interval) with the counts that commit made durable, and finished
+ * at a clean stop.  A batch can therefore neither wait for nor fail with
+ * it; a daemon killed (kill -9, a crash) leaves its row open (stopped_at
+ * NULL) with the counts of a commit shortly before its end.
  */
 #include "config.h"
 
@@ -39,12 +48,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cmd/cmd.h"
 #include "core/capture.h"
 #include "core/engine.h"
 #include "core/timestamp.h"
 #include "io/kafka_source.h"
 #include "io/sink.h"
+#include "util/clock.h"
 #include "util/fingerprint.h"
 #include "ops/ops.h"
 #include "util/log.h"
@@ -100,7 +112,13 @@ struct daemon {
 	bool dirty;
 	double *emitted; /* when each window row of the batch was emitted */
 	size_t n_emitted, cap_emitted;
-	struct engine_stats committed_stats;
+	struct engine_stats committed_stats; /* as of the last successful commit */
+
+	/* this start's runs row */
+	struct run_info run;
+	bool run_open;         /* inserted, not yet finished */
+	bool run_failing;      /* the last update failed: logged once */
+	double next_run_update; /* monotonic */
 
 	/* figures */
 	double *latency; /* window close to commit, seconds */
@@ -114,6 +132,7 @@ struct daemon {
 	bool sink_down;
 	double sink_down_since, next_retry, backoff;
 	bool kafka_down;
+	bool assignment_failed; /* on_assigned returned -1: stop, exit 1 */
 	double now; /* the clock at the message being handled */
 };
 
@@ -134,12 +153,7 @@ static void on_signal(int sig)
 
 #define PROBE_SECONDS 5.0
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static void wait_a_little(double seconds);
 
 /* --- engine output: the sink, plus the time each window closed ------------ */
 
@@ -266,6 +280,17 @@ static double percentile(double *v, size_t n, double p)
 	return v[i < n ? i : n - 1];
 }
 
+/* The partitions of the engine's watermark groups, in a new array of
+ * *n + extra + 1 entries that the caller frees: as many groups as there
+ * are (no fixed bound), with room for `extra` more. */
+static int32_t *group_partitions(const struct engine *e, size_t extra, size_t *n)
+{
+	*n = engine_group_partitions(e, NULL, 0);
+	int32_t *parts = xcalloc(*n + extra + 1, sizeof(*parts));
+	engine_group_partitions(e, parts, *n);
+	return parts;
+}
+
 /* What the metrics and the summary line show, as of now. */
 static void ops_update(struct daemon *d, double now, bool final)
 {
@@ -283,14 +308,15 @@ static void ops_update(struct daemon *d, double now, bool final)
 			parts[i].lag = kafka_source_lag(d->source, l->topic, l->partition, l->next_offset);
 		owned += l->owned;
 	}
-	int32_t gp[4096];
-	int64_t wm[4096];
-	size_t n_groups = engine_group_watermarks(d->engine, gp, wm, 4096);
-	if (n_groups > 4096)
-		n_groups = 4096;
+	size_t n_groups = engine_group_partitions(d->engine, NULL, 0);
+	int32_t *gp = xcalloc(n_groups + 1, sizeof(*gp));
+	int64_t *wm = xcalloc(n_groups + 1, sizeof(*wm));
+	engine_group_watermarks(d->engine, gp, wm, n_groups);
 	struct ops_group *groups = xcalloc(n_groups + 1, sizeof(*groups));
 	for (size_t g = 0; g < n_groups; g++)
 		groups[g] = (struct ops_group){gp[g], wm[g]};
+	free(gp);
+	free(wm);
 	struct ops_view v = {engine_stats(d->engine), parts, d->n_lanes, groups, n_groups,
 	                     !d->sink_down, !d->kafka_down};
 	ops_assigned(d->ops, owned);
@@ -299,11 +325,60 @@ static void ops_update(struct daemon *d, double now, bool final)
 	free(parts);
 }
 
+/* --- the runs row ------------------------------------------------------------- */
+
+/* Insert this start's runs row, retrying while the database is away (as
+ * the other reads before consuming do).  False only on a stop signal. */
+static bool begin_run(struct daemon *d)
+{
+	bool warned = false;
+	for (double backoff = 0.25;; backoff = backoff_next(backoff, 5)) {
+		if (d->sink->ops->run_begin(d->sink, &d->run) == 0)
+			break;
+		if (!warned)
+			log_warn("cannot record this run in %s: %s; retrying", d->target, d->sink->err.msg);
+		warned = true;
+		if (stop_signal)
+			return false;
+		wait_a_little(backoff);
+	}
+	d->run_open = true;
+	struct log_field f[] = {LF_INT("run_id", d->run.id)};
+	log_event(LOG_INFO, "run_started", f, 1, "recorded as run %" PRId64 " in %s", d->run.id,
+	          d->target);
+	return true;
+}
+
+/* Write the committed counts to the runs row, outside any batch; with
+ * finished_us, finish it.  0, or -1 (logged once until it works again). */
+static int update_run(struct daemon *d, int64_t finished_us)
+{
+	if (!d->run_open)
+		return 0;
+	d->run.finished_us = finished_us;
+	d->run.stats = &d->committed_stats;
+	if (d->sink->ops->run_update(d->sink, &d->run) == 0) {
+		if (d->run_failing)
+			log_info("run %" PRId64 " brought up to date again", d->run.id);
+		d->run_failing = false;
+		if (finished_us)
+			d->run_open = false;
+		return 0;
+	}
+	if (!d->run_failing || finished_us)
+		log_warn("cannot update run %" PRId64 " in %s: %s; %s", d->run.id, d->target,
+		         d->sink->err.msg,
+		         finished_us ? "its row stays open with the counts of an earlier commit"
+		                     : "retrying after a later commit");
+	d->run_failing = true;
+	return -1;
+}
+
 /* Commit the batch in hand with a checkpoint of everything owned.
  * Returns 0, or -1 with d->sink->err set (the batch stays pending). */
 static int commit_batch(struct daemon *d)
 {
-	double start = now_seconds();
+	double start = monotonic_seconds();
 	int64_t capture_bytes = capture_sync(d);
 
 	struct partition_offset *offsets = xcalloc(d->n_lanes + 1, sizeof(*offsets));
@@ -317,15 +392,16 @@ static int commit_batch(struct daemon *d)
 		tps[n_offsets] = (struct topic_partition){l->topic, l->partition, l->next_offset};
 		n_offsets++;
 	}
-	int32_t parts[4096];
-	size_t n_groups = engine_group_partitions(d->engine, parts, 4096);
+	size_t n_groups;
+	int32_t *parts = group_partitions(d->engine, 0, &n_groups);
 	struct group_state *states = xcalloc(n_groups + 1, sizeof(*states));
 	int64_t state_bytes = 0;
-	for (size_t i = 0; i < n_groups && i < 4096; i++) {
+	for (size_t i = 0; i < n_groups; i++) {
 		char *text = engine_save_group(d->engine, parts[i]);
 		states[i] = (struct group_state){parts[i], text, strlen(text)};
 		state_bytes += (int64_t)states[i].len;
 	}
+	free(parts);
 	struct sink_checkpoint cp = {
 		.group = d->cfg.group,
 		.offsets = offsets,
@@ -341,7 +417,7 @@ static int commit_batch(struct daemon *d)
 	free(states);
 	free(offsets);
 
-	double done = now_seconds();
+	double done = monotonic_seconds();
 	d->last_commit_try = done;
 	ops_commit(d->ops, rc == 0, start, done, d->batch_records, d->emitted, d->n_emitted,
 	           state_bytes);
@@ -358,6 +434,11 @@ static int commit_batch(struct daemon *d)
 		d->batch_records = 0;
 		d->dirty = false;
 		d->batch_started = done;
+		/* Every row the engine emitted was in this batch: its counts
+		 * are now exactly what the database holds from this run. */
+		d->committed_stats = *engine_stats(d->engine);
+		if (done >= d->next_run_update && update_run(d, 0) == 0)
+			d->next_run_update = done + (double)d->cfg.log_interval_us / 1e6;
 	}
 	free(tps);
 	return rc;
@@ -368,16 +449,16 @@ static void sink_failed(struct daemon *d, double now);
 /* Try to commit; on failure pause consumption and schedule a retry. */
 static void commit_or_pause(struct daemon *d)
 {
-	double now = now_seconds();
+	double now = monotonic_seconds();
 	if (d->sink_down && now < d->next_retry)
 		return;
 	if (commit_batch(d) == 0) {
 		if (d->sink_down) {
 			struct log_field f[] = {LF_STR("database", d->target),
-			                        LF_NUM("outage_seconds", now_seconds() - d->sink_down_since)};
+			                        LF_NUM("outage_seconds", monotonic_seconds() - d->sink_down_since)};
 			log_event(LOG_INFO, "database_recovered", f, 2,
 			          "database %s is back after %.1f s: batch committed, consumption resumed",
-			          d->target, now_seconds() - d->sink_down_since);
+			          d->target, monotonic_seconds() - d->sink_down_since);
 			d->sink_down = false;
 			kafka_source_resume(d->source);
 		}
@@ -413,7 +494,7 @@ static void sink_failed(struct daemon *d, double now)
 		kafka_source_pause(d->source);
 	}
 	d->next_retry = now + d->backoff;
-	d->backoff = d->backoff * 2 > 5 ? 5 : d->backoff * 2;
+	d->backoff = backoff_next(d->backoff, 5);
 }
 
 /* --- rebalances --------------------------------------------------------------- */
@@ -469,9 +550,9 @@ static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, b
 	/* Commit now, so whoever gets these partitions starts from here.  If
 	 * the database stays away, the new owner starts from the previous
 	 * commit and computes the same rows again: slower, not wrong. */
-	double deadline = now_seconds() + 10;
+	double deadline = monotonic_seconds() + 10;
 	while (commit_batch(d) != 0) {
-		if (now_seconds() > deadline || stop_signal) {
+		if (monotonic_seconds() > deadline || stop_signal) {
 			log_warn("partitions revoked before their batch could be committed (%s); their "
 			         "next owner resumes from the previous commit",
 			         d->sink->err.msg);
@@ -518,6 +599,7 @@ static bool state_fits(struct daemon *d, int32_t partition, const char *state, s
 		          "--group (it starts from --offset-reset with empty state); or add "
 		          "--reset-state to resume group %s from its committed offsets with empty state",
 		          d->cfg.group, partition, bad.data, d->cfg.group);
+		update_run(d, wall_clock_us()); /* the runs row: a start that committed nothing */
 		exit(EXIT_USAGE); /* nothing committed: the checkpoint stays as it was */
 	}
 	if (!fits)
@@ -538,7 +620,7 @@ static bool state_fits(struct daemon *d, int32_t partition, const char *state, s
  * the database is away. */
 static int load_group(struct daemon *d, int32_t partition)
 {
-	for (double backoff = 0.25;; backoff = backoff * 2 > 5 ? 5 : backoff * 2) {
+	for (double backoff = 0.25;; backoff = backoff_next(backoff, 5)) {
 		char *state = NULL;
 		size_t len = 0;
 		if (d->sink->ops->load_state(d->sink, d->cfg.group, partition, &state, &len) == 0) {
@@ -567,15 +649,16 @@ static int load_group(struct daemon *d, int32_t partition)
 static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 {
 	struct daemon *d = ctx;
-	int32_t parts[4096];
-	size_t n_groups = engine_group_partitions(d->engine, parts, 4096);
+	/* Room for one new group per partition assigned. */
+	size_t n_groups;
+	int32_t *parts = group_partitions(d->engine, n, &n_groups);
 	size_t resumed = 0, fresh = 0, kept = 0;
-	d->now = now_seconds();
+	d->now = monotonic_seconds();
 
 	for (size_t i = 0; i < n; i++) {
 		struct lane *l = lane_of(d, tps[i].topic, strlen(tps[i].topic), tps[i].partition);
 		bool have_group = false;
-		for (size_t g = 0; g < n_groups && g < 4096; g++)
+		for (size_t g = 0; g < n_groups; g++)
 			have_group |= parts[g] == tps[i].partition;
 		if (l->revoked && l->owned && have_group) {
 			/* Ours before the rebalance and ours again: keep what we have. */
@@ -583,17 +666,21 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 			kept++;
 		} else {
 			if (!have_group) {
-				if (load_group(d, tps[i].partition))
+				if (load_group(d, tps[i].partition)) {
+					free(parts);
 					return -1;
-				parts[n_groups < 4096 ? n_groups++ : 4095] = tps[i].partition;
+				}
+				parts[n_groups++] = tps[i].partition;
 			}
 			int64_t next = -1;
 			while (d->sink->ops->load_offset(d->sink, d->cfg.group, tps[i].topic,
 			                                 tps[i].partition, &next) != 0) {
 				log_warn("cannot read the offsets from %s: %s; retrying", d->target,
 				         d->sink->err.msg);
-				if (stop_signal)
+				if (stop_signal) {
+					free(parts);
 					return -1;
+				}
 				wait_a_little(1);
 			}
 			tps[i].offset = next >= 0 ? next : KAFKA_OFFSET_UNKNOWN;
@@ -603,7 +690,7 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 		l->owned = true;
 		l->revoked = false;
 		l->caught_up = l->idle = false;
-		l->last_message = now_seconds();
+		l->last_message = monotonic_seconds();
 		capture_lane(d, CONTROL_LANE_OPEN, l->topic, l->partition);
 		engine_lane_open(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
 	}
@@ -614,14 +701,16 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 		if (l->revoked)
 			let_go(d, l);
 	}
-	n_groups = engine_group_partitions(d->engine, parts, 4096);
-	for (size_t g = 0; g < n_groups && g < 4096; g++) {
+	free(parts);
+	parts = group_partitions(d->engine, 0, &n_groups);
+	for (size_t g = 0; g < n_groups; g++) {
 		bool owned = false;
 		for (size_t i = 0; i < d->n_lanes; i++)
 			owned |= d->lanes[i].owned && d->lanes[i].partition == parts[g];
 		if (!owned)
 			engine_drop_group(d->engine, parts[g]);
 	}
+	free(parts);
 
 	struct buf what = BUF_INIT;
 	lanes_summary(d, is_owned, &what);
@@ -770,7 +859,7 @@ static void rotate_capture(struct daemon *d)
 static void run(struct daemon *d)
 {
 	double trigger = (double)d->cfg.trigger_us / 1e6;
-	double now = now_seconds(), last_idle_check = now;
+	double now = monotonic_seconds(), last_idle_check = now;
 	d->batch_started = now;
 	while (!stop_signal) {
 		double due = d->batch_started + trigger;
@@ -780,10 +869,15 @@ static void run(struct daemon *d)
 		if (timeout_ms > 100)
 			timeout_ms = 100;
 		struct kafka_message m;
-		bool got = kafka_source_poll(d->source, timeout_ms, &m) > 0;
+		int polled = kafka_source_poll(d->source, timeout_ms, &m);
+		if (polled < 0) {
+			d->assignment_failed = !stop_signal;
+			break;
+		}
+		bool got = polled > 0;
 		/* One clock read per message: at a few hundred thousand messages a
 		 * second, reading it more often is measurable. */
-		now = now_seconds();
+		now = monotonic_seconds();
 		if (got)
 			handle_message(d, &m, now);
 		/* Idleness is a matter of seconds: look at the lanes ten times a
@@ -818,21 +912,21 @@ static bool open_sink(struct daemon *d, const char *spec)
 	                           .connect_once = true};
 	struct error err;
 	double since = 0;
-	for (double backoff = 0.25;; backoff = backoff * 2 > 5 ? 5 : backoff * 2) {
+	for (double backoff = 0.25;; backoff = backoff_next(backoff, 5)) {
 		d->sink = sink_open(spec, &opt, &err);
 		if (d->sink)
 			break;
 		if (!since) {
 			/* err names the database (redacted) and libpq's reason */
 			log_warn("%s; retrying with backoff", err.msg);
-			since = now_seconds();
+			since = monotonic_seconds();
 		}
 		if (stop_signal)
 			return false;
 		wait_a_little(backoff);
 	}
 	if (since)
-		log_info("database %s ready after %.1f s", d->target, now_seconds() - since);
+		log_info("database %s ready after %.1f s", d->target, monotonic_seconds() - since);
 	else
 		log_info("database %s ready", d->target);
 	return true;
@@ -907,7 +1001,8 @@ int cmd_live(int argc, char **argv)
 	target_free(&parsed);
 	d.target = redact_secrets(spec.data);
 	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
-	ops_log_configuration(&d.cfg, CMD_LIVE);
+	char *config_json = ops_log_configuration(&d.cfg, CMD_LIVE);
+	int64_t started_us = wall_clock_us();
 
 	struct ops_config oc = {d.cfg.metrics, (double)d.cfg.log_interval_us / 1e6,
 	                        (double)d.cfg.ready_max_age_us / 1e6};
@@ -961,17 +1056,33 @@ int cmd_live(int argc, char **argv)
 	         d.cfg.chat_topic, d.cfg.viewer_topic, brokers, d.cfg.group,
 	         (double)d.cfg.trigger_us / 1e6, d.cfg.max_batch);
 
-	d.advance_base = now_seconds();
-	ops_notify_ready(d.ops, "consuming");
-	run(&d);
+	json_t *inputs = json_pack("{s:s, s:s, s:[s, s], s:s?}", "brokers", brokers, "group",
+	                           d.cfg.group, "topics", d.cfg.chat_topic, d.cfg.viewer_topic,
+	                           "capture", d.capture_path);
+	char *inputs_json = json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(inputs);
+	d.run = (struct run_info){.command = "live", .mode = "live", .started_us = started_us,
+	                          .config_json = config_json, .inputs_json = inputs_json,
+	                          .stats = &d.committed_stats};
+
+	d.advance_base = monotonic_seconds();
+	if (begin_run(&d)) {
+		ops_notify_ready(d.ops, "consuming");
+		run(&d);
+	}
 	ops_notify_stopping(d.ops);
 
-	log_info("stopping on %s: committing the batch in hand",
-	         stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	int status = EXIT_OK;
-	double deadline = now_seconds() + 10;
+	if (d.assignment_failed) {
+		log_error("stopping: partitions were assigned that this daemon cannot take (see above); "
+		          "committing the batch in hand");
+		status = EXIT_RUNTIME;
+	} else
+		log_info("stopping on %s: committing the batch in hand",
+		         stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	double deadline = monotonic_seconds() + 10;
 	while (d.dirty && commit_batch(&d) != 0) {
-		if (now_seconds() > deadline) {
+		if (monotonic_seconds() > deadline) {
 			log_error("the last batch could not be committed (%s); a restart reads it again",
 			          d.sink->err.msg);
 			status = EXIT_RUNTIME;
@@ -980,9 +1091,12 @@ int cmd_live(int argc, char **argv)
 		wait_a_little(0.5);
 	}
 	stop_signal = 0; /* the revocation at close commits again, nothing new */
-	ops_update(&d, now_seconds(), true);
+	ops_update(&d, monotonic_seconds(), true);
 	kafka_source_close(d.source);
 	d.source = NULL;
+	/* After the revocation's commit, which may bring the row up to date. */
+	if (update_run(&d, wall_clock_us()) == 0 && d.run.id)
+		log_info("run %" PRId64 " finished", d.run.id);
 
 	const struct engine_stats *st = engine_stats(d.engine);
 	double span = d.last_message_any - d.first_message;
@@ -1011,6 +1125,8 @@ int cmd_live(int argc, char **argv)
 	free(d.emitted);
 	free(d.latency);
 	free(d.capture_path);
+	free(config_json);
+	free(inputs_json);
 	free(d.fingerprint);
 	free(d.target);
 	buf_free(&d.line);

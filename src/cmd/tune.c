@@ -31,12 +31,12 @@
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "io/input.h"
-#include "io/sink.h"
 #include "tune/grid.h"
 #include "tune/output.h"
 #include "tune/run.h"
 #include "tune/score.h"
 #include "tune/store.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/new_file.h"
 #include "util/options.h"
@@ -104,13 +104,6 @@ struct tune {
 	size_t n_spans;
 	struct tune_objective objective;
 };
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool same_path(const char *a, const char *b)
 {

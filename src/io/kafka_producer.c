@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 struct kafka_producer {
@@ -26,13 +27,6 @@ struct kafka_producer {
 	double last_error_log;
 	char first_error[256];
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool stopping(const struct kafka_producer *k) { return k->stop && *k->stop >= 2; }
 
@@ -61,7 +55,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	(void)rk;
 	struct kafka_producer *k = opaque;
-	double now = now_mono();
+	double now = monotonic_seconds();
 	if (err == RD_KAFKA_RESP_ERR__FATAL || now - k->last_error_log >= 5.0) {
 		log_warn("kafka: %s", reason);
 		k->last_error_log = now;

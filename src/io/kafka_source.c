@@ -14,6 +14,7 @@ struct kafka_source {
 	struct kafka_source_handlers h;
 	rd_kafka_message_t *held; /* the message handed out by the last poll */
 	bool connected;
+	bool stopped; /* the assigned handler returned -1: poll says so */
 };
 
 static bool set(rd_kafka_conf_t *conf, const char *key, const char *value, struct error *err)
@@ -48,6 +49,7 @@ static void rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t code,
 			rd_kafka_assign(rk, list);
 		} else {
 			rd_kafka_assign(rk, NULL);
+			src->stopped = true;
 		}
 	} else {
 		src->h.revoked(src->h.ctx, tps, (size_t)list->cnt, rd_kafka_assignment_lost(rk) == 1);
@@ -160,7 +162,15 @@ int kafka_source_poll(struct kafka_source *src, int timeout_ms, struct kafka_mes
 		rd_kafka_message_destroy(src->held);
 		src->held = NULL;
 	}
+	if (src->stopped)
+		return -1;
+	/* Rebalance callbacks run inside this call. */
 	rd_kafka_message_t *m = rd_kafka_consumer_poll(src->rk, timeout_ms);
+	if (src->stopped) {
+		if (m)
+			rd_kafka_message_destroy(m);
+		return -1;
+	}
 	if (!m)
 		return 0;
 	if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {

@@ -40,7 +40,8 @@ struct kafka_source_config {
 struct kafka_source_handlers {
 	void *ctx;
 	/* Partitions were assigned: set each tps[i].offset (or leave it
-	 * KAFKA_OFFSET_UNKNOWN).  Return 0, or -1 to stop the daemon. */
+	 * KAFKA_OFFSET_UNKNOWN).  Return 0, or -1 to stop the daemon: no
+	 * partition is taken and every later kafka_source_poll returns -1. */
 	int (*assigned)(void *ctx, struct topic_partition *tps, size_t n);
 	/* Partitions are being taken away: commit what is theirs now.  lost:
 	 * the group already gave them to another member (our session expired
@@ -70,7 +71,8 @@ struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
                                       const struct kafka_source_handlers *h, struct error *err);
 
 /* Wait up to timeout_ms for one message.  1: *msg holds a message or an
- * end-of-partition notice, valid until the next poll; 0: nothing came. */
+ * end-of-partition notice, valid until the next poll; 0: nothing came;
+ * -1: the assigned handler asked to stop (the caller stops and closes). */
 int kafka_source_poll(struct kafka_source *src, int timeout_ms, struct kafka_message *msg);
 
 /* Stop or restart fetching from every assigned partition (the database is

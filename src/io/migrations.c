@@ -37,12 +37,15 @@ extern const char sql_sqlite_002_checkpoint[];
 extern const char sql_postgres_002_checkpoint[];
 extern const char sql_sqlite_003_dead_letter_keys_runs[];
 extern const char sql_postgres_003_dead_letter_keys_runs[];
+extern const char sql_sqlite_004_capture_path_key[];
+extern const char sql_postgres_004_capture_path_key[];
 
 const struct migration migrations[] = {
 	{1, "initial", sql_sqlite_001_initial, sql_postgres_001_initial},
 	{2, "checkpoint", sql_sqlite_002_checkpoint, sql_postgres_002_checkpoint},
 	{3, "dead_letter_keys_runs", sql_sqlite_003_dead_letter_keys_runs,
 	 sql_postgres_003_dead_letter_keys_runs},
+	{4, "capture_path_key", sql_sqlite_004_capture_path_key, sql_postgres_004_capture_path_key},
 };
 
 const int n_migrations = sizeof(migrations) / sizeof(migrations[0]);

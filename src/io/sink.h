@@ -58,8 +58,13 @@ struct sink_checkpoint {
  * that dies stays visible as one that never finished, and sets id.
  * run_end() writes the counts with the next commit (PostgreSQL: in its
  * transaction, so the counts always match the committed rows); it may be
- * called again and again — a daemon can record its progress with every
- * commit, finished_us 0 leaving finished_at NULL, and its end on stop.
+ * called again and again, finished_us 0 leaving finished_at NULL.
+ *
+ * run_update() writes the same columns at once, in a statement of its own
+ * outside any transaction (an error while a one-transaction run has rows
+ * on the server, or SQLite has a batch open): the live daemon calls it
+ * after a batch committed, with the counts of what is committed, so that
+ * its runs row never takes part in — nor can fail — a batch's transaction.
  */
 struct run_info {
 	const char *command; /* "replay", "live", "tune", ... */
@@ -96,6 +101,7 @@ struct sink_ops {
 	int (*has_rows)(struct sink *s, bool *any);
 	int (*run_begin)(struct sink *s, struct run_info *run);
 	int (*run_end)(struct sink *s, const struct run_info *run);
+	int (*run_update)(struct sink *s, const struct run_info *run);
 	/* Success: commit and put the output in place. */
 	int (*finish)(struct sink *s);
 	void (*close)(struct sink *s);

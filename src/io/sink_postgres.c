@@ -70,6 +70,7 @@
 #include "io/sink.h"
 #include "io/sink_format.h"
 #include "util/clock.h"
+#include "util/sha256.h"
 
 /* --- the tables a commit writes ----------------------------------------- */
 
@@ -106,7 +107,8 @@ static const char *const offset_cols[] = {
 	"consumer_group", "topic", "partition", "next_offset", "updated_at",
 };
 static const char *const state_cols[] = {"consumer_group", "partition", "state", "updated_at"};
-static const char *const capture_cols[] = {"consumer_group", "path", "bytes", "updated_at"};
+static const char *const capture_cols[] = {"consumer_group", "path_key", "path", "bytes",
+                                           "updated_at"};
 
 #define STAGE(table, cols, n_key) {table, cols, (int)(sizeof(cols) / sizeof(cols[0])), n_key}
 static const struct stage_def stages[N_STAGES] = {
@@ -390,6 +392,17 @@ static int pg_dead_letter(struct sink *base, const struct dead_letter *d)
 	return maybe_spill(s, ST_DEAD);
 }
 
+/* capture_lengths' key of a path: its SHA-256 in hex (migration 004), so
+ * that a path of any length fits the index. */
+static void path_key(const char *path, char hex[65])
+{
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, path, strlen(path));
+	sha256_hex(&h, hex);
+	sha256_free(&h);
+}
+
 /* The checkpoint as rows of the checkpoint stages (emptied first). */
 static void stage_checkpoint(struct pg_sink *s, const struct sink_checkpoint *cp)
 {
@@ -420,8 +433,11 @@ static void stage_checkpoint(struct pg_sink *s, const struct sink_checkpoint *cp
 		row_end(b);
 	}
 	if (cp->capture_path) {
+		char key[65];
+		path_key(cp->capture_path, key);
 		struct buf *b = row_begin(s, ST_CAPTURE);
 		col_cstr(b, cp->group);
+		col_text(b, key, 64);
 		col_cstr(b, cp->capture_path);
 		col_int(b, cp->capture_bytes);
 		col_time(b, now);
@@ -553,28 +569,39 @@ static bool copy_stage(struct pg_sink *s, enum stage_id i)
 	return ok;
 }
 
-static bool write_run_end(struct pg_sink *s)
+static const char run_end_sql[] =
+	"UPDATE runs SET finished_at = $1, inputs = $2, records = $3,"
+	" events = $4, accepted = $5, late = $6, dead_letters = $7,"
+	" windows = $8, moments = $9, stats = $10, updated_at = $12"
+	" WHERE id = $11";
+
+/* The parameters of run_end_sql for e, as text in the caller's v, finished
+ * and now, and in s->scratch (the stats JSON), which params point into. */
+static void run_end_params(struct pg_sink *s, const struct run_end *e, const char *params[12],
+                           char finished[TIMESTAMP_BUFSZ], char now[TIMESTAMP_BUFSZ],
+                           char v[8][24])
 {
-	const struct run_end *e = s->run_end;
 	const struct engine_stats *x = &e->stats;
-	char finished[TIMESTAMP_BUFSZ], v[8][24];
 	timestamp_format(e->finished_us, finished);
 	const uint64_t nums[8] = {x->records, x->chat + x->viewer, x->accepted, x->dead[DEAD_LATE],
 	                          x->dead_total, x->windows, x->moments, (uint64_t)e->id};
 	for (int i = 0; i < 8; i++)
-		snprintf(v[i], sizeof(v[i]), "%" PRIu64, nums[i]);
+		snprintf(v[i], 24, "%" PRIu64, nums[i]);
 	buf_reset(&s->scratch);
 	format_stats_json(&s->scratch, x);
-	char now[TIMESTAMP_BUFSZ];
 	timestamp_format(wall_clock_us(), now);
-	const char *params[12] = {e->finished_us ? finished : NULL, e->inputs_json, v[0], v[1],
-	                          v[2], v[3], v[4], v[5], v[6], s->scratch.data, v[7], now};
-	PGresult *r = PQexecParams(s->conn,
-	                           "UPDATE runs SET finished_at = $1, inputs = $2, records = $3,"
-	                           " events = $4, accepted = $5, late = $6, dead_letters = $7,"
-	                           " windows = $8, moments = $9, stats = $10, updated_at = $12"
-	                           " WHERE id = $11",
-	                           12, NULL, params, NULL, NULL, 0);
+	const char *p[12] = {e->finished_us ? finished : NULL, e->inputs_json, v[0], v[1],
+	                     v[2], v[3], v[4], v[5], v[6], s->scratch.data, v[7], now};
+	memcpy(params, p, sizeof(p));
+}
+
+/* Inside the open transaction (write_batch). */
+static bool write_run_end(struct pg_sink *s)
+{
+	const char *params[12];
+	char finished[TIMESTAMP_BUFSZ], now[TIMESTAMP_BUFSZ], v[8][24];
+	run_end_params(s, s->run_end, params, finished, now, v);
+	PGresult *r = PQexecParams(s->conn, run_end_sql, 12, NULL, params, NULL, NULL, 0);
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
 		pg_error(&s->base.err, &s->target, "commit failed recording the end of the run",
@@ -765,10 +792,12 @@ static int pg_load_capture_bytes(struct sink *base, const char *group, const cha
                                  int64_t *bytes)
 {
 	struct pg_sink *s = (struct pg_sink *)base;
-	const char *params[2] = {group, path};
+	char key[65];
+	path_key(path, key);
+	const char *params[2] = {group, key};
 	PGresult *r = query(s,
 	                    "SELECT bytes FROM capture_lengths"
-	                    " WHERE consumer_group = $1 AND path = $2",
+	                    " WHERE consumer_group = $1 AND path_key = $2",
 	                    2, params, PGRES_TUPLES_OK, "cannot read the committed capture length");
 	if (!r)
 		return -1;
@@ -838,6 +867,27 @@ static int pg_run_end(struct sink *base, const struct run_info *run)
 	return 0;
 }
 
+/* The run's row now, in a statement of its own (see sink.h): never inside
+ * a transaction, so it can be neither part of a batch nor its failure. */
+static int pg_run_update(struct sink *base, const struct run_info *run)
+{
+	struct pg_sink *s = (struct pg_sink *)base;
+	if (s->spilled) {
+		pg_error(&base->err, &s->target, "cannot update the run while its transaction is open",
+		         NULL);
+		return -1;
+	}
+	struct run_end e = {run->id, run->finished_us, (char *)run->inputs_json, *run->stats};
+	const char *params[12];
+	char finished[TIMESTAMP_BUFSZ], now[TIMESTAMP_BUFSZ], v[8][24];
+	run_end_params(s, &e, params, finished, now, v);
+	PGresult *r = query(s, run_end_sql, 12, params, PGRES_COMMAND_OK, "cannot update the run");
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
 static int pg_finish(struct sink *base)
 {
 	struct pg_sink *s = (struct pg_sink *)base;
@@ -876,6 +926,7 @@ static const struct sink_ops pg_ops = {
 	.has_rows = pg_has_rows,
 	.run_begin = pg_run_begin,
 	.run_end = pg_run_end,
+	.run_update = pg_run_update,
 	.finish = pg_finish,
 	.close = pg_close,
 };

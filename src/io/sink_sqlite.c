@@ -375,6 +375,18 @@ static int sqlite_run_end(struct sink *base, const struct run_info *run)
 	return step(s, st, "recording the run");
 }
 
+/* The run's row now, outside any batch (see sink.h). */
+static int sqlite_run_update(struct sink *base, const struct run_info *run)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	if (s->in_txn) {
+		error_set(&base->err, "SQLite %s: cannot update the run while a batch is uncommitted",
+		          s->path);
+		return -1;
+	}
+	return sqlite_run_end(base, run);
+}
+
 static void finalize_all(struct sqlite_sink *s)
 {
 	sqlite3_stmt **all[] = {&s->put_window, &s->put_moment, &s->put_dead,
@@ -443,6 +455,7 @@ static const struct sink_ops sqlite_ops = {
 	.has_rows = sqlite_has_rows,
 	.run_begin = sqlite_run_begin,
 	.run_end = sqlite_run_end,
+	.run_update = sqlite_run_update,
 	.finish = sqlite_finish,
 	.close = sqlite_close,
 };

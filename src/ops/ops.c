@@ -29,6 +29,7 @@
 #include "core/event.h"
 #include "core/timestamp.h"
 #include "ops/ops_http.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/options.h"
 #include "util/secret.h"
@@ -72,12 +73,7 @@ struct ops {
 	double sum_commit_max, sum_commit_total;
 };
 
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double wall_now(void) { return (double)wall_clock_us() / 1e6; }
 
 static void observe(struct histogram *h, double v)
 {
@@ -429,7 +425,7 @@ static bool secret_property(const char *key, size_t len)
 	return false;
 }
 
-void ops_log_configuration(const struct config *c, unsigned mask)
+char *ops_log_configuration(const struct config *c, unsigned mask)
 {
 	json_t *j = config_to_json(c, mask, false);
 	json_t *props = json_object_get(j, "kafka-property");
@@ -457,5 +453,5 @@ void ops_log_configuration(const struct config *c, unsigned mask)
 	struct log_field f[] = {LF_JSON("config", text), LF_STR("version", PACKAGE_VERSION)};
 	log_event(LOG_INFO, "configuration", f, 2, "telemetra %s, configuration: %s", PACKAGE_VERSION,
 	          text);
-	free(text);
+	return text;
 }

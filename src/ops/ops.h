@@ -91,7 +91,9 @@ void ops_notify_stopping(struct ops *o);
 struct config;
 /* Log the effective configuration (after command line > environment >
  * config file > defaults) as one line, secrets redacted: passwords in
- * URLs, the password options, and -X properties that hold credentials. */
-void ops_log_configuration(const struct config *c, unsigned mask);
+ * URLs, the password options, and -X properties that hold credentials.
+ * Returns that JSON text, malloc'd, which the caller frees (the daemon
+ * records it in its runs row). */
+char *ops_log_configuration(const struct config *c, unsigned mask);
 
 #endif

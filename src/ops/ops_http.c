@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct ops_http {
@@ -38,13 +39,6 @@ struct ops_http {
 	size_t len;
 	struct ops_ready ready;
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The standard process_* metrics of Prometheus client libraries. */
 static void process_metrics(const struct ops_http *h, struct buf *b)
@@ -157,7 +151,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		pthread_mutex_lock(&h->lock);
 		struct ops_ready r = h->ready;
 		pthread_mutex_unlock(&h->lock);
-		status = readiness(&r, mono_now(), &body);
+		status = readiness(&r, monotonic_seconds(), &body);
 	} else {
 		buf_adds(&body, "not found: try /metrics, /healthz or /readyz\n");
 		status = 404;
@@ -216,9 +210,7 @@ struct ops_http *ops_http_start(const char *addr, bool *usage, struct error *err
 	*usage = false;
 	struct ops_http *h = xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->lock, NULL);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	h->start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	h->start_time = (double)wall_clock_us() / 1e6;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

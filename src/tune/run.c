@@ -24,13 +24,7 @@
 #include <time.h>
 
 #include "core/detector.h"
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "util/clock.h"
 
 /* The store's copy of a string the core handed us.  Every string in the
  * core's output (stream ids, emotes) came from an event of the store, so

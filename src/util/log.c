@@ -21,6 +21,7 @@
 
 #include "core/buf.h"
 #include "core/common.h"
+#include "util/clock.h"
 
 static const char *current_command;
 static int quiet;
@@ -161,13 +162,13 @@ void log_escape(struct buf *out, const char *s, size_t len)
 
 static void timestamp(char *out, size_t size)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t us = wall_clock_us();
+	time_t sec = (time_t)(us / 1000000);
 	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	char date[32];
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, size, "%s.%03ldZ", date, ts.tv_nsec / 1000000);
+	snprintf(out, size, "%s.%03dZ", date, (int)(us % 1000000 / 1000));
 }
 
 static void add_json_field(struct buf *b, const struct log_field *f, struct buf *tmp)
