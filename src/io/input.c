@@ -39,6 +39,7 @@ struct input {
 	uint64_t size_hint;
 	struct sha256 hash;
 	char digest[65];
+	bool unhashed; /* input_skip_digest(): mapped bytes are not hashed */
 
 	/* a mapped file */
 	const char *map;
@@ -118,6 +119,11 @@ static struct mapping *track_mapping(const char *map, size_t len)
 		}
 	}
 	return NULL;
+}
+
+void input_skip_digest(struct input *in)
+{
+	in->unhashed = true;
 }
 
 struct input *input_open(const char *path, struct error *err)
@@ -352,13 +358,17 @@ static bool fill(struct input *in, struct error *err)
  * still warm from the parser. */
 static void hash_map(struct input *in, size_t upto)
 {
-	while (in->map_hashed + CHUNK <= upto) {
-		sha256_update(&in->hash, in->map + in->map_hashed, CHUNK);
-		in->map_hashed += CHUNK;
-	}
-	if (upto == in->map_len && in->map_hashed < upto) {
-		sha256_update(&in->hash, in->map + in->map_hashed, upto - in->map_hashed);
+	if (in->unhashed) {
 		in->map_hashed = upto;
+	} else {
+		while (in->map_hashed + CHUNK <= upto) {
+			sha256_update(&in->hash, in->map + in->map_hashed, CHUNK);
+			in->map_hashed += CHUNK;
+		}
+		if (upto == in->map_len && in->map_hashed < upto) {
+			sha256_update(&in->hash, in->map + in->map_hashed, upto - in->map_hashed);
+			in->map_hashed = upto;
+		}
 	}
 	if (in->map_hashed == in->map_len)
 		in->raw_eof = true;

@@ -37,6 +37,11 @@ struct input;
  * the reason.  The caller owns the result (input_close). */
 struct input *input_open(const char *path, struct error *err);
 
+/* A pass that needs no SHA-256 (the lane pre-scan reads the file once
+ * more): a mapped file's bytes are then not hashed, and input_info()'s
+ * digest stays empty.  Call before the first input_next(). */
+void input_skip_digest(struct input *in);
+
 /* 1: a line was read; 0: end of file; -1: read error (err names the file
  * and the reason); INPUT_DAMAGED: the rest of the file cannot be
  * decompressed (truncated, corrupt, bad CRC, trailing garbage): every

@@ -13,6 +13,43 @@
 
 #include "io/input.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/*
+ * Could this line name a lane?  Only if it has a "topic" member, spelled
+ * out or with \u escapes (the only escapes that make letters).  Most lines
+ * of most files are bare events with neither, so this is the whole cost of
+ * the pre-scan for them: one pass that looks for "\u", or for a 't' with
+ * a 'c' four bytes on (Muła's SIMD substring filter), confirmed by memcmp.  glibc's memmem was a tenth of a whole replay.
+ */
+static bool may_name_lane(const char *p, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i t = _mm_set1_epi8('t'), c = _mm_set1_epi8('c');
+	const __m128i bs = _mm_set1_epi8('\\'), u = _mm_set1_epi8('u');
+	for (; i + 16 + 4 <= n; i += 16) {
+		__m128i first = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i second = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+		__m128i last = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 4));
+		if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(first, bs), _mm_cmpeq_epi8(second, u))))
+			return true;
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_and_si128(_mm_cmpeq_epi8(first, t), _mm_cmpeq_epi8(last, c)));
+		for (; m; m &= m - 1)
+			if (!memcmp(p + i + (unsigned)__builtin_ctz(m) + 1, "opi", 3))
+				return true;
+	}
+#endif
+	for (; i < n; i++)
+		if ((p[i] == '\\' && i + 1 < n && p[i + 1] == 'u') ||
+		    (p[i] == 't' && n - i >= 5 && !memcmp(p + i, "topic", 5)))
+			return true;
+	return false;
+}
+
 bool lanescan_rescannable(const char *path)
 {
 	struct stat st;
@@ -32,15 +69,11 @@ bool lanescan_files(const char *const *paths, size_t n, const char *chat_topic,
 			ok = false;
 			break;
 		}
+		input_skip_digest(in); /* the real pass computes it */
 		struct input_line line;
 		int got;
 		while ((got = input_next(in, &line, err)) > 0) {
-			/* A line that names a lane has a "topic" member, spelled
-			 * out or with \u escapes (the only escapes that make
-			 * letters); most bare events have neither, and skip the
-			 * decoding. */
-			if (line.overlong || (!memmem(line.data, line.len, "topic", 5) &&
-			                      !memmem(line.data, line.len, "\\u", 2)))
+			if (line.overlong || !may_name_lane(line.data, line.len))
 				continue;
 			struct decoded_line r;
 			record_decode(&dec, line.data, line.len, false, &r);
