@@ -21,12 +21,16 @@
  *
  * A burst spread over 20-30 s puts only part of itself in each pane, so
  * the sum of the newest L panes (the long span, default L = 2) is scored
- * too, against the H panes before all L of them: as a sum of L
- * independent panes it is NegBin(L m, phi / L).  Two tests are made, so the
+ * too, against the H panes before all L of them: the same formulas, with
+ * the history's own L-pane sums (overlapping, H - L + 1 of them) in place
+ * of the panes, so that M, the level of a sum, and its dispersion include
+ * what neighbouring panes share (self-exciting chat: a sum of L panes
+ * varies more than L independent ones would; assuming independence made
+ * ordinary 20 s bursts look like spikes).  Two tests are made, so the
  * smaller p becomes 1 - (1 - p)^2 (Sidak, about 2p) before
  * z = probit(1 - p), and the
  * winning span's count and level are the ones reported and checked
- * against min_excess (x - L m).
+ * against min_excess (x - M).
  *
  * Clipping to the fence keeps a burst (or an ad break's silence) from
  * moving its own baseline (Tukey's far-out fence: 1.5 IQR clipped the
@@ -113,7 +117,7 @@ struct detectors {
 	struct stream_state *streams; /* indexed by the windower's stream index */
 	uint32_t n_streams;
 	double *hist;    /* scratch: one history, oldest first */
-	double *scratch; /* scratch for pane_judge: as long as hist */
+	double *scratch; /* scratch for pane_judge: twice as long as hist */
 };
 
 static bool pane_chat(const struct detect_config *cfg, int k)
@@ -140,7 +144,7 @@ struct detectors *detectors_new(const struct detect_config *cfg)
 		if (cfg->det[k].enabled && series_cap(cfg, k) > max_n)
 			max_n = series_cap(cfg, k);
 	d->hist = xcalloc(max_n, sizeof(*d->hist));
-	d->scratch = xcalloc(max_n, sizeof(*d->scratch));
+	d->scratch = xcalloc(2 * (size_t)max_n, sizeof(*d->scratch));
 	return d;
 }
 
@@ -387,37 +391,53 @@ static double pane_tail(double x, double m, double phi)
 void pane_judge(const double *hist, unsigned n, double x, unsigned span,
                 double dispersion_floor, double *scratch, struct pane_verdict *out)
 {
-	memcpy(scratch, hist, n * sizeof(*scratch));
-	qsort(scratch, n, sizeof(*scratch), cmp_double);
-	double q1 = quantile(scratch, n, 0.25), q3 = quantile(scratch, n, 0.75);
+	/* The baseline of a span of L panes is the history's own L-pane sums
+	 * (overlapping: n - L + 1 of them), not L independent panes: chat is
+	 * self-exciting, so neighbouring panes rise and fall together and a
+	 * sum of L varies more than L times one pane's variance.  L = 1: the
+	 * panes themselves. */
+	unsigned ns = n - (span - 1);
+	double *v = scratch, *sorted = scratch + n;
+	double acc = 0;
+	for (unsigned i = 0; i < n; i++) { /* in order: the same bits every run */
+		acc += hist[i];
+		if (i >= span)
+			acc -= hist[i - span];
+		if (i + 1 >= span)
+			v[i + 1 - span] = span == 1 ? hist[i] : acc;
+	}
+	memcpy(sorted, v, ns * sizeof(*sorted));
+	qsort(sorted, ns, sizeof(*sorted), cmp_double);
+	double q1 = quantile(sorted, ns, 0.25), q3 = quantile(sorted, ns, 0.75);
 	double lo = q1 - 3 * (q3 - q1) - 1, hi = q3 + 3 * (q3 - q1) + 1;
 	double sum = 0;
-	for (unsigned i = 0; i < n; i++) { /* hist order: the same bits every run */
-		double c = hist[i] < lo ? lo : hist[i] > hi ? hi : hist[i];
+	for (unsigned i = 0; i < ns; i++) {
+		double c = v[i] < lo ? lo : v[i] > hi ? hi : v[i];
 		sum += c;
 	}
-	double m = (sum + 0.5) / n;
+	double m = (sum + 0.5) / ns;
 	double ss = 0;
-	for (unsigned i = 0; i < n; i++) {
-		double c = hist[i] < lo ? lo : hist[i] > hi ? hi : hist[i];
+	for (unsigned i = 0; i < ns; i++) {
+		double c = v[i] < lo ? lo : v[i] > hi ? hi : v[i];
 		ss += (c - m) * (c - m);
 	}
-	double phi = (ss / n - m) / (m * m);
+	double phi = (ss / ns - m) / (m * m);
 	if (!(phi > dispersion_floor))
 		phi = dispersion_floor;
-	/* A sum of `span` independent NegBin(m, phi) panes is NegBin(span m,
-	 * phi / span). */
-	double p = pane_tail(x, span * m, phi / span);
+	/* The floor applies to every span's own dispersion (not floor / L as
+	 * for independent panes): measured, floor / L fired on more ordinary
+	 * 20 s bursts (doc/decisions.md). */
+	double p = pane_tail(x, m, phi);
 	if (p < 1e-300)
 		p = 1e-300;
 	if (p > 1)
 		p = 1;
-	out->level = m;
+	out->level = m / span;
 	out->spread = sqrt(m + phi * m * m);
 	out->dispersion = phi;
 	out->span = span;
 	out->value = x;
-	out->excess = x - span * m;
+	out->excess = x - m;
 	out->p_value = p;
 	out->z = p_to_z(p);
 }
@@ -607,7 +627,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 		/* The long span: the newest L panes' sum, against the panes before
 		 * all L of them; two tests, so the smaller p is corrected. */
 		unsigned L = pc->long_span, tests = 1;
-		if (L > 1 && s->n > L - 1) {
+		if (L > 1 && s->n >= 2 * L - 1) { /* at least one L-sum before the span */
 			struct pane_verdict vl;
 			double xl = x;
 			for (unsigned i = 1; i < L; i++)
@@ -623,12 +643,12 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 			v->p_value = v->p_value * (2 - v->p_value);
 			v->z = p_to_z(v->p_value);
 		}
-		/* What the scored span was expected to hold: L m, with the spread
-		 * of a sum of L panes, sqrt(L (m + phi m^2)). */
+		/* What the scored span was expected to hold: the level of the
+		 * history's L-sums, with their spread. */
 		j->value = v->value;
 		j->z = v->z;
 		j->mean = v->span * v->level;
-		j->sd = sqrt((double)v->span) * v->spread;
+		j->sd = v->spread;
 	}
 	series_push(s, x, 0);
 	if (s->seen < s->cap)

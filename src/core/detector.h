@@ -120,15 +120,16 @@ double zscore(const double *hist, unsigned n, double value, double min_stddev, d
               double *stddev);
 
 /* The pane method's baseline of a history hist[0..n) of pane counts, and
- * its verdict on x, the sum of `span` panes that follow it: see
- * detector.c.  scratch holds n doubles.  Exposed for unit tests. */
+ * its verdict on x, the sum of `span` panes that follow it (1 <= span <= n),
+ * against the history's own span-pane sums: see detector.c.  scratch
+ * holds 2n doubles (the caller's).  Exposed for unit tests. */
 struct pane_verdict {
 	unsigned span;     /* panes the scored value sums */
 	double value;      /* the scored value */
 	double excess;     /* value - span * level */
-	double level;      /* robust mean count per pane */
-	double spread;     /* sqrt(level + phi * level^2) */
-	double dispersion; /* phi used: max(floor, estimate) */
+	double level;      /* robust mean count per pane (of the span-sums / span) */
+	double spread;     /* of a span-sum: sqrt(M + phi M^2), M = span * level */
+	double dispersion; /* phi of the span-sums used: max(floor, estimate) */
 	double p_value;    /* mid-p upper tail of x */
 	double z;          /* probit(1 - p_value) */
 };

@@ -83,11 +83,11 @@ static const struct opt opts[] = {
 	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters",
 	 "what the pane detector counts per pane (default chatters)", "messages|chatters", TUNABLE},
 	{"baseline", 0, T_SECONDS, F(baseline_us), CORE, NULL, "SECONDS",
-	 "pane detector: span of previous panes in the baseline (default 600)", NULL, TUNABLE},
+	 "pane detector: span of previous panes in the baseline (default 900)", NULL, TUNABLE},
 	{"min-baseline", 0, T_SECONDS, F(min_baseline_us), CORE, NULL, "SECONDS",
 	 "pane detector: less history gives a NULL z-score (default 300)", NULL, TUNABLE},
 	{"dispersion", 0, T_DOUBLE, F(dispersion), CORE, NULL, "PHI",
-	 "pane detector: floor of the negative-binomial dispersion (default 0.15)", NULL, TUNABLE},
+	 "pane detector: floor of the negative-binomial dispersion (default 0.1)", NULL, TUNABLE},
 	{"long-span", 0, T_SECONDS, F(long_span_us), CORE, NULL, "SECONDS",
 	 "pane detector: also score the sum of the newest panes over this span; the slide "
 	 "turns it off (default 20)", NULL, TUNABLE},
@@ -231,9 +231,9 @@ void config_init(struct config *c)
 	c->merge = true;
 	c->detector = xstrdup("pane");
 	c->metric = xstrdup("chatters");
-	c->baseline_us = 600 * USEC_PER_SEC;
+	c->baseline_us = 900 * USEC_PER_SEC;
 	c->min_baseline_us = 300 * USEC_PER_SEC;
-	c->dispersion = 0.15;
+	c->dispersion = 0.1;
 	c->min_excess = 5;
 	c->long_span_us = 20 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
