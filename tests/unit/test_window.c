@@ -657,7 +657,7 @@ START_TEST(close_visits_streams_by_first_pane)
 {
 	struct rows rs = {0};
 	struct windower *w = make(10, 10, 10); /* tumbling: window k = pane k */
-	char name[16];
+	char name[24]; /* "s" and any size_t: no truncation to warn of */
 	for (int i = 0; i < 40; i++) {
 		snprintf(name, sizeof(name), "s%02d", i);
 		chat(w, name, SEC(10 * (40 - i)), "u", 0, NULL, 0); /* s00 latest, s39 earliest */
