@@ -815,6 +815,7 @@ START_TEST(pane_history_edges)
 	r.pane_chat_count = 5;
 	ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
 	ck_assert(!r.has_z);
+	moms_free(&ms); /* the episode the silence ended */
 	detectors_free(d);
 }
 END_TEST
