@@ -68,4 +68,26 @@ for cmd in replay live dump migrate tune gen report capture; do
 done
 expect 2 "unknown command" $T help frobnicate
 
+# -X properties are librdkafka's to judge, and are judged before anything
+# connects: the broker (port 1) and the database would refuse or never
+# answer, so only an early check exits 2 within the timeout, creating
+# nothing.
+for x in no.such.property=1 session.timeout.ms=abc novalue; do
+	key=${x%%=*}
+	for c in "live --postgres postgres://u@127.0.0.1:1/x --brokers 127.0.0.1:1" \
+		"capture --brokers 127.0.0.1:1 -o $tmp/x.cap" \
+		"replay --kafka 127.0.0.1:1 -o $tmp/x.db" \
+		"gen --kafka 127.0.0.1:1 --events 5 --labels $tmp/x.labels"; do
+		# shellcheck disable=SC2086 # a word list
+		expect 2 "-X $key: .*\(property\|KEY=VALUE\)" timeout 10 $T $c -X "$x"
+	done
+done
+for f in x.cap x.db x.labels; do
+	[ -e "$tmp/$f" ] && fail "a refused -X property left $f behind"
+done
+# ... and librdkafka's log lines reach ours, at their level (gen's producer
+# here; live in tests/ops.sh, capture in tests/capture.sh).
+expect 1 "librdkafka [A-Z]*: .*127.0.0.1:1" timeout 20 $T gen --kafka 127.0.0.1:1 \
+	-X message.timeout.ms=1000 -X debug=broker --events 5
+
 [ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }

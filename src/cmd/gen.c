@@ -27,6 +27,7 @@
 #include "core/common.h"
 #include "core/timestamp.h"
 #include "gen/generator.h"
+#include "io/kafka_conf.h"
 #include "io/kafka_producer.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -641,6 +642,8 @@ int cmd_gen(int argc, char **argv)
 		die_usage("--spikes needs a bounded run; add --duration SECONDS or --events N");
 
 	struct error err;
+	if (brokers && !kafka_conf_check(props, nprops, &err))
+		die_usage("%s", err.msg); /* before the labels are written */
 	struct gen *g = gen_create(&o, &err);
 	if (!g)
 		die_usage("%s", err.msg);

@@ -54,6 +54,7 @@
 #include "core/capture.h"
 #include "core/engine.h"
 #include "core/timestamp.h"
+#include "io/kafka_conf.h"
 #include "io/kafka_source.h"
 #include "io/sink.h"
 #include "util/clock.h"
@@ -999,6 +1000,10 @@ int cmd_live(int argc, char **argv)
 	if (!target_parse(&parsed, spec.data, &err))
 		die_usage("%s", err.msg);
 	target_free(&parsed);
+	/* A property librdkafka refuses is a usage error, said before the
+	 * database is waited for or a broker is dialled. */
+	if (!kafka_conf_check(d.cfg.kafka_props, d.cfg.n_kafka_props, &err))
+		die_usage("%s", err.msg);
 	d.target = redact_secrets(spec.data);
 	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
 	char *config_json = ops_log_configuration(&d.cfg, CMD_LIVE);

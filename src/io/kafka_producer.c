@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "io/kafka_conf.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -41,14 +42,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	} else {
 		k->delivered++;
 	}
-}
-
-/* librdkafka's own log: only what is critical; errors come through error_cb. */
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	if (level <= 2)
-		log_warn("kafka: %s: %s", fac, buf);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -78,22 +71,12 @@ struct kafka_producer *kafka_producer_new(const char *brokers, char *const *prop
 	/* keep each partition in the order we produce: the disorder is ours */
 	rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr));
 	rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr));
-	for (size_t i = 0; i < nprops; i++) {
-		const char *eq = strchr(props[i], '=');
-		if (!eq || eq == props[i]) {
-			error_set(err, "-X '%s': expected KEY=VALUE, e.g. -X security.protocol=ssl", props[i]);
-			rd_kafka_conf_destroy(conf);
-			return NULL;
-		}
-		char *key = xstrndup(props[i], (size_t)(eq - props[i]));
-		bool ok = rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)) == RD_KAFKA_CONF_OK;
-		if (!ok)
-			error_set(err, "-X %s: %s", key, errstr);
-		free(key);
-		if (!ok) {
-			rd_kafka_conf_destroy(conf);
-			return NULL;
-		}
+	/* librdkafka's log lines wait in the main queue for rd_kafka_poll, on
+	 * our thread: log.h is not for librdkafka's threads. */
+	rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof(errstr));
+	if (!kafka_conf_apply(conf, props, nprops, err)) {
+		rd_kafka_conf_destroy(conf);
+		return NULL;
 	}
 	struct kafka_producer *k = xcalloc(1, sizeof(*k));
 	k->chat_topic = chat_topic;
@@ -101,7 +84,7 @@ struct kafka_producer *kafka_producer_new(const char *brokers, char *const *prop
 	k->stop = stop;
 	k->last_error_log = -1e9;
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_conf_log);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_opaque(conf, k);
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
@@ -112,6 +95,7 @@ struct kafka_producer *kafka_producer_new(const char *brokers, char *const *prop
 		free(k);
 		return NULL;
 	}
+	rd_kafka_set_log_queue(k->rk, NULL);
 	/* Fail in seconds, not after message.timeout.ms (5 minutes) of
 	 * retrying, when no broker can be reached at all: wait at most 10 s,
 	 * or message.timeout.ms if -X sets it shorter. */
@@ -126,6 +110,7 @@ struct kafka_producer *kafka_producer_new(const char *brokers, char *const *prop
 		error_set(err, "cannot reach Kafka at %s within %.1f s (%s): messages not delivered",
 		          brokers, wait_ms / 1000.0, rd_kafka_err2str(merr));
 		*usage = false;
+		rd_kafka_poll(k->rk, 0); /* librdkafka's own account of why, logged */
 		rd_kafka_destroy(k->rk);
 		free(k);
 		return NULL;

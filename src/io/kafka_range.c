@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/timestamp.h"
+#include "io/kafka_conf.h"
 
 struct kafka_range {
 	rd_kafka_t *rk;
@@ -103,25 +104,7 @@ bool kafka_range_check(const struct kafka_range_config *cfg, struct error *err)
 		error_set(err, "--to (%s) must be later than --from (%s)", cfg->to, cfg->from);
 		return false;
 	}
-	return true;
-}
-
-static bool set(rd_kafka_conf_t *conf, const char *key, const char *value, struct error *err)
-{
-	char why[512];
-	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-		error_set(err, "Kafka property %s=%s: %s", key, value, why);
-		return false;
-	}
-	return true;
-}
-
-static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	(void)level;
-	(void)fac;
-	(void)buf;
+	return kafka_conf_check(cfg->properties, cfg->n_properties, err);
 }
 
 static struct kafka_range_part *add_part(struct kafka_range *r, const char *topic, int32_t p)
@@ -170,32 +153,25 @@ struct kafka_range *kafka_range_open(const struct kafka_range_config *cfg, int t
 	char why[512];
 	/* No group is joined (assign, not subscribe) and nothing is committed;
 	 * librdkafka still wants a group.id for a consumer handle. */
-	if (!set(conf, "bootstrap.servers", cfg->brokers, err) ||
-	    !set(conf, "group.id", "telemetra-capture", err) ||
-	    !set(conf, "enable.auto.commit", "false", err) ||
-	    !set(conf, "enable.auto.offset.store", "false", err) ||
-	    !set(conf, "enable.partition.eof", "true", err) ||
-	    !set(conf, "client.id", "telemetra-capture", err))
+	if (!kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err) ||
+	    !kafka_conf_set(conf, "group.id", "telemetra-capture", err) ||
+	    !kafka_conf_set(conf, "enable.auto.commit", "false", err) ||
+	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err) ||
+	    !kafka_conf_set(conf, "enable.partition.eof", "true", err) ||
+	    !kafka_conf_set(conf, "client.id", "telemetra-capture", err) ||
+	    /* librdkafka's log lines wait in the main queue for our thread
+	     * (kafka_range_next serves it): log.h is not for its threads. */
+	    !kafka_conf_set(conf, "log.queue", "true", err))
 		goto fail_conf;
-	for (size_t i = 0; i < cfg->n_properties; i++) {
-		const char *kv = cfg->properties[i];
-		const char *eq = strchr(kv, '=');
-		if (!eq || eq == kv) {
-			error_set(err, "-X %s: expected KEY=VALUE", kv);
-			goto fail_conf;
-		}
-		char *key = xstrndup(kv, (size_t)(eq - kv));
-		bool ok = set(conf, key, eq + 1, err);
-		free(key);
-		if (!ok)
-			goto fail_conf;
-	}
-	rd_kafka_conf_set_log_cb(conf, quiet_log);
+	if (!kafka_conf_apply(conf, cfg->properties, cfg->n_properties, err))
+		goto fail_conf;
+	rd_kafka_conf_set_log_cb(conf, kafka_conf_log);
 	r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
 	if (!r->rk) {
 		error_set(err, "cannot create a Kafka client: %s", why);
 		goto fail_conf;
 	}
+	rd_kafka_set_log_queue(r->rk, NULL);
 
 	/* The partitions: listed, or every partition of the topics. */
 	if (from.kind == B_LIST) {
@@ -370,6 +346,7 @@ int kafka_range_next(struct kafka_range *r, struct kafka_message *msg, int timeo
 	}
 	int waited = 0;
 	while (r->n_done < r->n_parts) {
+		rd_kafka_poll(r->rk, 0); /* the log lines queued for us */
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 100);
 		if (!m) {
 			if ((waited += 100) >= timeout_ms) {
@@ -459,6 +436,7 @@ void kafka_range_close(struct kafka_range *r)
 		rd_kafka_message_destroy(r->held);
 	if (r->rk) {
 		rd_kafka_consumer_close(r->rk);
+		rd_kafka_poll(r->rk, 0); /* the last log lines, e.g. why a broker failed */
 		rd_kafka_destroy(r->rk);
 	}
 	for (size_t i = 0; i < r->n_parts; i++)

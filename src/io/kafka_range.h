@@ -51,7 +51,8 @@ struct kafka_range_part {
 
 struct kafka_range;
 
-/* Parse the range (false, err: a usage error), before anything connects. */
+/* Parse the range and check the -X properties (false, err: a usage
+ * error), before anything connects. */
 bool kafka_range_check(const struct kafka_range_config *cfg, struct error *err);
 
 /* Connect, resolve the partitions and their offsets, assign.  NULL with

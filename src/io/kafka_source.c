@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/kafka_conf.h"
 #include "util/log.h"
 
 struct kafka_source {
@@ -16,16 +17,6 @@ struct kafka_source {
 	bool connected;
 	bool stopped; /* the assigned handler returned -1: poll says so */
 };
-
-static bool set(rd_kafka_conf_t *conf, const char *key, const char *value, struct error *err)
-{
-	char why[512];
-	if (rd_kafka_conf_set(conf, key, value, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
-		error_set(err, "Kafka property %s=%s: %s", key, value, why);
-		return false;
-	}
-	return true;
-}
 
 static struct topic_partition *to_tps(const rd_kafka_topic_partition_list_t *list)
 {
@@ -72,16 +63,6 @@ static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 	}
 }
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	/* librdkafka's lines join the daemon's log at their own level (its
-	 * log_level property, 6 by default, and -X debug=... choose how many).
-	 * With log.queue they arrive through the consumer queue, so on the
-	 * thread that polls, between the daemon's own lines. */
-	(void)rk;
-	log_library("librdkafka", level, fac, buf);
-}
-
 struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
                                       const struct kafka_source_handlers *h, struct error *err)
 {
@@ -91,40 +72,33 @@ struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char why[512];
 
-	if (!set(conf, "bootstrap.servers", cfg->brokers, err) ||
-	    !set(conf, "group.id", cfg->group, err) ||
-	    !set(conf, "enable.auto.commit", "false", err) ||
-	    !set(conf, "enable.auto.offset.store", "false", err) ||
-	    !set(conf, "enable.partition.eof", "true", err) ||
+	if (!kafka_conf_set(conf, "bootstrap.servers", cfg->brokers, err) ||
+	    !kafka_conf_set(conf, "group.id", cfg->group, err) ||
+	    !kafka_conf_set(conf, "enable.auto.commit", "false", err) ||
+	    !kafka_conf_set(conf, "enable.auto.offset.store", "false", err) ||
+	    !kafka_conf_set(conf, "enable.partition.eof", "true", err) ||
 	    /* range gives partition p of every topic to the same member, so
 	     * chat/p and viewer/p (one watermark group) stay together. */
-	    !set(conf, "partition.assignment.strategy", "range", err) ||
-	    !set(conf, "auto.offset.reset", cfg->offset_reset, err) ||
+	    !kafka_conf_set(conf, "partition.assignment.strategy", "range", err) ||
+	    !kafka_conf_set(conf, "auto.offset.reset", cfg->offset_reset, err) ||
 	    /* Keep fetching while the daemon commits: with librdkafka's default
 	     * (100,000) the prefetch stalled during every commit and the
 	     * daemon ran at 160,000 records/s instead of 350,000.  Memory stays
 	     * bounded by queued.max.messages.kbytes. */
-	    !set(conf, "queued.min.messages", "500000", err) ||
-	    !set(conf, "client.id", "telemetra", err) ||
-	    !set(conf, "log.queue", "true", err))
+	    !kafka_conf_set(conf, "queued.min.messages", "500000", err) ||
+	    !kafka_conf_set(conf, "client.id", "telemetra", err) ||
+	    !kafka_conf_set(conf, "log.queue", "true", err))
 		goto fail;
-	for (size_t i = 0; i < cfg->n_properties; i++) {
-		const char *kv = cfg->properties[i];
-		const char *eq = strchr(kv, '=');
-		if (!eq || eq == kv) {
-			error_set(err, "-X %s: expected KEY=VALUE", kv);
-			goto fail;
-		}
-		char *key = xstrndup(kv, (size_t)(eq - kv));
-		bool ok = set(conf, key, eq + 1, err);
-		free(key);
-		if (!ok)
-			goto fail;
-	}
+	if (!kafka_conf_apply(conf, cfg->properties, cfg->n_properties, err))
+		goto fail;
 	rd_kafka_conf_set_opaque(conf, src);
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
-	rd_kafka_conf_set_log_cb(conf, log_cb);
+	/* librdkafka's lines join the daemon's log at their own level (its
+	 * log_level property, 6 by default, and -X debug=... choose how many).
+	 * With log.queue they arrive through the consumer queue, so on the
+	 * thread that polls, between the daemon's own lines. */
+	rd_kafka_conf_set_log_cb(conf, kafka_conf_log);
 
 	src->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
 	if (!src->rk) {
