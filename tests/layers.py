@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The house plan, checked: folders form layers and modules form no cycles.
 
-    core  <-  util  <-  io, gen, ops  <-  tune, report  <-  cli  <-  cmd  <-  telemetra.c
+    core  <-  util  <-  io, gen, ops  <-  tune, report, daemon  <-  cli  <-  cmd  <-  telemetra.c
 
 A file may include headers of its own folder or of a lower layer, never of
 a higher one (includes are read from the sources).  And no two modules (a
@@ -17,7 +17,7 @@ import re
 import subprocess
 import sys
 
-RANK = {"core": 0, "util": 1, "io": 2, "gen": 2, "ops": 2, "tune": 3, "report": 3,
+RANK = {"core": 0, "util": 1, "io": 2, "gen": 2, "ops": 2, "tune": 3, "report": 3, "daemon": 3,
         "cli": 4, "cmd": 5, "": 6}  # "" is src/ itself: the program's main()
 
 

@@ -1,0 +1,58 @@
+/*
+ * capture_file.h — the live daemon's capture: every message it consumed
+ * and every wall-clock decision it made, as lines of an event file
+ * (core/capture.h), so that a replay of the file sees what the daemon saw.
+ *
+ * The file's length is part of every checkpoint (capture_file_sync), and a
+ * restart cuts a file that outran its last commit back to that length
+ * (capture_file_open), so that the file and the committed state agree.
+ * Write errors are fatal (die, exit 1): a capture with a hole in it would
+ * replay to other rows without saying so.
+ */
+#ifndef TELEMETRA_IO_CAPTURE_FILE_H
+#define TELEMETRA_IO_CAPTURE_FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "core/capture.h"
+#include "core/common.h"
+#include "io/kafka_source.h"
+
+/* {0}: no capture, and every call below does nothing. */
+struct capture_file {
+	FILE *f;
+	char *path; /* absolute, owned */
+	struct buf line;
+};
+
+/* The absolute path of `given` (its folder must exist), as the checkpoint
+ * names it: malloc'd, the caller frees.  NULL with err set. */
+char *capture_file_path(const char *given, struct error *err);
+
+/* Open `path` (taken over) for appending, first cutting it back to
+ * `committed` bytes when it is longer (-1: nothing committed yet).  A file
+ * shorter than `committed` is a warning: its replay will not match. */
+void capture_file_open(struct capture_file *c, char *path, int64_t committed);
+
+/* Append one line: a lane's control record, a consumed message, an
+ * advance of the watermarks to target_us. */
+void capture_file_lane(struct capture_file *c, enum control_kind kind, const char *topic,
+                       int32_t partition);
+void capture_file_message(struct capture_file *c, const struct kafka_message *m);
+void capture_file_advance(struct capture_file *c, int64_t target_us);
+
+/* Make what was appended durable; its length, or -1 without a capture. */
+int64_t capture_file_sync(struct capture_file *c);
+
+/* Switch to a new file at the same path (SIGHUP, after a rotation moved
+ * the old one away).  Its length, or -1 with err set: the old file is then
+ * still the one written. */
+int64_t capture_file_reopen(struct capture_file *c, struct error *err);
+
+/* Close and free; c is {0} again. */
+void capture_file_close(struct capture_file *c);
+
+#endif
