@@ -1,5 +1,5 @@
 /*
- * sink-test — drives the sinks through struct sink_ops, for tests/postgres.sh.
+ * sink-test — drives the sinks through the wrappers of io/sink.h, for tests/postgres.sh.
  *
  *   sink-test target              targets, JDBC conversion and secret
  *                                 scrubbing (no database needed)
@@ -142,7 +142,7 @@ static struct dead_letter dead_at(const char *source, int64_t position, const ch
 static void put_window(struct sink *s, const char *stream, int64_t k, int64_t chat_count)
 {
 	struct window_row r = window_row(stream, k, chat_count);
-	if (s->ops->window(s, &r))
+	if (sink_window(s, &r))
 		hard_error("window(): %s", s->err.msg);
 }
 
@@ -313,7 +313,7 @@ static void commit_checkpoint(struct sink *s, const char *group, int64_t base, c
 	struct sink_checkpoint cp = {group, offsets, 3, states, 2, "/var/lib/telemetra/capture.jsonl",
 	                             capture_bytes};
 	put_window(s, "checkpointed", base, 3);
-	int rc = s->ops->commit(s, &cp);
+	int rc = sink_commit(s, &cp);
 	check(rc == 0, "commit with a checkpoint of group %s%s%s", group, rc ? ": " : "",
 	      rc ? s->err.msg : "");
 }
@@ -322,7 +322,7 @@ static void expect_offset(struct sink *s, const char *group, const char *topic, 
                           int64_t want)
 {
 	int64_t got = -2;
-	int rc = s->ops->load_offset(s, group, topic, p, &got);
+	int rc = checkpoint_load_offset(s, group, topic, p, &got);
 	check(rc == 0 && got == want, "load_offset(%s, %s, %d) = %" PRId64 " (want %" PRId64 ")%s%s",
 	      group, topic, p, got, want, rc ? ": " : "", rc ? s->err.msg : "");
 }
@@ -332,7 +332,7 @@ static void expect_state(struct sink *s, const char *group, int32_t p, const cha
 {
 	char *got = NULL;
 	size_t len = 0;
-	int rc = s->ops->load_state(s, group, p, &got, &len);
+	int rc = checkpoint_load_state(s, group, p, &got, &len);
 	bool same = want ? got && len == want_len && !memcmp(got, want, len) : !got;
 	check(rc == 0 && same, "load_state(%s, %d): %zu bytes%s (want %zu%s)", group, p, len,
 	      got ? "" : ", none", want_len, want ? "" : ", none");
@@ -342,7 +342,7 @@ static void expect_state(struct sink *s, const char *group, int32_t p, const cha
 static void expect_capture(struct sink *s, const char *group, const char *path, int64_t want)
 {
 	int64_t got = -2;
-	int rc = s->ops->load_capture_bytes(s, group, path, &got);
+	int rc = checkpoint_load_capture_bytes(s, group, path, &got);
 	check(rc == 0 && got == want, "load_capture_bytes(%s, %s) = %" PRId64 " (want %" PRId64 ")",
 	      group, path, got, want);
 }
@@ -359,8 +359,8 @@ static int test_checkpoint(const char *spec)
 	expect_capture(s, "g1", capture, -1);
 	commit_checkpoint(s, "g1", 100, state, len, 4096);
 	commit_checkpoint(s, "g2", 900, "{\"other\":true}", 14, 77);
-	check(s->ops->finish(s) == 0, "finish");
-	s->ops->close(s);
+	check(sink_finish(s) == 0, "finish");
+	sink_close(s);
 
 	s = open_sink(spec);
 	expect_offset(s, "g1", "telemetra.events.chat", 0, 101);
@@ -383,8 +383,8 @@ static int test_checkpoint(const char *spec)
 	expect_state(s, "g1", 0, state, len);
 	expect_capture(s, "g1", capture, 8192);
 	expect_offset(s, "g2", "telemetra.events.chat", 0, 901);
-	check(s->ops->finish(s) == 0, "finish");
-	s->ops->close(s);
+	check(sink_finish(s) == 0, "finish");
+	sink_close(s);
 	free(state);
 	return failures ? 1 : 0;
 }
@@ -404,7 +404,7 @@ static int test_rows(const char *spec)
 	struct sink *s = open_sink(spec);
 	struct run_info run = {.command = "sink-test", .started_us = T0,
 	                       .config_json = "{\"x\":\"y\"}", .inputs_json = "[]"};
-	check(s->ops->run_begin(s, &run) == 0, "run_begin");
+	check(run_log_begin(s, &run) == 0, "run_begin");
 	for (size_t i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
 		for (int64_t k = 0; k < 10; k++) {
 			struct window_row r = window_row(streams[i], k, k * 3);
@@ -414,16 +414,16 @@ static int test_rows(const char *spec)
 				r.avg_viewers = 123456789.123456789;
 				r.z_score = 1e15 / 3;
 			}
-			s->ops->window(s, &r);
+			sink_window(s, &r);
 		}
 		struct moment m = moment_at(streams[i], (int64_t)i,
 		                            "{\"z\":{\"b\":[1,2.5,\"\\u00e9\\\\\\\"\"],\"a\":null},"
 		                            "\"chat_rate\":0.1,\"top_emotes\":[\"a\\\"b\",\"c\\\\d\"],"
 		                            "\"window_start\":\"2025-11-23T12:13:20.000000Z\"}");
-		s->ops->moment(s, &m);
+		sink_moment(s, &m);
 		struct dead_letter d = dead_at(streams[i], (int64_t)i, i % 2 ? NULL : "bad\\detail\n\tx",
 		                               every_byte, i % 3 ? sizeof(every_byte) : 0);
-		s->ops->dead_letter(s, &d);
+		sink_dead_letter(s, &d);
 	}
 	/* A source of 3000 bytes (a topic, a path) that would not fit a btree
 	 * index row: the key is its hash, the row keeps it whole. */
@@ -432,16 +432,16 @@ static int test_rows(const char *spec)
 		buf_printf(&long_source, "%08x", (unsigned)(i * 2654435761u));
 	struct dead_letter long_dl = dead_at(long_source.data, 5, "long", "x", 1);
 	long_dl.pos.partition = 3;
-	check(s->ops->dead_letter(s, &long_dl) == 0, "a dead letter from a 3000-byte source");
+	check(sink_dead_letter(s, &long_dl) == 0, "a dead letter from a 3000-byte source");
 	/* The same key twice in one batch: the last row wins, as in SQLite. */
 	put_window(s, "plain", 0, 1000);
 	struct engine_stats stats = {.records = 42, .windows = 9};
 	run.finished_us = T0 + SEC;
 	run.stats = &stats;
-	check(s->ops->run_end(s, &run) == 0, "run_end");
-	int rc = s->ops->finish(s);
+	check(run_log_end(s, &run) == 0, "run_end");
+	int rc = sink_finish(s);
 	check(rc == 0, "finish%s%s", rc ? ": " : "", rc ? s->err.msg : "");
-	s->ops->close(s);
+	sink_close(s);
 	buf_free(&long_source);
 	return failures ? 1 : 0;
 }
@@ -492,7 +492,7 @@ static void commit_offset(struct sink *s, int64_t next, int expect_rc, const cha
 	const struct partition_offset off = {"telemetra.events.chat", 0, next};
 	struct sink_checkpoint cp = {"retry", &off, 1, NULL, 0, NULL, 0};
 	double t = now_s();
-	int rc = s->ops->commit(s, &cp);
+	int rc = sink_commit(s, &cp);
 	check(rc == expect_rc, "commit %s returns %d in %.2f s%s%s", when, rc, now_s() - t,
 	      rc ? ": " : "", rc ? s->err.msg : "");
 	if (rc)
@@ -517,8 +517,8 @@ static int test_retry(const char *url, const char *secret)
 	for (int64_t k = 0; k < 10; k++) {
 		struct moment m = moment_at("retry", k, "{}");
 		struct dead_letter d = dead_at("retry.jsonl", k, "x", "raw", 3);
-		s->ops->moment(s, &m);
-		s->ops->dead_letter(s, &d);
+		sink_moment(s, &m);
+		sink_dead_letter(s, &d);
 	}
 	commit_offset(s, 1000, 0, secret, "of the first batch");
 	check(scalar(c, counts_sql) == ROWS(1000), "1000 rows after the first batch");
@@ -531,8 +531,8 @@ static int test_retry(const char *url, const char *secret)
 	for (int64_t k = 10; k < 15; k++) {
 		struct moment m = moment_at("retry", k, "{}");
 		struct dead_letter d = dead_at("retry.jsonl", k, "x", "raw", 3);
-		s->ops->moment(s, &m);
-		s->ops->dead_letter(s, &d);
+		sink_moment(s, &m);
+		sink_dead_letter(s, &d);
 	}
 	PQfinish(c);
 	ask("stop");
@@ -550,7 +550,7 @@ static int test_retry(const char *url, const char *secret)
 	check(scalar(c, "SELECT count(*) FROM moments") == 15, "15 moments");
 	check(scalar(c, "SELECT count(*) FROM dead_letters") == 15, "15 dead letters");
 	int64_t next = -1;
-	s->ops->load_offset(s, "retry", "telemetra.events.chat", 0, &next);
+	checkpoint_load_offset(s, "retry", "telemetra.events.chat", 0, &next);
 	check(next == 2500, "the committed offset is the last checkpoint's (%" PRId64 ")", next);
 	commit_offset(s, 2500, 0, secret, "with nothing new");
 	check(scalar(c, counts_sql) == ROWS(2500), "still 2500 rows");
@@ -574,7 +574,7 @@ static int test_retry(const char *url, const char *secret)
 	for (int64_t k = 2510; k < 2520; k++)
 		put_window(s, "retry", k, 5);
 	struct moment m = moment_at("retry", 99, "{}");
-	s->ops->moment(s, &m);
+	sink_moment(s, &m);
 	commit_offset(s, 2520, -1, secret, "while a trigger refuses the moment");
 	check(contains(s->err.msg, "injected failure"), "the failure says why");
 	check(scalar(c, counts_sql) == ROWS(2510), "no row of the failed transaction is there");
@@ -585,8 +585,8 @@ static int test_retry(const char *url, const char *secret)
 	exec_sql(c, "DROP TRIGGER fail_if_asked ON moments; DROP FUNCTION fail_if_asked();"
 	            " DROP TABLE fail_next");
 
-	check(s->ops->finish(s) == 0, "finish");
-	s->ops->close(s);
+	check(sink_finish(s) == 0, "finish");
+	sink_close(s);
 	PQfinish(c);
 	ask("done");
 	return failures ? 1 : 0;
@@ -607,7 +607,7 @@ static int test_bench(const char *url)
 		for (int64_t k = 0; k < 10000; k++)
 			put_window(s, round % 2 ? "bench-b" : "bench-a", k + round / 2 * 10000, 5);
 		double t1 = now_s();
-		if (s->ops->commit(s, &cp))
+		if (sink_commit(s, &cp))
 			hard_error("commit: %s", s->err.msg);
 		double t2 = now_s();
 		fprintf(stderr,
@@ -619,17 +619,17 @@ static int test_bench(const char *url)
 		for (int64_t k = 0; k < 10000; k++)
 			put_window(s, "bench-a", k, 7);
 		double t1 = now_s();
-		if (s->ops->commit(s, &cp))
+		if (sink_commit(s, &cp))
 			hard_error("commit: %s", s->err.msg);
 		fprintf(stderr, "bench: 10000 window rows (all updates) + state: commit %.1f ms\n",
 		        (now_s() - t1) * 1000);
 	}
 	double t1 = now_s();
-	if (s->ops->commit(s, &cp))
+	if (sink_commit(s, &cp))
 		hard_error("commit: %s", s->err.msg);
 	fprintf(stderr, "bench: checkpoint only (1 MiB state): commit %.1f ms\n", (now_s() - t1) * 1000);
 	check(scalar(c, "SELECT count(*) FROM chat_summary_minute") == 60000, "60000 rows");
-	s->ops->close(s);
+	sink_close(s);
 	PQfinish(c);
 	free(state);
 	return failures ? 1 : 0;

@@ -170,7 +170,7 @@ int cmd_live(int argc, char **argv)
 
 	capture_file_close(&d.capture);
 	ops_free(d.ops);
-	d.sink->ops->close(d.sink);
+	sink_close(d.sink);
 	engine_free(d.engine);
 	lexicon_free(d.lexicon);
 	lanes_free(&d.lanes);

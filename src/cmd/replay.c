@@ -328,7 +328,7 @@ int cmd_replay(int argc, char **argv)
 	const char *mode = r.cfg.append ? "append" : existed || r.cfg.replace ? "replace" : "new";
 	if (target.kind == TARGET_POSTGRES && !r.cfg.append && !r.cfg.replace) {
 		bool any;
-		if (r.sink->ops->has_rows(r.sink, &any)) {
+		if (sink_has_rows(r.sink, &any)) {
 			log_error("%s", r.sink->err.msg);
 			goto out;
 		}
@@ -358,7 +358,7 @@ int cmd_replay(int argc, char **argv)
 	                            : inputs_json(r.inputs, r.n_inputs);
 	r.run = (struct run_info){.command = "replay", .mode = mode, .started_us = wall_clock_us(),
 	                          .config_json = cfg_text, .inputs_json = inputs_text};
-	int rc = r.sink->ops->run_begin(r.sink, &r.run);
+	int rc = run_log_begin(r.sink, &r.run);
 	free(inputs_text);
 	if (rc) {
 		log_error("%s", r.sink->err.msg);
@@ -395,9 +395,9 @@ int cmd_replay(int argc, char **argv)
 	r.run.inputs_json = inputs_text;
 	r.run.finished_us = wall_clock_us();
 	r.run.stats = engine_stats(r.engine);
-	rc = r.sink->ops->run_end(r.sink, &r.run);
+	rc = run_log_end(r.sink, &r.run);
 	if (!rc)
-		rc = r.sink->ops->finish(r.sink);
+		rc = sink_finish(r.sink);
 	free(inputs_text);
 	if (rc) {
 		log_error("%s", r.sink->err.msg);
@@ -436,7 +436,7 @@ out:
 	log_progress_done();
 	engine_free(r.engine);
 	if (r.sink)
-		r.sink->ops->close(r.sink);
+		sink_close(r.sink);
 	for (size_t i = 0; i < r.n_inputs; i++)
 		input_close(r.inputs[i]);
 	free(r.inputs);

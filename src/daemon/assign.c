@@ -137,7 +137,7 @@ static int load_group(struct daemon *d, int32_t partition)
 	for (double backoff = 0.25;; backoff = backoff_next(backoff, 5)) {
 		char *state = NULL;
 		size_t len = 0;
-		if (d->sink->ops->load_state(d->sink, d->cfg.group, partition, &state, &len) == 0) {
+		if (checkpoint_load_state(d->sink, d->cfg.group, partition, &state, &len) == 0) {
 			struct error err;
 			if (state && !state_fits(d, partition, state, len)) {
 				free(state); /* --reset-state: start the group empty */
@@ -187,7 +187,7 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 				parts[n_groups++] = tps[i].partition;
 			}
 			int64_t next = -1;
-			while (d->sink->ops->load_offset(d->sink, d->cfg.group, tps[i].topic,
+			while (checkpoint_load_offset(d->sink, d->cfg.group, tps[i].topic,
 			                                 tps[i].partition, &next) != 0) {
 				log_warn("cannot read the offsets from %s: %s; retrying", d->target,
 				         d->sink->err.msg);

@@ -66,7 +66,7 @@ static int out_window(void *ctx, const struct window_row *row)
 	d->emitted = grow_array(d->emitted, sizeof(*d->emitted), &d->cap_emitted, d->n_emitted + 1);
 	d->emitted[d->n_emitted++] = d->now; /* when the message that closed it arrived */
 	d->dirty = true;
-	return d->sink->ops->window(d->sink, row);
+	return sink_window(d->sink, row);
 }
 
 static int out_moment(void *ctx, const struct moment *m)
@@ -74,14 +74,14 @@ static int out_moment(void *ctx, const struct moment *m)
 	struct daemon *d = ctx;
 	d->dirty = true;
 	ops_moment(d->ops, m->type);
-	return d->sink->ops->moment(d->sink, m);
+	return sink_moment(d->sink, m);
 }
 
 static int out_dead_letter(void *ctx, const struct dead_letter *dl)
 {
 	struct daemon *d = ctx;
 	d->dirty = true;
-	return d->sink->ops->dead_letter(d->sink, dl);
+	return sink_dead_letter(d->sink, dl);
 }
 
 static void out_notice(void *ctx, const char *msg)
@@ -163,7 +163,7 @@ bool daemon_begin_run(struct daemon *d)
 {
 	bool warned = false;
 	for (double backoff = 0.25;; backoff = backoff_next(backoff, 5)) {
-		if (d->sink->ops->run_begin(d->sink, &d->run) == 0)
+		if (run_log_begin(d->sink, &d->run) == 0)
 			break;
 		if (!warned)
 			log_warn("cannot record this run in %s: %s; retrying", d->target, d->sink->err.msg);
@@ -187,7 +187,7 @@ int daemon_update_run(struct daemon *d, int64_t finished_us)
 		return 0;
 	d->run.finished_us = finished_us;
 	d->run.stats = &d->committed_stats;
-	if (d->sink->ops->run_update(d->sink, &d->run) == 0) {
+	if (run_log_update(d->sink, &d->run) == 0) {
 		if (d->run_failing)
 			log_info("run %" PRId64 " brought up to date again", d->run.id);
 		d->run_failing = false;
@@ -241,7 +241,7 @@ int daemon_commit_batch(struct daemon *d)
 		.capture_path = d->capture.path,
 		.capture_bytes = capture_bytes,
 	};
-	int rc = d->sink->ops->commit(d->sink, &cp);
+	int rc = sink_commit(d->sink, &cp);
 	for (size_t i = 0; i < n_groups; i++)
 		free((char *)states[i].state);
 	free(states);
@@ -302,7 +302,7 @@ static void commit_or_pause(struct daemon *d)
 static void probe_sink(struct daemon *d, double now)
 {
 	int64_t next;
-	bool ok = d->sink->ops->load_offset(d->sink, d->cfg.group, d->cfg.chat_topic, 0, &next) == 0;
+	bool ok = checkpoint_load_offset(d->sink, d->cfg.group, d->cfg.chat_topic, 0, &next) == 0;
 	d->last_commit_try = now;
 	ops_probe(d->ops, ok, now);
 	if (!ok)
@@ -512,7 +512,7 @@ void daemon_open_capture(struct daemon *d)
 	if (!path)
 		die("%s", err.msg);
 	int64_t committed = -1;
-	if (d->sink->ops->load_capture_bytes(d->sink, d->cfg.group, path, &committed))
+	if (checkpoint_load_capture_bytes(d->sink, d->cfg.group, path, &committed))
 		die("cannot read the checkpoint from %s: %s", d->target, d->sink->err.msg);
 	capture_file_open(&d->capture, path, committed);
 }

@@ -7,8 +7,8 @@
  * (`--sink sqlite:PATH`, `--sink postgres:URL`).  Rows are written as
  * upserts on their keys, so writing a row again is harmless.
  *
- * Life cycle:  sink_open → (rows… commit)… → finish → close.
- * close() without finish() abandons whatever was not committed; a replaced
+ * Life cycle:  sink_open → (rows… sink_commit)… → sink_finish → sink_close.
+ * sink_close() without sink_finish() abandons whatever was not committed; a replaced
  * SQLite output is then left as it was before the run.
  */
 #ifndef TELEMETRA_SINK_H
@@ -54,13 +54,13 @@ struct sink_checkpoint {
 /*
  * A row of the runs table: what produced the rows beside it.
  *
- * run_begin() inserts the row at once (outside any batch), so that a run
+ * run_log_begin() inserts the row at once (outside any batch), so that a run
  * that dies stays visible as one that never finished, and sets id.
- * run_end() writes the counts with the next commit (PostgreSQL: in its
+ * run_log_end() writes the counts with the next commit (PostgreSQL: in its
  * transaction, so the counts always match the committed rows); it may be
  * called again and again, finished_us 0 leaving finished_at NULL.
  *
- * run_update() writes the same columns at once, in a statement of its own
+ * run_log_update() writes the same columns at once, in a statement of its own
  * outside any transaction (an error while a one-transaction run has rows
  * on the server, or SQLite has a batch open): the live daemon calls it
  * after a batch committed, with the counts of what is committed, so that
@@ -78,37 +78,50 @@ struct run_info {
 
 struct sink;
 
-struct sink_ops {
+/*
+ * A sink plays three parts, each a table of operations of its own, so
+ * that a caller sees which part it uses (and a future backend may leave
+ * one out), and each reached through the wrapper functions below, never
+ * through the tables:
+ *
+ *   the row sink: rows in, commit() makes them durable — atomically with
+ *     the live daemon's checkpoint when there is one — and finish() puts
+ *     the output in place;
+ *   the checkpoint store: what the last commit's checkpoint says, read
+ *     back by a daemon taking over partitions;
+ *   the run log: the runs table, what produced the rows beside it.
+ *
+ * Each returns 0, or -1 with s->err set, unless said otherwise.
+ */
+struct sink_row_ops {
 	int (*window)(struct sink *s, const struct window_row *row);
 	int (*moment)(struct sink *s, const struct moment *m);
 	int (*dead_letter)(struct sink *s, const struct dead_letter *dl);
-	/* Make everything written since the last commit durable, atomically
-	 * with the checkpoint if there is one. */
 	int (*commit)(struct sink *s, const struct sink_checkpoint *cp);
-	/* What the last checkpoint of `group` says, for a daemon taking over
-	 * partitions: the next offset of (topic, partition), or -1; the state
-	 * of a watermark group as malloc'd text the caller frees, or NULL; the
-	 * committed length of a capture file, or -1.  Each returns 0, or -1 on
-	 * a database error (err set). */
+	int (*has_rows)(struct sink *s, bool *any);
+	int (*finish)(struct sink *s);
+	void (*close)(struct sink *s);
+};
+
+struct sink_checkpoint_ops {
 	int (*load_offset)(struct sink *s, const char *group, const char *topic, int32_t partition,
 	                   int64_t *next_offset);
 	int (*load_state)(struct sink *s, const char *group, int32_t partition, char **state,
 	                  size_t *len);
 	int (*load_capture_bytes)(struct sink *s, const char *group, const char *path,
 	                          int64_t *bytes);
-	/* Do the output tables (windows, moments, dead letters) hold rows?
-	 * 0, or -1 with err set. */
-	int (*has_rows)(struct sink *s, bool *any);
-	int (*run_begin)(struct sink *s, struct run_info *run);
-	int (*run_end)(struct sink *s, const struct run_info *run);
-	int (*run_update)(struct sink *s, const struct run_info *run);
-	/* Success: commit and put the output in place. */
-	int (*finish)(struct sink *s);
-	void (*close)(struct sink *s);
+};
+
+struct sink_run_ops {
+	int (*begin)(struct sink *s, struct run_info *run);
+	int (*end)(struct sink *s, const struct run_info *run);
+	int (*update)(struct sink *s, const struct run_info *run);
 };
 
 struct sink {
-	const struct sink_ops *ops;
+	const struct sink_row_ops *rows;
+	const struct sink_checkpoint_ops *checkpoints;
+	const struct sink_run_ops *runs;
 	char *name;  /* for messages: the path, or the redacted URL */
 	/* The file being built and renamed into place at finish (SQLite with
 	 * options.replace), which a dying process should remove; else NULL.
@@ -116,6 +129,41 @@ struct sink {
 	const char *scratch_path;
 	struct error err; /* why the last call failed */
 };
+
+/* --- the row sink ----------------------------------------------------------- */
+
+int sink_window(struct sink *s, const struct window_row *row);
+int sink_moment(struct sink *s, const struct moment *m);
+int sink_dead_letter(struct sink *s, const struct dead_letter *dl);
+/* Make everything written since the last commit durable, atomically with
+ * the checkpoint if there is one (cp NULL: none). */
+int sink_commit(struct sink *s, const struct sink_checkpoint *cp);
+/* Do the output tables (windows, moments, dead letters) hold rows? */
+int sink_has_rows(struct sink *s, bool *any);
+/* Success: commit and put the output in place. */
+int sink_finish(struct sink *s);
+/* Free the sink; without sink_finish() what was not committed is
+ * abandoned.  NULL is fine. */
+void sink_close(struct sink *s);
+
+/* --- the checkpoint store ------------------------------------------------------ */
+
+/* What the last checkpoint of `group` says, for a daemon taking over
+ * partitions: the next offset of (topic, partition), or -1; the state of a
+ * watermark group as malloc'd text the caller frees, or NULL; the
+ * committed length of a capture file, or -1. */
+int checkpoint_load_offset(struct sink *s, const char *group, const char *topic,
+                           int32_t partition, int64_t *next_offset);
+int checkpoint_load_state(struct sink *s, const char *group, int32_t partition, char **state,
+                          size_t *len);
+int checkpoint_load_capture_bytes(struct sink *s, const char *group, const char *path,
+                                  int64_t *bytes);
+
+/* --- the run log (see struct run_info) ---------------------------------------- */
+
+int run_log_begin(struct sink *s, struct run_info *run);
+int run_log_end(struct sink *s, const struct run_info *run);
+int run_log_update(struct sink *s, const struct run_info *run);
 
 struct sink_options {
 	bool replace; /* SQLite: build a new file and swap it in at finish */

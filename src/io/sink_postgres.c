@@ -915,20 +915,26 @@ static void pg_close(struct sink *base)
 	free(s);
 }
 
-static const struct sink_ops pg_ops = {
+static const struct sink_row_ops pg_rows = {
 	.window = pg_window,
 	.moment = pg_moment,
 	.dead_letter = pg_dead_letter,
 	.commit = pg_commit,
+	.has_rows = pg_has_rows,
+	.finish = pg_finish,
+	.close = pg_close,
+};
+
+static const struct sink_checkpoint_ops pg_checkpoints = {
 	.load_offset = pg_load_offset,
 	.load_state = pg_load_state,
 	.load_capture_bytes = pg_load_capture_bytes,
-	.has_rows = pg_has_rows,
-	.run_begin = pg_run_begin,
-	.run_end = pg_run_end,
-	.run_update = pg_run_update,
-	.finish = pg_finish,
-	.close = pg_close,
+};
+
+static const struct sink_run_ops pg_runs = {
+	.begin = pg_run_begin,
+	.end = pg_run_end,
+	.update = pg_run_update,
 };
 
 /* --- opening ------------------------------------------------------------------------ */
@@ -937,7 +943,9 @@ struct sink *sink_postgres_open(const char *target, const struct sink_options *o
                                 struct error *err)
 {
 	struct pg_sink *s = xcalloc(1, sizeof(*s));
-	s->base.ops = &pg_ops;
+	s->base.rows = &pg_rows;
+	s->base.checkpoints = &pg_checkpoints;
+	s->base.runs = &pg_runs;
 	/* opt->replace is a SQLite notion: PostgreSQL rows are upserts. */
 	if (!pg_target_init(&s->target, target, opt ? opt->user : NULL, opt ? opt->password : NULL,
 	                    err)) {

@@ -444,20 +444,26 @@ static void sqlite_close(struct sink *base)
 	free(s);
 }
 
-static const struct sink_ops sqlite_ops = {
+static const struct sink_row_ops sqlite_rows = {
 	.window = sqlite_window,
 	.moment = sqlite_moment,
 	.dead_letter = sqlite_dead_letter,
 	.commit = sqlite_commit,
+	.has_rows = sqlite_has_rows,
+	.finish = sqlite_finish,
+	.close = sqlite_close,
+};
+
+static const struct sink_checkpoint_ops sqlite_checkpoints = {
 	.load_offset = sqlite_load_offset,
 	.load_state = sqlite_load_state,
 	.load_capture_bytes = sqlite_load_capture_bytes,
-	.has_rows = sqlite_has_rows,
-	.run_begin = sqlite_run_begin,
-	.run_end = sqlite_run_end,
-	.run_update = sqlite_run_update,
-	.finish = sqlite_finish,
-	.close = sqlite_close,
+};
+
+static const struct sink_run_ops sqlite_runs = {
+	.begin = sqlite_run_begin,
+	.end = sqlite_run_end,
+	.update = sqlite_run_update,
 };
 
 static bool prepare(struct sqlite_sink *s, sqlite3_stmt **st, const char *sql)
@@ -470,7 +476,9 @@ static bool prepare(struct sqlite_sink *s, sqlite3_stmt **st, const char *sql)
 struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, struct error *err)
 {
 	struct sqlite_sink *s = xcalloc(1, sizeof(*s));
-	s->base.ops = &sqlite_ops;
+	s->base.rows = &sqlite_rows;
+	s->base.checkpoints = &sqlite_checkpoints;
+	s->base.runs = &sqlite_runs;
 	s->base.name = xstrdup(path);
 	s->path = xstrdup(path);
 	s->tmp_lock = -1;
