@@ -21,47 +21,15 @@
 # without --no-final-flush the replay also writes the windows still open
 # at the end of the range, partial when the range ends mid-window.
 set -u
-: "${TELEMETRA:=$PWD/src/telemetra}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-: "${top_builddir:=$PWD}"
-KAFKA_MOCK=$top_builddir/tests/kafka-mock
-PRODUCE=$top_builddir/tests/kafka-produce
-fx=$top_srcdir/fixtures
 
 . "$top_srcdir/tests/pg-harness.sh"
-
-tmp= mock_pid= daemon=
-capture_cleanup() {
-	[ -n "$daemon" ] && kill -9 "$daemon" 2>/dev/null
-	if [ -n "$mock_pid" ]; then
-		printf 'quit\n' >&3 2>/dev/null
-		kill "$mock_pid" 2>/dev/null
-		wait "$mock_pid" 2>/dev/null
-	fi
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap 'capture_cleanup; pg_harness_cleanup' EXIT
-trap 'exit 99' HUP INT TERM
-hard_error() { echo "ERROR: $*"; exit 99; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/capture-test.XXXXXX") || hard_error "no temp dir"
 . "$top_srcdir/tests/lib.sh"
-T=$TELEMETRA
-
-pg_harness_start || hard_error "cannot start PostgreSQL"
-PSQL=$PGH_BINDIR/psql
-db_url() { echo "postgresql://telemetra:telemetra-secret@127.0.0.1:$PGH_PORT/$1"; }
-timeout 30 "$PSQL" -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$PGH_SOCKDIR" -p "$PGH_PORT" \
-	-U postgres -d postgres -c "CREATE DATABASE c1 OWNER telemetra" >/dev/null || hard_error "CREATE DATABASE"
-sql() { PGPASSFILE=/dev/null timeout 30 "$PSQL" -X -w -q -A -t -d "$(db_url c1)" -c "$1" 2>/dev/null; }
-committed() { sql "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets"; }
-
-mkfifo "$tmp/mock.in" "$tmp/mock.out" || hard_error "mkfifo"
-exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
-"$KAFKA_MOCK" --partitions 2 <"$tmp/mock.in" >"$tmp/mock.out" 2>"$tmp/mock.err" 3>&- 4>&- &
-mock_pid=$!
-# shellcheck disable=SC2016
-reply=$(timeout 15 sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4) || hard_error "kafka-mock did not start"
-BS=${reply#bootstrap=}
+harness_begin capture
+harness_postgres
+new_db c1
+sql() { sql_in c1 "$1"; }
+harness_kafka 2
 
 "$T" gen -q --seed 11 --streams 6 --events 20000 --spikes 2 -o "$tmp/gen.jsonl" || hard_error "gen failed"
 head -n 12000 "$tmp/gen.jsonl" >"$tmp/a.jsonl"
@@ -74,19 +42,6 @@ until [ "$(date +%s%3N)" -gt "$t0" ]; do sleep 0.001; done
 TIME=$(date +%s%3N)
 until [ "$(date +%s%3N)" -gt "$TIME" ]; do sleep 0.001; done
 
-run_daemon() { # run_daemon RECORDS: consume until RECORDS are committed, then SIGTERM
-	"$T" live --brokers "$BS" --postgres "$(db_url c1)" --group c1 --offset-reset earliest \
-		--trigger 0.2 --idle-timeout 3600 -X session.timeout.ms=6000 >>"$tmp/live.log" 2>&1 &
-	daemon=$!
-	deadline=$(($(date +%s) + 120))
-	until [ "$(committed)" -ge "$1" ] 2>/dev/null; do
-		[ "$(date +%s)" -lt "$deadline" ] || { tail "$tmp/live.log"; hard_error "the daemon did not commit $1"; }
-		sleep 0.2
-	done
-	kill -TERM "$daemon"
-	wait "$daemon" || fail "the daemon exited $? on SIGTERM"
-	daemon=
-}
 same() { # same NAME DUMP: the replay NAME.db equals DUMP
 	"$T" dump "$tmp/$1.db" >"$tmp/$1.dump" || { fail "$1: dump failed"; return; }
 	if cmp -s "$2" "$tmp/$1.dump"; then
@@ -97,7 +52,7 @@ same() { # same NAME DUMP: the replay NAME.db equals DUMP
 }
 
 # 1. a time range ending mid-window
-run_daemon "$NA"
+live_until c1 c1 "$NA" "$tmp/live.log"
 "$T" dump "$(db_url c1)" >"$tmp/liveA.dump" || hard_error "dump failed"
 NB=$("$PRODUCE" "$BS" "$tmp/b.jsonl") || hard_error "producing B failed"
 expect 0 "captured $NA messages" "$T" capture --brokers "$BS" --to "$TIME" -o "$tmp/a.cap"
@@ -117,7 +72,7 @@ fi
 
 # 2. the whole range, and an offset range appended
 offsets=$(sql "SELECT string_agg(topic || ':' || partition || ':' || next_offset, ',') FROM consumer_offsets")
-run_daemon $((NA + NB))
+live_until c1 c1 $((NA + NB)) "$tmp/live.log"
 "$T" dump "$(db_url c1)" >"$tmp/liveAB.dump"
 expect 0 "captured $((NA + NB)) messages" "$T" capture --brokers "$BS" --from earliest --to now -o "$tmp/ab.cap"
 "$T" replay -q --no-final-flush -o "$tmp/capAB.db" "$tmp/ab.cap"

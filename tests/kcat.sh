@@ -16,67 +16,22 @@
 # run that made none.  Replays use --no-final-flush, as a stopped daemon
 # leaves its windows open.
 set -u
-: "${TELEMETRA:=$PWD/src/telemetra}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-: "${top_builddir:=$PWD}"
-KAFKA_MOCK=$top_builddir/tests/kafka-mock
-PRODUCE=$top_builddir/tests/kafka-produce
-fx=$top_srcdir/fixtures
 command -v kcat >/dev/null 2>&1 || { echo "kcat is not installed (see README)"; exit 1; }
 
 . "$top_srcdir/tests/pg-harness.sh"
-
-tmp= mock_pid= daemon=
-kcat_cleanup() {
-	[ -n "$daemon" ] && kill -9 "$daemon" 2>/dev/null
-	if [ -n "$mock_pid" ]; then
-		printf 'quit\n' >&3 2>/dev/null
-		kill "$mock_pid" 2>/dev/null
-		wait "$mock_pid" 2>/dev/null
-	fi
-	[ -n "$tmp" ] && rm -rf "$tmp"
-}
-trap 'kcat_cleanup; pg_harness_cleanup' EXIT
-trap 'exit 99' HUP INT TERM
-hard_error() { echo "ERROR: $*"; exit 99; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kcat-test.XXXXXX") || hard_error "no temp dir"
 . "$top_srcdir/tests/lib.sh"
-T=$TELEMETRA
-
-pg_harness_start || hard_error "cannot start PostgreSQL"
-PSQL=$PGH_BINDIR/psql
-db_url() { echo "postgresql://telemetra:telemetra-secret@127.0.0.1:$PGH_PORT/$1"; }
-timeout 30 "$PSQL" -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$PGH_SOCKDIR" -p "$PGH_PORT" \
-	-U postgres -d postgres -c "CREATE DATABASE k1 OWNER telemetra" >/dev/null || hard_error "CREATE DATABASE"
-committed() {
-	PGPASSFILE=/dev/null timeout 30 "$PSQL" -X -w -q -A -t -d "$(db_url k1)" \
-		-c "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets" 2>/dev/null
-}
-
-mkfifo "$tmp/mock.in" "$tmp/mock.out" || hard_error "mkfifo"
-exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
-"$KAFKA_MOCK" --partitions 2 <"$tmp/mock.in" >"$tmp/mock.out" 2>"$tmp/mock.err" 3>&- 4>&- &
-mock_pid=$!
-# shellcheck disable=SC2016
-reply=$(timeout 15 sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4) || hard_error "kafka-mock did not start"
-BS=${reply#bootstrap=}
+harness_begin kcat
+harness_postgres
+new_db k1
+harness_kafka 2
 
 "$T" gen -q --seed 7 --streams 6 --events 20000 --spikes 2 -o "$tmp/gen.jsonl" || hard_error "gen failed"
 N=$("$PRODUCE" "$BS" "$fx/streams_interleaved.jsonl" "$fx/malformed.jsonl" "$tmp/gen.jsonl") ||
 	hard_error "producing into Kafka failed"
 echo "produced $N messages"
 
-"$T" live --brokers "$BS" --postgres "$(db_url k1)" --group k1 --offset-reset earliest \
-	--trigger 0.2 --idle-timeout 3600 -X session.timeout.ms=6000 >"$tmp/live.log" 2>&1 &
-daemon=$!
-deadline=$(($(date +%s) + 120))
-until [ "$(committed)" -ge "$N" ] 2>/dev/null; do
-	[ "$(date +%s)" -lt "$deadline" ] || { tail "$tmp/live.log"; hard_error "the daemon did not commit $N records"; }
-	sleep 0.2
-done
-kill -TERM "$daemon"
-wait "$daemon" || fail "the daemon exited $? on SIGTERM"
-daemon=
+live_until k1 k1 "$N" "$tmp/live.log"
 "$T" dump "$(db_url k1)" >"$tmp/live.dump" || hard_error "dump of PostgreSQL failed"
 grep -q '^# chat_summary_minute: 0 rows' "$tmp/live.dump" && fail "the daemon wrote no window rows"
 

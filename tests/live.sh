@@ -25,62 +25,19 @@
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
 set -u
-: "${TELEMETRA:=$PWD/src/telemetra}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-: "${top_builddir:=$PWD}"
-KAFKA_MOCK=$top_builddir/tests/kafka-mock
-PRODUCE=$top_builddir/tests/kafka-produce
-fx=$top_srcdir/fixtures
-command -v kcat >/dev/null 2>&1 || true
 
 . "$top_srcdir/tests/pg-harness.sh"
-
-tmp= mock_pid= pids=
-live_cleanup() {
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
-	if [ -n "$mock_pid" ]; then
-		printf 'quit\n' >&3 2>/dev/null
-		kill "$mock_pid" 2>/dev/null
-		wait "$mock_pid" 2>/dev/null
-	fi
-	# LIVE_LOGS=DIR keeps the logs, dumps and captures for a post-mortem.
+. "$top_srcdir/tests/lib.sh"
+harness_on_exit() { # LIVE_LOGS=DIR keeps the logs, dumps and captures for a post-mortem.
 	[ -n "${LIVE_LOGS:-}" ] && [ -n "$tmp" ] && cp "$tmp"/*.log "$tmp"/*.dump "$tmp"/*.capture "$LIVE_LOGS"/ 2>/dev/null
-	[ -n "$tmp" ] && rm -rf "$tmp"
 }
-trap 'live_cleanup; pg_harness_cleanup' EXIT
-trap 'exit 99' HUP INT TERM
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-hard_error() { echo "ERROR: $*"; exit 99; }
-step() { echo "== $*"; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/live-test.XXXXXX") || hard_error "no temp dir"
+harness_begin live
 
 # --- servers ----------------------------------------------------------------------
 
-pg_harness_start || hard_error "cannot start PostgreSQL"
-PSQL=$PGH_BINDIR/psql
-super() { # run SQL as the superuser, over the harness's socket
-	timeout 30 "$PSQL" -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$PGH_SOCKDIR" -p "$PGH_PORT" \
-		-U postgres -d postgres -c "$1"
-}
-db_url() { echo "postgresql://telemetra:telemetra-secret@127.0.0.1:$PGH_PORT/$1"; }
-new_db() { super "CREATE DATABASE $1 OWNER telemetra" >/dev/null || hard_error "CREATE DATABASE $1"; }
-sql() { # sql DB QUERY
-	PGPASSFILE=/dev/null timeout 30 "$PSQL" -X -w -q -A -t -d "$(db_url "$1")" -c "$2" 2>/dev/null
-}
-
-mkfifo "$tmp/mock.in" "$tmp/mock.out" || hard_error "mkfifo"
-exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
-"$KAFKA_MOCK" --partitions 4 <"$tmp/mock.in" >"$tmp/mock.out" 2>"$tmp/mock.err" 3>&- 4>&- &
-mock_pid=$!
-read_reply() {
-	# shellcheck disable=SC2016
-	reply=$(timeout "$1" sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4)
-}
-read_reply 15 || hard_error "kafka-mock did not start"
-BS=${reply#bootstrap=}
-mock() { printf '%s\n' "$1" >&3 && read_reply 10 && [ "$reply" = ok ] || fail "kafka-mock '$1': '$reply'"; }
+harness_postgres
+harness_kafka 4
 
 # Everything the scenarios consume, produced once: fixture logs (bad lines
 # included) and generated traffic, keyed by stream_id.
@@ -103,19 +60,6 @@ start_daemon() {
 	pids="$pids $last_pid"
 }
 
-committed() { # records committed by GROUP in DB
-	sql "$1" "SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE consumer_group = '$2'"
-}
-
-# wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND until it succeeds
-wait_for() {
-	what=$1 deadline=$(( $(date +%s) + $2 ))
-	shift 2
-	until "$@"; do
-		[ "$(date +%s)" -lt "$deadline" ] || { fail "timed out waiting for $what"; return 1; }
-		sleep 0.2
-	done
-}
 reached() { n=$(committed "$1" "$2"); [ "${n:-0}" -ge "$3" ]; }
 logged() { grep -q -e "$2" "$tmp/$1.log"; }
 
@@ -155,12 +99,12 @@ grep -q "telemetra-secret" "$tmp/s1.log" && fail "s1: the password appears in th
 compare_with_capture s1 s1
 # The start is one runs row, finished by the clean stop, whose counts are
 # what the database holds.
-runs=$(sql s1 "SELECT count(*) FROM runs")
+runs=$(sql_in s1 "SELECT count(*) FROM runs")
 [ "$runs" = 1 ] || fail "s1: $runs runs rows after one start, want 1"
-got=$(sql s1 "SELECT command, mode, finished_at IS NOT NULL, records, windows, moments, dead_letters,
+got=$(sql_in s1 "SELECT command, mode, finished_at IS NOT NULL, records, windows, moments, dead_letters,
 	version <> '' AND host <> '' AND config ? 'group' AND config::text NOT LIKE '%telemetra-secret%'
 	FROM runs")
-want="live|live|t|$N|$(sql s1 "SELECT count(*) FROM chat_summary_minute")|$(sql s1 "SELECT count(*) FROM moments")|$(sql s1 "SELECT count(*) FROM dead_letters")|t"
+want="live|live|t|$N|$(sql_in s1 "SELECT count(*) FROM chat_summary_minute")|$(sql_in s1 "SELECT count(*) FROM moments")|$(sql_in s1 "SELECT count(*) FROM dead_letters")|t"
 [ "$got" = "$want" ] && echo "ok   1: runs row $got" || fail "s1: runs row '$got', want '$want'"
 
 # 2. kill -9 at three points -------------------------------------------------------------
@@ -178,7 +122,7 @@ start_daemon s2 s2 g2
 d=$last_pid
 wait_for "s2 to commit all $N records" 180 reached s2 g2 "$N"
 stop_daemon "$d" s2
-dups=$(sql s2 "SELECT count(*) - count(DISTINCT (stream_id, window_start, window_end)) FROM chat_summary_minute")
+dups=$(sql_in s2 "SELECT count(*) - count(DISTINCT (stream_id, window_start, window_end)) FROM chat_summary_minute")
 [ "$dups" = 0 ] || fail "s2: $dups duplicate window keys"
 compare_with_capture s2 s2
 
@@ -272,19 +216,19 @@ fi
 step "7. restart with other options: an old checkpoint, a refusal, --reset-state"
 # Group g1 (scenario 1) committed all N records with the default windowing.
 # A checkpoint from before fingerprints still loads, and gets one.
-sql s1 "UPDATE core_state SET state = (state::jsonb - 'fingerprint')::text WHERE consumer_group = 'g1'" ||
+sql_in s1 "UPDATE core_state SET state = (state::jsonb - 'fingerprint')::text WHERE consumer_group = 'g1'" ||
 	fail "7: cannot strip the fingerprints"
 start_daemon s7old s1 g1
 d=$last_pid
 wait_for "s7old to load the old checkpoint" 60 logged s7old "has no fingerprint"
 fingerprinted() {
-	[ "$(sql s1 "SELECT count(*) FROM core_state WHERE consumer_group = 'g1' AND state NOT LIKE '%\"fingerprint\"%'")" = 0 ]
+	[ "$(sql_in s1 "SELECT count(*) FROM core_state WHERE consumer_group = 'g1' AND state NOT LIKE '%\"fingerprint\"%'")" = 0 ]
 }
 wait_for "s7old to record fingerprints" 60 fingerprinted
 stop_daemon "$d" s7old
 grep -q "error" "$tmp/s7old.log" && fail "7: an old checkpoint logged an error"
 # A second start is a second runs row; it consumed nothing new.
-got=$(sql s1 "SELECT count(*), count(finished_at), max(records) FILTER (WHERE id > (SELECT min(id) FROM runs)) FROM runs")
+got=$(sql_in s1 "SELECT count(*), count(finished_at), max(records) FILTER (WHERE id > (SELECT min(id) FROM runs)) FROM runs")
 [ "$got" = "2|2|0" ] || fail "7: runs after a second start: '$got' (rows|finished|its records), want 2|2|0"
 # Other windowing: refused with exit 2, naming both values and the ways out.
 timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s1)" --group g1 \
@@ -311,15 +255,15 @@ grep -q -e '--detector "pane" -> "seed"' "$tmp/s7detector.log" ||
 "$TELEMETRA" gen -q --seed 7 --streams 3 --events 3000 --late 0 --start 2025-11-23T13:00:00Z -o "$tmp/later.jsonl" ||
 	hard_error "gen failed"
 M=$("$PRODUCE" "$BS" "$tmp/later.jsonl") || hard_error "producing into Kafka failed"
-late_before=$(sql s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
+late_before=$(sql_in s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
 start_daemon s7 s1 g1 --window 20 --slide 20 --reset-state
 d=$last_pid
 wait_for "s7 to commit the $M new records" 120 reached s1 g1 $((N + M))
-rows20() { [ "$(sql s1 "SELECT count(*) FROM chat_summary_minute WHERE window_end - window_start = interval '20 seconds'")" -gt 0 ]; }
+rows20() { [ "$(sql_in s1 "SELECT count(*) FROM chat_summary_minute WHERE window_end - window_start = interval '20 seconds'")" -gt 0 ]; }
 wait_for "s7 to write rows of 20 s windows" 60 rows20
 stop_daemon "$d" s7
 logged s7 "reset-state: DISCARDING the saved state of group g1" || fail "7: --reset-state was not logged loudly"
-late=$(sql s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
+late=$(sql_in s1 "SELECT count(*) FROM dead_letters WHERE reason = 'late'")
 [ "$late" = "$late_before" ] || fail "7: $((late - late_before)) new late dead letters after --reset-state"
 echo "ok   7: refused with exit 2, then --reset-state resumed with the new windowing"
 
@@ -327,7 +271,7 @@ echo "ok   7: refused with exit 2, then --reset-state resumed with the new windo
 step "8. a saved state that cannot be loaded stops the daemon (exit 1)"
 # The assignment handler refuses the partitions; the daemon must stop, not
 # sit in the group holding partitions it never reads.
-sql s2 "UPDATE core_state SET state = '{\"not\": \"a state\"}' WHERE consumer_group = 'g2' AND partition = 0" ||
+sql_in s2 "UPDATE core_state SET state = '{\"not\": \"a state\"}' WHERE consumer_group = 'g2' AND partition = 0" ||
 	fail "8: cannot damage the state"
 timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s2)" --group g2 \
 	--offset-reset earliest -X session.timeout.ms=6000 -X heartbeat.interval.ms=500 \
@@ -353,7 +297,7 @@ d=$!
 pids="$pids $d"
 wait_for "s9 to commit all $N records" 120 reached s9 g9 "$N"
 stop_daemon "$d" s9
-got=$(sql s9 "SELECT length(path) > 3000, bytes FROM capture_lengths WHERE consumer_group = 'g9'")
+got=$(sql_in s9 "SELECT length(path) > 3000, bytes FROM capture_lengths WHERE consumer_group = 'g9'")
 want="t|$(wc -c <"$long/s9.capture" | tr -d ' ')"
 [ "$got" = "$want" ] && echo "ok   9: committed with a ${#long}-byte capture directory" ||
 	fail "9: capture length row '$got', want '$want'"

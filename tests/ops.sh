@@ -23,50 +23,20 @@
 # Every wait polls a condition with a deadline; the only sleep that is not
 # a poll interval is the length of the database outage.
 set -u
-: "${TELEMETRA:=$PWD/src/telemetra}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
-: "${top_builddir:=$PWD}"
-KAFKA_MOCK=$top_builddir/tests/kafka-mock
-PRODUCE=$top_builddir/tests/kafka-produce
-fx=$top_srcdir/fixtures
 
 for p in prometheus promtool python3; do
 	command -v "$p" >/dev/null 2>&1 || { echo "SKIP: $p is not installed (Debian: prometheus, python3)"; exit 77; }
 done
 
 . "$top_srcdir/tests/pg-harness.sh"
-
-tmp= mock_pid= pids= prom_pid=
-ops_cleanup() {
-	for p in $pids; do kill -9 "$p" 2>/dev/null; done
+. "$top_srcdir/tests/lib.sh"
+prom_pid=
+harness_on_exit() {
 	if [ -n "$prom_pid" ]; then kill "$prom_pid" 2>/dev/null; wait "$prom_pid" 2>/dev/null; fi
-	if [ -n "$mock_pid" ]; then
-		printf 'quit\n' >&3 2>/dev/null
-		kill "$mock_pid" 2>/dev/null
-		wait "$mock_pid" 2>/dev/null
-	fi
 	[ -n "${LIVE_LOGS:-}" ] && [ -n "$tmp" ] && cp "$tmp"/*.log* "$LIVE_LOGS"/ 2>/dev/null
-	[ -n "$tmp" ] && rm -rf "$tmp"
 }
-trap 'ops_cleanup; pg_harness_cleanup' EXIT
-trap 'exit 99' HUP INT TERM
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ok() { printf 'ok   %s\n' "$*"; }
-hard_error() { echo "ERROR: $*"; exit 99; }
-step() { echo "== $*"; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ops-test.XXXXXX") || hard_error "no temp dir"
-
-# wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND until it succeeds
-wait_for() {
-	what=$1 deadline=$(( $(date +%s) + $2 ))
-	shift 2
-	until "$@"; do
-		[ "$(date +%s)" -lt "$deadline" ] || { fail "timed out waiting for $what"; return 1; }
-		sleep 0.2
-	done
-}
+harness_begin ops
 
 # http URL: print "STATUS BODY-FIRST-LINE" (status 000 when nothing answers)
 cat >"$tmp/get_url.py" <<'EOF'
@@ -107,30 +77,11 @@ prom_is() { # prom_is EXPR VALUE
 
 # --- servers ----------------------------------------------------------------------
 
-pg_harness_start || hard_error "cannot start PostgreSQL"
 SECRET=telemetra-secret
-db_url() { echo "postgresql://telemetra:$SECRET@127.0.0.1:$PGH_PORT/$1"; }
-super() {
-	timeout 30 "$PGH_BINDIR/psql" -X -w -q -A -t -v ON_ERROR_STOP=1 -h "$PGH_SOCKDIR" -p "$PGH_PORT" \
-		-U postgres -d postgres -c "$1"
-}
-super "CREATE DATABASE ops OWNER telemetra" >/dev/null || hard_error "CREATE DATABASE"
-sql() {
-	PGPASSFILE=/dev/null timeout 30 "$PGH_BINDIR/psql" -X -w -q -A -t -v ON_ERROR_STOP=1 \
-		-d "$(db_url ops)" -c "$1"
-}
-
-mkfifo "$tmp/mock.in" "$tmp/mock.out" || hard_error "mkfifo"
-exec 3<>"$tmp/mock.in" 4<>"$tmp/mock.out"
-"$KAFKA_MOCK" --partitions 4 <"$tmp/mock.in" >"$tmp/mock.out" 2>"$tmp/mock.err" 3>&- 4>&- &
-mock_pid=$!
-read_reply() {
-	# shellcheck disable=SC2016
-	reply=$(timeout "$1" sh -c 'IFS= read -r l && printf "%s\n" "$l"' <&4)
-}
-read_reply 15 || hard_error "kafka-mock did not start"
-BS=${reply#bootstrap=}
-mock() { printf '%s\n' "$1" >&3 && read_reply 10 && [ "$reply" = ok ] || fail "kafka-mock '$1': '$reply'"; }
+harness_postgres
+new_db ops
+sql() { sql_in ops "$1"; }
+harness_kafka 4
 
 # Traffic with spikes, bad lines, and a stream_id that would forge a log
 # line and drive the terminal (ESC, CR, LF) if it were printed raw.
