@@ -11,8 +11,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,39 +132,8 @@ int cmd_live(int argc, char **argv)
 	                          .stats = &d.committed_stats};
 
 	d.advance_base = monotonic_seconds();
-	if (daemon_begin_run(&d)) {
-		ops_notify_ready(d.ops, "consuming");
-		daemon_run(&d);
-	}
-	ops_notify_stopping(d.ops);
-
-	int status = EXIT_OK;
-	if (d.assignment_failed) {
-		log_error("stopping: partitions were assigned that this daemon cannot take (see above); "
-		          "committing the batch in hand");
-		status = EXIT_RUNTIME;
-	} else
-		log_info("stopping on %s: committing the batch in hand",
-		         daemon_stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
-	double deadline = monotonic_seconds() + 10;
-	while (d.dirty && daemon_commit_batch(&d) != 0) {
-		if (monotonic_seconds() > deadline) {
-			log_error("the last batch could not be committed (%s); a restart reads it again",
-			          d.sink->err.msg);
-			status = EXIT_RUNTIME;
-			break;
-		}
-		daemon_wait(0.5);
-	}
-	daemon_stop_signal = 0; /* the revocation at close commits again, nothing new */
-	daemon_ops_update(&d, monotonic_seconds(), true);
-	kafka_source_close(d.source);
-	d.source = NULL;
-	/* After the revocation's commit, which may bring the row up to date. */
-	if (daemon_update_run(&d, wall_clock_us()) == 0 && d.run.id)
-		log_info("run %" PRId64 " finished", d.run.id);
-
-	daemon_log_figures(&d);
+	daemon_run(&d);
+	int status = daemon_stop(&d);
 
 	capture_file_close(&d.capture);
 	ops_free(d.ops);

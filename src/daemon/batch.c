@@ -122,7 +122,7 @@ int32_t *daemon_group_partitions(const struct engine *e, size_t extra, size_t *n
 }
 
 /* What the metrics and the summary line show, as of now. */
-void daemon_ops_update(struct daemon *d, double now, bool final)
+static void daemon_ops_update(struct daemon *d, double now, bool final)
 {
 	/* The loop comes here ten times a second: a watchdog ping proves it
 	 * turns. */
@@ -159,7 +159,7 @@ void daemon_ops_update(struct daemon *d, double now, bool final)
 
 /* Insert this start's runs row, retrying while the database is away (as
  * the other reads before consuming do).  False only on a stop signal. */
-bool daemon_begin_run(struct daemon *d)
+static bool daemon_begin_run(struct daemon *d)
 {
 	bool warned = false;
 	for (double backoff = 0.25;; backoff = backoff_next(backoff, 5)) {
@@ -429,7 +429,7 @@ static void rotate_capture(struct daemon *d)
 	          d->capture.path, (long long)bytes);
 }
 
-void daemon_run(struct daemon *d)
+static void consume(struct daemon *d)
 {
 	double trigger = (double)d->cfg.trigger_us / 1e6;
 	double now = monotonic_seconds(), last_idle_check = now;
@@ -517,7 +517,7 @@ void daemon_open_capture(struct daemon *d)
 	capture_file_open(&d->capture, path, committed);
 }
 
-void daemon_log_figures(struct daemon *d)
+static void log_figures(struct daemon *d)
 {
 	const struct engine_stats *st = engine_stats(d->engine);
 	double span = d->last_message_any - d->first_message;
@@ -533,4 +533,46 @@ void daemon_log_figures(struct daemon *d)
 	         st->moments, st->dead_total, p50, p99,
 	         (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
 	         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+}
+
+void daemon_run(struct daemon *d)
+{
+	if (daemon_begin_run(d)) {
+		ops_notify_ready(d->ops, "consuming");
+		consume(d);
+	}
+}
+
+int daemon_stop(struct daemon *d)
+{
+	ops_notify_stopping(d->ops);
+
+	int status = EXIT_OK;
+	if (d->assignment_failed) {
+		log_error("stopping: partitions were assigned that this daemon cannot take (see above); "
+		          "committing the batch in hand");
+		status = EXIT_RUNTIME;
+	} else
+		log_info("stopping on %s: committing the batch in hand",
+		         daemon_stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+	double deadline = monotonic_seconds() + 10;
+	while (d->dirty && daemon_commit_batch(d) != 0) {
+		if (monotonic_seconds() > deadline) {
+			log_error("the last batch could not be committed (%s); a restart reads it again",
+			          d->sink->err.msg);
+			status = EXIT_RUNTIME;
+			break;
+		}
+		daemon_wait(0.5);
+	}
+	daemon_stop_signal = 0; /* the revocation at close commits again, nothing new */
+	daemon_ops_update(d, monotonic_seconds(), true);
+	kafka_source_close(d->source);
+	d->source = NULL;
+	/* After the revocation's commit, which may bring the row up to date. */
+	if (daemon_update_run(d, wall_clock_us()) == 0 && d->run.id)
+		log_info("run %" PRId64 " finished", d->run.id);
+
+	log_figures(d);
+	return status;
 }

@@ -110,10 +110,8 @@ bool daemon_open_sink(struct daemon *d, const char *spec);
 /* --capture: open the file, cut back to its length at the last commit. */
 void daemon_open_capture(struct daemon *d);
 
-/* Insert this start's runs row (retrying; false only on a stop signal);
- * write the committed counts to it, finishing it with finished_us (0, or
- * -1 logged once until it works again). */
-bool daemon_begin_run(struct daemon *d);
+/* Write the committed counts to this start's runs row, finishing it with
+ * finished_us (0, or -1 logged once until it works again). */
 int daemon_update_run(struct daemon *d, int64_t finished_us);
 
 /* Commit the batch in hand with a checkpoint of everything owned.
@@ -125,14 +123,14 @@ int daemon_commit_batch(struct daemon *d);
  * are (no fixed bound), with room for `extra` more. */
 int32_t *daemon_group_partitions(const struct engine *e, size_t extra, size_t *n);
 
-/* Consume and commit until a stop signal or a failed assignment. */
+/* Record the run, then consume and commit until a stop signal or a
+ * failed assignment. */
 void daemon_run(struct daemon *d);
 
-/* The metrics and the summary line, as of now (final: the last time). */
-void daemon_ops_update(struct daemon *d, double now, bool final);
-
-/* The closing figures: records/s, batches, latency percentiles, CPU. */
-void daemon_log_figures(struct daemon *d);
+/* The stop sequence: commit the batch in hand (for 10 s at most), leave
+ * the group (the revocation commits again), finish the runs row, log the
+ * closing figures.  The exit status. */
+int daemon_stop(struct daemon *d);
 
 /* Sleep, cut short by a stop signal. */
 void daemon_wait(double seconds);
