@@ -1,3 +1,9 @@
+/*
+ * kafka_source.c — librdkafka's consumer behind kafka_source.h: a group
+ * member with the range assignor (so chat/p and viewer/p, one watermark
+ * group, stay together), no automatic commits or offset stores, end-of-
+ * partition notices, and rebalances handed to the daemon's handlers.
+ */
 #include "config.h"
 
 #include "io/kafka_source.h"
