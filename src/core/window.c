@@ -76,7 +76,9 @@ struct windower {
 	struct stream *streams;
 	uint32_t n_streams;
 	size_t cap_streams;
-	uint32_t *stream_table; /* stream index + 1, 0 = empty */
+	/* stream index + 1 in the low 32 bits (0 = empty), the high half of
+	 * the name's hash above: a probe reads a stream only on a tag match */
+	uint64_t *stream_table;
 	uint32_t stream_mask;
 	uint32_t live_streams; /* n_streams less the released */
 
@@ -129,7 +131,7 @@ struct windower *windower_new(const struct window_config *cfg)
 	w->cfg = *cfg;
 	w->n = cfg->size_us / cfg->slide_us;
 	w->closed_k = WINDOW_NONE_CLOSED;
-	w->stream_mask = 63;
+	w->stream_mask = 15; /* small: with 100 k partitions a group may hold one stream */
 	w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
 	w->chatters = interner_new();
 	w->emotes = interner_new();
@@ -189,13 +191,17 @@ void windower_free(struct windower *w)
 
 /* --- streams ---------------------------------------------------------- */
 
-static uint32_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
+#define TAG(h) ((h) & 0xFFFFFFFF00000000ULL)
+
+static uint64_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
 {
 	for (uint32_t i = (uint32_t)h & w->stream_mask;; i = (i + 1) & w->stream_mask) {
-		uint32_t v = w->stream_table[i];
+		uint64_t v = w->stream_table[i];
 		if (!v)
 			return &w->stream_table[i];
-		const struct stream *s = &w->streams[v - 1];
+		if (TAG(v) != TAG(h))
+			continue;
+		const struct stream *s = &w->streams[(uint32_t)v - 1];
 		if (s->hash == h && s->len == id.len && memcmp(s->name, id.ptr, id.len) == 0)
 			return &w->stream_table[i];
 	}
@@ -203,18 +209,18 @@ static uint32_t *stream_slot(const struct windower *w, struct strview id, uint64
 
 uint32_t windower_find_stream(const struct windower *w, struct strview id)
 {
-	uint32_t v = *stream_slot(w, id, hash_bytes(id.ptr, id.len));
-	return v ? v - 1 : UINT32_MAX;
+	uint64_t v = *stream_slot(w, id, hash_bytes(id.ptr, id.len));
+	return v ? (uint32_t)v - 1 : UINT32_MAX;
 }
 
 uint32_t windower_stream_add(struct windower *w, struct strview id, bool *created)
 {
 	uint64_t h = hash_bytes(id.ptr, id.len);
-	uint32_t *slot = stream_slot(w, id, h);
+	uint64_t *slot = stream_slot(w, id, h);
 	if (created)
 		*created = !*slot;
 	if (*slot)
-		return *slot - 1;
+		return (uint32_t)*slot - 1;
 	uint32_t idx;
 	if (w->n_free_streams) {
 		idx = w->free_streams[--w->n_free_streams];
@@ -226,7 +232,7 @@ uint32_t windower_stream_add(struct windower *w, struct strview id, bool *create
 	w->streams[idx] = (struct stream){.name = xstrndup(id.ptr, id.len),
 	                                  .len = (uint32_t)id.len, .hash = h,
 	                                  .due_pos = UINT32_MAX};
-	*slot = idx + 1;
+	*slot = TAG(h) | (idx + 1);
 	w->live_streams++;
 	if ((uint64_t)w->live_streams * 2 > w->stream_mask) {
 		free(w->stream_table);
@@ -238,7 +244,7 @@ uint32_t windower_stream_add(struct windower *w, struct strview id, bool *create
 			uint32_t i = (uint32_t)w->streams[s].hash & w->stream_mask;
 			while (w->stream_table[i])
 				i = (i + 1) & w->stream_mask;
-			w->stream_table[i] = s + 1;
+			w->stream_table[i] = TAG(w->streams[s].hash) | (s + 1);
 		}
 	}
 	return idx;
@@ -256,10 +262,10 @@ static void stream_release(struct windower *w, uint32_t s)
 {
 	struct stream *st = &w->streams[s];
 	uint32_t mask = w->stream_mask, i = (uint32_t)st->hash & mask;
-	while (w->stream_table[i] != s + 1)
+	while ((uint32_t)w->stream_table[i] != s + 1)
 		i = (i + 1) & mask;
 	for (uint32_t j = (i + 1) & mask; w->stream_table[j]; j = (j + 1) & mask) {
-		uint32_t home = (uint32_t)w->streams[w->stream_table[j] - 1].hash & mask;
+		uint32_t home = (uint32_t)w->streams[(uint32_t)w->stream_table[j] - 1].hash & mask;
 		/* j's entry may fill the hole at i if its home is not in (i, j] */
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			w->stream_table[i] = w->stream_table[j];
