@@ -797,6 +797,54 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx)
 	return detectors_on_closed(d, INT64_MAX, emit, ctx);
 }
 
+/* --- releasing a stream ---------------------------------------------------- */
+
+/*
+ * The rule (doc/decisions.md, "Releasing a stream's state"): a stream's
+ * state is equivalent to no state at all for every row still to come
+ * (windows > closed_k) when
+ *   - no moment run is open: a run with last_k ends at the first close
+ *     past last_k (detectors_on_closed), so it holds release to last_k + 1;
+ *   - pane method, chat spike: judge_pane's next row has pane
+ *     p >= closed_k + 1 + n - 1 (n = W/S), and a gap p - last_pane - 1 >= H
+ *     (the ring's cap) empties the history and `seen`, which is exactly a
+ *     fresh series; so from closed_k >= last_pane + H + 1 - n.  A history
+ *     without last_pane (loaded from a seed-method state) has no horizon;
+ *   - any other series (seed method, viewer surge, sentiment drop): its
+ *     baseline is the previous values however old (judge_window has no age
+ *     limit), so only an empty one may go; a non-empty one never does.
+ */
+int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t closed_k)
+{
+	if (stream >= d->n_streams || !d->streams[stream].stream_id)
+		return INT64_MIN;
+	struct stream_state *st = &d->streams[stream];
+	int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1, at = INT64_MIN;
+	for (int k = 0; k < DETECTOR_COUNT; k++) {
+		const struct series *s = &st->series[k];
+		if (s->run.active && s->run.last_k + 1 > at)
+			at = s->run.last_k + 1;
+		if (pane_chat(&d->cfg, k) && s->has_last) {
+			if (s->last_pane > INT64_MAX / 2 || s->last_pane < INT64_MIN / 2)
+				return INT64_MAX; /* not a pane of any real time: keep it */
+			if (s->last_pane + (int64_t)s->cap + 1 - wp > at)
+				at = s->last_pane + (int64_t)s->cap + 1 - wp;
+		} else if (s->n) {
+			return INT64_MAX;
+		}
+	}
+	if (at > closed_k)
+		return at;
+	for (int k = 0; k < DETECTOR_COUNT; k++) {
+		free(st->series[k].ring);
+		free(st->series[k].ks);
+		json_decref(st->series[k].run.peak_metadata);
+	}
+	free(st->stream_id);
+	memset(st, 0, sizeof(*st));
+	return at;
+}
+
 /* --- state --------------------------------------------------------------- */
 
 /* Per detector {"values": [...], "run": null|{...}}, as the seed method

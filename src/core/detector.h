@@ -114,6 +114,14 @@ int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn em
 /* End of a bounded input: emit every open run. */
 int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx);
 
+/* Release a stream's detector state if nothing it holds can change any
+ * row or moment from window closed_k + 1 on (every window up to closed_k
+ * has been judged, and detectors_on_closed called for it).  Returns the
+ * least closed_k from which that holds: at most closed_k means the state
+ * was freed (the index reads as never seen); INT64_MAX means never, as the
+ * state stands.  The rule is in detector.c, next to the code it depends on. */
+int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t closed_k);
+
 /* z-score of value against the history hist[0..n), oldest first; the
  * baseline mean and stddev are returned too.  Exposed for unit tests. */
 double zscore(const double *hist, unsigned n, double value, double min_stddev, double *mean,

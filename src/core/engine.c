@@ -208,7 +208,39 @@ static int on_window(void *ctx, struct window_row *row)
 	return e->out.window(e->out.ctx, row);
 }
 
-/* Emit whatever the group's global watermark has closed. */
+/* Stream s of g holds no pane: release it now if nothing it holds can
+ * reach an output any more, else hold it until it cannot (or for good).
+ * The windower knows about panes; the detectors judge their own state
+ * (detectors_release_stream states the rule, doc/decisions.md explains
+ * it).  A stream released here and seen again starts from nothing, which
+ * is what its state had become equivalent to: the rows are those of a run
+ * that kept it. */
+static void consider_release(struct engine *e, struct group *g, uint32_t s, int64_t closed_k)
+{
+	int64_t at = detectors_release_stream(g->det, s, closed_k);
+	if (at <= closed_k) {
+		if (windower_release(g->win, s))
+			e->stats.streams_released++;
+		else
+			windower_hold(g->win, s, at); /* still held from before: goes at its turn */
+	} else if (at != INT64_MAX) {
+		windower_hold(g->win, s, at);
+	}
+}
+
+static void release_streams(struct engine *e, struct group *g)
+{
+	int64_t closed_k = windower_closed_k(g->win);
+	const uint32_t *emptied;
+	size_t n = windower_emptied(g->win, &emptied);
+	for (size_t i = 0; i < n; i++)
+		consider_release(e, g, emptied[i], closed_k);
+	for (uint32_t s; (s = windower_due_release(g->win)) != UINT32_MAX;)
+		consider_release(e, g, s, closed_k);
+}
+
+/* Emit whatever the group's global watermark has closed, then let go of
+ * the streams that can no longer affect any output. */
 static int settle(struct engine *e, struct group *g)
 {
 	if (g->wm.global < windower_next_close(g->win))
@@ -217,6 +249,8 @@ static int settle(struct engine *e, struct group *g)
 	int rc = windower_close(g->win, g->wm.global, on_window, e);
 	if (!rc)
 		rc = detectors_on_closed(g->det, windower_closed_k(g->win), on_moment, e);
+	if (!rc)
+		release_streams(e, g);
 	if (!rc && e->out.closed)
 		e->out.closed(e->out.ctx, g->partition, windower_closed_k(g->win));
 	return rc;
@@ -275,8 +309,13 @@ static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
 		         "event time %s reaches no open window: watermark is %s", t, w);
 		rc = put_dead(e, pos, DEAD_LATE, detail, raw, len);
 	} else {
-		uint32_t stream = windower_stream(g->win, ev->stream_id);
-		check_keying(e, g, ev->stream_id);
+		/* One lookup of the stream per event; the keying check only when
+		 * the stream is new to its group (first sight, or back after a
+		 * release), which is the only time its group can differ. */
+		bool created;
+		uint32_t stream = windower_stream_add(g->win, ev->stream_id, &created);
+		if (created)
+			check_keying(e, g, ev->stream_id);
 		if (ev->kind == EVENT_CHAT) {
 			int64_t score = ev->score;
 			if (!ev->has_score) {
@@ -465,7 +504,7 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 	}
 	json_t *detectors = json_object();
 	for (uint32_t s = 0; s < windower_stream_count(g->win); s++) {
-		json_t *d = detectors_save_stream(g->det, s);
+		json_t *d = windower_stream_live(g->win, s) ? detectors_save_stream(g->det, s) : NULL;
 		if (d) {
 			struct strview name = windower_stream_name(g->win, s);
 			char *key = xstrndup(name.ptr, name.len);
@@ -564,6 +603,12 @@ bool engine_load_group(struct engine *e, const char *text, size_t len, struct er
 		if (!detectors_load_stream(g->det, windower_stream(g->win, id), id, d, err))
 			goto out;
 	}
+	/* Streams saved with detector state but no pane wait for their
+	 * release as they did in the saving process (which was not saved:
+	 * it follows from the state). */
+	for (uint32_t s = 0; s < windower_stream_count(g->win); s++)
+		if (!windower_stream_has_panes(g->win, s))
+			consider_release(e, g, s, windower_closed_k(g->win));
 	engine_drop_group(e, partition);
 	add_group(e, g);
 	g = NULL;

@@ -86,6 +86,7 @@ struct engine_stats {
 	uint64_t dead_total; /* late included */
 	uint64_t windows;
 	uint64_t moments;
+	uint64_t streams_released; /* stream states let go (engine.c, consider_release) */
 };
 
 struct engine;

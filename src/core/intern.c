@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TAG(h) ((h) & 0xFFFFFFFF00000000ULL)
+#define SLOT_ID(v) ((uint32_t)(v) - 1)
+
 struct entry {
 	char *str; /* NULL for a free id */
 	uint32_t len;
@@ -19,7 +22,11 @@ struct interner {
 	uint32_t *free_ids;
 	uint32_t n_free;
 	size_t cap_free;
-	uint32_t *table; /* id + 1, 0 = empty */
+	/* Slots hold id + 1 in the low 32 bits (0 = empty) and the high 32
+	 * bits of the string's hash above them, so that a probe past another
+	 * string is decided in the table, without a cache miss on its entry
+	 * (with 5 000 streams the live chatters outgrow the caches). */
+	uint64_t *table;
 	uint32_t mask;
 	uint32_t live;
 };
@@ -27,7 +34,7 @@ struct interner {
 struct interner *interner_new(void)
 {
 	struct interner *in = xcalloc(1, sizeof(*in));
-	in->mask = 63;
+	in->mask = 15; /* small: a group of 100 k partitions holds one stream, few chatters */
 	in->table = xcalloc(in->mask + 1, sizeof(*in->table));
 	return in;
 }
@@ -55,7 +62,7 @@ static void rehash(struct interner *in, uint32_t new_size)
 		uint32_t i = (uint32_t)in->entries[id].hash & in->mask;
 		while (in->table[i])
 			i = (i + 1) & in->mask;
-		in->table[i] = id + 1;
+		in->table[i] = TAG(in->entries[id].hash) | (id + 1);
 	}
 }
 
@@ -63,10 +70,12 @@ uint32_t interner_intern(struct interner *in, const char *s, size_t n)
 {
 	uint64_t h = hash_bytes(s, n);
 	uint32_t i = (uint32_t)h & in->mask;
-	for (; in->table[i]; i = (i + 1) & in->mask) {
-		const struct entry *e = &in->entries[in->table[i] - 1];
+	for (uint64_t v; (v = in->table[i]); i = (i + 1) & in->mask) {
+		if (TAG(v) != TAG(h))
+			continue;
+		const struct entry *e = &in->entries[SLOT_ID(v)];
 		if (e->hash == h && e->len == n && memcmp(e->str, s, n) == 0)
-			return in->table[i] - 1;
+			return SLOT_ID(v);
 	}
 
 	uint32_t id;
@@ -78,7 +87,7 @@ uint32_t interner_intern(struct interner *in, const char *s, size_t n)
 		id = in->n_entries++;
 	}
 	in->entries[id] = (struct entry){xstrndup(s, n), (uint32_t)n, 0, h};
-	in->table[i] = id + 1;
+	in->table[i] = TAG(h) | (id + 1);
 	in->live++;
 	if ((uint64_t)in->live * 2 > in->mask)
 		rehash(in, (in->mask + 1) * 2);
@@ -96,11 +105,11 @@ void interner_release(struct interner *in, uint32_t id)
 	/* Find the slot, then delete by backward shift: later members of the
 	 * probe run move up so that no lookup ever stops early at a hole. */
 	uint32_t i = (uint32_t)e->hash & in->mask;
-	while (in->table[i] != id + 1)
+	while ((uint32_t)in->table[i] != id + 1)
 		i = (i + 1) & in->mask;
 	uint32_t hole = i;
 	for (uint32_t j = (i + 1) & in->mask; in->table[j]; j = (j + 1) & in->mask) {
-		uint32_t home = (uint32_t)in->entries[in->table[j] - 1].hash & in->mask;
+		uint32_t home = (uint32_t)in->entries[SLOT_ID(in->table[j])].hash & in->mask;
 		/* Move j into the hole unless its home lies cyclically in (hole, j]. */
 		bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
 		if (!stays) {

@@ -13,8 +13,9 @@
  * interner_id_limit()), so id-indexed side arrays stay small.
  *
  * Layout: entries[] is indexed by id; a separate open-addressing table of
- * (id + 1) values, with linear probing and backward-shift deletion, maps a
- * string's hash to its id.
+ * (id + 1) values tagged with the high half of the string's hash, with
+ * linear probing and backward-shift deletion, maps a string's hash to its
+ * id (a probe reads an entry only when the tags match).
  */
 #ifndef TELEMETRA_INTERN_H
 #define TELEMETRA_INTERN_H

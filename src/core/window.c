@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/idmap.h"
 #include "core/intern.h"
+#include "core/keyheap.h"
 #include "core/lexicon.h"
 
 /* viewer_count is any int64 >= 0, so a sum of them needs more than 64
@@ -50,13 +51,15 @@ struct pane {
 };
 
 struct stream {
-	char *name;
+	char *name; /* NULL for a released index, free for reuse */
 	uint32_t len;
 	uint64_t hash;
 	struct pane **panes; /* sorted by index, only panes that hold events */
 	size_t n_panes;
 	size_t cap_panes;
 	uint32_t due_pos; /* in windower.due while it has panes, else UINT32_MAX */
+	bool held;         /* has an entry in windower.release */
+	int64_t release_k; /* with no panes: may go once closed_k >= this */
 };
 
 struct emote_rank {
@@ -73,8 +76,11 @@ struct windower {
 	struct stream *streams;
 	uint32_t n_streams;
 	size_t cap_streams;
-	uint32_t *stream_table; /* stream index + 1, 0 = empty */
+	/* stream index + 1 in the low 32 bits (0 = empty), the high half of
+	 * the name's hash above: a probe reads a stream only on a tag match */
+	uint64_t *stream_table;
 	uint32_t stream_mask;
+	uint32_t live_streams; /* n_streams less the released */
 
 	/* The streams that hold panes, least first pane first: a close visits
 	 * only the streams it has windows to emit or panes to free for, not
@@ -88,6 +94,16 @@ struct windower {
 	size_t cap_due;
 	uint32_t *closing; /* scratch: the streams one close visits */
 	size_t cap_closing;
+	uint32_t n_emptied; /* closing[0..n_emptied): those the last close left without panes */
+
+	/* Released stream indexes, reused before new ones (so that the index
+	 * space, and the detectors' arrays indexed by it, stay as small as the
+	 * live streams), and the streams waiting for their release: by
+	 * release_k, at most one entry a stream (see windower_hold). */
+	uint32_t *free_streams;
+	uint32_t n_free_streams;
+	size_t cap_free_streams;
+	struct keyheap release;
 
 	struct interner *chatters;
 	struct interner *emotes;
@@ -115,7 +131,7 @@ struct windower *windower_new(const struct window_config *cfg)
 	w->cfg = *cfg;
 	w->n = cfg->size_us / cfg->slide_us;
 	w->closed_k = WINDOW_NONE_CLOSED;
-	w->stream_mask = 63;
+	w->stream_mask = 15; /* small: with 100 k partitions a group may hold one stream */
 	w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
 	w->chatters = interner_new();
 	w->emotes = interner_new();
@@ -159,6 +175,8 @@ void windower_free(struct windower *w)
 	free(w->stream_table);
 	free(w->due);
 	free(w->closing);
+	free(w->free_streams);
+	keyheap_free(&w->release);
 	interner_free(w->chatters);
 	interner_free(w->emotes);
 	free(w->chatter_stamp);
@@ -173,13 +191,17 @@ void windower_free(struct windower *w)
 
 /* --- streams ---------------------------------------------------------- */
 
-static uint32_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
+#define TAG(h) ((h) & 0xFFFFFFFF00000000ULL)
+
+static uint64_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
 {
 	for (uint32_t i = (uint32_t)h & w->stream_mask;; i = (i + 1) & w->stream_mask) {
-		uint32_t v = w->stream_table[i];
+		uint64_t v = w->stream_table[i];
 		if (!v)
 			return &w->stream_table[i];
-		const struct stream *s = &w->streams[v - 1];
+		if (TAG(v) != TAG(h))
+			continue;
+		const struct stream *s = &w->streams[(uint32_t)v - 1];
 		if (s->hash == h && s->len == id.len && memcmp(s->name, id.ptr, id.len) == 0)
 			return &w->stream_table[i];
 	}
@@ -187,35 +209,89 @@ static uint32_t *stream_slot(const struct windower *w, struct strview id, uint64
 
 uint32_t windower_find_stream(const struct windower *w, struct strview id)
 {
-	uint32_t v = *stream_slot(w, id, hash_bytes(id.ptr, id.len));
-	return v ? v - 1 : UINT32_MAX;
+	uint64_t v = *stream_slot(w, id, hash_bytes(id.ptr, id.len));
+	return v ? (uint32_t)v - 1 : UINT32_MAX;
 }
 
-uint32_t windower_stream(struct windower *w, struct strview id)
+uint32_t windower_stream_add(struct windower *w, struct strview id, bool *created)
 {
 	uint64_t h = hash_bytes(id.ptr, id.len);
-	uint32_t *slot = stream_slot(w, id, h);
+	uint64_t *slot = stream_slot(w, id, h);
+	if (created)
+		*created = !*slot;
 	if (*slot)
-		return *slot - 1;
-	w->streams = grow_array(w->streams, sizeof(*w->streams), &w->cap_streams,
-	                        (size_t)w->n_streams + 1);
-	uint32_t idx = w->n_streams++;
+		return (uint32_t)*slot - 1;
+	uint32_t idx;
+	if (w->n_free_streams) {
+		idx = w->free_streams[--w->n_free_streams];
+	} else {
+		w->streams = grow_array(w->streams, sizeof(*w->streams), &w->cap_streams,
+		                        (size_t)w->n_streams + 1);
+		idx = w->n_streams++;
+	}
 	w->streams[idx] = (struct stream){.name = xstrndup(id.ptr, id.len),
 	                                  .len = (uint32_t)id.len, .hash = h,
 	                                  .due_pos = UINT32_MAX};
-	*slot = idx + 1;
-	if ((uint64_t)w->n_streams * 2 > w->stream_mask) {
+	*slot = TAG(h) | (idx + 1);
+	w->live_streams++;
+	if ((uint64_t)w->live_streams * 2 > w->stream_mask) {
 		free(w->stream_table);
 		w->stream_mask = w->stream_mask * 2 + 1;
 		w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
 		for (uint32_t s = 0; s < w->n_streams; s++) {
+			if (!w->streams[s].name)
+				continue;
 			uint32_t i = (uint32_t)w->streams[s].hash & w->stream_mask;
 			while (w->stream_table[i])
 				i = (i + 1) & w->stream_mask;
-			w->stream_table[i] = s + 1;
+			w->stream_table[i] = TAG(w->streams[s].hash) | (s + 1);
 		}
 	}
 	return idx;
+}
+
+uint32_t windower_stream(struct windower *w, struct strview id)
+{
+	return windower_stream_add(w, id, NULL);
+}
+
+/* Take stream s out of the table (backward-shift deletion: the entries
+ * after it in its probe run move up, so no lookup stops early at a hole),
+ * free its name and put its index on the free list. */
+static void stream_release(struct windower *w, uint32_t s)
+{
+	struct stream *st = &w->streams[s];
+	uint32_t mask = w->stream_mask, i = (uint32_t)st->hash & mask;
+	while ((uint32_t)w->stream_table[i] != s + 1)
+		i = (i + 1) & mask;
+	for (uint32_t j = (i + 1) & mask; w->stream_table[j]; j = (j + 1) & mask) {
+		uint32_t home = (uint32_t)w->streams[(uint32_t)w->stream_table[j] - 1].hash & mask;
+		/* j's entry may fill the hole at i if its home is not in (i, j] */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			w->stream_table[i] = w->stream_table[j];
+			i = j;
+		}
+	}
+	w->stream_table[i] = 0;
+	free(st->name);
+	free(st->panes);
+	*st = (struct stream){.due_pos = UINT32_MAX};
+	w->free_streams = grow_array(w->free_streams, sizeof(*w->free_streams),
+	                             &w->cap_free_streams, (size_t)w->n_free_streams + 1);
+	w->free_streams[w->n_free_streams++] = s;
+	w->live_streams--;
+}
+
+bool windower_stream_live(const struct windower *w, uint32_t s)
+{
+	return s < w->n_streams && w->streams[s].name;
+}
+
+uint32_t windower_live_streams(const struct windower *w) { return w->live_streams; }
+
+bool windower_stream_has_panes(const struct windower *w, uint32_t s)
+{
+	return s < w->n_streams && w->streams[s].n_panes;
 }
 
 struct strview windower_stream_name(const struct windower *w, uint32_t s)
@@ -601,17 +677,66 @@ int windower_close(struct windower *w, int64_t watermark, window_emit_fn emit, v
 	if (n > 1)
 		qsort(w->closing, n, sizeof(*w->closing), cmp_u32);
 	int rc = 0;
+	uint32_t emptied = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t s = w->closing[i];
 		if (!rc)
 			rc = close_stream(w, s, k_last, emit, ctx);
 		if (w->streams[s].n_panes)
 			due_update(w, s); /* after a stop too: the heap stays whole */
+		else
+			w->closing[emptied++] = s; /* i >= emptied: nothing unvisited is overwritten */
 	}
+	w->n_emptied = emptied;
 	if (rc)
 		return rc;
 	w->closed_k = k_last;
 	return 0;
+}
+
+size_t windower_emptied(const struct windower *w, const uint32_t **streams)
+{
+	*streams = w->closing;
+	return w->n_emptied;
+}
+
+/* --- releasing streams ------------------------------------------------------ */
+
+void windower_hold(struct windower *w, uint32_t s, int64_t release_k)
+{
+	struct stream *st = &w->streams[s];
+	st->release_k = release_k;
+	if (st->held)
+		return; /* its entry comes out first and is pushed again with this k */
+	st->held = true;
+	keyheap_push(&w->release, release_k, s);
+}
+
+uint32_t windower_due_release(struct windower *w)
+{
+	struct keyheap_entry e;
+	while (keyheap_peek(&w->release, &e) && e.key <= w->closed_k) {
+		keyheap_pop(&w->release, &e);
+		struct stream *st = &w->streams[e.value];
+		st->held = false;
+		if (st->n_panes)
+			continue; /* events came: it is asked again when its panes empty */
+		if (st->release_k > w->closed_k) {
+			windower_hold(w, e.value, st->release_k); /* held longer since it was pushed */
+			continue;
+		}
+		return e.value;
+	}
+	return UINT32_MAX;
+}
+
+bool windower_release(struct windower *w, uint32_t s)
+{
+	struct stream *st = &w->streams[s];
+	if (!st->name || st->n_panes || st->held)
+		return false;
+	stream_release(w, s);
+	return true;
 }
 
 int64_t windower_next_close(const struct windower *w)

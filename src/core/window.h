@@ -90,12 +90,20 @@ struct windower;
 struct windower *windower_new(const struct window_config *cfg);
 void windower_free(struct windower *w);
 
-/* Index of a stream, creating it on first sight. */
+/* Index of a stream, creating it on first sight (or on its first event
+ * after windower_release); *created, if not NULL, says which.  One hash,
+ * one probe sequence: the engine's only stream lookup per event. */
+uint32_t windower_stream_add(struct windower *w, struct strview stream_id, bool *created);
 uint32_t windower_stream(struct windower *w, struct strview stream_id);
 /* Index of an existing stream, or UINT32_MAX. */
 uint32_t windower_find_stream(const struct windower *w, struct strview stream_id);
 struct strview windower_stream_name(const struct windower *w, uint32_t stream);
+/* The bound of stream indexes (released ones included, until reused). */
 uint32_t windower_stream_count(const struct windower *w);
+/* Whether index s names a stream (false once released, until reused). */
+bool windower_stream_live(const struct windower *w, uint32_t s);
+uint32_t windower_live_streams(const struct windower *w);
+bool windower_stream_has_panes(const struct windower *w, uint32_t s);
 
 /*
  * The first window an event at time t counts in, given the watermark of its
@@ -126,6 +134,25 @@ int64_t windower_next_close(const struct windower *w);
 /* Index of the last closed window (WINDOW_NONE_CLOSED if none yet). */
 int64_t windower_closed_k(const struct windower *w);
 #define WINDOW_NONE_CLOSED (INT64_MIN / 2)
+
+/*
+ * Releasing streams.  A stream whose panes are all closed holds only its
+ * name and index here; what else it holds (detector histories) is the
+ * caller's to judge.  After each windower_close, windower_emptied() lists
+ * the streams that close left without panes (valid until the next close);
+ * the caller either releases one at once, or holds it with the closed
+ * window index from which it may go (windower_hold; a later hold with a
+ * larger index extends it), and windower_due_release() then returns, one
+ * at a time, the held streams whose index the windows have closed to and
+ * that got no event since, to be judged again.  windower_release() frees
+ * the stream's name and index, which a later stream may reuse: it
+ * refuses (false) a stream with panes or one still held, which the caller
+ * holds instead.  The engine applies the rule (core/engine.c, settle).
+ */
+size_t windower_emptied(const struct windower *w, const uint32_t **streams);
+void windower_hold(struct windower *w, uint32_t stream, int64_t release_k);
+uint32_t windower_due_release(struct windower *w); /* UINT32_MAX: none due */
+bool windower_release(struct windower *w, uint32_t stream);
 
 /* Open panes and interned strings, for memory accounting and tests. */
 size_t windower_open_panes(const struct windower *w);

@@ -25,6 +25,7 @@ Suite *watermark_suite(void);
 Suite *detector_suite(void);
 Suite *capture_suite(void);
 Suite *engine_suite(void);
+Suite *release_suite(void);
 
 /* Seconds to the core's microseconds. */
 #define SEC(s) ((int64_t)(s) * USEC_PER_SEC)

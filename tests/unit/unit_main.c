@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, detector_suite());
 	srunner_add_suite(sr, capture_suite());
 	srunner_add_suite(sr, engine_suite());
+	srunner_add_suite(sr, release_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
