@@ -22,6 +22,7 @@
 #include "io/input.h"
 #include "io/kafka_range.h"
 #include "io/lanescan.h"
+#include "io/pipeline.h"
 #include "io/scratch.h"
 #include "io/sink.h"
 #include "io/sqlite_file.h"
@@ -95,14 +96,8 @@ static void notice(void *ctx, const char *msg)
 
 /* "replay: 42% of 3 files, 0:12 elapsed, ETA 0:16 | file 2 line ... ": the
  * percentage is over all inputs; with a pipe among them, bytes read. */
-static void progress(struct replay *r, size_t file, const struct input_line *line)
+static void progress(struct replay *r, const char *path, int64_t line_no, uint64_t done)
 {
-	uint64_t done = 0;
-	struct input_info info;
-	for (size_t i = 0; i <= file; i++) {
-		input_info(r->inputs[i], &info);
-		done += info.raw_bytes;
-	}
 	const struct engine_stats *st = engine_stats(r->engine);
 	double elapsed = monotonic_seconds() - r->started;
 	char head[96];
@@ -122,7 +117,7 @@ static void progress(struct replay *r, size_t file, const struct input_line *lin
 	}
 	log_progress("replay: %s | %s line %" PRId64 " | %" PRIu64 " records, %.2f M/s, %" PRIu64
 	             " windows, %" PRIu64 " moments",
-	             head, info.path, line->number, st->records,
+	             head, path, line_no, st->records,
 	             elapsed > 0 ? (double)st->records / elapsed / 1e6 : 0.0, st->windows, st->moments);
 }
 
@@ -222,8 +217,14 @@ static int replay_file(struct replay *r, size_t i)
 			log_error("%s", r->sink->err.msg);
 			return EXIT_RUNTIME;
 		}
-		if (show && (line.number & 0xFFFF) == 0)
-			progress(r, i, &line);
+		if (show && (line.number & 0xFFFF) == 0) {
+			uint64_t done = 0;
+			for (size_t k = 0; k <= i; k++) {
+				input_info(r->inputs[k], &info);
+				done += info.raw_bytes;
+			}
+			progress(r, info.path, line.number, done);
+		}
 	}
 	if (got == INPUT_DAMAGED) {
 		/* Damage is data too: what came before it counts, the rest is one
@@ -243,6 +244,72 @@ static int replay_file(struct replay *r, size_t i)
 		log_warn("%s: %" PRIu64 " zero bytes after the gzip data ignored, as gzip(1) does",
 		         info.path, info.zero_padding);
 	return EXIT_OK;
+}
+
+/* --threads 2: every file through the pipeline (io/pipeline.h), whose
+ * reader thread decodes what replay_file() decodes here, so that this
+ * thread has only the engine and the sink left.  The same steps in the
+ * same order as replay_file(), messages included.  Returns an exit
+ * status. */
+static int replay_pipelined(struct replay *r, const struct core_config *core)
+{
+	const char **paths = xcalloc(r->n_inputs, sizeof(*paths));
+	for (size_t i = 0; i < r->n_inputs; i++) {
+		struct input_info info;
+		input_info(r->inputs[i], &info);
+		paths[i] = info.path; /* the input's own copy: it does not change */
+	}
+	struct error err;
+	struct pipeline *p = pipeline_start(r->inputs, r->n_inputs, core, &err);
+	if (!p) {
+		log_error("%s", err.msg);
+		free(paths);
+		return EXIT_RUNTIME;
+	}
+	bool show = !r->cfg.quiet && log_stderr_is_tty();
+	int status = EXIT_OK;
+	const struct pipeline_item *it;
+	while (status == EXIT_OK && (it = pipeline_next(p))) {
+		struct strview source = sv_make(paths[it->file], strlen(paths[it->file]));
+		struct record_pos pos = {source, -1, it->line_no};
+		int rc = 0;
+		switch (it->kind) {
+		case PIPELINE_OVERLONG: {
+			char detail[160];
+			snprintf(detail, sizeof(detail),
+			         "line of %" PRIu64 " bytes is over the %d MiB limit; raw holds its first MiB",
+			         it->full_len, INPUT_MAX_LINE >> 20);
+			rc = engine_reject(r->engine, &pos, DEAD_TOO_LARGE, detail, it->raw, it->raw_len);
+			break;
+		}
+		case PIPELINE_LINE:
+			rc = engine_decoded(r->engine, source, it->line_no, it->raw, it->raw_len, &it->line);
+			break;
+		case PIPELINE_END:
+			if (it->status == INPUT_DAMAGED) {
+				log_warn("%s; recorded as a dead letter (damaged_input)", it->message);
+				rc = engine_reject(r->engine, &pos, DEAD_DAMAGED_INPUT, it->message, it->raw,
+				                   it->raw_len);
+			} else if (it->status < 0) {
+				log_error("%s", it->message);
+				status = EXIT_RUNTIME;
+				continue;
+			}
+			if (!rc && it->zero_padding)
+				log_warn("%s: %" PRIu64 " zero bytes after the gzip data ignored, as gzip(1) does",
+				         paths[it->file], it->zero_padding);
+			break;
+		}
+		if (rc) {
+			log_error("%s", r->sink->err.msg);
+			status = EXIT_RUNTIME;
+		} else if (show && it->progress) {
+			progress(r, paths[it->file], it->line_no, it->done_bytes);
+		}
+	}
+	pipeline_free(p);
+	free(paths);
+	return status;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -378,9 +445,14 @@ int cmd_replay(int argc, char **argv)
 			goto out_cfg;
 		}
 	}
-	for (size_t i = 0; i < r.n_inputs; i++)
-		if ((status = replay_file(&r, i)) != EXIT_OK)
+	if (r.cfg.threads >= 2 && r.n_inputs) {
+		if ((status = replay_pipelined(&r, &core)) != EXIT_OK)
 			goto out_cfg;
+	} else {
+		for (size_t i = 0; i < r.n_inputs; i++)
+			if ((status = replay_file(&r, i)) != EXIT_OK)
+				goto out_cfg;
+	}
 	if (r.kafka && (status = replay_kafka(&r)) != EXIT_OK)
 		goto out_cfg;
 	status = EXIT_RUNTIME;

@@ -40,6 +40,7 @@ struct input {
 	struct sha256 hash;
 	char digest[65];
 	bool unhashed; /* input_skip_digest(): mapped bytes are not hashed */
+	bool defer_release; /* input_defer_release() */
 
 	/* a mapped file */
 	const char *map;
@@ -169,6 +170,11 @@ struct input *input_open(const char *path, struct error *err)
 	in->cap = 2 * CHUNK;
 	in->buf = xmalloc(in->cap);
 	return in;
+}
+
+bool input_lines_stay(const struct input *in)
+{
+	return in->map != NULL;
 }
 
 void input_close(struct input *in)
@@ -374,6 +380,32 @@ static void hash_map(struct input *in, size_t upto)
 		in->raw_eof = true;
 }
 
+/* Give back the whole chunks of the mapping before offset `upto` that
+ * are hashed already. */
+static void release(struct input *in, size_t upto)
+{
+	size_t done = upto & ~(size_t)(CHUNK - 1);
+	if (done > in->map_hashed)
+		done = in->map_hashed & ~(size_t)(CHUNK - 1);
+	if (done > in->map_released) {
+		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
+		in->map_released = done;
+	}
+}
+
+void input_defer_release(struct input *in)
+{
+	in->defer_release = true;
+}
+
+void input_release(struct input *in, const char *upto)
+{
+	if (in->map && !upto)
+		release(in, in->map_len);
+	else if (in->map && upto >= in->map && upto <= in->map + in->map_len)
+		release(in, (size_t)(upto - in->map));
+}
+
 static int next_mapped(struct input *in, struct input_line *line, struct error *err)
 {
 	if (in->map_pos >= in->map_len) {
@@ -382,11 +414,8 @@ static int next_mapped(struct input *in, struct input_line *line, struct error *
 	}
 	/* Pages behind the line about to be read are done with: let them go,
 	 * so that resident memory stays bounded however long the file is. */
-	size_t done = in->map_pos & ~(size_t)(CHUNK - 1);
-	if (done > in->map_released && done <= in->map_hashed) {
-		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
-		in->map_released = done;
-	}
+	if (!in->defer_release)
+		release(in, in->map_pos);
 	const char *p = in->map + in->map_pos;
 	size_t rest = in->map_len - in->map_pos;
 	const char *nl = memchr(p, '\n', rest);
