@@ -23,9 +23,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 dump_of() {
 	name=$1 threads=$2
 	shift 2
-	(cd "$dir" && "$TELEMETRA" replay -q --threads "$threads" -o "$tmp/$name.db" "$@") \
+	(cd "$dir" && "$TELEMETRA" replay -q --threads "$threads" -o "$tmp/$name.$threads.db" "$@") \
 		>"$tmp/$name.err" 2>&1 || { cat "$tmp/$name.err"; fail "$name: replay --threads $threads failed"; }
-	"$TELEMETRA" dump "$tmp/$name.db" >"$tmp/$name.$threads.dump" || fail "$name: dump failed"
+	"$TELEMETRA" dump "$tmp/$name.$threads.db" >"$tmp/$name.$threads.dump" || fail "$name: dump failed"
 	mv "$tmp/$name.err" "$tmp/$name.$threads.err"
 }
 
@@ -75,6 +75,18 @@ tail -n +80001 "$tmp/gen.jsonl" >"$tmp/part3.jsonl"
 same parts part1.jsonl part2.jsonl part3.jsonl
 cmp -s "$tmp/gen.1.dump" "$tmp/parts.1.dump" && fail "three files gave the dump of one (dead letters name their file)"
 echo "ok   standard input, gzip, three files: --threads 2 = --threads 1"
+
+# The SHA-256 in runs.inputs, hashed on a thread of its own with
+# --threads 2, is each file's, as with one thread.
+want=
+for f in part1 part2 part3; do
+	want="$want$(sha256sum <"$tmp/$f.jsonl" | cut -d' ' -f1),"
+done
+for t in 1 2; do
+	got=$(sqlite3 "$tmp/parts.$t.db" "select group_concat(json_extract(value, '\$.sha256'), ',') || ',' from runs, json_each(runs.inputs)")
+	[ "$got" = "$want" ] || fail "--threads $t: runs.inputs holds sha256s $got; the files' are $want"
+done
+echo "ok   runs.inputs sha256 of three files, --threads 1 and 2: the files' own"
 
 # Capture envelopes: stream s<even> on partition 0, s<odd> on 1; the
 # payload is the line, escaped (malformed lines stay malformed payloads).

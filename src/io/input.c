@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "util/sha256.h"
 
 #define CHUNK (1024 * 1024)
+#define HASH_LEAD (4 * CHUNK)
 
 /*
  * Two ways to read.  A regular uncompressed file is mapped: lines are views
@@ -41,6 +44,18 @@ struct input {
 	char digest[65];
 	bool unhashed; /* input_skip_digest(): mapped bytes are not hashed */
 	bool defer_release; /* input_defer_release() */
+
+	/* input_hash_aside(): a thread of its own hashes the mapping, at most
+	 * HASH_LEAD bytes ahead of the reader (pages it touches stay resident
+	 * until the reader passes them).  hashed is the hasher's to write;
+	 * read_upto the reader's, written under hash_mu at each chunk it
+	 * enters, which is when the hasher, waiting on hash_cv, may go on. */
+	bool hash_aside, hasher_running, hash_stop;
+	pthread_t hasher;
+	pthread_mutex_t hash_mu;
+	pthread_cond_t hash_cv;
+	atomic_size_t hashed;
+	size_t read_upto;
 
 	/* a mapped file */
 	const char *map;
@@ -172,6 +187,8 @@ struct input *input_open(const char *path, struct error *err)
 	return in;
 }
 
+static void join_hasher(struct input *in, bool stop);
+
 bool input_lines_stay(const struct input *in)
 {
 	return in->map != NULL;
@@ -185,6 +202,7 @@ void input_close(struct input *in)
 		close(in->fd);
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
+	join_hasher(in, true);
 	if (in->map) {
 		in->mapping->start = NULL;
 		munmap((void *)in->map, in->map_len);
@@ -360,10 +378,79 @@ static bool fill(struct input *in, struct error *err)
 	}
 }
 
+static void *hasher(void *arg)
+{
+	struct input *in = arg;
+	size_t pos = 0;
+	while (pos < in->map_len) {
+		pthread_mutex_lock(&in->hash_mu);
+		while (!in->hash_stop && pos >= in->read_upto + HASH_LEAD)
+			pthread_cond_wait(&in->hash_cv, &in->hash_mu);
+		bool stop = in->hash_stop;
+		pthread_mutex_unlock(&in->hash_mu);
+		if (stop)
+			break;
+		size_t n = in->map_len - pos < CHUNK ? in->map_len - pos : CHUNK;
+		sha256_update(&in->hash, in->map + pos, n);
+		pos += n;
+		atomic_store_explicit(&in->hashed, pos, memory_order_release);
+	}
+	return NULL;
+}
+
+void input_hash_aside(struct input *in)
+{
+	in->hash_aside = in->map && !in->unhashed;
+}
+
+/* Wait for the hasher, which has finished or is told to stop. */
+static void join_hasher(struct input *in, bool stop)
+{
+	if (!in->hasher_running)
+		return;
+	pthread_mutex_lock(&in->hash_mu);
+	in->hash_stop |= stop;
+	pthread_cond_signal(&in->hash_cv);
+	pthread_mutex_unlock(&in->hash_mu);
+	pthread_join(in->hasher, NULL);
+	in->hasher_running = false;
+	pthread_cond_destroy(&in->hash_cv);
+	pthread_mutex_destroy(&in->hash_mu);
+	in->map_hashed = atomic_load(&in->hashed);
+	if (in->map_hashed == in->map_len)
+		in->raw_eof = true;
+}
+
 /* Hash the mapped bytes up to `upto`, a chunk at a time, while they are
  * still warm from the parser. */
 static void hash_map(struct input *in, size_t upto)
 {
+	if (in->hash_aside) {
+		if (!in->hasher_running && !in->raw_eof && !in->hash_stop) {
+			pthread_mutex_init(&in->hash_mu, NULL);
+			pthread_cond_init(&in->hash_cv, NULL);
+			in->hasher_running = pthread_create(&in->hasher, NULL, hasher, in) == 0;
+			if (!in->hasher_running) { /* then here, as without */
+				pthread_cond_destroy(&in->hash_cv);
+				pthread_mutex_destroy(&in->hash_mu);
+				in->hash_aside = false;
+				hash_map(in, upto);
+				return;
+			}
+		}
+		if (in->hasher_running) {
+			in->map_hashed = atomic_load_explicit(&in->hashed, memory_order_acquire);
+			if (upto / CHUNK != in->read_upto / CHUNK || upto == in->map_len) {
+				pthread_mutex_lock(&in->hash_mu);
+				in->read_upto = upto;
+				pthread_cond_signal(&in->hash_cv);
+				pthread_mutex_unlock(&in->hash_mu);
+			}
+			if (upto == in->map_len)
+				join_hasher(in, false);
+		}
+		return;
+	}
 	if (in->unhashed) {
 		in->map_hashed = upto;
 	} else {
