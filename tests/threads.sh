@@ -7,7 +7,9 @@
 #      mapped, from a pipe (lines copied into the ring), gzip-compressed,
 #      split over three files, and as capture envelopes over two partitions;
 #   3. a log with a line over the 16 MiB limit and a 2 MiB dead line, so
-#      that blocks grow past their arena and shrink back.
+#      that blocks grow past their arena and shrink back;
+#   4. the SHA-256 in runs.inputs (hashed on a thread of its own), and a
+#      sink failing mid-run (rows are written on a writer thread).
 # And the comparison can tell: moving one ring's worth of lines (4096)
 # behind the next changes the dump, so a pipeline that handed blocks over
 # out of order would fail here.
@@ -122,6 +124,19 @@ dump_of bigpipe 2 - <"$tmp/big.jsonl"
 cmp -s "$tmp/bigpipe.1.dump" "$tmp/bigpipe.2.dump" || fail "oversized lines from a pipe: --threads 2 differs"
 grep -q ',too_large,' "$tmp/big.1.dump" || fail "the 17 MB line is not a too_large dead letter"
 echo "ok   oversized lines, mapped and piped: --threads 2 = --threads 1"
+
+# A sink that fails mid-run (the file size limit): exit 1 and the same
+# message, whether rows are written on the engine's thread or the writer's.
+for t in 1 2; do
+	rm -f "$tmp/full.db"
+	(cd "$tmp" && ulimit -f 300 && trap '' XFSZ &&
+		exec "$TELEMETRA" replay -q --threads "$t" -o full.db gen.jsonl) >"$tmp/full.$t.err" 2>&1
+	echo "exit $?" >>"$tmp/full.$t.err"
+done
+grep -q 'exit 1' "$tmp/full.1.err" && grep -q 'error: SQLite full.db: writing a' "$tmp/full.1.err" ||
+	{ cat "$tmp/full.1.err"; fail "a full disk did not fail the run"; }
+diff -u "$tmp/full.1.err" "$tmp/full.2.err" || fail "a full disk: --threads 2 fails otherwise than --threads 1"
+echo "ok   a sink failing mid-run: --threads 2 fails as --threads 1 does"
 
 # The comparison sees order: swap lines 4097-8192 with 8193-12288.
 awk 'NR > 4096 && NR <= 8192 { held[NR] = $0; next }

@@ -23,6 +23,7 @@
 #include "io/kafka_range.h"
 #include "io/lanescan.h"
 #include "io/pipeline.h"
+#include "io/writer.h"
 #include "io/scratch.h"
 #include "io/sink.h"
 #include "io/sqlite_file.h"
@@ -55,7 +56,16 @@ struct replay {
 	uint64_t total_bytes; /* of the inputs whose size is known; 0 if any is a pipe */
 	struct lane_set lanes; /* named by the files, found before reading them */
 	struct kafka_range *kafka; /* --kafka: the range read instead of files */
+	struct writer *writer; /* --threads 2: the sink's rows on their own thread */
 };
+
+/* Why the sink failed: with a writer thread, once it has stopped writing. */
+static const char *sink_error(struct replay *r)
+{
+	if (r->writer)
+		writer_drain(r->writer);
+	return r->sink->err.msg;
+}
 
 #define KAFKA_TIMEOUT_MS 15000
 
@@ -69,7 +79,7 @@ static int replay_kafka(struct replay *r)
 	for (size_t i = 0; i < n; i++)
 		if (engine_lane_open(r->engine, sv_make(parts[i].topic, strlen(parts[i].topic)),
 		                     parts[i].partition)) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
 	struct kafka_message m;
@@ -77,7 +87,7 @@ static int replay_kafka(struct replay *r)
 	int got;
 	while ((got = kafka_range_next(r->kafka, &m, KAFKA_TIMEOUT_MS, &err)) > 0)
 		if (engine_message(r->engine, m.topic, m.partition, m.offset, m.payload, m.len)) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
 	if (got < 0) {
@@ -214,7 +224,7 @@ static int replay_file(struct replay *r, size_t i)
 			rc = engine_line(r->engine, source, line.number, line.data, line.len);
 		}
 		if (rc) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
 		if (show && (line.number & 0xFFFF) == 0) {
@@ -232,7 +242,7 @@ static int replay_file(struct replay *r, size_t i)
 		log_warn("%s; recorded as a dead letter (damaged_input)", err.msg);
 		struct record_pos pos = {source, -1, line.number};
 		if (engine_reject(r->engine, &pos, DEAD_DAMAGED_INPUT, err.msg, line.data, line.len)) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
 	} else if (got < 0) {
@@ -301,7 +311,7 @@ static int replay_pipelined(struct replay *r, const struct core_config *core)
 			break;
 		}
 		if (rc) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			status = EXIT_RUNTIME;
 		} else if (show && it->progress) {
 			progress(r, paths[it->file], it->line_no, it->done_bytes);
@@ -374,6 +384,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!sizes_known)
 		r.total_bytes = 0;
+	/* --threads 2: the SHA-256 for runs.inputs on a thread of its own,
+	 * from now on, while the lanes are scanned on this one. */
+	if (r.cfg.threads >= 2)
+		for (size_t i = 0; i < r.n_inputs; i++)
+			input_hash_aside(r.inputs[i]);
 	/* SPEC §7: the lanes the files name are open from the start. */
 	if (!lanescan_files((const char *const *)argv + first, r.n_inputs, core.chat_topic,
 	                    core.viewer_topic, &r.lanes, &err)) {
@@ -396,7 +411,7 @@ int cmd_replay(int argc, char **argv)
 	if (target.kind == TARGET_POSTGRES && !r.cfg.append && !r.cfg.replace) {
 		bool any;
 		if (r.sink->ops->has_rows(r.sink, &any)) {
-			log_error("%s", r.sink->err.msg);
+			log_error("%s", sink_error(&r));
 			goto out;
 		}
 		if (any)
@@ -428,12 +443,20 @@ int cmd_replay(int argc, char **argv)
 	int rc = r.sink->ops->run_begin(r.sink, &r.run);
 	free(inputs_text);
 	if (rc) {
-		log_error("%s", r.sink->err.msg);
+		log_error("%s", sink_error(&r));
 		free(cfg_text);
 		goto out;
 	}
 
 	struct engine_output out = sink_engine_output(r.sink);
+	if (r.cfg.threads >= 2 && r.n_inputs && target.kind == TARGET_SQLITE &&
+	    !getenv("TM_NO_WRITER")) {
+		if (!(r.writer = writer_start(r.sink, &err))) {
+			log_error("%s", err.msg);
+			goto out_cfg;
+		}
+		out = writer_output(r.writer);
+	}
 	out.notice = notice;
 	r.engine = engine_new(&core, &out);
 	r.started = monotonic_seconds();
@@ -441,15 +464,11 @@ int cmd_replay(int argc, char **argv)
 		const struct lane_seen *l = &r.lanes.lanes[i];
 		if (!l->has_open_record &&
 		    engine_lane_open(r.engine, sv_make(l->topic, l->topic_len), l->partition)) {
-			log_error("%s", r.sink->err.msg);
+			log_error("%s", sink_error(&r));
 			goto out_cfg;
 		}
 	}
 	if (r.cfg.threads >= 2 && r.n_inputs) {
-		/* The SHA-256 for runs.inputs on a thread of its own too: it takes
-		 * the hashing and the first touch of each page off the reader. */
-		for (size_t i = 0; i < r.n_inputs; i++)
-			input_hash_aside(r.inputs[i]);
 		if ((status = replay_pipelined(&r, &core)) != EXIT_OK)
 			goto out_cfg;
 	} else {
@@ -461,7 +480,11 @@ int cmd_replay(int argc, char **argv)
 		goto out_cfg;
 	status = EXIT_RUNTIME;
 	if (engine_finish(r.engine, !r.cfg.no_final_flush)) {
-		log_error("%s", r.sink->err.msg);
+		log_error("%s", sink_error(&r));
+		goto out_cfg;
+	}
+	if (r.writer && writer_drain(r.writer)) {
+		log_error("%s", sink_error(&r));
 		goto out_cfg;
 	}
 	double elapsed = monotonic_seconds() - r.started;
@@ -476,7 +499,7 @@ int cmd_replay(int argc, char **argv)
 		rc = r.sink->ops->finish(r.sink);
 	free(inputs_text);
 	if (rc) {
-		log_error("%s", r.sink->err.msg);
+		log_error("%s", sink_error(&r));
 		goto out_cfg;
 	}
 	log_summary("replayed", engine_stats(r.engine), r.n_inputs, elapsed, r.sink->name);
@@ -511,6 +534,7 @@ out_cfg:
 out:
 	log_progress_done();
 	engine_free(r.engine);
+	writer_free(r.writer);
 	if (r.sink)
 		r.sink->ops->close(r.sink);
 	for (size_t i = 0; i < r.n_inputs; i++)

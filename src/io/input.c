@@ -44,18 +44,19 @@ struct input {
 	char digest[65];
 	bool unhashed; /* input_skip_digest(): mapped bytes are not hashed */
 	bool defer_release; /* input_defer_release() */
+	size_t read_upto_sent; /* the reader's last read_upto */
 
-	/* input_hash_aside(): a thread of its own hashes the mapping, at most
-	 * HASH_LEAD bytes ahead of the reader (pages it touches stay resident
-	 * until the reader passes them).  hashed is the hasher's to write;
-	 * read_upto the reader's, written under hash_mu at each chunk it
-	 * enters, which is when the hasher, waiting on hash_cv, may go on. */
-	bool hash_aside, hasher_running, hash_stop;
+	/* input_hash_aside(): a thread of its own hashes the mapping from the
+	 * start, without waiting for the reader (so it can run while the
+	 * lanes are scanned).  A chunk it hashes more than HASH_LEAD ahead of
+	 * the reader it gives back at once, so resident memory stays bounded
+	 * whoever is ahead; the reader faults it in again when it gets there.
+	 * hashed is the hasher's to write, read_upto the reader's (updated at
+	 * each chunk it enters), hash_stop the closer's. */
+	bool hash_aside, hasher_running;
 	pthread_t hasher;
-	pthread_mutex_t hash_mu;
-	pthread_cond_t hash_cv;
-	atomic_size_t hashed;
-	size_t read_upto;
+	atomic_size_t hashed, read_upto;
+	atomic_bool hash_stop;
 
 	/* a mapped file */
 	const char *map;
@@ -382,16 +383,13 @@ static void *hasher(void *arg)
 {
 	struct input *in = arg;
 	size_t pos = 0;
-	while (pos < in->map_len) {
-		pthread_mutex_lock(&in->hash_mu);
-		while (!in->hash_stop && pos >= in->read_upto + HASH_LEAD)
-			pthread_cond_wait(&in->hash_cv, &in->hash_mu);
-		bool stop = in->hash_stop;
-		pthread_mutex_unlock(&in->hash_mu);
-		if (stop)
-			break;
+	while (pos < in->map_len && !atomic_load_explicit(&in->hash_stop, memory_order_relaxed)) {
 		size_t n = in->map_len - pos < CHUNK ? in->map_len - pos : CHUNK;
 		sha256_update(&in->hash, in->map + pos, n);
+		/* Far ahead of the reader: give the pages back now.  Should the
+		 * reader be there after all, it reads the same bytes again. */
+		if (pos >= atomic_load_explicit(&in->read_upto, memory_order_relaxed) + HASH_LEAD)
+			madvise((char *)in->map + pos, n, MADV_DONTNEED);
 		pos += n;
 		atomic_store_explicit(&in->hashed, pos, memory_order_release);
 	}
@@ -400,7 +398,9 @@ static void *hasher(void *arg)
 
 void input_hash_aside(struct input *in)
 {
-	in->hash_aside = in->map && !in->unhashed;
+	if (!in->map || in->unhashed || in->hasher_running || in->map_pos)
+		return;
+	in->hash_aside = in->hasher_running = pthread_create(&in->hasher, NULL, hasher, in) == 0;
 }
 
 /* Wait for the hasher, which has finished or is told to stop. */
@@ -408,14 +408,10 @@ static void join_hasher(struct input *in, bool stop)
 {
 	if (!in->hasher_running)
 		return;
-	pthread_mutex_lock(&in->hash_mu);
-	in->hash_stop |= stop;
-	pthread_cond_signal(&in->hash_cv);
-	pthread_mutex_unlock(&in->hash_mu);
+	if (stop)
+		atomic_store(&in->hash_stop, true);
 	pthread_join(in->hasher, NULL);
 	in->hasher_running = false;
-	pthread_cond_destroy(&in->hash_cv);
-	pthread_mutex_destroy(&in->hash_mu);
 	in->map_hashed = atomic_load(&in->hashed);
 	if (in->map_hashed == in->map_len)
 		in->raw_eof = true;
@@ -426,25 +422,11 @@ static void join_hasher(struct input *in, bool stop)
 static void hash_map(struct input *in, size_t upto)
 {
 	if (in->hash_aside) {
-		if (!in->hasher_running && !in->raw_eof && !in->hash_stop) {
-			pthread_mutex_init(&in->hash_mu, NULL);
-			pthread_cond_init(&in->hash_cv, NULL);
-			in->hasher_running = pthread_create(&in->hasher, NULL, hasher, in) == 0;
-			if (!in->hasher_running) { /* then here, as without */
-				pthread_cond_destroy(&in->hash_cv);
-				pthread_mutex_destroy(&in->hash_mu);
-				in->hash_aside = false;
-				hash_map(in, upto);
-				return;
-			}
-		}
 		if (in->hasher_running) {
 			in->map_hashed = atomic_load_explicit(&in->hashed, memory_order_acquire);
-			if (upto / CHUNK != in->read_upto / CHUNK || upto == in->map_len) {
-				pthread_mutex_lock(&in->hash_mu);
-				in->read_upto = upto;
-				pthread_cond_signal(&in->hash_cv);
-				pthread_mutex_unlock(&in->hash_mu);
+			if (upto / CHUNK != in->read_upto_sent / CHUNK) {
+				atomic_store_explicit(&in->read_upto, upto, memory_order_relaxed);
+				in->read_upto_sent = upto;
 			}
 			if (upto == in->map_len)
 				join_hasher(in, false);

@@ -57,10 +57,11 @@ int input_next(struct input *in, struct input_line *line, struct error *err);
  * them after the next call?  Otherwise they are valid until that call. */
 bool input_lines_stay(const struct input *in);
 
-/* Hash a mapped file on a thread of its own, a little ahead of the
- * reader, instead of on the reader's: the same digest, off the reader's
- * path.  input_info()'s digest is final once input_next() has returned 0
- * (it waits for the hasher then).  Call before the first input_next(). */
+/* Hash a mapped file on a thread of its own, started now, instead of on
+ * the reader's: the same digest, off the reader's path, and computed
+ * while the caller may still be busy elsewhere (scanning for lanes).
+ * input_info()'s digest is final once input_next() has returned 0 (it
+ * waits for the hasher then).  Call before the first input_next(). */
 void input_hash_aside(struct input *in);
 
 /* For a reader whose lines are still read elsewhere after input_next()
