@@ -1,10 +1,15 @@
 #!/bin/sh
 # Benchmarks: print figures, assert nothing (speed targets are not tests).
 #
-#   replay   a generated 1,000,000-event log with 50 streams, 3 runs:
-#            records/s end to end on one core, and peak RSS; then peak RSS
-#            at 250k, 500k and 1M events, which should stay flat (it is
-#            bounded by open panes and distinct chatters, not input length).
+#   replay   a generated 1,000,000-event log with 50 streams: 3 runs each of
+#            --threads 1 and --threads 2, wall, user and peak RSS, each next
+#            to the same moment's `cat LOG > /dev/null`, then min and median
+#            (targets: 3.0 M events/s with 2 threads, 1.8 M with 1); peak
+#            RSS at 250k, 1M and 4M events, which should stay flat (it is
+#            bounded by open panes and distinct chatters, not input length);
+#            5000 streams against 50 for the same event count (target:
+#            1.3x); and, when node and @duckdb/node-api are there, DuckDB
+#            computing the same window aggregates (tests/duckdb-bench.js).
 #   live     a 1,000,000-event log of 500 streams produced into a librdkafka
 #            mock cluster (256 partitions per topic, so that each stays under
 #            the mock's 5 MB), consumed by `telemetra live` into PostgreSQL:
@@ -49,20 +54,113 @@ make_log() {
 		exit 1
 }
 
+# timed COMMAND...: "wall_s user_s peak_KB" of one run (user and peak
+# empty without /usr/bin/time)
+timed() {
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%e %U %M' -o "$tmp/time" "$@" >/dev/null 2>&1 || { echo "   failed: $*" >&2; exit 1; }
+		cat "$tmp/time"
+	else
+		start=$(date +%s.%N)
+		"$@" >/dev/null 2>&1 || { echo "   failed: $*" >&2; exit 1; }
+		awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f - -\n", e - s }'
+	fi
+}
+
+# stats: min and median of the numbers on stdin, one a line
+stats() {
+	sort -n | awk '{ v[NR] = $1 } END { printf "%s %s", v[1], v[int((NR + 1) / 2)] }'
+}
+
+# replay_runs LABEL EVENTS LOG OPTIONS...: 3 runs, each next to the same
+# moment's `cat LOG > /dev/null`; prints each, then min and median
+replay_runs() {
+	label=$1 events=$2 log=$3
+	shift 3
+	: >"$tmp/walls"
+	for run in 1 2 3; do
+		cat_wall=$(timed cat "$log" | cut -d' ' -f1)
+		res=$(timed "$TELEMETRA" replay -q -o "$tmp/out.db" "$@" "$log") || exit 1
+		echo "${res%% *}" >>"$tmp/walls"
+		awk -v l="$label" -v r="$run" -v n="$events" -v res="$res" -v c="$cat_wall" 'BEGIN {
+			split(res, a, " ")
+			printf "   %s run %d: %5.2f s wall = %5.2f M events/s, %5.2f s user, peak RSS %5.1f MB; cat %4.2f s\n",
+			       l, r, a[1], n / a[1] / 1e6, a[2], a[3] / 1024, c }'
+	done
+	med=$(stats <"$tmp/walls")
+	awk -v l="$label" -v n="$events" -v s="$med" 'BEGIN {
+		split(s, a, " ")
+		printf "   %s: min %.2f s = %.2f M events/s, median %.2f s = %.2f M events/s\n",
+		       l, a[1], n / a[1] / 1e6, a[2], n / a[2] / 1e6 }'
+	last_median=${med#* }
+}
+
 bench_replay() {
-	echo "== replay: $BENCH_EVENTS events, 50 streams (telemetra gen --seed 1)"
+	cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+	echo "== replay: $BENCH_EVENTS events, 50 streams (telemetra gen --seed 1), $cores cores, load $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 	make_log
 	echo "   log: $(wc -c <"$tmp/log.jsonl") bytes"
+	replay_runs "--threads 1" "$BENCH_EVENTS" "$tmp/log.jsonl" --threads 1
+	t1=$last_median
+	replay_runs "--threads 2" "$BENCH_EVENTS" "$tmp/log.jsonl" --threads 2
+	t2=$last_median
+	awk -v n="$BENCH_EVENTS" -v t1="$t1" -v t2="$t2" 'BEGIN {
+		printf "   targets (medians, wall): --threads 2 >= 3.0 M events/s: %.2f %s; --threads 1 >= 1.8 M events/s: %.2f %s\n",
+		       n / t2 / 1e6, (n / t2 >= 3e6) ? "met" : "MISSED", n / t1 / 1e6, (n / t1 >= 1.8e6) ? "met" : "MISSED" }'
+
+	echo "== replay: peak RSS against input length (--threads 2; target: within 10 %)"
+	n4=$((BENCH_EVENTS * 4))
+	"$TELEMETRA" gen -q --seed 1 --streams 50 --events "$n4" --spikes 20 -o "$tmp/long.jsonl" || exit 1
+	: >"$tmp/rss"
+	for n in $((BENCH_EVENTS / 4)) "$BENCH_EVENTS" "$n4"; do
+		head -n "$n" "$tmp/long.jsonl" >"$tmp/part.jsonl"
+		set -- $(timed "$TELEMETRA" replay -q --threads 2 -o "$tmp/out.db" "$tmp/part.jsonl")
+		echo "$3" >>"$tmp/rss"
+		awk -v n="$n" -v w="$1" -v m="$3" 'BEGIN {
+			printf "   %8d events: peak RSS %5.1f MB (%.2f s wall, %.2f M events/s)\n", n, m / 1024, w, n / w / 1e6 }'
+	done
+	sort -n "$tmp/rss" | awk '{ v[NR] = $1 } END {
+		printf "   largest / smallest: %.2f %s\n", v[NR] / v[1], (v[NR] <= 1.1 * v[1]) ? "met" : "MISSED" }'
+	rm -f "$tmp/long.jsonl" "$tmp/part.jsonl"
+
+	echo "== replay: 5000 streams against 50, $BENCH_EVENTS events each (--threads 2; target: within 1.3x)"
+	"$TELEMETRA" gen -q --seed 1 --streams 5000 --events "$BENCH_EVENTS" -o "$tmp/wide.jsonl" || exit 1
+	replay_runs "  50 streams" "$BENCH_EVENTS" "$tmp/log.jsonl" --threads 2
+	narrow=$last_median
+	replay_runs "5000 streams" "$BENCH_EVENTS" "$tmp/wide.jsonl" --threads 2
+	awk -v a="$narrow" -v b="$last_median" 'BEGIN {
+		printf "   5000 / 50 streams: %.2fx %s\n", b / a, (b <= 1.3 * a) ? "met" : "MISSED" }'
+	rm -f "$tmp/wide.jsonl"
+
+	bench_duckdb
+}
+
+# DuckDB computing the same window aggregates (tests/duckdb-bench.js), when
+# node and the npm package @duckdb/node-api are there (NODE_PATH may name
+# its node_modules); never required.
+bench_duckdb() {
+	echo "== replay against DuckDB (@duckdb/node-api), the same $BENCH_EVENTS-event file"
+	if ! command -v node >/dev/null 2>&1; then
+		echo "   skipped: no node"
+		return
+	fi
+	node "$top_srcdir/tests/duckdb-bench.js" "$tmp/log.jsonl" >"$tmp/duck" 2>&1
+	case $? in
+	0) ;;
+	3) echo "   skipped: $(cat "$tmp/duck")"; return ;;
+	*) echo "   failed: $(cat "$tmp/duck")"; return ;;
+	esac
+	: >"$tmp/dwalls"
 	for run in 1 2 3; do
-		set -- $(figures "$tmp/log.jsonl")
-		printf '   run %d: %s M records/s, peak RSS %s MB\n' "$run" "$1" "$2"
+		set -- $(timed node "$top_srcdir/tests/duckdb-bench.js" "$tmp/log.jsonl")
+		echo "$1" >>"$tmp/dwalls"
+		echo "   duckdb run $run: $1 s wall, $2 s user, peak RSS $(awk -v m="$3" 'BEGIN { printf "%.1f", m / 1024 }') MB"
 	done
-	echo "== replay: peak RSS against input length"
-	for n in 250000 500000 1000000; do
-		head -n "$n" "$tmp/log.jsonl" >"$tmp/part.jsonl"
-		set -- $(figures "$tmp/part.jsonl")
-		printf '   %7d events: peak RSS %s MB (%s M records/s)\n' "$n" "$2" "$1"
-	done
+	set -- $(stats <"$tmp/dwalls")
+	awk -v lo="$1" -v med="$2" -v t2="$t2" -v rows="$(cut -d' ' -f4 "$tmp/duck")" 'BEGIN {
+		printf "   duckdb: min %.2f s, median %.2f s (%s window rows; counts, distinct chatters and\n" \
+		       "   viewers only: no sentiment, emotes, watermark or moments) = %.2fx replay --threads 2\n",
+		       lo, med, rows, med / t2 }'
 }
 
 bench_live() {

@@ -22,6 +22,8 @@
 #include "io/input.h"
 #include "io/kafka_range.h"
 #include "io/lanescan.h"
+#include "io/pipeline.h"
+#include "io/writer.h"
 #include "io/scratch.h"
 #include "io/sink.h"
 #include "io/sqlite_file.h"
@@ -54,7 +56,16 @@ struct replay {
 	uint64_t total_bytes; /* of the inputs whose size is known; 0 if any is a pipe */
 	struct lane_set lanes; /* named by the files, found before reading them */
 	struct kafka_range *kafka; /* --kafka: the range read instead of files */
+	struct writer *writer; /* --threads 2: the sink's rows on their own thread */
 };
+
+/* Why the sink failed: with a writer thread, once it has stopped writing. */
+static const char *sink_error(struct replay *r)
+{
+	if (r->writer)
+		writer_drain(r->writer);
+	return r->sink->err.msg;
+}
 
 #define KAFKA_TIMEOUT_MS 15000
 
@@ -68,7 +79,7 @@ static int replay_kafka(struct replay *r)
 	for (size_t i = 0; i < n; i++)
 		if (engine_lane_open(r->engine, sv_make(parts[i].topic, strlen(parts[i].topic)),
 		                     parts[i].partition)) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
 	struct kafka_message m;
@@ -76,7 +87,7 @@ static int replay_kafka(struct replay *r)
 	int got;
 	while ((got = kafka_range_next(r->kafka, &m, KAFKA_TIMEOUT_MS, &err)) > 0)
 		if (engine_message(r->engine, m.topic, m.partition, m.offset, m.payload, m.len)) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
 	if (got < 0) {
@@ -95,14 +106,8 @@ static void notice(void *ctx, const char *msg)
 
 /* "replay: 42% of 3 files, 0:12 elapsed, ETA 0:16 | file 2 line ... ": the
  * percentage is over all inputs; with a pipe among them, bytes read. */
-static void progress(struct replay *r, size_t file, const struct input_line *line)
+static void progress(struct replay *r, const char *path, int64_t line_no, uint64_t done)
 {
-	uint64_t done = 0;
-	struct input_info info;
-	for (size_t i = 0; i <= file; i++) {
-		input_info(r->inputs[i], &info);
-		done += info.raw_bytes;
-	}
 	const struct engine_stats *st = engine_stats(r->engine);
 	double elapsed = monotonic_seconds() - r->started;
 	char head[96];
@@ -122,7 +127,7 @@ static void progress(struct replay *r, size_t file, const struct input_line *lin
 	}
 	log_progress("replay: %s | %s line %" PRId64 " | %" PRIu64 " records, %.2f M/s, %" PRIu64
 	             " windows, %" PRIu64 " moments",
-	             head, info.path, line->number, st->records,
+	             head, path, line_no, st->records,
 	             elapsed > 0 ? (double)st->records / elapsed / 1e6 : 0.0, st->windows, st->moments);
 }
 
@@ -219,11 +224,17 @@ static int replay_file(struct replay *r, size_t i)
 			rc = engine_line(r->engine, source, line.number, line.data, line.len);
 		}
 		if (rc) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
-		if (show && (line.number & 0xFFFF) == 0)
-			progress(r, i, &line);
+		if (show && (line.number & 0xFFFF) == 0) {
+			uint64_t done = 0;
+			for (size_t k = 0; k <= i; k++) {
+				input_info(r->inputs[k], &info);
+				done += info.raw_bytes;
+			}
+			progress(r, info.path, line.number, done);
+		}
 	}
 	if (got == INPUT_DAMAGED) {
 		/* Damage is data too: what came before it counts, the rest is one
@@ -231,7 +242,7 @@ static int replay_file(struct replay *r, size_t i)
 		log_warn("%s; recorded as a dead letter (damaged_input)", err.msg);
 		struct record_pos pos = {source, -1, line.number};
 		if (engine_reject(r->engine, &pos, DEAD_DAMAGED_INPUT, err.msg, line.data, line.len)) {
-			log_error("%s", r->sink->err.msg);
+			log_error("%s", sink_error(r));
 			return EXIT_RUNTIME;
 		}
 	} else if (got < 0) {
@@ -243,6 +254,72 @@ static int replay_file(struct replay *r, size_t i)
 		log_warn("%s: %" PRIu64 " zero bytes after the gzip data ignored, as gzip(1) does",
 		         info.path, info.zero_padding);
 	return EXIT_OK;
+}
+
+/* --threads 2: every file through the pipeline (io/pipeline.h), whose
+ * reader thread decodes what replay_file() decodes here, so that this
+ * thread has only the engine and the sink left.  The same steps in the
+ * same order as replay_file(), messages included.  Returns an exit
+ * status. */
+static int replay_pipelined(struct replay *r, const struct core_config *core)
+{
+	const char **paths = xcalloc(r->n_inputs, sizeof(*paths));
+	for (size_t i = 0; i < r->n_inputs; i++) {
+		struct input_info info;
+		input_info(r->inputs[i], &info);
+		paths[i] = info.path; /* the input's own copy: it does not change */
+	}
+	struct error err;
+	struct pipeline *p = pipeline_start(r->inputs, r->n_inputs, core, &err);
+	if (!p) {
+		log_error("%s", err.msg);
+		free(paths);
+		return EXIT_RUNTIME;
+	}
+	bool show = !r->cfg.quiet && log_stderr_is_tty();
+	int status = EXIT_OK;
+	const struct pipeline_item *it;
+	while (status == EXIT_OK && (it = pipeline_next(p))) {
+		struct strview source = sv_make(paths[it->file], strlen(paths[it->file]));
+		struct record_pos pos = {source, -1, it->line_no};
+		int rc = 0;
+		switch (it->kind) {
+		case PIPELINE_OVERLONG: {
+			char detail[160];
+			snprintf(detail, sizeof(detail),
+			         "line of %" PRIu64 " bytes is over the %d MiB limit; raw holds its first MiB",
+			         it->full_len, INPUT_MAX_LINE >> 20);
+			rc = engine_reject(r->engine, &pos, DEAD_TOO_LARGE, detail, it->raw, it->raw_len);
+			break;
+		}
+		case PIPELINE_LINE:
+			rc = engine_decoded(r->engine, source, it->line_no, it->raw, it->raw_len, &it->line);
+			break;
+		case PIPELINE_END:
+			if (it->status == INPUT_DAMAGED) {
+				log_warn("%s; recorded as a dead letter (damaged_input)", it->message);
+				rc = engine_reject(r->engine, &pos, DEAD_DAMAGED_INPUT, it->message, it->raw,
+				                   it->raw_len);
+			} else if (it->status < 0) {
+				log_error("%s", it->message);
+				status = EXIT_RUNTIME;
+				continue;
+			}
+			if (!rc && it->zero_padding)
+				log_warn("%s: %" PRIu64 " zero bytes after the gzip data ignored, as gzip(1) does",
+				         paths[it->file], it->zero_padding);
+			break;
+		}
+		if (rc) {
+			log_error("%s", sink_error(r));
+			status = EXIT_RUNTIME;
+		} else if (show && it->progress) {
+			progress(r, paths[it->file], it->line_no, it->done_bytes);
+		}
+	}
+	pipeline_free(p);
+	free(paths);
+	return status;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -307,6 +384,11 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!sizes_known)
 		r.total_bytes = 0;
+	/* --threads 2: the SHA-256 for runs.inputs on a thread of its own,
+	 * from now on, while the lanes are scanned on this one. */
+	if (r.cfg.threads >= 2)
+		for (size_t i = 0; i < r.n_inputs; i++)
+			input_hash_aside(r.inputs[i]);
 	/* SPEC §7: the lanes the files name are open from the start. */
 	if (!lanescan_files((const char *const *)argv + first, r.n_inputs, core.chat_topic,
 	                    core.viewer_topic, &r.lanes, &err)) {
@@ -329,7 +411,7 @@ int cmd_replay(int argc, char **argv)
 	if (target.kind == TARGET_POSTGRES && !r.cfg.append && !r.cfg.replace) {
 		bool any;
 		if (sink_has_rows(r.sink, &any)) {
-			log_error("%s", r.sink->err.msg);
+			log_error("%s", sink_error(&r));
 			goto out;
 		}
 		if (any)
@@ -361,12 +443,22 @@ int cmd_replay(int argc, char **argv)
 	int rc = run_log_begin(r.sink, &r.run);
 	free(inputs_text);
 	if (rc) {
-		log_error("%s", r.sink->err.msg);
+		log_error("%s", sink_error(&r));
 		free(cfg_text);
 		goto out;
 	}
 
 	struct engine_output out = sink_engine_output(r.sink);
+	/* --threads 2: SQLite's rows on a thread of their own (io/writer.h).
+	 * PostgreSQL's sink already sends rows as the run goes, and was not
+	 * measured on a writer thread. */
+	if (r.cfg.threads >= 2 && r.n_inputs && target.kind == TARGET_SQLITE) {
+		if (!(r.writer = writer_start(r.sink, &err))) {
+			log_error("%s", err.msg);
+			goto out_cfg;
+		}
+		out = writer_output(r.writer);
+	}
 	out.notice = notice;
 	r.engine = engine_new(&core, &out);
 	r.started = monotonic_seconds();
@@ -374,18 +466,27 @@ int cmd_replay(int argc, char **argv)
 		const struct lane_seen *l = &r.lanes.lanes[i];
 		if (!l->has_open_record &&
 		    engine_lane_open(r.engine, sv_make(l->topic, l->topic_len), l->partition)) {
-			log_error("%s", r.sink->err.msg);
+			log_error("%s", sink_error(&r));
 			goto out_cfg;
 		}
 	}
-	for (size_t i = 0; i < r.n_inputs; i++)
-		if ((status = replay_file(&r, i)) != EXIT_OK)
+	if (r.cfg.threads >= 2 && r.n_inputs) {
+		if ((status = replay_pipelined(&r, &core)) != EXIT_OK)
 			goto out_cfg;
+	} else {
+		for (size_t i = 0; i < r.n_inputs; i++)
+			if ((status = replay_file(&r, i)) != EXIT_OK)
+				goto out_cfg;
+	}
 	if (r.kafka && (status = replay_kafka(&r)) != EXIT_OK)
 		goto out_cfg;
 	status = EXIT_RUNTIME;
 	if (engine_finish(r.engine, !r.cfg.no_final_flush)) {
-		log_error("%s", r.sink->err.msg);
+		log_error("%s", sink_error(&r));
+		goto out_cfg;
+	}
+	if (r.writer && writer_drain(r.writer)) {
+		log_error("%s", sink_error(&r));
 		goto out_cfg;
 	}
 	double elapsed = monotonic_seconds() - r.started;
@@ -400,7 +501,7 @@ int cmd_replay(int argc, char **argv)
 		rc = sink_finish(r.sink);
 	free(inputs_text);
 	if (rc) {
-		log_error("%s", r.sink->err.msg);
+		log_error("%s", sink_error(&r));
 		goto out_cfg;
 	}
 	log_summary("replayed", engine_stats(r.engine), r.n_inputs, elapsed, r.sink->name);
@@ -435,6 +536,7 @@ out_cfg:
 out:
 	log_progress_done();
 	engine_free(r.engine);
+	writer_free(r.writer);
 	if (r.sink)
 		sink_close(r.sink);
 	for (size_t i = 0; i < r.n_inputs; i++)

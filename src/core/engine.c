@@ -379,33 +379,49 @@ static int control(struct engine *e, const struct capture_control *c)
 	return 0;
 }
 
-int engine_line(struct engine *e, struct strview source, int64_t line_no, const char *line,
-                size_t len)
+void engine_score(const struct core_config *cfg, struct event *ev)
+{
+	if (ev->kind != EVENT_CHAT || ev->has_score)
+		return;
+	unsigned p, n;
+	sentiment_count(cfg->lexicon, ev->message.ptr, ev->message.len, &p, &n);
+	ev->score = sentiment_score_scaled(p, n);
+	ev->has_score = true;
+}
+
+int engine_decoded(struct engine *e, struct strview source, int64_t line_no, const char *line,
+                   size_t len, const struct decoded_line *r)
 {
 	struct record_pos pos = {source, -1, line_no};
-	struct decoded_line r;
 	e->stats.records++;
 
-	record_decode(&e->rec, line, len, true, &r);
-	switch (r.type) {
+	switch (r->type) {
 	case LINE_DEAD:
-		return put_dead(e, &pos, r.reason, r.detail, line, len);
+		return put_dead(e, &pos, r->reason, r->detail, line, len);
 	case LINE_EVENT: {
 		struct group *g = group_of(e, -1);
-		return process_event(e, g, watermarks_lane(&g->wm, SV_LIT(""), -1), &r.ev, &pos, line,
+		return process_event(e, g, watermarks_lane(&g->wm, SV_LIT(""), -1), &r->ev, &pos, line,
 		                     len);
 	}
 	case LINE_CONTROL:
-		return control(e, &r.control);
+		return control(e, &r->control);
 	case LINE_ENVELOPE:
 		break;
 	}
-	struct record_pos at = {r.env.topic, r.env.partition, r.env.offset};
-	if (!r.payload_ok)
-		return put_dead(e, &at, r.reason, r.detail, r.env.value.ptr, r.env.value.len);
-	struct group *g = group_of(e, r.env.partition);
-	return process_event(e, g, watermarks_lane(&g->wm, r.env.topic, r.env.partition), &r.ev, &at,
-	                     r.env.value.ptr, r.env.value.len);
+	struct record_pos at = {r->env.topic, r->env.partition, r->env.offset};
+	if (!r->payload_ok)
+		return put_dead(e, &at, r->reason, r->detail, r->env.value.ptr, r->env.value.len);
+	struct group *g = group_of(e, r->env.partition);
+	return process_event(e, g, watermarks_lane(&g->wm, r->env.topic, r->env.partition), &r->ev,
+	                     &at, r->env.value.ptr, r->env.value.len);
+}
+
+int engine_line(struct engine *e, struct strview source, int64_t line_no, const char *line,
+                size_t len)
+{
+	struct decoded_line r;
+	record_decode(&e->rec, line, len, true, &r);
+	return engine_decoded(e, source, line_no, line, len, &r);
 }
 
 int engine_reject(struct engine *e, const struct record_pos *pos, enum dead_reason reason,

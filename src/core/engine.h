@@ -100,6 +100,19 @@ void engine_free(struct engine *e);
  * control record.  source names the file. */
 int engine_line(struct engine *e, struct strview source, int64_t line_no, const char *line,
                 size_t len);
+/*
+ * The same in two steps, for a caller that decodes on another thread
+ * (replay --threads): engine_score() gives a decoded chat event its
+ * sentiment score (needs only the configuration's lexicon, which is
+ * read-only, so any thread may call it), and engine_decoded() feeds a line
+ * that record_decode() decoded, with any decoder, exactly as engine_line()
+ * would have.  line/len are the raw line, for its dead letter (a dead or a
+ * late bare event); every view in *r must stay valid during the call.
+ */
+void engine_score(const struct core_config *cfg, struct event *ev);
+struct decoded_line;
+int engine_decoded(struct engine *e, struct strview source, int64_t line_no, const char *line,
+                   size_t len, const struct decoded_line *r);
 /* An event decoded by the caller (topic "" and partition -1 for the
  * default lane of bare events).  raw, for a late event's dead letter, may
  * be NULL. */

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "util/sha256.h"
 
 #define CHUNK (1024 * 1024)
+#define HASH_LEAD (4 * CHUNK)
 
 /*
  * Two ways to read.  A regular uncompressed file is mapped: lines are views
@@ -40,6 +43,20 @@ struct input {
 	struct sha256 hash;
 	char digest[65];
 	bool unhashed; /* input_skip_digest(): mapped bytes are not hashed */
+	bool defer_release; /* input_defer_release() */
+	size_t read_upto_sent; /* the reader's last read_upto */
+
+	/* input_hash_aside(): a thread of its own hashes the mapping from the
+	 * start, without waiting for the reader (so it can run while the
+	 * lanes are scanned).  A chunk it hashes more than HASH_LEAD ahead of
+	 * the reader it gives back at once, so resident memory stays bounded
+	 * whoever is ahead; the reader faults it in again when it gets there.
+	 * hashed is the hasher's to write, read_upto the reader's (updated at
+	 * each chunk it enters), hash_stop the closer's. */
+	bool hash_aside, hasher_running;
+	pthread_t hasher;
+	atomic_size_t hashed, read_upto;
+	atomic_bool hash_stop;
 
 	/* a mapped file */
 	const char *map;
@@ -171,6 +188,13 @@ struct input *input_open(const char *path, struct error *err)
 	return in;
 }
 
+static void join_hasher(struct input *in, bool stop);
+
+bool input_lines_stay(const struct input *in)
+{
+	return in->map != NULL;
+}
+
 void input_close(struct input *in)
 {
 	if (!in)
@@ -179,6 +203,7 @@ void input_close(struct input *in)
 		close(in->fd);
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
+	join_hasher(in, true);
 	if (in->map) {
 		in->mapping->start = NULL;
 		munmap((void *)in->map, in->map_len);
@@ -354,10 +379,60 @@ static bool fill(struct input *in, struct error *err)
 	}
 }
 
+static void *hasher(void *arg)
+{
+	struct input *in = arg;
+	size_t pos = 0;
+	while (pos < in->map_len && !atomic_load_explicit(&in->hash_stop, memory_order_relaxed)) {
+		size_t n = in->map_len - pos < CHUNK ? in->map_len - pos : CHUNK;
+		sha256_update(&in->hash, in->map + pos, n);
+		/* Far ahead of the reader: give the pages back now.  Should the
+		 * reader be there after all, it reads the same bytes again. */
+		if (pos >= atomic_load_explicit(&in->read_upto, memory_order_relaxed) + HASH_LEAD)
+			madvise((char *)in->map + pos, n, MADV_DONTNEED);
+		pos += n;
+		atomic_store_explicit(&in->hashed, pos, memory_order_release);
+	}
+	return NULL;
+}
+
+void input_hash_aside(struct input *in)
+{
+	if (!in->map || in->unhashed || in->hasher_running || in->map_pos)
+		return;
+	in->hash_aside = in->hasher_running = pthread_create(&in->hasher, NULL, hasher, in) == 0;
+}
+
+/* Wait for the hasher, which has finished or is told to stop. */
+static void join_hasher(struct input *in, bool stop)
+{
+	if (!in->hasher_running)
+		return;
+	if (stop)
+		atomic_store(&in->hash_stop, true);
+	pthread_join(in->hasher, NULL);
+	in->hasher_running = false;
+	in->map_hashed = atomic_load(&in->hashed);
+	if (in->map_hashed == in->map_len)
+		in->raw_eof = true;
+}
+
 /* Hash the mapped bytes up to `upto`, a chunk at a time, while they are
  * still warm from the parser. */
 static void hash_map(struct input *in, size_t upto)
 {
+	if (in->hash_aside) {
+		if (in->hasher_running) {
+			in->map_hashed = atomic_load_explicit(&in->hashed, memory_order_acquire);
+			if (upto / CHUNK != in->read_upto_sent / CHUNK) {
+				atomic_store_explicit(&in->read_upto, upto, memory_order_relaxed);
+				in->read_upto_sent = upto;
+			}
+			if (upto == in->map_len)
+				join_hasher(in, false);
+		}
+		return;
+	}
 	if (in->unhashed) {
 		in->map_hashed = upto;
 	} else {
@@ -374,6 +449,32 @@ static void hash_map(struct input *in, size_t upto)
 		in->raw_eof = true;
 }
 
+/* Give back the whole chunks of the mapping before offset `upto` that
+ * are hashed already. */
+static void release(struct input *in, size_t upto)
+{
+	size_t done = upto & ~(size_t)(CHUNK - 1);
+	if (done > in->map_hashed)
+		done = in->map_hashed & ~(size_t)(CHUNK - 1);
+	if (done > in->map_released) {
+		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
+		in->map_released = done;
+	}
+}
+
+void input_defer_release(struct input *in)
+{
+	in->defer_release = true;
+}
+
+void input_release(struct input *in, const char *upto)
+{
+	if (in->map && !upto)
+		release(in, in->map_len);
+	else if (in->map && upto >= in->map && upto <= in->map + in->map_len)
+		release(in, (size_t)(upto - in->map));
+}
+
 static int next_mapped(struct input *in, struct input_line *line, struct error *err)
 {
 	if (in->map_pos >= in->map_len) {
@@ -382,11 +483,8 @@ static int next_mapped(struct input *in, struct input_line *line, struct error *
 	}
 	/* Pages behind the line about to be read are done with: let them go,
 	 * so that resident memory stays bounded however long the file is. */
-	size_t done = in->map_pos & ~(size_t)(CHUNK - 1);
-	if (done > in->map_released && done <= in->map_hashed) {
-		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
-		in->map_released = done;
-	}
+	if (!in->defer_release)
+		release(in, in->map_pos);
 	const char *p = in->map + in->map_pos;
 	size_t rest = in->map_len - in->map_pos;
 	const char *nl = memchr(p, '\n', rest);

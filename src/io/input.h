@@ -52,6 +52,28 @@ void input_skip_digest(struct input *in);
 #define INPUT_DAMAGED (-2)
 int input_next(struct input *in, struct input_line *line, struct error *err);
 
+/* Do the lines of this input stay where input_next() put them until
+ * input_close() (a mapped file), so that another thread may still read
+ * them after the next call?  Otherwise they are valid until that call. */
+bool input_lines_stay(const struct input *in);
+
+/* Hash a mapped file on a thread of its own, started now, instead of on
+ * the reader's: the same digest, off the reader's path, and computed
+ * while the caller may still be busy elsewhere (scanning for lanes).
+ * input_info()'s digest is final once input_next() has returned 0 (it
+ * waits for the hasher then).  Call before the first input_next(). */
+void input_hash_aside(struct input *in);
+
+/* For a reader whose lines are still read elsewhere after input_next()
+ * returns (see input_lines_stay): the pages of a mapped file are given
+ * back only up to where input_release() says, not as soon as they are
+ * passed.  Call before the first input_next(). */
+void input_defer_release(struct input *in);
+/* Lines before `upto` (a pointer into a line of this input; NULL: every
+ * line) are done with: their pages may go.  No-op for an input that is not
+ * mapped. */
+void input_release(struct input *in, const char *upto);
+
 /* What the runs table records.  sha256 is final only after end of file. */
 struct input_info {
 	const char *path;

@@ -122,6 +122,9 @@ static const struct opt opts[] = {
 	 "PostgreSQL: delete the output rows there, in the run's transaction", NULL, 0},
 	{"force", 0, T_FLAG, F(force), CMD_REPLAY, NULL, NULL,
 	 "let -o replace a file that is not a telemetra database", NULL, 0},
+	{"threads", 0, T_POSUINT, F(threads), CMD_REPLAY, NULL, "N",
+	 "1: read, decode and aggregate on one thread; 2 or more: decode on a thread of its own "
+	 "(same rows; default: the online CPUs, up to 2)", NULL, 0},
 	{"no-final-flush", 0, T_FLAG, F(no_final_flush), CMD_REPLAY | CMD_TUNE, NULL, NULL,
 	 "leave windows open at the end of input, as a stopping daemon does", NULL, 0},
 	{"quiet", 'q', T_FLAG, F(quiet), CORE | CMD_CAPTURE, NULL, NULL,
@@ -251,6 +254,7 @@ void config_init(struct config *c)
 	c->tolerance_us = 30 * USEC_PER_SEC;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	c->jobs = cores > 0 ? (unsigned)cores : 1;
+	c->threads = cores >= 2 ? 2 : 1;
 	c->set = xcalloc(N_OPTS, sizeof(bool));
 }
 

@@ -45,6 +45,7 @@ struct config {
 	char *output, *sink;
 	bool append, no_final_flush, quiet;
 	bool replace, force; /* replay: replace PostgreSQL rows; overwrite a foreign -o file */
+	unsigned threads; /* replay: 1, or a reader thread beside the engine's */
 	/* live */
 	char *brokers, *postgres, *postgres_user, *postgres_password;
 	char *group, *offset_reset, *capture, *checkpoint_location;
