@@ -858,6 +858,55 @@ START_TEST(first_minutes_and_an_hour_of_silence)
 }
 END_TEST
 
+/* The detector keeps its history sorted as it slides (no sort per
+ * window): every z equals the one pane_judge gives from a fresh sort of
+ * the same history, bit for bit, through the ring's wrap-around and the
+ * zero panes between rows (quiet stretches of a slow stream). */
+START_TEST(sorted_history_matches_a_fresh_sort)
+{
+	enum { N = 1500, H = 60 };
+	int64_t counts[N];
+	rng_state = 99;
+	for (size_t i = 0; i < N; i++) /* 0.01 msg/s: many windows without a row */
+		counts[i] = poisson(0.1) + (i % 131 < 2 ? 7 : 0) + (i % 400 < 40 ? poisson(4) : 0);
+	struct detect_config c = pane_default();
+	struct detectors *d = detectors_new(&c);
+	double scratch[2 * H], hist[H];
+	int64_t window = 0, first = -1;
+	size_t judged = 0, rows = 0;
+	for (size_t i = 0; i < N; i++) {
+		window += counts[i] - (i >= 6 ? counts[i - 6] : 0);
+		if (!window)
+			continue;
+		if (first < 0)
+			first = (int64_t)i;
+		struct window_row r = row(0, "s", (int64_t)i - 5, (double)window / 60);
+		r.pane_chat_count = r.pane_chatters = counts[i];
+		size_t moments = 0;
+		ck_assert_int_eq(detectors_on_window(d, &r, count_moments, &moments), 0);
+		rows++;
+		size_t from = (int64_t)i - H > first ? i - H : (size_t)first, n = i - from;
+		ck_assert_int_eq(r.has_z, n >= 30);
+		if (!r.has_z)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			hist[j] = (double)counts[from + j];
+		struct pane_verdict one, two;
+		double x = (double)counts[i];
+		pane_judge(hist, (unsigned)n, x, 1, 0.1, scratch, &one);
+		pane_judge(hist, (unsigned)n - 1, x + hist[n - 1], 2, 0.1, scratch, &two);
+		double p = two.p_value < one.p_value ? two.p_value : one.p_value;
+		p = p * (2 - p);
+		double z = p >= 1 ? -40 : -probit(p) < -40 ? -40 : -probit(p);
+		ck_assert_msg(r.z_score == z, "pane %zu: %.17g != %.17g", i, r.z_score, z);
+		judged++;
+	}
+	detectors_free(d);
+	ck_assert_uint_gt(judged, 500);
+	ck_assert_uint_lt(rows, N - 100); /* there were gaps */
+}
+END_TEST
+
 /* Saving a stream's detector state mid-stream and loading it into fresh
  * detectors gives exactly the rows and moments of an uninterrupted run. */
 struct trace {
@@ -963,6 +1012,7 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, pane_history_edges);
 	tcase_add_test(tc, first_minutes_and_an_hour_of_silence);
 	tcase_add_test(tc, pane_state_round_trip);
+	tcase_add_test(tc, sorted_history_matches_a_fresh_sort);
 	suite_add_tcase(s, tc);
 	return s;
 }
