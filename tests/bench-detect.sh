@@ -29,13 +29,15 @@
 # generates, default TELEMETRA: to score another build's detector on this
 # generator, point TELEMETRA at it and TELEMETRA_GEN here), BENCH_GRID (tune --grid options),
 # BENCH_SEEDS (default "1 2"; the first is tuned on, the second checked),
-# BENCH_TUNE_OPTS (options for every tune run, e.g. -j 1).
+# BENCH_TUNE_OPTS (options for every tune run, e.g. -j 1), BENCH_SETS (default
+# "mixed small": the data sets run, e.g. one at a time on a busy machine).
 set -u
 : "${TELEMETRA:=$PWD/src/telemetra}"
 : "${TELEMETRA_GEN:=$TELEMETRA}"
 : "${BENCH_GRID:=--grid threshold=3,4,5,6,8 --grid window=30,60 --grid merge-moments=false,true}"
 : "${BENCH_SEEDS:=1 2}"
 : "${BENCH_TUNE_OPTS:=}"
+: "${BENCH_SETS:=mixed small}"
 command -v sqlite3 >/dev/null 2>&1 || { echo "bench-detect: needs sqlite3"; exit 1; }
 [ -x "$TELEMETRA" ] || { echo "bench-detect: $TELEMETRA is not an executable"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/telemetra-bench-detect.XXXXXX") || exit 1
@@ -117,7 +119,8 @@ echo "   grid: $BENCH_GRID"
 first=${BENCH_SEEDS%% *}
 second=${BENCH_SEEDS##* }
 summary=
-for set in mixed small; do
+for set in $BENCH_SETS; do
+	case $set in mixed | small) ;; *) echo "bench-detect: unknown set $set (mixed, small)"; exit 1 ;; esac
 	for seed in $BENCH_SEEDS; do
 		make_set $set "$seed"
 	done
@@ -150,7 +153,7 @@ echo "== tuned configurations keep F1 within 0.05:$summary"
 to_sql() { # to_sql TABLE FILE: gen's label lines as INSERTs (plain stream ids)
 	awk -F'"' -v t="$1" -v q="'" '{ printf "INSERT INTO %s VALUES (%s%s%s, %s%s%s, %s%s%s, %s%s%s);\n", t, q, $4, q, q, $8, q, q, $12, q, q, $16, q }' "$2"
 }
-for set in mixed small; do
+for set in $BENCH_SETS; do
 	db=$tmp/$set-replay.db
 	"$TELEMETRA" replay -q -o "$db" "$tmp/$set-$first.jsonl" || { echo "bench-detect: replay failed"; exit 1; }
 	{

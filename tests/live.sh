@@ -17,7 +17,8 @@
 #      its partitions to another; resumed, it learns they are lost and
 #      lets go without committing; the output is still one daemon's;
 #   7. restarts with other options: a checkpoint without a fingerprint
-#      loads; another --window/--slide is refused (exit 2); --reset-state
+#      loads; another --window/--slide is refused (exit 2), so is a
+#      seed-era state (no "detector" in its fingerprint) under pane; --reset-state
 #      resumes with empty state and the new windowing;
 #   8. a saved state that cannot be loaded stops the daemon with exit 1;
 #   9. a --capture path of 3 KB commits (its key is a hash).
@@ -250,6 +251,18 @@ st=$?
 [ "$st" = 2 ] || { fail "7: a restart with --detector seed exited $st, want 2"; tail -5 "$tmp/s7detector.log"; }
 grep -q -e '--detector "pane" -> "seed"' "$tmp/s7detector.log" ||
 	{ fail "7: the refusal does not name the detector change"; tail -3 "$tmp/s7detector.log"; }
+# A state saved when the seed was the default has no "detector" in its
+# fingerprint: it holds the seed's history, so the default (pane) refuses it.
+sql s1 "UPDATE core_state SET state = jsonb_set(state::jsonb, '{fingerprint}',
+	(state::jsonb -> 'fingerprint') - 'detector')::text WHERE consumer_group = 'g1'" ||
+	fail "7: cannot strip the detector from the fingerprints"
+timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s1)" --group g1 \
+	--offset-reset earliest -X session.timeout.ms=6000 \
+	-X heartbeat.interval.ms=500 >"$tmp/s7seedera.log" 2>&1
+st=$?
+[ "$st" = 2 ] || { fail "7: a seed-era state under the pane detector: exit $st, want 2"; tail -5 "$tmp/s7seedera.log"; }
+grep -q -e '--detector "seed" -> "pane"' "$tmp/s7seedera.log" ||
+	{ fail "7: a seed-era state is not named the seed's"; tail -3 "$tmp/s7seedera.log"; }
 # --reset-state: resumes from the committed offsets with empty state; new
 # events, later than all before, make rows of the new windowing.
 "$TELEMETRA" gen -q --seed 7 --streams 3 --events 3000 --late 0 --start 2025-11-23T13:00:00Z -o "$tmp/later.jsonl" ||

@@ -103,6 +103,12 @@ struct series {
 	bool has_last;
 	int64_t last_pane; /* pane method, chat spike: the newest pane pushed */
 	unsigned seen;     /* panes known since the start (or a restart), <= cap */
+	/* Pane method, chat spike: the history kept sorted as it slides, so
+	 * that its quartiles need no sort per window.  sorted1: the n values;
+	 * sortedL: the L-sums of ring[j .. j + L) for j = 0 .. n - 2L + 1 (the
+	 * baseline of the long span, which excludes the newest L - 1 panes),
+	 * n - 2L + 2 of them when positive.  Both owned, cap long. */
+	double *sorted1, *sortedL;
 	struct run run;
 };
 
@@ -156,6 +162,8 @@ void detectors_free(struct detectors *d)
 		for (int k = 0; k < DETECTOR_COUNT; k++) {
 			free(d->streams[s].series[k].ring);
 			free(d->streams[s].series[k].ks);
+			free(d->streams[s].series[k].sorted1);
+			free(d->streams[s].series[k].sortedL);
 			json_decref(d->streams[s].series[k].run.peak_metadata);
 		}
 		free(d->streams[s].stream_id);
@@ -190,6 +198,10 @@ static void series_init(const struct detectors *d, struct series *s, int k)
 	s->ring = xcalloc(s->cap, sizeof(*s->ring));
 	if (d->cfg.method == DETECT_PANE && k != DETECTOR_CHAT_SPIKE)
 		s->ks = xcalloc(s->cap, sizeof(*s->ks));
+	if (pane_chat(&d->cfg, k)) {
+		s->sorted1 = xcalloc(s->cap, sizeof(*s->sorted1));
+		s->sortedL = xcalloc(s->cap, sizeof(*s->sortedL));
+	}
 }
 
 static void series_push(struct series *s, double value, int64_t k)
@@ -388,26 +400,26 @@ static double pane_tail(double x, double m, double phi)
 	return nb_upper_tail(x + 1, m, phi) + 0.5 * nb_pmf(x, m, phi);
 }
 
-void pane_judge(const double *hist, unsigned n, double x, unsigned span,
-                double dispersion_floor, double *scratch, struct pane_verdict *out)
+/* The span-sums of hist[0..n): v[0 .. n - span] (in order: the same bits
+ * every run); returns how many. */
+static unsigned span_sums(const double *hist, unsigned n, unsigned span, double *v)
 {
-	/* The baseline of a span of L panes is the history's own L-pane sums
-	 * (overlapping: n - L + 1 of them), not L independent panes: chat is
-	 * self-exciting, so neighbouring panes rise and fall together and a
-	 * sum of L varies more than L times one pane's variance.  L = 1: the
-	 * panes themselves. */
-	unsigned ns = n - (span - 1);
-	double *v = scratch, *sorted = scratch + n;
 	double acc = 0;
-	for (unsigned i = 0; i < n; i++) { /* in order: the same bits every run */
+	for (unsigned i = 0; i < n; i++) {
 		acc += hist[i];
 		if (i >= span)
 			acc -= hist[i - span];
 		if (i + 1 >= span)
 			v[i + 1 - span] = span == 1 ? hist[i] : acc;
 	}
-	memcpy(sorted, v, ns * sizeof(*sorted));
-	qsort(sorted, ns, sizeof(*sorted), cmp_double);
+	return n - (span - 1);
+}
+
+/* The verdict on x against the span-sums v[0..ns), in history order, and
+ * the same values sorted (the caller's). */
+static void judge_sums(const double *v, const double *sorted, unsigned ns, double x,
+                       unsigned span, double dispersion_floor, struct pane_verdict *out)
+{
 	double q1 = quantile(sorted, ns, 0.25), q3 = quantile(sorted, ns, 0.75);
 	double lo = q1 - 3 * (q3 - q1) - 1, hi = q3 + 3 * (q3 - q1) + 1;
 	double sum = 0;
@@ -440,6 +452,51 @@ void pane_judge(const double *hist, unsigned n, double x, unsigned span,
 	out->excess = x - m;
 	out->p_value = p;
 	out->z = p_to_z(p);
+}
+
+void pane_judge(const double *hist, unsigned n, double x, unsigned span,
+                double dispersion_floor, double *scratch, struct pane_verdict *out)
+{
+	/* The baseline of a span of L panes is the history's own L-pane sums
+	 * (overlapping: n - L + 1 of them), not L independent panes: chat is
+	 * self-exciting, so neighbouring panes rise and fall together and a
+	 * sum of L varies more than L times one pane's variance.  L = 1: the
+	 * panes themselves. */
+	double *v = scratch, *sorted = scratch + n;
+	unsigned ns = span_sums(hist, n, span, v);
+	memcpy(sorted, v, ns * sizeof(*sorted));
+	qsort(sorted, ns, sizeof(*sorted), cmp_double);
+	judge_sums(v, sorted, ns, x, span, dispersion_floor, out);
+}
+
+/* Sorted arrays of n values: insert x, remove one value equal to x (which
+ * must be there).  Binary search, then one memmove: O(n) moves of 8 bytes
+ * instead of a sort per window (issue 12's profile). */
+static size_t sorted_lower(const double *a, unsigned n, double x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void sorted_insert(double *a, unsigned n, double x)
+{
+	size_t at = sorted_lower(a, n, x);
+	memmove(a + at + 1, a + at, (n - at) * sizeof(*a));
+	a[at] = x;
+}
+
+static void sorted_remove(double *a, unsigned n, double x)
+{
+	size_t at = sorted_lower(a, n, x);
+	if (at < n) /* always: x is one of them */
+		memmove(a + at, a + at + 1, (n - at - 1) * sizeof(*a));
 }
 
 /* --- moments ------------------------------------------------------------- */
@@ -595,6 +652,54 @@ static bool metric_of(enum detector_kind k, const struct window_row *row, double
 	}
 }
 
+/* The pane method's chat spike history: the i-th value, oldest first, and
+ * the sum of L values from the j-th (pane counts are integers, so any
+ * order of summing gives the bits span_sums gives). */
+static double ring_at(const struct series *s, unsigned i) { return s->ring[(s->head + i) % s->cap]; }
+
+static double ring_sum(const struct series *s, unsigned j, unsigned L)
+{
+	double acc = 0;
+	for (unsigned i = 0; i < L; i++)
+		acc += ring_at(s, j + i);
+	return acc;
+}
+
+/* How many L-sums the long span's baseline has with n panes known. */
+static unsigned long_sums(unsigned n, unsigned L) { return L > 1 && n >= 2 * L - 1 ? n - 2 * L + 2 : 0; }
+
+/* Push a pane count, keeping sorted1 and sortedL as struct series says. */
+static void pane_push(struct series *s, double x, unsigned L)
+{
+	unsigned n = s->n, ns = long_sums(n, L);
+	if (n == s->cap) {
+		sorted_remove(s->sorted1, n, ring_at(s, 0));
+		if (ns)
+			sorted_remove(s->sortedL, ns, ring_sum(s, 0, L));
+		series_push(s, x, 0);
+		sorted_insert(s->sorted1, n - 1, x);
+		if (ns)
+			sorted_insert(s->sortedL, ns - 1, ring_sum(s, n - 2 * L + 1, L));
+		return;
+	}
+	series_push(s, x, 0);
+	sorted_insert(s->sorted1, n, x);
+	if (long_sums(n + 1, L))
+		sorted_insert(s->sortedL, ns, ring_sum(s, n + 2 - 2 * L, L));
+}
+
+/* Sort a history loaded from a checkpoint (once). */
+static void pane_sort(struct series *s, unsigned L)
+{
+	unsigned ns = long_sums(s->n, L);
+	for (unsigned i = 0; i < s->n; i++)
+		s->sorted1[i] = ring_at(s, i);
+	for (unsigned j = 0; j < ns; j++)
+		s->sortedL[j] = ring_sum(s, j, L);
+	qsort(s->sorted1, s->n, sizeof(*s->sorted1), cmp_double);
+	qsort(s->sortedL, ns, sizeof(*s->sortedL), cmp_double);
+}
+
 /* The pane method's chat spike: catch up the panes since the last row
  * (known zeros), judge the newest pane against the history, push it. */
 static bool judge_pane(struct detectors *d, struct series *s, const struct window_row *row,
@@ -610,7 +715,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 			s->n = s->head = s->seen = 0; /* silent for a whole history: start afresh */
 		} else {
 			for (int64_t i = 0; i < gap; i++) {
-				series_push(s, 0, 0);
+				pane_push(s, 0, pc->long_span);
 				if (s->seen < s->cap)
 					s->seen++;
 			}
@@ -623,7 +728,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 	if (has_z) {
 		for (unsigned i = 0; i < s->n; i++)
 			d->hist[i] = s->ring[(s->head + i) % s->cap];
-		pane_judge(d->hist, s->n, x, 1, pc->dispersion, d->scratch, v);
+		judge_sums(d->hist, s->sorted1, s->n, x, 1, pc->dispersion, v);
 		/* The long span: the newest L panes' sum, against the panes before
 		 * all L of them; two tests, so the smaller p is corrected. */
 		unsigned L = pc->long_span, tests = 1;
@@ -632,7 +737,8 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 			double xl = x;
 			for (unsigned i = 1; i < L; i++)
 				xl += d->hist[s->n - i];
-			pane_judge(d->hist, s->n - (L - 1), xl, L, pc->dispersion, d->scratch, &vl);
+			unsigned ns = span_sums(d->hist, s->n - (L - 1), L, d->scratch);
+			judge_sums(d->scratch, s->sortedL, ns, xl, L, pc->dispersion, &vl);
 			tests = 2;
 			if (vl.p_value < v->p_value)
 				*v = vl;
@@ -650,7 +756,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 		j->mean = v->span * v->level;
 		j->sd = v->spread;
 	}
-	series_push(s, x, 0);
+	pane_push(s, x, pc->long_span);
 	if (s->seen < s->cap)
 		s->seen++;
 	s->has_last = true;
@@ -937,6 +1043,8 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 				s->ks[s->n] = kx ? json_integer_value(kx) : INT64_MIN / 2;
 			s->ring[s->n++] = json_number_value(x);
 		}
+		if (pane_chat(&d->cfg, k))
+			pane_sort(s, d->cfg.pane.long_span);
 		s->has_last = pane_chat(&d->cfg, k) && last_pane;
 		s->last_pane = last_pane ? json_integer_value(last_pane) : 0;
 		if (pane_chat(&d->cfg, k)) {

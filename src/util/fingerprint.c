@@ -57,6 +57,28 @@ static const struct {
 };
 #define N_STATE_OPTIONS (sizeof(state_options) / sizeof(state_options[0]))
 
+/*
+ * Options listed after states were first saved whose default has changed
+ * since: a saved fingerprint that does not name one was made with the value
+ * given here (JSON), not with today's default.  "detector" was listed when
+ * the default became pane; a state from before holds the seed's history.
+ */
+static const struct {
+	const char *name, *value;
+} unnamed_values[] = {
+	{"detector", "\"seed\""},
+};
+
+/* The value a fingerprint that does not name `name` implies, as a new
+ * reference (the caller's), or NULL: the option's default, as today. */
+static json_t *unnamed_value(const char *name)
+{
+	for (size_t i = 0; i < sizeof(unnamed_values) / sizeof(unnamed_values[0]); i++)
+		if (!strcmp(unnamed_values[i].name, name))
+			return json_loads(unnamed_values[i].value, JSON_DECODE_ANY, NULL);
+	return NULL;
+}
+
 /* "sha256:HEX" of a lexicon file, or of the built-in list when path is
  * NULL; NULL with err set if the file cannot be read. */
 static char *lexicon_digest(const char *path, const char *builtin, struct error *err)
@@ -140,13 +162,19 @@ enum fingerprint_verdict fingerprint_compare(const char *saved, const char *curr
 		const char *name = state_options[i].name;
 		json_t *a = json_object_get(old, name), *b = json_object_get(now, name);
 		/* An option this build lists but the saved state does not name was
-		 * added since: its old value was the default, the state compares
-		 * as if it had been written with it. */
+		 * added since: the state was made with its unnamed_value or, when
+		 * there is none, with its default, the same as today's. */
+		json_t *implied = a ? NULL : unnamed_value(name);
+		if (implied)
+			a = implied;
 		if (!a)
 			continue;
-		if (json_equal(a, b) || (json_is_null(a) && !b))
+		if (json_equal(a, b) || (json_is_null(a) && !b)) {
+			json_decref(implied);
 			continue;
+		}
 		add_change(state_options[i].safe ? safe : incompatible, name, a, b);
+		json_decref(implied);
 		bad |= !state_options[i].safe;
 		changed = true;
 	}

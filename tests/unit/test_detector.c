@@ -717,42 +717,76 @@ START_TEST(flat_poisson_fires_at_nominal_rate)
 END_TEST
 
 /* A burst of k times the rate lasting 10 s fires within two slides of
- * its start, aligned with a pane or straddling two. */
+ * its start, aligned with a pane or straddling two, at the DEFAULT
+ * configuration; the k it needs depends on the rate, and this is what the
+ * detector guarantees (issue 8 asked for one k at every rate: no
+ * over-dispersed count model can give that).
+ *
+ * At a high rate the count noise vanishes and only the dispersion floor
+ * phi = 0.1 is left: NegBin(mu, phi) tends to a Gamma of shape 1/phi = 10,
+ * so with two tests (Sidak, p = 0.000675 each for z = 3) a pane must hold
+ * more than 2.33 mu (Gamma(10)'s upper 0.000675 quantile is 23.3): k > 2.33
+ * aligned.  Straddling, each pane holds (k + 1) mu / 2 and the 2-pane sum
+ * is judged against the history's 2-pane sums with the same floor (not
+ * phi / 2, as if panes were independent: see doc/decisions.md), so
+ * (k + 1) / 2 > 2.33, k > 3.66.  At low rates Poisson noise and the min
+ * excess of 5 add to that.  Measured on 30 noise seeds, the least k (in
+ * steps of 0.5) that fired on all of them:
+ *
+ *   msg/s     0.3   1    3    30   300
+ *   aligned   5     4    3    3    2.5
+ *   straddle  7     5.5  4.5  4    4
+ *
+ * The table below asserts those k on 8 seeds, and that the floor really
+ * is the limit: at 300 msg/s, k = 2 aligned and 3.5 straddling stay
+ * below z = 3 (a lower floor would fire on them, and on gen's 2-3x
+ * stream-end waves: doc/decisions.md). */
 START_TEST(burst_fires_within_two_slides)
 {
-	static const double rates[] = {0.3, 3, 30};
-	/* 5x at 3 and 4x at 30 msg/s: a 4x (3x) burst split over two panes
-	 * is z < 3 against the history's 2-pane sums, whose dispersion floor
-	 * is one pane's (0.1: a spread of at least 32 % of the level), not
-	 * half of it as for independent panes; on gen's traffic that floor
-	 * keeps stream-end waves (2-3x) quiet (doc/decisions.md) */
-	static const double ks[] = {6, 5, 4};
+	static const struct {
+		double rate, k_aligned, k_straddle;
+	} need[] = {{0.3, 5, 7}, {1, 4, 5.5}, {3, 3, 4.5}, {30, 3, 4}, {300, 2.5, 4}};
 	enum { PANES = 200, AT = 150 };
 	int64_t counts[PANES];
-	for (size_t r = 0; r < 3; r++) {
+	for (size_t r = 0; r < sizeof(need) / sizeof(need[0]); r++) {
 		for (int straddle = 0; straddle < 2; straddle++) {
-			rng_state = 777 + r;
-			for (size_t i = 0; i < PANES; i++)
-				counts[i] = poisson(rates[r] * 10);
-			/* the burst adds (k - 1) x rate x 10 s, all in pane AT or half
-			 * in AT and half in AT + 1; at 0.3 msg/s that is 15 messages (9,
-			 * for k = 4, would be z = 2.8: not a 3-sigma event at that rate) */
-			double extra = (ks[r] - 1) * rates[r] * 10;
-			counts[AT] += (int64_t)llround(straddle ? extra / 2 : extra);
-			counts[AT + 1] += straddle ? (int64_t)llround(extra / 2) : 0;
-			struct detect_config c = pane_default();
-			struct detectors *d = detectors_new(&c);
-			size_t moments = 0;
-			int64_t first = -1;
-			/* the quiet part must not fire, the burst must: */
-			size_t fired = feed_panes(d, counts, AT, 0, &moments, NULL);
-			ck_assert_uint_eq(fired, 0);
-			fired = feed_panes(d, counts + AT, 2, AT, &moments, &first);
-			ck_assert_msg(fired > 0, "%g msg/s x%g%s: not detected (%" PRId64 " %" PRId64 ")",
-			              rates[r], ks[r], straddle ? " straddling" : "", counts[AT],
-			              counts[AT + 1]);
-			ck_assert_int_le(first, 1);
-			detectors_free(d);
+			for (int seed = 0; seed < 8; seed++) {
+				double k = straddle ? need[r].k_straddle : need[r].k_aligned;
+				bool below = need[r].rate == 300 && seed == 0;
+				for (int try = 0; try < (below ? 2 : 1); try++) {
+					double kk = try ? (straddle ? 3.5 : 2) : k;
+					rng_state = 777 + r + 1000 * (uint64_t)seed;
+					for (size_t i = 0; i < PANES; i++)
+						counts[i] = poisson(need[r].rate * 10);
+					/* the burst adds (k - 1) x rate x 10 s, all in pane AT or
+					 * half in AT and half in AT + 1 */
+					double extra = (kk - 1) * need[r].rate * 10;
+					counts[AT] += (int64_t)llround(straddle ? extra / 2 : extra);
+					counts[AT + 1] += straddle ? (int64_t)llround(extra / 2) : 0;
+					struct detect_config c = pane_default();
+					c.pane.history = 90; /* the defaults: 900 s, min excess 5 */
+					c.pane.min_excess = 5;
+					struct detectors *d = detectors_new(&c);
+					size_t moments = 0;
+					int64_t first = -1;
+					/* the quiet part must not fire; the burst must (k) or must
+					 * not (below the floor's limit) */
+					size_t fired = feed_panes(d, counts, AT, 0, &moments, NULL);
+					ck_assert_uint_eq(fired, 0);
+					fired = feed_panes(d, counts + AT, 2, AT, &moments, &first);
+					detectors_free(d);
+					if (try) {
+						ck_assert_msg(!fired, "%g msg/s x%g%s fired: below the floor's limit",
+						              need[r].rate, kk, straddle ? " straddling" : "");
+						continue;
+					}
+					ck_assert_msg(fired > 0,
+					              "%g msg/s x%g%s, seed %d: not detected (%" PRId64 " %" PRId64 ")",
+					              need[r].rate, kk, straddle ? " straddling" : "", seed,
+					              counts[AT], counts[AT + 1]);
+					ck_assert_int_le(first, 1);
+				}
+			}
 		}
 	}
 }
@@ -855,6 +889,55 @@ START_TEST(first_minutes_and_an_hour_of_silence)
 	}
 	ck_assert_uint_le(fired, 1);
 	detectors_free(d);
+}
+END_TEST
+
+/* The detector keeps its history sorted as it slides (no sort per
+ * window): every z equals the one pane_judge gives from a fresh sort of
+ * the same history, bit for bit, through the ring's wrap-around and the
+ * zero panes between rows (quiet stretches of a slow stream). */
+START_TEST(sorted_history_matches_a_fresh_sort)
+{
+	enum { N = 1500, H = 60 };
+	int64_t counts[N];
+	rng_state = 99;
+	for (size_t i = 0; i < N; i++) /* 0.01 msg/s: many windows without a row */
+		counts[i] = poisson(0.1) + (i % 131 < 2 ? 7 : 0) + (i % 400 < 40 ? poisson(4) : 0);
+	struct detect_config c = pane_default();
+	struct detectors *d = detectors_new(&c);
+	double scratch[2 * H], hist[H];
+	int64_t window = 0, first = -1;
+	size_t judged = 0, rows = 0;
+	for (size_t i = 0; i < N; i++) {
+		window += counts[i] - (i >= 6 ? counts[i - 6] : 0);
+		if (!window)
+			continue;
+		if (first < 0)
+			first = (int64_t)i;
+		struct window_row r = row(0, "s", (int64_t)i - 5, (double)window / 60);
+		r.pane_chat_count = r.pane_chatters = counts[i];
+		size_t moments = 0;
+		ck_assert_int_eq(detectors_on_window(d, &r, count_moments, &moments), 0);
+		rows++;
+		size_t from = (int64_t)i - H > first ? i - H : (size_t)first, n = i - from;
+		ck_assert_int_eq(r.has_z, n >= 30);
+		if (!r.has_z)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			hist[j] = (double)counts[from + j];
+		struct pane_verdict one, two;
+		double x = (double)counts[i];
+		pane_judge(hist, (unsigned)n, x, 1, 0.1, scratch, &one);
+		pane_judge(hist, (unsigned)n - 1, x + hist[n - 1], 2, 0.1, scratch, &two);
+		double p = two.p_value < one.p_value ? two.p_value : one.p_value;
+		p = p * (2 - p);
+		double z = p >= 1 ? -40 : -probit(p) < -40 ? -40 : -probit(p);
+		ck_assert_msg(r.z_score == z, "pane %zu: %.17g != %.17g", i, r.z_score, z);
+		judged++;
+	}
+	detectors_free(d);
+	ck_assert_uint_gt(judged, 500);
+	ck_assert_uint_lt(rows, N - 100); /* there were gaps */
 }
 END_TEST
 
@@ -963,6 +1046,7 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, pane_history_edges);
 	tcase_add_test(tc, first_minutes_and_an_hour_of_silence);
 	tcase_add_test(tc, pane_state_round_trip);
+	tcase_add_test(tc, sorted_history_matches_a_fresh_sort);
 	suite_add_tcase(s, tc);
 	return s;
 }
