@@ -6,9 +6,11 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/json_scan.h"
 #include "util/log.h"
 
 struct command {
@@ -40,8 +42,29 @@ static void usage(FILE *out)
 	             "See telemetra(1) for the full manual.\n");
 }
 
+/* TELEMETRA_SCANNER=portable|sse2|avx2 forces the JSON scanner's block
+ * path (core/json_scan.h), so tests can check that every path gives the
+ * same results; unset, the best the CPU has is used. */
+static void select_scanner(void)
+{
+	const char *want = getenv("TELEMETRA_SCANNER");
+	if (!want || !*want)
+		return;
+	static const enum jscan_simd paths[] = {JSCAN_PORTABLE, JSCAN_SSE2, JSCAN_AVX2};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (strcmp(want, jscan_simd_name(paths[i])))
+			continue;
+		if (jscan_simd_select(paths[i]))
+			return;
+		die_usage("TELEMETRA_SCANNER=%s: this CPU or build has no %s path; the best here is %s",
+		          want, want, jscan_simd_name(jscan_simd_best()));
+	}
+	die_usage("TELEMETRA_SCANNER=%s: expected portable, sse2 or avx2 (or unset it)", want);
+}
+
 int main(int argc, char **argv)
 {
+	select_scanner();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

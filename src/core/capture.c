@@ -67,40 +67,15 @@ static bool base64_decode(struct strview in, struct buf *out, struct strview *re
 
 enum capture_kind capture_classify(const struct jscan *scan)
 {
-	bool topic = false, partition = false, offset = false, control = false;
-	for (size_t i = 0; i < scan->n; i++) {
-		const struct jscan_value *k = &scan->members[i].key;
-		if (k->escaped) {
-			if (jscan_key_eq(k, "timestamp", 9) || jscan_key_eq(k, "stream_id", 9) ||
-			    jscan_key_eq(k, "channel", 7))
-				return CAPTURE_EVENT;
-			control |= jscan_key_eq(k, "control", 7);
-			topic |= jscan_key_eq(k, "topic", 5);
-			partition |= jscan_key_eq(k, "partition", 9);
-			offset |= jscan_key_eq(k, "offset", 6);
-			continue;
-		}
-		/* This runs on every line of a file: one length switch and at
-		 * most two comparisons per member. */
-		const char *p = k->text.ptr;
-		switch (k->text.len) {
-		case 7:
-			if (!memcmp(p, "channel", 7))
-				return CAPTURE_EVENT;
-			control |= !memcmp(p, "control", 7);
-			break;
-		case 9:
-			if (!memcmp(p, "timestamp", 9) || !memcmp(p, "stream_id", 9))
-				return CAPTURE_EVENT;
-			partition |= !memcmp(p, "partition", 9);
-			break;
-		case 5: topic |= !memcmp(p, "topic", 5); break;
-		case 6: offset |= !memcmp(p, "offset", 6); break;
-		}
-	}
-	if (control)
+	/* This runs on every line of a file: the scanner has classified the
+	 * names already. */
+	if (scan->known[JK_TIMESTAMP] || scan->known[JK_STREAM_ID] || scan->known[JK_CHANNEL])
+		return CAPTURE_EVENT;
+	if (scan->known[JK_CONTROL])
 		return CAPTURE_CONTROL;
-	return topic && partition && offset ? CAPTURE_ENVELOPE : CAPTURE_EVENT;
+	return scan->known[JK_TOPIC] && scan->known[JK_PARTITION] && scan->known[JK_OFFSET]
+	               ? CAPTURE_ENVELOPE
+	               : CAPTURE_EVENT;
 }
 
 static bool get_string(const struct jscan *scan, const char *name, struct buf *scratch,

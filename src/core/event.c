@@ -41,52 +41,6 @@ void event_decoder_free(struct event_decoder *d)
 	d->emotes_cap = 0;
 }
 
-/* The members the decoder reads; everything else is ignored. */
-enum field {
-	F_OTHER,
-	F_TIMESTAMP,
-	F_STREAM_ID,
-	F_CHANNEL,
-	F_USER_ID,
-	F_USERNAME,
-	F_MESSAGE,
-	F_EMOTES,
-	F_VIEWER_COUNT,
-	F_TYPE,
-	F_COUNT
-};
-
-static enum field classify_name(const char *k, size_t n)
-{
-	/* By length first: most members of an event are read here, so this
-	 * costs one switch and at most two memcmp calls per member. */
-#define IS(name) (memcmp(k, name, sizeof(name) - 1) == 0)
-	switch (n) {
-	case 4: return IS("type") ? F_TYPE : F_OTHER;
-	case 6: return IS("emotes") ? F_EMOTES : F_OTHER;
-	case 7: return IS("message") ? F_MESSAGE : IS("user_id") ? F_USER_ID
-	             : IS("channel") ? F_CHANNEL : F_OTHER;
-	case 8: return IS("username") ? F_USERNAME : F_OTHER;
-	case 9: return IS("timestamp") ? F_TIMESTAMP : IS("stream_id") ? F_STREAM_ID : F_OTHER;
-	case 12: return IS("viewer_count") ? F_VIEWER_COUNT : F_OTHER;
-	default: return F_OTHER;
-	}
-#undef IS
-}
-
-static enum field classify(const struct jscan_value *key)
-{
-	if (!key->escaped)
-		return classify_name(key->text.ptr, key->text.len);
-	/* A key spelled with escapes ("stream\u005fid") is rare: decode it. */
-	struct buf tmp = BUF_INIT;
-	struct strview k;
-	jscan_string(key, &tmp, &k);
-	enum field f = classify_name(k.ptr, k.len);
-	buf_free(&tmp);
-	return f;
-}
-
 struct decode_ctx {
 	struct event_decoder *d;
 	enum dead_reason *reason;
@@ -200,7 +154,6 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
                           struct event *ev, enum dead_reason *reason, struct error *err)
 {
 	struct decode_ctx c = {d, reason, err};
-	const struct jscan_value *f[F_COUNT] = {0};
 
 	/* Every string decoded below lands in scratch, and views into scratch
 	 * must not move: reserve the worst case once (decoded strings are never
@@ -208,29 +161,30 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 	buf_reset(&d->scratch);
 	buf_reserve(&d->scratch, 2 * raw_len + 16);
 
-	for (size_t i = 0; i < d->scan.n; i++) {
-		const struct jscan_member *m = &d->scan.members[i];
-		enum field k = classify(&m->key);
-		if (k != F_OTHER)
-			f[k] = m->value.type == JS_NULL ? NULL : &m->value;
+	/* The members the decoder reads, found by the scanner as it went;
+	 * everything else is ignored.  null counts as absent. */
+	const struct jscan_value *f[JK_COUNT];
+	for (int k = 0; k < JK_COUNT; k++) {
+		const struct jscan_member *m = jscan_known(&d->scan, (enum jscan_key)k);
+		f[k] = m && m->value.type != JS_NULL ? &m->value : NULL;
 	}
 
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind_hint;
 	if (ev->kind == EVENT_UNKNOWN &&
-	    !decode_kind(&c, f[F_TYPE], f[F_VIEWER_COUNT], f[F_MESSAGE], &ev->kind))
+	    !decode_kind(&c, f[JK_TYPE], f[JK_VIEWER_COUNT], f[JK_MESSAGE], &ev->kind))
 		return false;
 
-	const struct jscan_value *sid = f[F_STREAM_ID] ? f[F_STREAM_ID] : f[F_CHANNEL];
+	const struct jscan_value *sid = f[JK_STREAM_ID] ? f[JK_STREAM_ID] : f[JK_CHANNEL];
 	if (!sid)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "stream_id");
-	if (!read_id(&c, sid, f[F_STREAM_ID] ? "stream_id" : "channel", &ev->stream_id))
+	if (!read_id(&c, sid, f[JK_STREAM_ID] ? "stream_id" : "channel", &ev->stream_id))
 		return false;
 	if (utf8_chars(ev->stream_id) > STREAM_ID_MAX_CHARS)
 		return reject(&c, DEAD_BAD_FIELD, "field \"%s\" is longer than 255 characters",
 		              "stream_id");
 
-	const struct jscan_value *ts = f[F_TIMESTAMP];
+	const struct jscan_value *ts = f[JK_TIMESTAMP];
 	if (!ts)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "timestamp");
 	if (ts->type == JS_STRING) {
@@ -251,7 +205,7 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 	}
 
 	if (ev->kind == EVENT_VIEWER) {
-		const struct jscan_value *vc = f[F_VIEWER_COUNT];
+		const struct jscan_value *vc = f[JK_VIEWER_COUNT];
 		if (!vc)
 			return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing",
 			              "viewer_count");
@@ -262,28 +216,28 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 		return true;
 	}
 
-	const struct jscan_value *uid = f[F_USER_ID] ? f[F_USER_ID] : f[F_USERNAME];
+	const struct jscan_value *uid = f[JK_USER_ID] ? f[JK_USER_ID] : f[JK_USERNAME];
 	if (!uid)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" (or \"username\") is missing",
 		              "user_id");
 	struct strview who;
-	if (!read_id(&c, uid, f[F_USER_ID] ? "user_id" : "username", &who))
+	if (!read_id(&c, uid, f[JK_USER_ID] ? "user_id" : "username", &who))
 		return false;
 	char *dst = d->scratch.data + d->scratch.len;
-	dst[0] = f[F_USER_ID] ? 'u' : 'n';
+	dst[0] = f[JK_USER_ID] ? 'u' : 'n';
 	dst[1] = ':';
 	memcpy(dst + 2, who.ptr, who.len);
 	d->scratch.len += who.len + 2;
 	ev->chatter = sv_make(dst, who.len + 2);
 
-	const struct jscan_value *msg = f[F_MESSAGE];
+	const struct jscan_value *msg = f[JK_MESSAGE];
 	if (!msg)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "message");
 	if (msg->type != JS_STRING)
 		return reject(&c, DEAD_WRONG_TYPE, "field \"%s\" must be a string", "message");
 	jscan_string(msg, &d->scratch, &ev->message);
 
-	if (f[F_EMOTES] && !decode_emotes(&c, f[F_EMOTES], ev))
+	if (f[JK_EMOTES] && !decode_emotes(&c, f[JK_EMOTES], ev))
 		return false;
 	return true;
 }

@@ -39,14 +39,44 @@ static inline int hexval(char c)
 	return -1;
 }
 
-/* Skip string bytes that need no attention: everything but a quote, a
+/*
+ * Skip string bytes that need no attention: everything but a quote, a
  * backslash or a control character.  Strings (the chat message above all)
- * are most of an event's bytes, so this is the scanner's hot loop: 16
- * bytes per step with SSE2 (every x86-64 has it), 8 with portable SWAR. */
+ * are most of an event's bytes, so this is the scanner's hot loop, a block
+ * at a time: 32 bytes with AVX2, 16 with SSE2, 8 with portable SWAR.  Each
+ * returns the exact first special byte (or end), never just the block
+ * holding one, so that scan_string() handles each special byte once.
+ */
+static inline const char *skip_plain_portable(const char *p, const char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	while (end - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+		/* A byte's high bit is set where it is zero (q, b) or below 0x20
+		 * (w); a borrow can only mark bytes above a truly special one,
+		 * so the lowest marked byte is exact. */
+		uint64_t special = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) &
+		                   highs;
+		if (special) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + __builtin_ctzll(special) / 8;
+#else
+			break;
+#endif
+		}
+		p += 8;
+	}
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return p;
+}
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-static inline const char *skip_plain(const char *p, const char *end)
+static inline const char *skip_plain_sse2(const char *p, const char *end)
 {
 	const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
 	const __m128i ctl = _mm_set1_epi8(0x1F);
@@ -60,24 +90,110 @@ static inline const char *skip_plain(const char *p, const char *end)
 			return p + __builtin_ctz((unsigned)mask);
 		p += 16;
 	}
-	return p;
-}
-#else
-static inline const char *skip_plain(const char *p, const char *end)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-	while (end - p >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-		uint64_t special = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
-		if (special & highs)
-			break;
-		p += 8;
-	}
-	return p;
+	return skip_plain_portable(p, end);
 }
 #endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_AVX2_PATH 1
+#include <immintrin.h>
+
+/* Compiled for AVX2 whatever the build's flags; called only where the CPU
+ * has it (jscan_simd_best). */
+__attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p,
+                                                                   const char *end)
+{
+	const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\');
+	const __m256i ctl = _mm256_set1_epi8(0x1F);
+	while (end - p >= 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+		__m256i special = _mm256_or_si256(
+			_mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, backslash)),
+			_mm256_cmpeq_epi8(_mm256_max_epu8(v, ctl), ctl));
+		unsigned mask = (unsigned)_mm256_movemask_epi8(special);
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 32;
+	}
+	if (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i c = _mm_set1_epi8(0x1F);
+		__m128i special = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+			_mm_cmpeq_epi8(_mm_max_epu8(v, c), c));
+		int mask = _mm_movemask_epi8(special);
+		if (mask)
+			return p + __builtin_ctz((unsigned)mask);
+		p += 16;
+	}
+	return skip_plain_portable(p, end);
+}
+#endif
+
+/* Set once at start-up (below) or by jscan_simd_select(); read on every
+ * string. */
+static enum jscan_simd simd_active = JSCAN_PORTABLE;
+
+enum jscan_simd jscan_simd_best(void)
+{
+#ifdef HAVE_AVX2_PATH
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return JSCAN_AVX2;
+#endif
+#ifdef __SSE2__
+	return JSCAN_SSE2;
+#else
+	return JSCAN_PORTABLE;
+#endif
+}
+
+__attribute__((constructor)) static void simd_init(void)
+{
+	simd_active = jscan_simd_best();
+}
+
+bool jscan_simd_select(enum jscan_simd which)
+{
+	if (which > jscan_simd_best())
+		return false;
+	simd_active = which;
+	return true;
+}
+
+enum jscan_simd jscan_simd_active(void)
+{
+	return simd_active;
+}
+
+const char *jscan_simd_name(enum jscan_simd which)
+{
+	switch (which) {
+	case JSCAN_AVX2: return "avx2";
+	case JSCAN_SSE2: return "sse2";
+	case JSCAN_PORTABLE: break;
+	}
+	return "portable";
+}
+
+static inline const char *skip_plain(const char *p, const char *end)
+{
+	switch (simd_active) {
+#ifdef HAVE_AVX2_PATH
+	case JSCAN_AVX2: return skip_plain_avx2(p, end);
+#endif
+#ifdef __SSE2__
+	case JSCAN_SSE2: return skip_plain_sse2(p, end);
+#endif
+	default: return skip_plain_portable(p, end);
+	}
+}
+
+const char *jscan_skip_plain(const char *p, const char *end)
+{
+	return skip_plain(p, end);
+}
 
 /* p points just past the opening quote; returns the closing quote or NULL. */
 static const char *scan_string(struct scanner *s, const char *p, bool *escaped)
@@ -335,12 +451,47 @@ static const char *scan_value(struct scanner *s, const char *p, struct jscan_val
 	return q;
 }
 
+static enum jscan_key classify_name(const char *k, size_t n)
+{
+	/* By length first: one switch and at most three comparisons of a few
+	 * bytes (inlined; no memcmp call) per member. */
+#define IS(name) (memcmp(k, name, sizeof(name) - 1) == 0)
+	switch (n) {
+	case 4: return IS("type") ? JK_TYPE : JK_OTHER;
+	case 5: return IS("topic") ? JK_TOPIC : JK_OTHER;
+	case 6: return IS("emotes") ? JK_EMOTES : IS("offset") ? JK_OFFSET : JK_OTHER;
+	case 7: return IS("message") ? JK_MESSAGE : IS("user_id") ? JK_USER_ID
+	             : IS("channel") ? JK_CHANNEL : IS("control") ? JK_CONTROL : JK_OTHER;
+	case 8: return IS("username") ? JK_USERNAME : JK_OTHER;
+	case 9: return IS("timestamp") ? JK_TIMESTAMP : IS("stream_id") ? JK_STREAM_ID
+	             : IS("partition") ? JK_PARTITION : JK_OTHER;
+	case 12: return IS("viewer_count") ? JK_VIEWER_COUNT : JK_OTHER;
+	default: return JK_OTHER;
+	}
+#undef IS
+}
+
+static size_t decode_into(const char *raw, size_t n, char *out);
+
+static enum jscan_key classify_key(const struct jscan_value *key)
+{
+	if (!key->escaped)
+		return classify_name(key->text.ptr, key->text.len);
+	/* Rare: a key with escapes.  A known name (at most 12 characters, 6
+	 * bytes each when escaped) is never longer than this when raw. */
+	char tmp[128];
+	if (key->text.len > sizeof(tmp))
+		return JK_OTHER;
+	return classify_name(tmp, decode_into(key->text.ptr, key->text.len, tmp));
+}
+
 enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
                                        struct error *err)
 {
 	struct scanner s = {text, text + len, err};
 	const char *p = skip_ws(text, s.end);
 	scan->n = 0;
+	memset(scan->known, 0, sizeof(scan->known));
 	if (p >= s.end) {
 		error_set(err, "empty record");
 		return JSCAN_NOT_JSON;
@@ -366,8 +517,9 @@ enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
 		p++;
 	} else {
 		for (;;) {
-			scan->members = grow_array(scan->members, sizeof(*scan->members), &scan->cap,
-			                           scan->n + 1);
+			if (scan->n == scan->cap)
+				scan->members = grow_array(scan->members, sizeof(*scan->members),
+				                           &scan->cap, scan->n + 1);
 			struct jscan_member *m = &scan->members[scan->n];
 			if (p >= s.end || *p != '"') {
 				fail(&s, p, "expected a string key");
@@ -388,6 +540,9 @@ enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
 			if (!p)
 				return JSCAN_NOT_JSON;
 			scan->n++;
+			enum jscan_key k = classify_key(&m->key);
+			if (k != JK_OTHER)
+				scan->known[k] = (uint32_t)scan->n;
 			p = skip_ws(p, s.end);
 			if (p < s.end && *p == ',') {
 				p = skip_ws(p + 1, s.end);

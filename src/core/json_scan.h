@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "core/common.h"
@@ -47,6 +48,31 @@ struct jscan_member {
 	struct jscan_value value;
 };
 
+/*
+ * The member names the per-event path reads (core/event.c, core/capture.c),
+ * classified by the scanner as it records each key, while the key's bytes
+ * are at hand: the event decoder and capture_classify() then look their
+ * members up by index instead of walking and comparing every key again.
+ * A key spelled with escapes ("stream\u005fid") is decoded to classify it.
+ */
+enum jscan_key {
+	JK_OTHER,
+	JK_TIMESTAMP,
+	JK_STREAM_ID,
+	JK_CHANNEL,
+	JK_USER_ID,
+	JK_USERNAME,
+	JK_MESSAGE,
+	JK_EMOTES,
+	JK_VIEWER_COUNT,
+	JK_TYPE,
+	JK_CONTROL,
+	JK_TOPIC,
+	JK_PARTITION,
+	JK_OFFSET,
+	JK_COUNT
+};
+
 /* The members of one scanned object.  Owns the members array, which is
  * reused from one jscan_object() call to the next: scanning a stream of
  * events allocates nothing after the first few.  Free with jscan_free(). */
@@ -54,6 +80,9 @@ struct jscan {
 	struct jscan_member *members;
 	size_t n;
 	size_t cap;
+	/* By enum jscan_key: 1 + the index of the last member of that name
+	 * (duplicate keys: the last one wins, as in jscan_find), 0 for none. */
+	uint32_t known[JK_COUNT];
 };
 
 enum jscan_status {
@@ -67,6 +96,35 @@ enum jscan_status {
 enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
                                        struct error *err);
 void jscan_free(struct jscan *scan);
+
+/* The last member named by key (not JK_OTHER), or NULL: jscan_find()
+ * without the search. */
+static inline const struct jscan_member *jscan_known(const struct jscan *scan, enum jscan_key key)
+{
+	return scan->known[key] ? &scan->members[scan->known[key] - 1] : NULL;
+}
+
+/*
+ * Which block scanner finds the bytes of a string that need attention
+ * (quote, backslash, control character).  Chosen when the program starts:
+ * AVX2 (32 bytes a step) where the CPU has it, else SSE2 (16; every x86-64
+ * has it), else portable 8-byte SWAR.  All give the same results;
+ * jscan_simd_select() forces one, so tests can run and compare them all.
+ * Not thread-safe: select before other threads scan.
+ */
+enum jscan_simd {
+	JSCAN_PORTABLE,
+	JSCAN_SSE2,
+	JSCAN_AVX2,
+};
+/* false, leaving the choice as it was, when this build or CPU lacks it. */
+bool jscan_simd_select(enum jscan_simd which);
+enum jscan_simd jscan_simd_active(void);
+enum jscan_simd jscan_simd_best(void); /* what this CPU and build allow */
+const char *jscan_simd_name(enum jscan_simd which);
+/* The first byte in [p, end) that is a quote, a backslash or below 0x20,
+ * or end: the active scanner's hot loop, exposed for tests. */
+const char *jscan_skip_plain(const char *p, const char *end);
 
 /* The last member whose (decoded) key equals name, or NULL. */
 const struct jscan_member *jscan_find(const struct jscan *scan, const char *name);

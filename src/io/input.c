@@ -591,6 +591,58 @@ int input_next(struct input *in, struct input_line *line, struct error *err)
 	}
 }
 
+/* A mapped file's next run of whole lines, about CHUNK bytes of them (or
+ * one longer line), for input_next_block(). */
+static int next_mapped_block(struct input *in, struct input_line *block, struct error *err)
+{
+	if (in->map_pos >= in->map_len) {
+		hash_map(in, in->map_len);
+		return 0;
+	}
+	size_t done = in->map_pos & ~(size_t)(CHUNK - 1);
+	if (done > in->map_released && done <= in->map_hashed) {
+		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
+		in->map_released = done;
+	}
+	const char *p = in->map + in->map_pos;
+	size_t rest = in->map_len - in->map_pos, len;
+	const char *nl = NULL;
+	if (rest > CHUNK) {
+		nl = memrchr(p, '\n', CHUNK);
+		if (!nl)
+			nl = memchr(p + CHUNK, '\n', rest - CHUNK);
+	} else if (p[rest - 1] == '\n') {
+		nl = p + rest - 1;
+	}
+	len = nl ? (size_t)(nl - p) : rest;
+	in->map_pos += len + (nl != NULL);
+	hash_map(in, in->map_pos);
+	if (in->mapping->shrank) {
+		struct stat st;
+		error_set(err,
+		          "%s shrank while being read (from %llu to %lld bytes): something truncated "
+		          "it; read a copy, or wait for the writer",
+		          in->path, (unsigned long long)in->map_len,
+		          fstat(in->fd, &st) ? -1LL : (long long)st.st_size);
+		return -1;
+	}
+	block->data = p;
+	block->len = block->full_len = len;
+	block->number = 0;
+	block->overlong = false;
+	return 1;
+}
+
+int input_next_block(struct input *in, struct input_line *block, struct error *err)
+{
+	if (in->map)
+		return next_mapped_block(in, block, err);
+	int got = input_next(in, block, err);
+	if (got == 1 && !block->overlong)
+		block->len = block->full_len; /* with its "\r", as a mapped block has */
+	return got;
+}
+
 char *inputs_json(struct input *const *inputs, size_t n)
 {
 	json_t *list = json_array();

@@ -73,6 +73,15 @@ void input_defer_release(struct input *in);
  * line) are done with: their pages may go.  No-op for an input that is not
  * mapped. */
 void input_release(struct input *in, const char *upto);
+/* For a pass that looks for a few lines among many (the lane pre-scan)
+ * and need not split every one: the next run of whole lines as one span,
+ * "\n"s inside, without the last "\n" (and with any "\r"s).  A mapped
+ * file gives about a megabyte of lines at a time, never marked overlong
+ * (the caller measures each line it wants against INPUT_MAX_LINE, as
+ * input_next() would); other inputs give one line, as input_next() does.
+ * Line numbers are not counted: do not mix with input_next() on one input.
+ * Returns as input_next(). */
+int input_next_block(struct input *in, struct input_line *block, struct error *err);
 
 /* What the runs table records.  sha256 is final only after end of file. */
 struct input_info {

@@ -11,7 +11,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$PWD}"
 : "${FUZZ_SECONDS:=60}"
-: "${FUZZ_TARGETS:=event engine capture}"
+: "${FUZZ_TARGETS:=event engine capture scan}"
 : "${CLANG:=clang}"
 if ! command -v "$CLANG" >/dev/null 2>&1; then
 	echo "make fuzz: skipped: $CLANG not found (Debian: apt-get install clang)"

@@ -8,7 +8,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$PWD}"
 failures=0
-for t in event engine capture; do
+for t in event engine capture scan; do
 	corpus="$top_srcdir/tests/fuzz/corpus/$t"
 	n=$(ls "$corpus" | wc -l)
 	[ "$n" -gt 0 ] || { echo "FAIL: empty corpus $corpus"; failures=$((failures + 1)); continue; }

@@ -477,6 +477,151 @@ START_TEST(integer_int64_min)
 }
 END_TEST
 
+/* --- the block scanners: SIMD and portable paths agree ---------------------- */
+
+static const enum jscan_simd all_paths[] = {JSCAN_PORTABLE, JSCAN_SSE2, JSCAN_AVX2};
+
+/* A special byte (or a plain one next to the boundary of "special") at each
+ * offset of buffers of every length around the 8/16/32-byte block sizes,
+ * from start offsets on and off those blocks: each path stops exactly where a byte loop does.
+ * The buffers are exactly their length, so ASan sees any over-read. */
+START_TEST(skip_plain_paths_agree)
+{
+	static const unsigned char probes[] = {'"', '\\', 0x00, 0x01, 0x1F, 0x0A,
+	                                       0x20, 0x7F, 0x80, 0xFF, '/', '!', '#', 0x5B, 0x5D};
+	enum jscan_simd saved = jscan_simd_active();
+	size_t tried = 0;
+	for (size_t len = 0; len <= 70; len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t pr = 0; pr < sizeof(probes); pr++) {
+				char *b = malloc(len ? len : 1);
+				memset(b, 'a', len);
+				if (at < len)
+					b[at] = (char)probes[pr];
+				static const size_t starts[] = {0, 1, 3, 8, 15, 16, 17, 31, 33};
+				for (size_t f = 0; f < sizeof(starts) / sizeof(starts[0]); f++) {
+					size_t from = starts[f];
+					if (from > len)
+						break;
+					const char *want = b + from;
+					while (want < b + len && *want != '"' && *want != '\\' &&
+					       (unsigned char)*want >= 0x20)
+						want++;
+					for (size_t i = 0; i < sizeof(all_paths) / sizeof(all_paths[0]); i++) {
+						if (!jscan_simd_select(all_paths[i]))
+							continue;
+						tried += all_paths[i] != JSCAN_PORTABLE;
+						ck_assert_msg(jscan_skip_plain(b + from, b + len) == want,
+						              "%s: len %zu, 0x%02x at %zu, from %zu",
+						              jscan_simd_name(all_paths[i]), len, probes[pr], at, from);
+					}
+				}
+				free(b);
+			}
+		}
+	}
+	jscan_simd_select(saved);
+#if defined(__x86_64__)
+	ck_assert_uint_gt(tried, 0); /* SSE2 at least was compared */
+	ck_assert(jscan_simd_best() >= JSCAN_SSE2);
+#endif
+}
+END_TEST
+
+/* Whole objects whose strings cross 16- and 32-byte block edges, with an
+ * escape, a control character, a quote or a multi-byte UTF-8 character at
+ * each position: every path gives the same verdict, message, spans and
+ * decoded strings. */
+START_TEST(scan_paths_agree)
+{
+	static const char *const inserts[] = {
+		"\\\"", "\\\\", "\\u00e9", "\\ud83d\\ude00", "\\n", "\x01", "\x1f", "\"",
+		"\xc3\xa9", "\xf0\x9f\x91\x80", "\\", "\\u12", "\\x", "\x7f",
+	};
+	enum jscan_simd saved = jscan_simd_active();
+	struct buf text = BUF_INIT;
+	for (size_t ins = 0; ins < sizeof(inserts) / sizeof(inserts[0]); ins++) {
+		for (size_t pad = 0; pad <= 70; pad++) {
+			for (int tail = 0; tail < 2; tail++) {
+				buf_reset(&text);
+				buf_printf(&text, "{\"k%.*s\":\"%.*s%s%s\",\"stream_id\":\"s\"%s", (int)(pad % 7),
+				         "xxxxxxx", (int)pad,
+				         "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+				         inserts[ins], tail ? "zzzzzzzzzzzzzzzzz" : "", tail ? "}" : "");
+				struct jscan ref = {0};
+				struct error ref_err = {{0}};
+				ck_assert(jscan_simd_select(JSCAN_PORTABLE));
+				char *exact = malloc(text.len);
+				memcpy(exact, text.data, text.len);
+				enum jscan_status want = jscan_object(&ref, exact, text.len, &ref_err);
+				struct buf ref_s = BUF_INIT;
+				struct strview ref_v = SV_NULL;
+				if (want == JSCAN_OK)
+					jscan_string(&ref.members[0].value, &ref_s, &ref_v);
+				for (size_t i = 1; i < sizeof(all_paths) / sizeof(all_paths[0]); i++) {
+					if (!jscan_simd_select(all_paths[i]))
+						continue;
+					struct jscan js = {0};
+					struct error err = {{0}};
+					enum jscan_status got = jscan_object(&js, exact, text.len, &err);
+					ck_assert_msg(got == want && strcmp(err.msg, ref_err.msg) == 0,
+					              "%s on %s: %d \"%s\", portable %d \"%s\"",
+					              jscan_simd_name(all_paths[i]), text.data, got, err.msg, want,
+					              ref_err.msg);
+					if (got == JSCAN_OK) {
+						ck_assert_uint_eq(js.n, ref.n);
+						for (size_t m = 0; m < js.n; m++) {
+							ck_assert_ptr_eq(js.members[m].value.text.ptr,
+							                 ref.members[m].value.text.ptr);
+							ck_assert_uint_eq(js.members[m].value.text.len,
+							                  ref.members[m].value.text.len);
+							ck_assert_int_eq(js.members[m].value.escaped,
+							                 ref.members[m].value.escaped);
+						}
+						struct buf s = BUF_INIT;
+						struct strview v;
+						jscan_string(&js.members[0].value, &s, &v);
+						ck_assert_uint_eq(v.len, ref_v.len);
+						ck_assert(memcmp(v.ptr, ref_v.ptr, v.len) == 0);
+						ck_assert_ptr_nonnull(jscan_known(&js, JK_STREAM_ID));
+						buf_free(&s);
+					}
+					jscan_free(&js);
+				}
+				buf_free(&ref_s);
+				jscan_free(&ref);
+				free(exact);
+			}
+		}
+	}
+	buf_free(&text);
+	jscan_simd_select(saved);
+}
+END_TEST
+
+/* The members the scanner classifies: by any spelling, the last one wins,
+ * unknown names are not classified. */
+START_TEST(known_keys)
+{
+	struct jscan js = {0};
+	ck_assert_int_eq(scan_str(&js, "{\"stream_id\":1,\"stream\\u005fid\":2,\"Type\":3,"
+	                                "\"typ\":4,\"types\":5,\"\\u0074opic\":6,\"offset\":null}", NULL),
+	                 JSCAN_OK);
+	ck_assert_sv_eq(jscan_known(&js, JK_STREAM_ID)->value.text, "2");
+	ck_assert_sv_eq(jscan_known(&js, JK_TOPIC)->value.text, "6");
+	ck_assert_int_eq(jscan_known(&js, JK_OFFSET)->value.type, JS_NULL);
+	ck_assert_ptr_null(jscan_known(&js, JK_TYPE));
+	ck_assert_ptr_null(jscan_known(&js, JK_CHANNEL));
+	/* A new scan forgets the last one's members. */
+	ck_assert_int_eq(scan_str(&js, "{\"message\":\"m\"}", NULL), JSCAN_OK);
+	ck_assert_ptr_null(jscan_known(&js, JK_STREAM_ID));
+	ck_assert_sv_eq(jscan_known(&js, JK_MESSAGE)->value.text, "m");
+	ck_assert_int_eq(scan_str(&js, "[1]", NULL), JSCAN_NOT_OBJECT);
+	ck_assert_ptr_null(jscan_known(&js, JK_MESSAGE));
+	jscan_free(&js);
+}
+END_TEST
+
 Suite *json_suite(void)
 {
 	Suite *s = suite_create("json_scan");
@@ -497,6 +642,12 @@ Suite *json_suite(void)
 	tcase_add_test(tc, array_iteration);
 	tcase_add_test(tc, integers);
 	tcase_add_test(tc, integer_int64_min);
+	tcase_add_test(tc, known_keys);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("simd");
+	tcase_set_timeout(tc, 60); /* a few hundred thousand scans: slow under sanitizers */
+	tcase_add_test(tc, skip_plain_paths_agree);
+	tcase_add_test(tc, scan_paths_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }
