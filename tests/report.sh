@@ -276,7 +276,7 @@ import xml.etree.ElementTree as ET
 S = "{http://www.w3.org/2000/svg}"
 root = ET.parse(sys.argv[1]).getroot()
 errors, seen = [], set()
-plot = (40.0, 40.0 + 320 - 40 - 52)  # report_html.c: PLOT_T, PLOT_T + PLOT_H
+plot = (40.0, 40.0 + 320 - 40 - 52)  # src/report/svg.c: PLOT_T, PLOT_T + PLOT_H
 for svg in root.iter(S + "svg"):
     panels = {}
     for g in svg.findall(S + "g"):

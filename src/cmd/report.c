@@ -6,7 +6,7 @@
  * telemetra output.  The page is then written to a temporary file beside
  * the target and renamed into place only when it is complete, so a failed
  * run never leaves a truncated report (or replaces a good one).  `-o -`
- * writes to standard output instead.  The rendering is in io/report_html.c.
+ * writes to standard output instead.  The rendering is in src/report/.
  */
 #include "config.h"
 
@@ -22,7 +22,7 @@
 #include "core/buf.h"
 #include "core/timestamp.h"
 #include "io/target.h"
-#include "io/report_html.h"
+#include "report/report.h"
 #include "util/log.h"
 #include "util/new_file.h"
 #include "util/options.h"
