@@ -74,6 +74,26 @@ static size_t thin_points(struct pt *p, size_t n)
 	return w;
 }
 
+/* Keep, per pixel column, only the point of the envelope: the smallest y
+ * (the highest value) when top, else the largest.  For the band's edges and
+ * the threshold, which change slowly, the outer envelope is all a pixel
+ * can show, and half the points of thin_points().  In place; returns the
+ * new count. */
+static size_t thin_envelope(struct pt *p, size_t n, bool top)
+{
+	size_t w = 0, i = 0;
+	while (i < n) {
+		double col = floor(p[i].x);
+		size_t j = i, k = i;
+		for (; j < n && floor(p[j].x) == col; j++)
+			if (top ? p[j].y < p[k].y : p[j].y > p[k].y)
+				k = j;
+		p[w++] = p[k];
+		i = j;
+	}
+	return w;
+}
+
 static void put_points(FILE *out, const struct pt *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -119,7 +139,7 @@ static void draw_segment(struct chart *c, const struct wrow *rows, size_t a, siz
 		scratch[n++] = (struct pt){cx(c, mid(w)), cy(c, v)};
 	}
 	if (c->thin)
-		n = thin_points(scratch, n);
+		n = s == S_RATE ? thin_points(scratch, n) : thin_envelope(scratch, n, true);
 	if (s == S_RATE)
 		c->drawn += n;
 	if (s == S_RATE && n == 1) {
@@ -136,7 +156,7 @@ static void draw_segment(struct chart *c, const struct wrow *rows, size_t a, siz
 		}
 		size_t lower = m - n;
 		if (c->thin)
-			lower = thin_points(scratch + n, m - n);
+			lower = thin_envelope(scratch + n, m - n, false);
 		for (size_t i = 0; i < lower / 2; i++) {
 			struct pt t = scratch[n + i];
 			scratch[n + i] = scratch[n + lower - 1 - i];
@@ -514,6 +534,7 @@ void svg_chart(FILE *out, size_t index, const struct stream_info *s, const struc
 		fprintf(out,
 		        "<p class=\"note\">This stream has %zu windows: each line is thinned to "
 		        "the lowest and highest value of every pixel column (%zu points for the "
-		        "chat_rate line), which keeps the peaks.</p>\n",
+		        "chat_rate line), which keeps the peaks; the band and the threshold to "
+		        "their outer envelope.</p>\n",
 		        n, c.drawn);
 }
