@@ -13,6 +13,7 @@
 #include "io/target.h"
 #include "util/log.h"
 #include "util/new_file.h"
+#include "util/options.h"
 
 static void usage(void)
 {
@@ -39,7 +40,7 @@ int cmd_dump(int argc, char **argv)
 	const char *output = NULL;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":o:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			output = optarg;
@@ -50,8 +51,11 @@ int cmd_dump(int argc, char **argv)
 		case 'V':
 			print_version();
 			return EXIT_OK;
-		default:
-			die_usage("unknown option '%s'", argv[optind - 1]);
+		default: {
+			char problem[160];
+			option_problem(problem, sizeof problem, ch, argv, longopts);
+			die_usage("%s", problem);
+		}
 		}
 	}
 	if (optind != argc - 1)

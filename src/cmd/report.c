@@ -190,10 +190,12 @@ int cmd_report(int argc, char **argv)
 			print_version();
 			free(streams);
 			return EXIT_OK;
-		case ':':
-			die_usage("%s needs a value", argv[optind - 1]);
-		default:
-			die_usage("unknown option '%s'", argv[optind - 1]);
+		default: {
+			char problem[160];
+			option_problem(problem, sizeof problem, ch, argv, longopts);
+			free(streams);
+			die_usage("%s", problem);
+		}
 		}
 	}
 	if (optind == argc)

@@ -620,6 +620,39 @@ static bool load_file(struct config *c, unsigned mask, const char *path, struct 
 	return ok;
 }
 
+void option_problem(char *buf, size_t n, int ch, char **argv, const struct option *longopts)
+{
+	/* glibc has moved optind past a long option (and past a short one
+	 * that ended its word), but not past a short one inside a cluster
+	 * such as -qZ: the word that holds it is the one that starts with
+	 * "--" or contains optopt. */
+	const char *word = optind > 0 ? argv[optind - 1] : NULL;
+	bool is_long = word && !strncmp(word, "--", 2) && word[2];
+	if (is_long && optopt > 0) {
+		/* A long option whose val is a character: is it the one typed? */
+		size_t len = strcspn(word + 2, "=");
+		bool match = false;
+		for (const struct option *o = longopts; o->name && !match; o++)
+			match = o->val == optopt && !strncmp(o->name, word + 2, len);
+		is_long = match;
+	}
+	if (is_long) {
+		int len = (int)strcspn(word, "=");
+		if (ch == ':')
+			snprintf(buf, n, "option '%.*s' needs a value", len, word);
+		else if (optopt > 0 && word[len] == '=')
+			snprintf(buf, n, "option '%.*s' takes no value", len, word);
+		else
+			snprintf(buf, n, "unknown option '%.*s'", len > 100 ? 100 : len, word);
+	} else if (ch == ':') {
+		snprintf(buf, n, "option '-%c' needs a value", optopt);
+	} else if (optopt > 0 && optopt < 256) {
+		snprintf(buf, n, "unknown option '-%c'", optopt);
+	} else {
+		snprintf(buf, n, "unknown option '%.100s'", word ? word : "");
+	}
+}
+
 static void print_help(const struct command_help *cmd)
 {
 	printf("Usage: telemetra %s %s\n\n%s\n\nOptions:\n", cmd->name, cmd->synopsis, cmd->summary);
@@ -655,7 +688,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 	const int FIRST_NO = FIRST_OPT + (int)N_OPTS;
 	struct option *longopts = xcalloc(2 * N_OPTS + 3, sizeof(*longopts));
 	char **no_names = xcalloc(N_OPTS, sizeof(*no_names));
-	char shortopts[64] = "hV";
+	char shortopts[64] = ":hV"; /* leading colon: a missing value is ch ':' */
 	size_t n = 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (!(opts[i].commands & cmd->mask))
@@ -706,7 +739,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 		} else if (ch == '?' || ch == ':') {
 			outcome = BAD_OPTION;
 			if (optopt && optopt < FIRST_OPT)
-				snprintf(problem, sizeof(problem), "unknown or incomplete option '-%c'", optopt);
+				option_problem(problem, sizeof(problem), ch, argv, longopts);
 			else if (optopt >= FIRST_NO)
 				snprintf(problem, sizeof(problem), "option '--no-%s' takes no value",
 				         opts[optopt - FIRST_NO].name);
@@ -714,7 +747,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 				snprintf(problem, sizeof(problem), "option '--%s' needs a value (%s)",
 				         opts[optopt - FIRST_OPT].name, opts[optopt - FIRST_OPT].arg);
 			else
-				snprintf(problem, sizeof(problem), "unknown option '%s'", argv[optind - 1]);
+				option_problem(problem, sizeof(problem), ch, argv, longopts);
 		} else {
 			bool negated = ch >= FIRST_NO;
 			if (negated) {

@@ -121,6 +121,15 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
  * mask selects the options by command. */
 json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only);
 
+/* What went wrong with the option getopt_long() just returned ch ('?' or
+ * ':') for, into buf[0..n), naming the option as the user typed it ("-Z",
+ * "--bogus", never the value after '=', which may be a password): "unknown
+ * option '-Z'", "option '--output' needs a value", "option '--help' takes
+ * no value".  Call it before getopt_long() is called again; longopts is
+ * the table it was given. */
+struct option;
+void option_problem(char *buf, size_t n, int ch, char **argv, const struct option *longopts);
+
 /* Parse a duration in seconds ("10", "0.5") into microseconds. */
 bool parse_seconds(const char *s, int64_t *us);
 
