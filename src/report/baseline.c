@@ -1,7 +1,14 @@
 /*
  * baseline.c — the baseline band of the report's charts.
  *
- * The baseline band is what the chat_spike detector compared each window
+ * With the pane detector (the default), the chat_rate plot gets no band:
+ * that detector compares a count of its own metric over the scored span
+ * with a negative-binomial baseline, which the database records only in
+ * the metadata of each chat_spike (baseline_level, baseline_spread,
+ * baseline_dispersion, scored_start/end, value); svg.c draws those in a
+ * panel of their own, and recompute is false here.
+ *
+ * With the seed detector, the baseline band is what it compared each window
  * with: mean ± population stddev of the previous N rows' chat_rate (SPEC
  * §5, N = `history`).  The database keeps z but not the baseline, so it is
  * recovered as follows:
@@ -46,10 +53,10 @@ long find_row(const struct wrow *rows, size_t n, int64_t t)
 
 /* The baseline band of every row (see the comment at the top). */
 void compute_band(struct wrow *rows, size_t n, const struct smoment *ms, size_t nm,
-                  unsigned history)
+                  unsigned history, bool recompute)
 {
 	double *hist = xmalloc((history ? history : 1) * sizeof(double));
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && recompute; i++) {
 		if (!rows[i].has_z || !rows[i].has_rate)
 			continue;
 		/* The previous min(N, available) rows with a rate, oldest first. */

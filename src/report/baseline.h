@@ -6,6 +6,7 @@
 #ifndef TELEMETRA_REPORT_BASELINE_H
 #define TELEMETRA_REPORT_BASELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,6 @@ long find_row(const struct wrow *rows, size_t n, int64_t t);
 /* Set has_band, mean and sd of every row that has one (baseline.c says
  * how); nothing is allocated that outlives the call. */
 void compute_band(struct wrow *rows, size_t n, const struct smoment *ms, size_t nm,
-                  unsigned history);
+                  unsigned history, bool recompute);
 
 #endif

@@ -16,6 +16,7 @@
 #include "report/data.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,27 @@ static void moment_metadata(struct smoment *m, const char *meta, size_t len)
 		m->has_base = true;
 		m->base_mean = json_number_value(bm);
 		m->base_sd = json_number_value(bs);
+	}
+	json_t *det = json_object_get(o, "detector"), *val = json_object_get(o, "value"),
+	       *lvl = json_object_get(o, "baseline_level"), *spr = json_object_get(o, "baseline_spread");
+	if (json_is_string(det) && !strcmp(json_string_value(det), "pane") &&
+	    json_time_field(o, "scored_start", &m->scored_start) &&
+	    json_time_field(o, "scored_end", &m->scored_end) && m->scored_end > m->scored_start &&
+	    json_is_number(val) && json_is_number(lvl) && json_is_number(spr) &&
+	    isfinite(json_number_value(val)) && isfinite(json_number_value(lvl)) &&
+	    isfinite(json_number_value(spr))) {
+		m->is_pane = true;
+		m->value = json_number_value(val);
+		m->level = json_number_value(lvl);
+		m->spread = json_number_value(spr);
+		json_t *d = json_object_get(o, "baseline_dispersion"), *p = json_object_get(o, "p_value");
+		m->dispersion = json_is_number(d) ? json_number_value(d) : NAN;
+		m->p_value = json_is_number(p) ? json_number_value(p) : NAN;
+		/* The name shown is one of a fixed list, never user data. */
+		snprintf(m->metric, sizeof m->metric, "%s",
+		         json_is_string(metric) && !strcmp(json_string_value(metric), "messages")
+		                 ? "messages"
+		                 : "chatters");
 	}
 	json_decref(o);
 }

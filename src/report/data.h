@@ -44,6 +44,7 @@ struct run_cfg {
 	double window_s;   /* <= 0: unknown */
 	double slide_s;    /* <= 0: unknown */
 	bool merge;
+	bool pane; /* the chat spike detector is the pane detector */
 };
 
 struct stream_info {
@@ -70,6 +71,13 @@ struct smoment {
 	bool has_intensity;
 	bool has_base; /* baseline of chat_rate recorded in the metadata */
 	double base_mean, base_sd;
+	/* The pane detector's comparison (metadata "detector": "pane"): the
+	 * count of its metric over the scored span against the baseline
+	 * level and spread of that span. */
+	bool is_pane;
+	int64_t scored_start, scored_end;
+	double value, level, spread, dispersion, p_value;
+	char metric[16]; /* "chatters" or "messages" (from a fixed list) */
 };
 
 void smoments_free(struct smoment *m, size_t n);

@@ -64,6 +64,9 @@ static void cfg_from_json(struct run_cfg *c, json_t *o)
 	if (json_is_number(v = json_object_get(o, "slide")))
 		c->slide_s = json_number_value(v);
 	c->merge = json_is_true(json_object_get(o, "merge-moments"));
+	/* A run that names no detector predates the pane detector: seed. */
+	v = json_object_get(o, "detector");
+	c->pane = json_is_string(v) && !strcmp(json_string_value(v), "pane");
 }
 
 static void put_opt(FILE *out, bool *first, const char *name, const char *fmt_value)
@@ -134,7 +137,8 @@ static bool write_runs(struct report *r, FILE *out, struct run_cfg *cfg, struct 
 		fputs("</td><td>", out);
 		const char *config = (const char *)sqlite3_column_text(st, 5);
 		json_t *c = config ? json_loads(config, 0, NULL) : NULL;
-		*cfg = (struct run_cfg){cfg->run_id, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false};
+		*cfg = (struct run_cfg){cfg->run_id, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false,
+		                        true};
 		if (json_is_object(c)) {
 			cfg_from_json(cfg, c);
 			char v[64];
@@ -283,7 +287,7 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 		t1 = t0 + USEC_PER_SEC;
 
 	unsigned history = cfg->history ? cfg->history : DEFAULT_HISTORY;
-	compute_band(rows, n, ms, nm, history);
+	compute_band(rows, n, ms, nm, history, !cfg->pane);
 	svg_chart(out, index, s, rows, n, ms, nm, t0, t1, p, cfg);
 	fputs("</section>\n", out);
 	free(rows);
@@ -427,13 +431,23 @@ static void write_notes(FILE *out, const struct run_cfg *cfg, const char *labels
 	      "<li>Each window is drawn at its midpoint; the line breaks where a stream has no "
 	      "window (no event at all for a whole window).</li>\n",
 	      out);
-	fprintf(out,
-	        "<li>The shaded band is the z-score baseline, mean \xC2\xB1 population stddev of "
-	        "the previous %u windows' chat_rate (from the moment's metadata where one was "
-	        "detected, recomputed elsewhere); it is drawn where z is known. The dashed line "
-	        "is the spike threshold, mean + %g \xC3\x97 max(stddev, min-stddev): a window "
-	        "above it is a chat_spike.</li>\n",
-	        cfg->history, cfg->threshold);
+	if (cfg->pane)
+		fputs("<li>The chat spike detector is the pane detector: it compares the count of "
+		      "its metric (chatters or messages) over the newest pane or panes with a "
+		      "negative-binomial baseline of the panes before. The database records that "
+		      "baseline for each chat_spike only, so the panel under the chart shows, per "
+		      "chat_spike, the scored span's count (the marker) against the baseline level "
+		      "\xC2\xB1 spread of that span (the shaded box; hover it for the dispersion "
+		      "and p-value); no band is drawn for the other windows.</li>\n",
+		      out);
+	else
+		fprintf(out,
+		        "<li>The shaded band is the z-score baseline, mean \xC2\xB1 population stddev "
+		        "of the previous %u windows' chat_rate (from the moment's metadata where one "
+		        "was detected, recomputed elsewhere); it is drawn where z is known. The dashed "
+		        "line is the spike threshold, mean + %g \xC3\x97 max(stddev, min-stddev): a "
+		        "window above it is a chat_spike.</li>\n",
+		        cfg->history, cfg->threshold);
 	fputs("<li>Markers are detected moments, on the window that fired (the peak window of a "
 	      "merged moment); hover one for its description.",
 	      out);
@@ -682,7 +696,7 @@ bool report_write(struct report *r, const struct report_params *p, FILE *out, st
 	/* The runs give the configuration the scores need (the window), but
 	 * the scores come first on the page: the runs table is rendered into
 	 * memory and written after them. */
-	struct run_cfg cfg = {0, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false};
+	struct run_cfg cfg = {0, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false, true};
 	char *runs_html = NULL;
 	size_t runs_len = 0;
 	FILE *mem = open_memstream(&runs_html, &runs_len);

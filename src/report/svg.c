@@ -271,7 +271,7 @@ static void draw_axes(struct chart *c)
 
 /* The legend along the top of a chart; which_markers: bit i set when the
  * stream has a moment of marker class i (0 spike, 1 surge, 2 drop, 3 other). */
-static void draw_legend(FILE *out, unsigned which_markers, bool labels)
+static void draw_legend(FILE *out, unsigned which_markers, bool labels, bool band)
 {
 	static const char *const mk_class[] = {"mk-spike", "mk-surge", "mk-drop", "mk-other"};
 	static const char *const mk_text[] = {"chat_spike moment", "viewer_surge moment",
@@ -283,16 +283,18 @@ static void draw_legend(FILE *out, unsigned which_markers, bool labels)
 	        "<text x=\"%.1f\" y=\"%.1f\">chat_rate</text>\n",
 	        x, y, x + 22, y, x + 28, y + 4);
 	x += 28 + 9 * 6.6 + 20;
-	fprintf(out,
-	        "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"22\" height=\"12\"/>"
-	        "<text x=\"%.1f\" y=\"%.1f\">baseline mean \xC2\xB1 stddev</text>\n",
-	        x, y - 6, x + 28, y + 4);
-	x += 28 + 22 * 6.6 + 20;
-	fprintf(out,
-	        "<line class=\"thr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-	        "<text x=\"%.1f\" y=\"%.1f\">spike threshold</text>\n",
-	        x, y, x + 22, y, x + 28, y + 4);
-	x += 28 + 15 * 6.6 + 20;
+	if (band) {
+		fprintf(out,
+		        "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"22\" height=\"12\"/>"
+		        "<text x=\"%.1f\" y=\"%.1f\">baseline mean \xC2\xB1 stddev</text>\n",
+		        x, y - 6, x + 28, y + 4);
+		x += 28 + 22 * 6.6 + 20;
+		fprintf(out,
+		        "<line class=\"thr\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+		        "<text x=\"%.1f\" y=\"%.1f\">spike threshold</text>\n",
+		        x, y, x + 22, y, x + 28, y + 4);
+		x += 28 + 15 * 6.6 + 20;
+	}
 	for (int i = 0; i < 4; i++) {
 		if (!(which_markers & (1u << i)) && i != 0)
 			continue;
@@ -314,7 +316,7 @@ static void draw_legend(FILE *out, unsigned which_markers, bool labels)
  * time axis, for the markers of the detector that watches it. */
 #define PANEL_H 130
 #define PANEL_PAD 22.0
-enum panel_kind { P_VIEWERS, P_SENTIMENT };
+enum panel_kind { P_VIEWERS, P_SENTIMENT, P_PANE };
 struct panel {
 	bool on;
 	enum panel_kind kind;
@@ -377,6 +379,70 @@ static struct panel draw_panel(const struct chart *c, const struct wrow *rows, s
 			fputs("\"/>\n", out);
 		}
 		a = b > a ? b : a + 1;
+	}
+	fputs("</g>\n", out);
+	return p;
+}
+
+/* The pane detector's comparisons, one per chat_spike moment it recorded:
+ * the count of its metric over the scored span (the marker, drawn by the
+ * caller) against the baseline level ± spread of that span (a band as
+ * wide as the span).  The database has this only for moments; the other
+ * windows' baselines are not recorded, so nothing is drawn for them. */
+static struct panel draw_pane_panel(const struct chart *c, const struct smoment *ms, size_t nm,
+                                    double y0)
+{
+	FILE *out = c->out;
+	struct panel p = {true, P_PANE, y0 + PANEL_PAD, PANEL_H - 2 * PANEL_PAD, 0, 0};
+	const char *metric = "chatters";
+	for (size_t i = 0; i < nm; i++) {
+		if (!ms[i].is_pane)
+			continue;
+		metric = ms[i].metric;
+		double top = ms[i].value > ms[i].level + ms[i].spread ? ms[i].value
+		                                                      : ms[i].level + ms[i].spread;
+		p.hi = top > p.hi ? top : p.hi;
+	}
+	p.hi = p.hi > 0 ? p.hi * 1.08 : 1;
+	fprintf(out,
+	        "<g class=\"panel\"><rect class=\"axis\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+	        "height=\"%.1f\"/>\n<text class=\"atitle\" x=\"%.1f\" y=\"%.1f\">%s (chat_spike "
+	        "markers: the scored span's count against the pane detector's baseline level "
+	        "\xC2\xB1 spread)</text>\n",
+	        PLOT_L, p.top, PLOT_W, p.h, PLOT_L, p.top - 6, metric);
+	fprintf(out,
+	        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>"
+	        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">0</text>\n",
+	        PLOT_L - 6, p.top + 4, p.hi, PLOT_L - 6, p.top + p.h + 4);
+	for (size_t i = 0; i < nm; i++) {
+		const struct smoment *m = &ms[i];
+		if (!m->is_pane || m->scored_end < c->t0 || m->scored_start > c->t1)
+			continue;
+		double x0 = cx(c, m->scored_start < c->t0 ? c->t0 : m->scored_start);
+		double x1 = cx(c, m->scored_end > c->t1 ? c->t1 : m->scored_end);
+		if (x1 - x0 < 2)
+			x0 -= 1, x1 = x0 + 2;
+		double lo = m->level - m->spread > 0 ? m->level - m->spread : 0;
+		double ya = panel_y(&p, m->level + m->spread), yb = panel_y(&p, lo);
+		fprintf(out,
+		        "<rect class=\"band\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		        "height=\"%.1f\"><title>baseline of ",
+		        x0, ya, x1 - x0, yb - ya > 1 ? yb - ya : 1);
+		fputs(m->metric, out);
+		fputs(" over ", out);
+		put_time(out, m->scored_start);
+		fputs(" \xE2\x80\x93 ", out);
+		put_time(out, m->scored_end);
+		fprintf(out, " UTC: level %.2f \xC2\xB1 spread %.2f", m->level, m->spread);
+		if (isfinite(m->dispersion))
+			fprintf(out, ", dispersion %.3g", m->dispersion);
+		fprintf(out, "; counted %.0f", m->value);
+		if (isfinite(m->p_value))
+			fprintf(out, ", p %.3g", m->p_value);
+		fputs("</title></rect>\n", out);
+		fprintf(out,
+		        "<line class=\"rate\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+		        x0, panel_y(&p, m->level), x1, panel_y(&p, m->level));
 	}
 	fputs("</g>\n", out);
 	return p;
@@ -459,7 +525,16 @@ void svg_chart(FILE *out, size_t index, const struct stream_info *s, const struc
 	/* A panel of its own metric under the chat_rate plot for the viewer
 	 * surges (avg_viewers) and the sentiment drops (avg_sentiment). */
 	bool panel_viewers = which & 2, panel_sentiment = which & 4;
-	int height = CHART_H + (panel_viewers + panel_sentiment) * PANEL_H;
+	/* And, for the pane detector, one of the count it compares: the band
+	 * of the chat_rate plot would be the seed detector's, which the pane
+	 * detector does not use, so it is not drawn there. */
+	bool panel_pane = false, band = false;
+	for (size_t i = 0; i < nm; i++)
+		panel_pane |= ms[i].is_pane;
+	for (size_t i = 0; i < n && !band; i++)
+		band = rows[i].has_band;
+	band |= !cfg->pane;
+	int height = CHART_H + (panel_pane + panel_viewers + panel_sentiment) * PANEL_H;
 	fprintf(out,
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 %d %d\" "
 	        "width=\"%d\" height=\"%d\" role=\"img\" aria-labelledby=\"s%zut\">\n"
@@ -470,7 +545,7 @@ void svg_chart(FILE *out, size_t index, const struct stream_info *s, const struc
 	        "</title>\n<defs><clipPath id=\"clip%zu\"><rect x=\"%.1f\" y=\"%.1f\" "
 	        "width=\"%.1f\" height=\"%.1f\"/></clipPath></defs>\n",
 	        index + 1, PLOT_L, PLOT_T, PLOT_W, PLOT_H);
-	draw_legend(out, which, labels != NULL);
+	draw_legend(out, which, labels != NULL, band);
 
 	/* Labels and decoys first, beneath everything. */
 	if (p->decoys)
@@ -489,12 +564,15 @@ void svg_chart(FILE *out, size_t index, const struct stream_info *s, const struc
 	/* Moments on top: at the midpoint of the window they mark, on the line;
 	 * smaller when there are many, so that the line stays visible. */
 	double radius = nm <= 60 ? 5 : nm <= 200 ? 3.5 : 2.5;
-	struct panel pv = {0}, pz = {0};
+	struct panel pv = {0}, pz = {0}, pp = {0};
+	if (panel_pane)
+		pp = draw_pane_panel(&c, ms, nm, CHART_H);
 	if (panel_viewers)
-		pv = draw_panel(&c, rows, n, slide_us, CHART_H, P_VIEWERS, scratch);
-	if (panel_sentiment)
-		pz = draw_panel(&c, rows, n, slide_us, CHART_H + panel_viewers * PANEL_H, P_SENTIMENT,
+		pv = draw_panel(&c, rows, n, slide_us, CHART_H + panel_pane * PANEL_H, P_VIEWERS,
 		                scratch);
+	if (panel_sentiment)
+		pz = draw_panel(&c, rows, n, slide_us,
+		                CHART_H + (panel_pane + panel_viewers) * PANEL_H, P_SENTIMENT, scratch);
 	free(scratch);
 	for (size_t i = 0; i < nm; i++) {
 		const struct smoment *m = &ms[i];
@@ -506,7 +584,10 @@ void svg_chart(FILE *out, size_t index, const struct stream_info *s, const struc
 		                         : !strcmp(cls, "mk-drop") ? &pz
 		                                                   : NULL;
 		double x, y;
-		if (k >= 0) {
+		if (m->is_pane && pp.on) { /* the count the pane detector scored */
+			x = cx(&c, m->scored_start + (m->scored_end - m->scored_start) / 2);
+			y = panel_y(&pp, m->value > 0 ? m->value : 0);
+		} else if (k >= 0) {
 			x = cx(&c, mid(&rows[k]));
 			if (pn && pn->on)
 				y = panel_y(pn, pn->kind == P_VIEWERS ? (rows[k].has_viewers ? rows[k].viewers : pn->lo)
