@@ -197,6 +197,33 @@ static const struct opt opts[] = {
 	{"objective", 0, T_STRING, F(objective), CMD_TUNE, NULL, "f1|f2|precision@recall=R",
 	 "what the winner maximises (default f1); ties: F1, fewer false alarms, less delay", NULL,
 	 0},
+
+	/* dump */
+	{"output", 'o', T_STRING, F(output), CMD_DUMP, NULL, "FILE",
+	 "write to FILE instead of standard output (whole or not at all)", NULL, 0},
+
+	/* report */
+	{"output", 'o', T_STRING, F(output), CMD_REPORT, NULL, "FILE",
+	 "write the page to FILE (default report.html; - for standard output); replaced only "
+	 "when complete", NULL, 0},
+	{"labels", 0, T_STRING, F(labels), CMD_REPORT, NULL, "FILE",
+	 "mark true moments: JSON Lines {stream_id, start, end, kind}, as `telemetra gen "
+	 "--labels` writes them; the page then opens with precision, recall, F1 and false alarms "
+	 "per stream-hour, scored as `telemetra tune` scores, and lists the missed labels and the "
+	 "false moments", NULL, 0},
+	{"tolerance", 0, T_SECONDS0, F(tolerance_us), CMD_REPORT, NULL, "SECONDS",
+	 "how far a moment may be from a label and still match (default 30, as tune's)", NULL, 0},
+	{"decoys", 0, T_STRING, F(decoys), CMD_REPORT, NULL, "FILE",
+	 "draw decoys (the same format, as `gen --decoys` writes them) and name the one each "
+	 "false moment fell for", NULL, 0},
+	{"title", 0, T_STRING, F(title), CMD_REPORT, NULL, "TEXT",
+	 "the page's title (default: one naming the database)", NULL, 0},
+	{"stream", 0, T_LIST, F(streams), CMD_REPORT, NULL, "ID", "only this stream (repeatable)",
+	 NULL, 0},
+	{"from", 0, T_STRING, F(range_from), CMD_REPORT, NULL, "TIME",
+	 "only windows overlapping [from, to) and moments in it (RFC 3339), e.g. a day of a busy "
+	 "database", NULL, 0},
+	{"to", 0, T_STRING, F(range_to), CMD_REPORT, NULL, "TIME", "the end of that range", NULL, 0},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

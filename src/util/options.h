@@ -26,6 +26,8 @@ enum {
 	CMD_TUNE = 1 << 2,
 	CMD_CORE = CMD_REPLAY | CMD_LIVE | CMD_TUNE,
 	CMD_CAPTURE = 1 << 3,
+	CMD_DUMP = 1 << 4,
+	CMD_REPORT = 1 << 5,
 };
 
 struct config {
@@ -65,6 +67,10 @@ struct config {
 	char *objective; /* NULL: f1 */
 	int64_t tolerance_us;
 	unsigned jobs;
+	/* report (labels, tolerance, output, from, to: the fields above) */
+	char *title, *decoys;
+	char **streams;
+	size_t n_streams;
 
 	char *config_file;
 	bool *set; /* per option: given explicitly (any origin) */
