@@ -1,7 +1,7 @@
 #!/bin/sh
 # One consistent command line (issue 11 item 4), as a table: every command
 # x --help, --version, -V, `telemetra help CMD` (0), a bad option, a bad
-# value (2); and every on/off option that CMD --help lists, as --x=true
+# value (2), the bad option named as the user typed it; and every on/off option that CMD --help lists, as --x=true
 # and --x=false (0) and --x=maybe (2), each parsed before --help acts, so
 # no Kafka or database is needed.  --no-x joins the table where the build
 # has it.  Then each command's --help option list against the man page:
@@ -41,6 +41,12 @@ for cmd in replay live dump migrate tune gen report capture; do
 	expect 2 "Try 'telemetra $cmd --help'" $T "$cmd" --no-such-option
 	# shellcheck disable=SC2046 # a word list
 	expect 2 "Try 'telemetra $cmd --help'" $T "$cmd" $(bad_value "$cmd")
+	# A bad option is named as typed (not its value, not another word),
+	# with the usage hint; -ZY: an unknown letter inside a cluster.
+	expect 2 "unknown option '--no-such-option'\$" $T "$cmd" --no-such-option=secret
+	expect 2 "unknown option '-Z'\$" $T "$cmd" -ZY
+	expect 2 "option '--help' takes no value\$" $T "$cmd" --help=3
+	expect 2 "Try 'telemetra $cmd --help'" $T "$cmd" -ZY
 
 	$T "$cmd" --help >"$tmp/help.$cmd"
 	# on/off options: listed without =VALUE

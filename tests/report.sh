@@ -276,7 +276,7 @@ import xml.etree.ElementTree as ET
 S = "{http://www.w3.org/2000/svg}"
 root = ET.parse(sys.argv[1]).getroot()
 errors, seen = [], set()
-plot = (40.0, 40.0 + 320 - 40 - 52)  # report_html.c: PLOT_T, PLOT_T + PLOT_H
+plot = (40.0, 40.0 + 320 - 40 - 52)  # src/report/svg.c: PLOT_T, PLOT_T + PLOT_H
 for svg in root.iter(S + "svg"):
     panels = {}
     for g in svg.findall(S + "g"):
@@ -288,7 +288,10 @@ for svg in root.iter(S + "svg"):
         if c.find(S + "title") is None:
             continue
         cls, y = c.get("class").split()[-1], float(c.get("cy"))
-        want = {"mk-surge": panels.get("avg_viewers"), "mk-drop": panels.get("avg_sentiment")}.get(cls, plot)
+        # the pane detector's spikes: on the count it scored (its panel)
+        pane = panels.get("chatters") or panels.get("messages")
+        want = {"mk-surge": panels.get("avg_viewers"), "mk-drop": panels.get("avg_sentiment"),
+                "mk-spike": pane or plot}.get(cls, plot)
         seen.add(cls)
         if want is None or not want[0] - 0.1 <= y <= want[1] + 0.1:
             errors.append("a %s marker at y %.1f, outside its metric's plot %r" % (cls, y, want))
@@ -303,6 +306,68 @@ for e in errors[:5]:
     print("FAIL: detectors.html: " + e)
 if not errors:
     print("ok   detectors.html: each detector's markers on its own metric (%s), threshold line unclipped" % ", ".join(sorted(seen)))
+sys.exit(1 if errors else 0)
+EOF
+
+# The baseline drawn is the one each detector compared against: for the pane
+# detector (the default), per chat_spike, the count of its metric over the
+# scored span against the level +- spread its metadata records, and no
+# seed-style band on the chat_rate plot; for the seed detector, that band.
+"$T" replay -q --detector=seed -o "$tmp/seed.db" "$fx/demo.jsonl.gz" || exit 99
+"$T" report -o "$tmp/seed.html" "$tmp/seed.db" || fail "report of seed.db failed"
+"$T" report -o "$tmp/pane.html" "$tmp/demo.db" || fail "report of demo.db failed"
+sqlite3 -json "$tmp/demo.db" "SELECT metadata FROM moments WHERE moment_type = 'chat_spike'" >"$tmp/demo-spikes.json"
+python3 - "$tmp/pane.html" "$tmp/seed.html" "$tmp/demo-spikes.json" <<'EOF' || failures=$((failures + 1))
+import json, re, sys
+import xml.etree.ElementTree as ET
+S = "{http://www.w3.org/2000/svg}"
+errors = []
+spikes = [json.loads(r["metadata"]) for r in json.load(open(sys.argv[3]))]
+if not spikes or any(m.get("detector") != "pane" for m in spikes):
+    errors.append("demo.db: expected pane chat_spikes, got %r" % [m.get("detector") for m in spikes])
+boxes, markers = [], []
+for svg in ET.parse(sys.argv[1]).getroot().iter(S + "svg"):
+    if svg.find(".//%spolygon[@class='band']" % S) is not None:
+        errors.append("pane: a seed-style band is drawn on the chat_rate plot")
+    for g in svg.findall(S + "g"):
+        t = g.find(S + "text")
+        if g.get("class") != "panel" or not "".join(t.itertext()).startswith(("chatters", "messages")):
+            continue
+        r = g.find(S + "rect")
+        top, h = float(r.get("y")), float(r.get("height"))
+        hi = float("".join(g.findall(S + "text")[1].itertext()))
+        y = lambda v: top + h - v / hi * h
+        for b in g.findall(S + "rect[@class='band']"):
+            m = re.search(r"level ([0-9.]+) \u00b1 spread ([0-9.]+).*counted ([0-9]+)", "".join(b.itertext()))
+            if not m:
+                errors.append("a baseline box without level, spread and count: %r" % "".join(b.itertext()))
+                continue
+            lvl, spr, val = float(m.group(1)), float(m.group(2)), float(m.group(3))
+            boxes.append((lvl, spr, val))
+            ya, yb = float(b.get("y")), float(b.get("y")) + float(b.get("height"))
+            if abs(ya - y(lvl + spr)) > 1.5 or abs(yb - y(max(lvl - spr, 0))) > 1.5:
+                errors.append("box %r at y %.1f..%.1f, want %.1f..%.1f" % (m.groups(), ya, yb, y(lvl + spr), y(max(lvl - spr, 0))))
+        for c in svg.iter(S + "circle"):
+            if "mk-spike" in c.get("class", "") and c.find(S + "title") is not None:
+                markers.append(float(c.get("cy")))
+                if not top - 0.1 <= float(c.get("cy")) <= top + h + 0.1:
+                    errors.append("a pane chat_spike marker outside its panel")
+        if boxes and not any(abs(cy - y(v)) < 1.5 for cy in markers for (_, _, v) in boxes):
+            errors.append("no marker at the count the pane detector scored")
+want = sorted((round(m["baseline_level"], 2), round(m["baseline_spread"], 2), m["value"]) for m in spikes)
+if sorted(boxes) != want:
+    errors.append("pane baselines drawn %r, metadata says %r" % (sorted(boxes), want))
+if len(markers) != len(spikes):
+    errors.append("%d pane chat_spike markers in the panel for %d spikes" % (len(markers), len(spikes)))
+seed = ET.parse(sys.argv[2]).getroot()
+if seed.find(".//%spolygon[@class='band']" % S) is None:
+    errors.append("seed: no baseline band on the chat_rate plot")
+if any("".join(t.itertext()).startswith(("chatters", "messages")) for t in seed.iter(S + "text")):
+    errors.append("seed: a pane panel is drawn")
+for e in errors[:5]:
+    print("FAIL: baselines: " + e)
+if not errors:
+    print("ok   baselines: pane spikes drawn against their recorded level +- spread (%d), seed's band kept" % len(spikes))
 sys.exit(1 if errors else 0)
 EOF
 

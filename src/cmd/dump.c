@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,53 +12,30 @@
 #include "io/target.h"
 #include "util/log.h"
 #include "util/new_file.h"
+#include "util/options.h"
 
-static void usage(void)
-{
-	printf("Usage: telemetra dump [OPTIONS] DB-OR-URL\n\n"
-	       "Print the output tables of a telemetra database (a SQLite file, or a\n"
-	       "PostgreSQL URL) in canonical form: CSV sorted by key, doubles with 6\n"
-	       "decimals, JSON with sorted keys, wall-clock columns and ids left out.\n"
-	       "The text is identical for SQLite and PostgreSQL; golden tests compare it.\n\n"
-	       "Options:\n"
-	       "  -o, --output=FILE   write to FILE instead of standard output\n"
-	       "  -h, --help          print this help and exit\n"
-	       "  -V, --version       print the version and exit\n\n"
-	       "Exit status: 0 success, 1 the database cannot be read, 2 usage error.\n");
-}
+static const struct command_help help = {
+	"dump",
+	CMD_DUMP,
+	"[OPTIONS] DB-OR-URL",
+	"Print the output tables of a telemetra database (a SQLite file, or a\n"
+	"PostgreSQL URL) in canonical form: CSV sorted by key, doubles with 6\n"
+	"decimals, JSON with sorted keys, wall-clock columns and ids left out.\n"
+	"The text is identical for SQLite and PostgreSQL; golden tests compare it.",
+};
 
 int cmd_dump(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *output = NULL;
-	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			output = optarg;
-			break;
-		case 'h':
-			usage();
-			return EXIT_OK;
-		case 'V':
-			print_version();
-			return EXIT_OK;
-		default:
-			die_usage("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
+	struct config cfg; /* owns output; freed at the end */
+	config_init(&cfg);
+	int first = config_load(&cfg, &help, argc, argv);
+	const char *output = cfg.output;
+	if (first != argc - 1)
 		die_usage("expected one database: a SQLite file or a PostgreSQL URL");
 
 	struct target target;
 	struct error err;
-	if (!target_parse(&target, argv[optind], &err))
+	if (!target_parse(&target, argv[first], &err))
 		die_usage("%s", err.msg);
 
 	/* -o FILE appears whole or not at all: no empty or cut dump is left
@@ -70,12 +46,14 @@ int cmd_dump(int argc, char **argv)
 		if (!new_file_create(&nf, output, &err)) {
 			log_error("%s", err.msg);
 			target_free(&target);
+			config_free(&cfg);
 			return EXIT_RUNTIME;
 		}
 		if (!(out = fdopen(nf.fd, "w"))) {
 			log_error("cannot create %s: %s", output, strerror(errno));
 			new_file_discard(&nf);
 			target_free(&target);
+			config_free(&cfg);
 			return EXIT_RUNTIME;
 		}
 		nf.fd = -1; /* out owns it */
@@ -95,5 +73,6 @@ int cmd_dump(int argc, char **argv)
 	}
 	if (output && !ok)
 		new_file_discard(&nf);
+	config_free(&cfg);
 	return ok ? EXIT_OK : EXIT_RUNTIME;
 }

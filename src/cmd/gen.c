@@ -32,6 +32,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/new_file.h"
+#include "util/options.h"
 
 #define DEFAULT_CHAT_TOPIC "telemetra.events.chat"
 #define DEFAULT_VIEWER_TOPIC "telemetra.events.viewer"
@@ -150,7 +151,7 @@ static double parse_real(const char *opt, const char *arg, double min, double ma
 }
 
 /* Seconds, with an optional s / m / h suffix, into microseconds. */
-static int64_t parse_seconds(const char *opt, const char *arg, bool allow_zero)
+static int64_t parse_gen_seconds(const char *opt, const char *arg, bool allow_zero)
 {
 	char *end;
 	errno = 0;
@@ -501,7 +502,7 @@ int cmd_gen(int argc, char **argv)
 			break;
 		case OPT_CHANNELS: channels = parse_channels("--channels", optarg, &nchannels); break;
 		case OPT_DURATION:
-			o.duration_us = parse_seconds("--duration", optarg, true);
+			o.duration_us = parse_gen_seconds("--duration", optarg, true);
 			have_duration = true;
 			break;
 		case OPT_EVENTS: o.max_events = parse_uint("--events", optarg, 1, UINT64_C(1000000000000)); break;
@@ -512,7 +513,7 @@ int cmd_gen(int argc, char **argv)
 			have_chat_rate = true;
 			break;
 		case OPT_VIEWER_INTERVAL:
-			o.viewer_interval_us = parse_seconds("--viewer-interval", optarg, false);
+			o.viewer_interval_us = parse_gen_seconds("--viewer-interval", optarg, false);
 			break;
 		case OPT_SPIKES: o.spikes = (unsigned)parse_uint("--spikes", optarg, 0, 1000000); break;
 		case OPT_LABELS: labels = optarg; break;
@@ -531,7 +532,7 @@ int cmd_gen(int argc, char **argv)
 			o.branching = parse_real("--branching", optarg, 0, 0.95, false,
 			                         "a branching ratio from 0 to 0.95, e.g. 0.5");
 			break;
-		case OPT_REPLY_DELAY: o.reply_delay_us = parse_seconds("--reply-delay", optarg, false); break;
+		case OPT_REPLY_DELAY: o.reply_delay_us = parse_gen_seconds("--reply-delay", optarg, false); break;
 		case OPT_DECOY_RATE:
 			o.decoy_rate = parse_real("--decoy-rate", optarg, 0, 1000, false,
 			                          "decoys per stream-hour from 0 to 1000, e.g. 1");
@@ -550,7 +551,7 @@ int cmd_gen(int argc, char **argv)
 			o.malformed = parse_real("--malformed", optarg, 0, 1, false, "a fraction from 0 to 1, e.g. 0.001");
 			break;
 		case OPT_WATERMARK_DELAY:
-			o.watermark_delay_us = parse_seconds("--watermark-delay", optarg, false);
+			o.watermark_delay_us = parse_gen_seconds("--watermark-delay", optarg, false);
 			break;
 		case OPT_KAFKA:
 			if (!optarg[0])
@@ -582,11 +583,11 @@ int cmd_gen(int argc, char **argv)
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': print_version(); return EXIT_OK;
-		case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt && optopt < 256)
-				die_usage("unknown option '-%c'", optopt);
-			die_usage("unknown option '%s'", argv[optind - 1]);
+		default: {
+			char problem[160];
+			option_problem(problem, sizeof problem, c, argv, longopts);
+			die_usage("%s", problem);
+		}
 		}
 	}
 	if (optind < argc)

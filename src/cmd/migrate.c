@@ -20,6 +20,7 @@
 #include "io/pg.h"
 #include "io/target.h"
 #include "util/log.h"
+#include "util/options.h"
 
 static void usage(void)
 {
@@ -136,7 +137,7 @@ int cmd_migrate(int argc, char **argv)
 	const char *postgres = NULL, *sqlite = NULL;
 	int ch;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			postgres = optarg;
@@ -150,10 +151,11 @@ int cmd_migrate(int argc, char **argv)
 		case 'V':
 			print_version();
 			return EXIT_OK;
-		default:
-			if (optopt == 'p' || optopt == 's')
-				die_usage("option '%s' needs a value", argv[optind - 1]);
-			die_usage("unknown option '%s'", shown(argv[optind - 1]));
+		default: {
+			char problem[160]; /* the name as typed, never a value (a password) */
+			option_problem(problem, sizeof problem, ch, argv, longopts);
+			die_usage("%s", problem);
+		}
 		}
 	}
 	if (optind < argc)

@@ -200,6 +200,33 @@ static const struct opt opts[] = {
 	{"objective", 0, T_STRING, F(objective), CMD_TUNE, NULL, "f1|f2|precision@recall=R",
 	 "what the winner maximises (default f1); ties: F1, fewer false alarms, less delay", NULL,
 	 0},
+
+	/* dump */
+	{"output", 'o', T_STRING, F(output), CMD_DUMP, NULL, "FILE",
+	 "write to FILE instead of standard output (whole or not at all)", NULL, 0},
+
+	/* report */
+	{"output", 'o', T_STRING, F(output), CMD_REPORT, NULL, "FILE",
+	 "write the page to FILE (default report.html; - for standard output); replaced only "
+	 "when complete", NULL, 0},
+	{"labels", 0, T_STRING, F(labels), CMD_REPORT, NULL, "FILE",
+	 "mark true moments: JSON Lines {stream_id, start, end, kind}, as `telemetra gen "
+	 "--labels` writes them; the page then opens with precision, recall, F1 and false alarms "
+	 "per stream-hour, scored as `telemetra tune` scores, and lists the missed labels and the "
+	 "false moments", NULL, 0},
+	{"tolerance", 0, T_SECONDS0, F(tolerance_us), CMD_REPORT, NULL, "SECONDS",
+	 "how far a moment may be from a label and still match (default 30, as tune's)", NULL, 0},
+	{"decoys", 0, T_STRING, F(decoys), CMD_REPORT, NULL, "FILE",
+	 "draw decoys (the same format, as `gen --decoys` writes them) and name the one each "
+	 "false moment fell for", NULL, 0},
+	{"title", 0, T_STRING, F(title), CMD_REPORT, NULL, "TEXT",
+	 "the page's title (default: one naming the database)", NULL, 0},
+	{"stream", 0, T_LIST, F(streams), CMD_REPORT, NULL, "ID", "only this stream (repeatable)",
+	 NULL, 0},
+	{"from", 0, T_STRING, F(range_from), CMD_REPORT, NULL, "TIME",
+	 "only windows overlapping [from, to) and moments in it (RFC 3339), e.g. a day of a busy "
+	 "database", NULL, 0},
+	{"to", 0, T_STRING, F(range_to), CMD_REPORT, NULL, "TIME", "the end of that range", NULL, 0},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -624,6 +651,39 @@ static bool load_file(struct config *c, unsigned mask, const char *path, struct 
 	return ok;
 }
 
+void option_problem(char *buf, size_t n, int ch, char **argv, const struct option *longopts)
+{
+	/* glibc has moved optind past a long option (and past a short one
+	 * that ended its word), but not past a short one inside a cluster
+	 * such as -qZ: the word that holds it is the one that starts with
+	 * "--" or contains optopt. */
+	const char *word = optind > 0 ? argv[optind - 1] : NULL;
+	bool is_long = word && !strncmp(word, "--", 2) && word[2];
+	if (is_long && optopt > 0) {
+		/* A long option whose val is a character: is it the one typed? */
+		size_t len = strcspn(word + 2, "=");
+		bool match = false;
+		for (const struct option *o = longopts; o->name && !match; o++)
+			match = o->val == optopt && !strncmp(o->name, word + 2, len);
+		is_long = match;
+	}
+	if (is_long) {
+		int len = (int)strcspn(word, "=");
+		if (ch == ':')
+			snprintf(buf, n, "option '%.*s' needs a value", len, word);
+		else if (optopt > 0 && word[len] == '=')
+			snprintf(buf, n, "option '%.*s' takes no value", len, word);
+		else
+			snprintf(buf, n, "unknown option '%.*s'", len > 100 ? 100 : len, word);
+	} else if (ch == ':') {
+		snprintf(buf, n, "option '-%c' needs a value", optopt);
+	} else if (optopt > 0 && optopt < 256) {
+		snprintf(buf, n, "unknown option '-%c'", optopt);
+	} else {
+		snprintf(buf, n, "unknown option '%.100s'", word ? word : "");
+	}
+}
+
 static void print_help(const struct command_help *cmd)
 {
 	printf("Usage: telemetra %s %s\n\n%s\n\nOptions:\n", cmd->name, cmd->synopsis, cmd->summary);
@@ -659,7 +719,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 	const int FIRST_NO = FIRST_OPT + (int)N_OPTS;
 	struct option *longopts = xcalloc(2 * N_OPTS + 3, sizeof(*longopts));
 	char **no_names = xcalloc(N_OPTS, sizeof(*no_names));
-	char shortopts[64] = "hV";
+	char shortopts[64] = ":hV"; /* leading colon: a missing value is ch ':' */
 	size_t n = 0;
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (!(opts[i].commands & cmd->mask))
@@ -710,7 +770,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 		} else if (ch == '?' || ch == ':') {
 			outcome = BAD_OPTION;
 			if (optopt && optopt < FIRST_OPT)
-				snprintf(problem, sizeof(problem), "unknown or incomplete option '-%c'", optopt);
+				option_problem(problem, sizeof(problem), ch, argv, longopts);
 			else if (optopt >= FIRST_NO)
 				snprintf(problem, sizeof(problem), "option '--no-%s' takes no value",
 				         opts[optopt - FIRST_NO].name);
@@ -718,7 +778,7 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 				snprintf(problem, sizeof(problem), "option '--%s' needs a value (%s)",
 				         opts[optopt - FIRST_OPT].name, opts[optopt - FIRST_OPT].arg);
 			else
-				snprintf(problem, sizeof(problem), "unknown option '%s'", argv[optind - 1]);
+				option_problem(problem, sizeof(problem), ch, argv, longopts);
 		} else {
 			bool negated = ch >= FIRST_NO;
 			if (negated) {

@@ -26,6 +26,8 @@ enum {
 	CMD_TUNE = 1 << 2,
 	CMD_CORE = CMD_REPLAY | CMD_LIVE | CMD_TUNE,
 	CMD_CAPTURE = 1 << 3,
+	CMD_DUMP = 1 << 4,
+	CMD_REPORT = 1 << 5,
 };
 
 struct config {
@@ -66,6 +68,10 @@ struct config {
 	char *objective; /* NULL: f1 */
 	int64_t tolerance_us;
 	unsigned jobs;
+	/* report (labels, tolerance, output, from, to: the fields above) */
+	char *title, *decoys;
+	char **streams;
+	size_t n_streams;
 
 	char *config_file;
 	bool *set; /* per option: given explicitly (any origin) */
@@ -121,6 +127,15 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
  * left out), for the runs table, and with tunable_only for `tune --best`.
  * mask selects the options by command. */
 json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only);
+
+/* What went wrong with the option getopt_long() just returned ch ('?' or
+ * ':') for, into buf[0..n), naming the option as the user typed it ("-Z",
+ * "--bogus", never the value after '=', which may be a password): "unknown
+ * option '-Z'", "option '--output' needs a value", "option '--help' takes
+ * no value".  Call it before getopt_long() is called again; longopts is
+ * the table it was given. */
+struct option;
+void option_problem(char *buf, size_t n, int ch, char **argv, const struct option *longopts);
 
 /* Parse a duration in seconds ("10", "0.5") into microseconds. */
 bool parse_seconds(const char *s, int64_t *us);

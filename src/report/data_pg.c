@@ -1,7 +1,7 @@
 /*
- * report_pg.c — `telemetra report` of a PostgreSQL database: the rows the
+ * data_pg.c — `telemetra report` of a PostgreSQL database: the rows the
  * page needs, copied into an in-memory SQLite database of the same shape,
- * so that report_html.c renders both kinds of output with one code path
+ * so that page.c renders both kinds of output with one code path
  * (and the page of PostgreSQL rows equals the page of the same rows in
  * SQLite, byte for byte, but for the database's name).
  *
@@ -22,7 +22,7 @@
 #include "core/buf.h"
 #include "core/timestamp.h"
 #include "io/pg.h"
-#include "io/report_html.h"
+#include "report/data.h"
 
 #define TS(c) "to_char(" c ", 'YYYY-MM-DD HH24:MI:SS.US')"
 

@@ -1,6 +1,7 @@
 /*
- * report_html.h — `telemetra report`: a self-contained HTML page from the
- * SQLite output of a replay.
+ * report.h — `telemetra report`: a self-contained HTML page from a
+ * telemetra output (SQLite or PostgreSQL).  The one header of src/report/
+ * that commands include.
  *
  * The page has a header (the runs that produced the database and their
  * configuration), an overview of the streams, one inline SVG chart per
@@ -19,8 +20,8 @@
  * database before any output is created, report_write(), report_close().
  * Errors are returned as one sentence in struct error, naming the file.
  */
-#ifndef TELEMETRA_REPORT_HTML_H
-#define TELEMETRA_REPORT_HTML_H
+#ifndef TELEMETRA_REPORT_REPORT_H
+#define TELEMETRA_REPORT_REPORT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,9 +30,6 @@
 #include "core/common.h"
 #include "io/labels.h"
 #include "io/target.h"
-
-/* A true moment from a labels file (`telemetra gen --labels`). */
-
 
 struct report;
 
@@ -49,7 +47,7 @@ struct report_filter {
  * reason") when it cannot be opened or is not a telemetra output.  The
  * caller owns the result (report_close); t is borrowed.  A PostgreSQL
  * target is read into an in-memory SQLite copy of the
- * rows the filter keeps (report_pg.c); a SQLite file is filtered through
+ * rows the filter keeps (data_pg.c); a SQLite file is filtered through
  * temporary views of the same names. */
 struct report *report_open(const struct target *t, const struct report_filter *f,
                            struct error *err);
@@ -70,12 +68,5 @@ struct report_params {
  * Returns false with err set when the database cannot be read; a write
  * error on out is left for the caller to find with ferror(). */
 bool report_write(struct report *r, const struct report_params *p, FILE *out, struct error *err);
-
-/* report_pg.c: copy the rows f keeps of the PostgreSQL target into db (an
- * empty SQLite database), as tables shaped like a telemetra output's;
- * *shown is the target redacted (the caller frees it, also on failure). */
-struct sqlite3;
-bool report_pg_copy(const char *target, const struct report_filter *f, struct sqlite3 *db,
-                    char **shown, struct error *err);
 
 #endif
