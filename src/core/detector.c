@@ -154,18 +154,23 @@ struct detectors *detectors_new(const struct detect_config *cfg)
 	return d;
 }
 
+/* Everything a series owns (its own struct is the caller's). */
+static void series_free(struct series *s)
+{
+	free(s->ring);
+	free(s->ks);
+	free(s->sorted1);
+	free(s->sortedL);
+	json_decref(s->run.peak_metadata);
+}
+
 void detectors_free(struct detectors *d)
 {
 	if (!d)
 		return;
 	for (uint32_t s = 0; s < d->n_streams; s++) {
-		for (int k = 0; k < DETECTOR_COUNT; k++) {
-			free(d->streams[s].series[k].ring);
-			free(d->streams[s].series[k].ks);
-			free(d->streams[s].series[k].sorted1);
-			free(d->streams[s].series[k].sortedL);
-			json_decref(d->streams[s].series[k].run.peak_metadata);
-		}
+		for (int k = 0; k < DETECTOR_COUNT; k++)
+			series_free(&d->streams[s].series[k]);
 		free(d->streams[s].stream_id);
 	}
 	free(d->streams);
@@ -941,11 +946,8 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 	}
 	if (at > closed_k)
 		return at;
-	for (int k = 0; k < DETECTOR_COUNT; k++) {
-		free(st->series[k].ring);
-		free(st->series[k].ks);
-		json_decref(st->series[k].run.peak_metadata);
-	}
+	for (int k = 0; k < DETECTOR_COUNT; k++)
+		series_free(&st->series[k]);
 	free(st->stream_id);
 	memset(st, 0, sizeof(*st));
 	return at;
