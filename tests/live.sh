@@ -253,7 +253,7 @@ grep -q -e '--detector "pane" -> "seed"' "$tmp/s7detector.log" ||
 	{ fail "7: the refusal does not name the detector change"; tail -3 "$tmp/s7detector.log"; }
 # A state saved when the seed was the default has no "detector" in its
 # fingerprint: it holds the seed's history, so the default (pane) refuses it.
-sql s1 "UPDATE core_state SET state = jsonb_set(state::jsonb, '{fingerprint}',
+sql_in s1 "UPDATE core_state SET state = jsonb_set(state::jsonb, '{fingerprint}',
 	(state::jsonb -> 'fingerprint') - 'detector')::text WHERE consumer_group = 'g1'" ||
 	fail "7: cannot strip the detector from the fingerprints"
 timeout 60 "$TELEMETRA" live --brokers "$BS" --postgres "$(db_url s1)" --group g1 \
