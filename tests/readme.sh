@@ -5,7 +5,7 @@ set -u
 : "${TELEMETRA:=$PWD/src/telemetra}"
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 status=0
-line=$(grep '^apt-get .*make check' "$top_srcdir/README.md")
+line=$(grep -E '^apt-get .*make( -j[0-9]+)? check' "$top_srcdir/README.md")
 [ -n "$line" ] || { echo "FAIL: README.md has no test line"; exit 1; }
 if grep -qxF "$line" "$top_srcdir/.ci/run"; then
 	echo "ok   .ci/run runs the README's test line"
