@@ -94,7 +94,7 @@ static inline const char *skip_plain_sse2(const char *p, const char *end)
 }
 #endif
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_AVX2_PATH 1
 #include <immintrin.h>
 
@@ -115,19 +115,7 @@ __attribute__((target("avx2"))) static const char *skip_plain_avx2(const char *p
 			return p + __builtin_ctz(mask);
 		p += 32;
 	}
-	if (end - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i c = _mm_set1_epi8(0x1F);
-		__m128i special = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-			             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-			_mm_cmpeq_epi8(_mm_max_epu8(v, c), c));
-		int mask = _mm_movemask_epi8(special);
-		if (mask)
-			return p + __builtin_ctz((unsigned)mask);
-		p += 16;
-	}
-	return skip_plain_portable(p, end);
+	return skip_plain_sse2(p, end); /* the last block under 32 bytes */
 }
 #endif
 
