@@ -67,6 +67,20 @@ expect 2 "is also input - (standard input)" sh -c "$T replay -q -o '$tmp/cap.jso
 expect 2 "is also input" $T replay -q --force -o "$tmp/cap.jsonl" "$tmp/cap.jsonl"
 expect 2 "is also input" $T replay -q --append -o "$tmp/cap.jsonl" "$tmp/cap.jsonl"
 cmp -s "$fx/spike.jsonl" "$tmp/cap.jsonl" || fail "replay --force/--append -o INPUT changed it"
+# Every other command that writes a file refuses to write it over what it
+# reads: dump, report (the database, labels, decoys) and tune (logs, labels;
+# -o and --best), also through a symbolic link.
+$T replay -q -o "$tmp/in.db" "$fx/spike.jsonl" || fail "replay for the input-output checks"
+cp "$tmp/in.db" "$tmp/in.keep"
+ln -s "$tmp/in.db" "$tmp/in-link.db"
+expect 2 "is also input" $T dump -o "$tmp/in.db" "$tmp/in.db"
+expect 2 "is also input" $T dump -o "$tmp/in-link.db" "$tmp/in.db"
+expect 2 "is also input" $T report -o "$tmp/in.db" "$tmp/in.db"
+expect 2 "is also input" $T report -o "$tmp/cap.jsonl" --labels "$tmp/cap.jsonl" "$tmp/in.db"
+cmp -s "$tmp/in.db" "$tmp/in.keep" || fail "dump/report -o INPUT changed the database"
+expect 2 "is also input" $T tune -q -o "$tmp/cap.jsonl" "$tmp/cap.jsonl"
+expect 2 "is also input" $T tune -q -o "$tmp/t.db" --labels "$tmp/cap.jsonl" --best "$tmp/cap.jsonl" "$tmp/cap.jsonl"
+cmp -s "$fx/spike.jsonl" "$tmp/cap.jsonl" || fail "tune -o/--best INPUT changed the input"
 printf 'my notes\n' >"$tmp/notes.txt"
 expect 2 "is not a telemetra database" $T replay -q -o "$tmp/notes.txt" "$fx/spike.jsonl"
 expect 2 "is not a telemetra database" $T replay -q --append -o "$tmp/notes.txt" "$fx/spike.jsonl"

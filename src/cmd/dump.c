@@ -42,6 +42,8 @@ int cmd_dump(int argc, char **argv)
 	 * behind by a database that cannot be read or a full disk. */
 	FILE *out = stdout;
 	struct new_file nf = {NULL, NULL, -1, false};
+	if (output && target.kind == TARGET_SQLITE)
+		new_file_refuse_input(output, (const char *const[]){target.location}, 1);
 	if (output) {
 		if (!new_file_create(&nf, output, &err)) {
 			log_error("%s", err.msg);

@@ -168,15 +168,7 @@ static bool check_output(const struct replay *r, const char *path, char **names)
 			die_usage("output %s is %s, which replay would replace with a SQLite file; give "
 			          "another output",
 			          path, file_kind(&st));
-		for (size_t i = 0; i < r->n_inputs; i++) {
-			struct stat in;
-			bool std_in = !strcmp(names[i], "-");
-			if ((std_in ? fstat(STDIN_FILENO, &in) : stat(names[i], &in)) == 0 &&
-			    in.st_dev == st.st_dev && in.st_ino == st.st_ino)
-				die_usage("output %s is also input %s: the run would destroy what it reads; "
-				          "give another output",
-				          path, std_in ? "- (standard input)" : names[i]);
-		}
+		new_file_refuse_input(path, (const char *const *)names, r->n_inputs);
 		bool ours = false;
 		struct error err;
 		if (st.st_size > 0 && !sqlite_is_telemetra(path, &ours, &err))

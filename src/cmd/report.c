@@ -140,6 +140,10 @@ int cmd_report(int argc, char **argv)
 		die_usage("%s", err.msg);
 	if (!*output)
 		die_usage("--output needs a file name (or - for standard output)");
+	new_file_refuse_input(output,
+	                      (const char *const[]){target.kind == TARGET_SQLITE ? target.location : NULL,
+	                                            labels_path, decoys_path},
+	                      3);
 
 	struct labels labels = {NULL, 0};
 	if (labels_path && !labels_load(&labels, labels_path, &err)) {

@@ -312,6 +312,15 @@ static void prepare(struct tune *t, int argc, char **argv, int *first)
 		die_usage("%s", err.msg);
 	if (t->base.objective && !t->base.labels)
 		die_usage("--objective needs --labels: it is computed against the true moments");
+	/* Neither result file may take the place of what the run reads. */
+	size_t n_in = (size_t)(argc - *first);
+	const char **reads = xcalloc(n_in + 1, sizeof(*reads));
+	for (size_t i = 0; i < n_in; i++)
+		reads[i] = argv[*first + (int)i];
+	reads[n_in] = t->base.labels;
+	new_file_refuse_input(t->base.output ? t->base.output : DEFAULT_OUTPUT, reads, n_in + 1);
+	new_file_refuse_input(t->base.best, reads, n_in + 1);
+	free(reads);
 	build_grid(t);
 	build_cases(t);
 	if (t->base.labels && !labels_load(&t->labels, t->base.labels, &err))

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "util/new_file.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -118,4 +119,30 @@ void new_file_discard(struct new_file *n)
 	if (!n->in_place)
 		unlink(n->tmp);
 	release(n);
+}
+
+const char *new_file_input_at(const char *path, const char *const *inputs, size_t n)
+{
+	struct stat out;
+	if (!path || !strcmp(path, "-") || stat(path, &out) != 0 || !S_ISREG(out.st_mode))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct stat in;
+		if (!inputs[i])
+			continue;
+		bool std_in = !strcmp(inputs[i], "-");
+		if ((std_in ? fstat(STDIN_FILENO, &in) : stat(inputs[i], &in)) == 0 &&
+		    in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+			return inputs[i];
+	}
+	return NULL;
+}
+
+void new_file_refuse_input(const char *path, const char *const *inputs, size_t n)
+{
+	const char *in = new_file_input_at(path, inputs, n);
+	if (in)
+		die_usage("output %s is also input %s: the run would destroy what it reads; give "
+		          "another output",
+		          path, strcmp(in, "-") ? in : "- (standard input)");
 }

@@ -17,6 +17,7 @@
 #define TELEMETRA_NEW_FILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/common.h"
 
@@ -40,6 +41,14 @@ struct new_file {
  * with err saying why (path is a directory; its directory is missing or
  * not writable). */
 bool new_file_possible(const char *path, struct error *err);
+
+/* Is path (followed through links) the very file of one of inputs[0..n)
+ * ("-" is standard input; NULL entries are skipped)?  Returns that input,
+ * or NULL, also when path does not exist or is not a regular file. */
+const char *new_file_input_at(const char *path, const char *const *inputs, size_t n);
+/* Exit 2 (die_usage) when path is one of the inputs: a command must not
+ * put its output in place of what it reads. */
+void new_file_refuse_input(const char *path, const char *const *inputs, size_t n);
 
 /* Create the file that will become path.  False with err naming path and
  * the reason. */
