@@ -95,11 +95,21 @@ struct run {
 /* One detector's memory of one stream: the last `cap` values, oldest
  * first at ring[(head + i) % cap]; with the pane method, for the chat
  * spike the values are pane counts (and last_pane the newest pane), for
- * the others window values with their window index in ks[]. */
+ * the others window values with their window index in ks[].
+ *
+ * The arrays are allocated on the first value and grow geometrically up
+ * to cap (`alloc` elements each): most streams of a large run see a few
+ * windows only, and a full history is ~2 KB.  While n < cap the ring has
+ * not wrapped (head is 0: it moves only once n == cap, and every reset
+ * sets it to 0), so growing is a realloc that keeps the order; the wrap
+ * arithmetic stays on cap, so the arrays are full-size before it runs. */
 struct series {
 	double *ring;
 	int64_t *ks; /* pane method, viewer surge and sentiment drop */
 	unsigned cap, n, head;
+	unsigned alloc; /* elements allocated in ring, ks, sorted1, sortedL */
+	bool uses_ks;   /* ks is kept (pane method, not the chat spike) */
+	bool sorted;    /* sorted1 and sortedL are kept (pane method, chat spike) */
 	bool has_last;
 	int64_t last_pane; /* pane method, chat spike: the newest pane pushed */
 	unsigned seen;     /* panes known since the start (or a restart), <= cap */
@@ -107,7 +117,7 @@ struct series {
 	 * that its quartiles need no sort per window.  sorted1: the n values;
 	 * sortedL: the L-sums of ring[j .. j + L) for j = 0 .. n - 2L + 1 (the
 	 * baseline of the long span, which excludes the newest L - 1 panes),
-	 * n - 2L + 2 of them when positive.  Both owned, cap long. */
+	 * n - 2L + 2 of them when positive (<= n).  Both owned, alloc long. */
 	double *sorted1, *sortedL;
 	struct run run;
 };
@@ -122,8 +132,12 @@ struct detectors {
 	struct detect_config cfg;
 	struct stream_state *streams; /* indexed by the windower's stream index */
 	uint32_t n_streams;
-	double *hist;    /* scratch: one history, oldest first */
-	double *scratch; /* scratch for pane_judge: twice as long as hist */
+	/* Scratch shared by the group's streams, allocated on first use and
+	 * grown to the longest history judged so far (<= max_n): a group
+	 * (partition) that never judges a history costs nothing. */
+	double *hist;    /* one history, oldest first */
+	double *scratch; /* the long span's L-sums of hist */
+	unsigned scratch_n, max_n; /* elements of each; the largest cap */
 };
 
 static bool pane_chat(const struct detect_config *cfg, int k)
@@ -149,9 +163,24 @@ struct detectors *detectors_new(const struct detect_config *cfg)
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		if (cfg->det[k].enabled && series_cap(cfg, k) > max_n)
 			max_n = series_cap(cfg, k);
-	d->hist = xcalloc(max_n, sizeof(*d->hist));
-	d->scratch = xcalloc(2 * (size_t)max_n, sizeof(*d->scratch));
+	d->max_n = max_n;
 	return d;
+}
+
+/* The group's scratch, at least n elements each (n <= max_n); both are
+ * freed by detectors_free only. */
+static void scratch_reserve(struct detectors *d, unsigned n)
+{
+	if (n <= d->scratch_n)
+		return;
+	unsigned want = d->scratch_n ? d->scratch_n : 16;
+	while (want < n)
+		want *= 2;
+	if (want > d->max_n)
+		want = d->max_n > n ? d->max_n : n;
+	d->hist = xrealloc(d->hist, want * sizeof(*d->hist));
+	d->scratch = xrealloc(d->scratch, want * sizeof(*d->scratch));
+	d->scratch_n = want;
 }
 
 /* Everything a series owns (its own struct is the caller's). */
@@ -195,24 +224,41 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 	return st;
 }
 
+/* What a series of detector k keeps; allocates nothing (series_reserve
+ * does, on the first value). */
 static void series_init(const struct detectors *d, struct series *s, int k)
 {
-	if (s->ring)
-		return;
 	s->cap = series_cap(&d->cfg, k);
-	s->ring = xcalloc(s->cap, sizeof(*s->ring));
-	if (d->cfg.method == DETECT_PANE && k != DETECTOR_CHAT_SPIKE)
-		s->ks = xcalloc(s->cap, sizeof(*s->ks));
-	if (pane_chat(&d->cfg, k)) {
-		s->sorted1 = xcalloc(s->cap, sizeof(*s->sorted1));
-		s->sortedL = xcalloc(s->cap, sizeof(*s->sortedL));
+	s->uses_ks = d->cfg.method == DETECT_PANE && k != DETECTOR_CHAT_SPIKE;
+	s->sorted = pane_chat(&d->cfg, k);
+}
+
+/* Room for n values (n <= cap) in every array the series keeps: doubling
+ * from 4, at most cap.  The series owns the arrays (series_free). */
+static void series_reserve(struct series *s, unsigned n)
+{
+	if (n <= s->alloc)
+		return;
+	unsigned want = s->alloc ? s->alloc : 4;
+	while (want < n)
+		want *= 2;
+	if (want > s->cap)
+		want = s->cap;
+	s->ring = xrealloc(s->ring, want * sizeof(*s->ring));
+	if (s->uses_ks)
+		s->ks = xrealloc(s->ks, want * sizeof(*s->ks));
+	if (s->sorted) {
+		s->sorted1 = xrealloc(s->sorted1, want * sizeof(*s->sorted1));
+		s->sortedL = xrealloc(s->sortedL, want * sizeof(*s->sortedL));
 	}
+	s->alloc = want;
 }
 
 static void series_push(struct series *s, double value, int64_t k)
 {
 	unsigned at;
 	if (s->n < s->cap) {
+		series_reserve(s, s->n + 1);
 		at = (s->head + s->n) % s->cap;
 		s->n++;
 	} else {
@@ -220,7 +266,7 @@ static void series_push(struct series *s, double value, int64_t k)
 		s->head = (s->head + 1) % s->cap;
 	}
 	s->ring[at] = value;
-	if (s->ks)
+	if (s->uses_ks)
 		s->ks[at] = k;
 }
 
@@ -697,6 +743,8 @@ static void pane_push(struct series *s, double x, unsigned L)
 static void pane_sort(struct series *s, unsigned L)
 {
 	unsigned ns = long_sums(s->n, L);
+	if (!s->n)
+		return; /* nothing allocated, nothing to sort */
 	for (unsigned i = 0; i < s->n; i++)
 		s->sorted1[i] = ring_at(s, i);
 	for (unsigned j = 0; j < ns; j++)
@@ -731,6 +779,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 	j->n_hist = s->n;
 	j->pane = v;
 	if (has_z) {
+		scratch_reserve(d, s->n);
 		for (unsigned i = 0; i < s->n; i++)
 			d->hist[i] = s->ring[(s->head + i) % s->cap];
 		judge_sums(d->hist, s->sorted1, s->n, x, 1, pc->dispersion, v);
@@ -778,7 +827,8 @@ static bool judge_window(struct detectors *d, enum detector_kind k, struct serie
 {
 	const struct detector_config *c = &d->cfg.det[k];
 	unsigned n = 0;
-	if (!s->ks) {
+	scratch_reserve(d, s->n);
+	if (!s->uses_ks) {
 		for (unsigned i = 0; i < s->n; i++)
 			d->hist[i] = s->ring[(s->head + i) % s->cap];
 		n = s->n;
@@ -986,7 +1036,7 @@ json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
 				json_object_set_new(run, "peak_span", json_integer(r->peak_span));
 		}
 		json_t *o = json_pack("{soso}", "values", values, "run", run);
-		if (s->ks) {
+		if (s->uses_ks) {
 			json_t *ks = json_array();
 			for (unsigned i = 0; i < s->n; i++)
 				json_array_append_new(ks, json_integer(s->ks[(s->head + i) % s->cap]));
@@ -1034,6 +1084,7 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 		size_t n = json_array_size(values), skip = n > s->cap ? n - s->cap : 0;
 		s->n = 0;
 		s->head = 0;
+		series_reserve(s, (unsigned)(n - skip));
 		for (size_t i = skip; i < n; i++) {
 			json_t *x = json_array_get(values, i);
 			json_t *kx = ks ? json_array_get(ks, i) : NULL;
@@ -1041,7 +1092,7 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 				error_set(err, "bad detector history value");
 				return false;
 			}
-			if (s->ks)
+			if (s->uses_ks)
 				s->ks[s->n] = kx ? json_integer_value(kx) : INT64_MIN / 2;
 			s->ring[s->n++] = json_number_value(x);
 		}

@@ -1014,6 +1014,54 @@ START_TEST(pane_state_round_trip)
 }
 END_TEST
 
+/* A series' arrays grow as values arrive (detector.c, struct series): a
+ * state saved at any fill, below or across a growth step or the wrap,
+ * loads into arrays of its own size, saves back to the same JSON, and
+ * resumes exactly as an uninterrupted run. */
+START_TEST(growing_state_round_trip)
+{
+	enum { N = 260 };
+	static const size_t cuts[] = {1, 2, 4, 5, 8, 9, 16, 17, 33, 64, 65, 89, 90, 91, 92, 150};
+	int64_t counts[N];
+	rng_state = 777;
+	for (size_t i = 0; i < N; i++)
+		counts[i] = poisson(12) + (i % 53 < 2 ? 50 : 0);
+	struct detect_config c = pane_default();
+	c.det[DETECTOR_VIEWER_SURGE] = (struct detector_config){true, 5, 3, 1.0, 2.0};
+	struct trace whole = {0};
+	struct detectors *d = detectors_new(&c);
+	trace_rows(d, counts, 0, N, &whole);
+	ck_assert_int_eq(detectors_flush(d, trace_moment, &whole), 0);
+	detectors_free(d);
+	for (size_t ci = 0; ci < sizeof(cuts) / sizeof(*cuts); ci++) {
+		struct trace split = {0};
+		d = detectors_new(&c);
+		trace_rows(d, counts, 0, cuts[ci], &split);
+		json_t *state = detectors_save_stream(d, 0);
+		ck_assert_ptr_nonnull(state);
+		char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+		detectors_free(d);
+		d = detectors_new(&c);
+		struct error err;
+		ck_assert(detectors_load_stream(d, 0, sv_make("s", 1), state, &err));
+		json_decref(state);
+		json_t *again = detectors_save_stream(d, 0);
+		char *text2 = json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(again);
+		ck_assert_str_eq(text, text2);
+		free(text);
+		free(text2);
+		trace_rows(d, counts, cuts[ci], N, &split);
+		ck_assert_int_eq(detectors_flush(d, trace_moment, &split), 0);
+		detectors_free(d);
+		ck_assert_msg(!strcmp(whole.text.data, split.text.data), "cut at %zu differs", cuts[ci]);
+		buf_free(&split.text);
+	}
+	ck_assert(strstr(whole.text.data, "M chat_spike") != NULL);
+	buf_free(&whole.text);
+}
+END_TEST
+
 Suite *detector_suite(void)
 {
 	Suite *s = suite_create("detector");
@@ -1046,6 +1094,7 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, pane_history_edges);
 	tcase_add_test(tc, first_minutes_and_an_hour_of_silence);
 	tcase_add_test(tc, pane_state_round_trip);
+	tcase_add_test(tc, growing_state_round_trip);
 	tcase_add_test(tc, sorted_history_matches_a_fresh_sort);
 	suite_add_tcase(s, tc);
 	return s;
