@@ -80,9 +80,9 @@ const char *detect_metric_name(enum detect_metric m)
 	return m == METRIC_CHATTERS ? "chatters" : "messages";
 }
 
-/* The peak of an open run of anomalous windows (merge mode). */
+/* The peak of an open run of anomalous windows (merge mode); allocated
+ * while the run is open only (series.run). */
 struct run {
-	bool active;
 	int64_t first_k, last_k;
 	int64_t first_start, last_end;
 	unsigned windows;
@@ -102,7 +102,11 @@ struct run {
  * windows only, and a full history is ~2 KB.  While n < cap the ring has
  * not wrapped (head is 0: it moves only once n == cap, and every reset
  * sets it to 0), so growing is a realloc that keeps the order; the wrap
- * arithmetic stays on cap, so the arrays are full-size before it runs. */
+ * arithmetic stays on cap, so the arrays are full-size before it runs.
+ * ring, sorted1 and sortedL share one allocation (ring's), alloc doubles
+ * each in that order: one malloc per series instead of three.  A series
+ * itself is allocated on its first row (series_get), so a stream costs
+ * nothing for a detector that is off or never had its metric. */
 struct series {
 	double *ring;
 	int64_t *ks; /* pane method, viewer surge and sentiment drop */
@@ -117,15 +121,15 @@ struct series {
 	 * that its quartiles need no sort per window.  sorted1: the n values;
 	 * sortedL: the L-sums of ring[j .. j + L) for j = 0 .. n - 2L + 1 (the
 	 * baseline of the long span, which excludes the newest L - 1 panes),
-	 * n - 2L + 2 of them when positive (<= n).  Both owned, alloc long. */
+	 * n - 2L + 2 of them when positive (<= n).  Both in ring's block. */
 	double *sorted1, *sortedL;
-	struct run run;
+	struct run *run; /* owned; NULL when no run is open (most of the time) */
 };
 
 struct stream_state {
 	char *stream_id; /* owned copy, for moments emitted after the row */
 	size_t stream_id_len;
-	struct series series[DETECTOR_COUNT];
+	struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
 };
 
 struct detectors {
@@ -183,14 +187,17 @@ static void scratch_reserve(struct detectors *d, unsigned n)
 	d->scratch_n = want;
 }
 
-/* Everything a series owns (its own struct is the caller's). */
+/* A series and everything it owns (NULL: nothing). */
 static void series_free(struct series *s)
 {
-	free(s->ring);
+	if (!s)
+		return;
+	free(s->ring); /* sorted1 and sortedL too */
 	free(s->ks);
-	free(s->sorted1);
-	free(s->sortedL);
-	json_decref(s->run.peak_metadata);
+	if (s->run)
+		json_decref(s->run->peak_metadata);
+	free(s->run);
+	free(s);
 }
 
 void detectors_free(struct detectors *d)
@@ -199,7 +206,7 @@ void detectors_free(struct detectors *d)
 		return;
 	for (uint32_t s = 0; s < d->n_streams; s++) {
 		for (int k = 0; k < DETECTOR_COUNT; k++)
-			series_free(&d->streams[s].series[k]);
+			series_free(d->streams[s].series[k]);
 		free(d->streams[s].stream_id);
 	}
 	free(d->streams);
@@ -224,32 +231,43 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 	return st;
 }
 
-/* What a series of detector k keeps; allocates nothing (series_reserve
- * does, on the first value). */
-static void series_init(const struct detectors *d, struct series *s, int k)
+/* The series of detector k of a stream, made (empty, no arrays: see
+ * series_reserve) on first use; the stream owns it (series_free). */
+static struct series *series_get(const struct detectors *d, struct stream_state *st, int k)
 {
+	if (st->series[k])
+		return st->series[k];
+	struct series *s = xcalloc(1, sizeof(*s));
 	s->cap = series_cap(&d->cfg, k);
 	s->uses_ks = d->cfg.method == DETECT_PANE && k != DETECTOR_CHAT_SPIKE;
 	s->sorted = pane_chat(&d->cfg, k);
+	st->series[k] = s;
+	return s;
 }
 
 /* Room for n values (n <= cap) in every array the series keeps: doubling
- * from 4, at most cap.  The series owns the arrays (series_free). */
+ * from 1, at most cap.  The series owns the arrays (series_free). */
 static void series_reserve(struct series *s, unsigned n)
 {
 	if (n <= s->alloc)
 		return;
-	unsigned want = s->alloc ? s->alloc : 4;
+	unsigned old = s->alloc, want = old ? old : 1;
 	while (want < n)
 		want *= 2;
 	if (want > s->cap)
 		want = s->cap;
-	s->ring = xrealloc(s->ring, want * sizeof(*s->ring));
 	if (s->uses_ks)
 		s->ks = xrealloc(s->ks, want * sizeof(*s->ks));
-	if (s->sorted) {
-		s->sorted1 = xrealloc(s->sorted1, want * sizeof(*s->sorted1));
-		s->sortedL = xrealloc(s->sortedL, want * sizeof(*s->sortedL));
+	if (!s->sorted) {
+		s->ring = xrealloc(s->ring, want * sizeof(*s->ring));
+	} else {
+		/* [ring | sorted1 | sortedL], each old long, become want long:
+		 * move the later arrays first (they only move up). */
+		s->ring = xrealloc(s->ring, 3 * (size_t)want * sizeof(*s->ring));
+		memmove(s->ring + 2 * (size_t)want, s->ring + 2 * (size_t)old, old * sizeof(*s->ring));
+		memmove(s->ring + want, s->ring + old, old * sizeof(*s->ring));
+		s->sorted1 = s->ring + want;
+		s->sortedL = s->ring + 2 * (size_t)want;
 	}
 	s->alloc = want;
 }
@@ -669,9 +687,10 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
                    void *ctx)
 {
 	struct stream_state *st = &d->streams[stream];
-	struct run *r = &st->series[k].run;
-	if (!r->active)
+	struct series *s = st->series[k];
+	if (!s || !s->run)
 		return 0;
+	struct run *r = s->run;
 	json_t *meta = r->peak_metadata;
 	json_object_set(meta, "peak_window_start", json_object_get(meta, "window_start"));
 	json_object_set(meta, "peak_window_end", json_object_get(meta, "window_end"));
@@ -682,7 +701,8 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
 	                     r->peak_span, r->peak_value, r->peak_z, r->peak_mean, r->peak_stddev,
 	                     r->peak_intensity, meta, emit, ctx);
 	json_decref(meta);
-	memset(r, 0, sizeof(*r));
+	free(r);
+	s->run = NULL;
 	return rc;
 }
 
@@ -870,13 +890,13 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 		const struct detector_config *c = &d->cfg.det[k];
 		if (!c->enabled)
 			continue;
-		struct series *s = &st->series[k];
-		series_init(d, s, k);
+		struct series *s;
 		struct judgement j = {0};
 		struct pane_verdict v = {0};
 		bool anomalous;
 		bool has_z;
 		if (pane_chat(&d->cfg, k)) {
+			s = series_get(d, st, k);
 			anomalous = judge_pane(d, s, row, &j, &v, &has_z);
 		} else {
 			double value;
@@ -884,6 +904,7 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 				rc = end_run(d, row->stream, k, emit, ctx);
 				continue;
 			}
+			s = series_get(d, st, k);
 			anomalous = judge_window(d, k, s, row, value, &j);
 			has_z = j.n_hist >= c->min_history;
 		}
@@ -906,18 +927,19 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 			json_decref(meta);
 			continue;
 		}
-		struct run *r = &s->run;
-		if (r->active && row->k != r->last_k + 1) {
+		if (s->run && row->k != s->run->last_k + 1) {
 			rc = end_run(d, row->stream, k, emit, ctx);
 			if (rc) {
 				json_decref(meta);
 				break;
 			}
 		}
-		if (!r->active) {
-			*r = (struct run){.active = true, .first_k = row->k, .first_start = row->start_us,
-			                  .peak_intensity = -HUGE_VAL};
+		if (!s->run) {
+			s->run = xmalloc(sizeof(*s->run));
+			*s->run = (struct run){.first_k = row->k,
+			                       .first_start = row->start_us, .peak_intensity = -HUGE_VAL};
 		}
+		struct run *r = s->run;
 		r->last_k = row->k;
 		r->last_end = row->end_us;
 		r->windows++;
@@ -943,8 +965,8 @@ int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn em
 		return 0;
 	for (uint32_t s = 0; s < d->n_streams; s++)
 		for (int k = 0; k < DETECTOR_COUNT; k++) {
-			const struct run *r = &d->streams[s].series[k].run;
-			if (r->active && r->last_k < closed_k) {
+			const struct series *se = d->streams[s].series[k];
+			if (se && se->run && se->run->last_k < closed_k) {
 				int rc = end_run(d, s, k, emit, ctx);
 				if (rc)
 					return rc;
@@ -982,9 +1004,11 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 	struct stream_state *st = &d->streams[stream];
 	int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1, at = INT64_MIN;
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
-		const struct series *s = &st->series[k];
-		if (s->run.active && s->run.last_k + 1 > at)
-			at = s->run.last_k + 1;
+		const struct series *s = st->series[k];
+		if (!s)
+			continue;
+		if (s->run && s->run->last_k + 1 > at)
+			at = s->run->last_k + 1;
 		if (pane_chat(&d->cfg, k) && s->has_last) {
 			if (s->last_pane > INT64_MAX / 2 || s->last_pane < INT64_MIN / 2)
 				return INT64_MAX; /* not a pane of any real time: keep it */
@@ -997,7 +1021,7 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 	if (at > closed_k)
 		return at;
 	for (int k = 0; k < DETECTOR_COUNT; k++)
-		series_free(&st->series[k]);
+		series_free(st->series[k]);
 	free(st->stream_id);
 	memset(st, 0, sizeof(*st));
 	return at;
@@ -1015,16 +1039,16 @@ json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
 	const struct stream_state *st = &d->streams[stream];
 	json_t *out = json_object();
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
-		const struct series *s = &st->series[k];
+		const struct series *s = st->series[k];
 		const struct detector_config *c = &d->cfg.det[k];
-		if (!c->enabled || (!s->n && !s->run.active && !s->has_last))
+		if (!c->enabled || !s || (!s->n && !s->run && !s->has_last))
 			continue;
 		json_t *values = json_array();
 		for (unsigned i = 0; i < s->n; i++)
 			json_array_append_new(values, json_real(s->ring[(s->head + i) % s->cap]));
 		json_t *run = json_null();
-		if (s->run.active) {
-			const struct run *r = &s->run;
+		if (s->run) {
+			const struct run *r = s->run;
 			run = json_pack("{sIsIsIsIsisfsfsfsfsfsO}", "first_k", (json_int_t)r->first_k,
 			                "last_k", (json_int_t)r->last_k, "first_start",
 			                (json_int_t)r->first_start, "last_end", (json_int_t)r->last_end,
@@ -1076,8 +1100,7 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 			error_set(err, "bad detector state: %s", jerr.text);
 			return false;
 		}
-		struct series *s = &st->series[k];
-		series_init(d, s, k);
+		struct series *s = series_get(d, st, k);
 		/* Keep the newest values if the history was shortened.  A state
 		 * saved by the other method is read as far as it fits: a window
 		 * index missing (seed -> pane) reads as "too far back to use". */
@@ -1105,7 +1128,7 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 			s->seen = sn < 0 ? 0 : sn > (json_int_t)s->cap ? s->cap : (unsigned)sn;
 		}
 		if (json_is_object(run)) {
-			struct run *r = &s->run;
+			struct run got = {0}, *r = &got;
 			json_int_t first_k, last_k, first_start, last_end;
 			int windows, peak_span = 1;
 			json_t *meta;
@@ -1119,15 +1142,18 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 				error_set(err, "bad moment run in saved state: %s", jerr.text);
 				return false;
 			}
-			r->active = true;
 			r->first_k = first_k;
 			r->last_k = last_k;
 			r->first_start = first_start;
 			r->last_end = last_end;
 			r->windows = (unsigned)windows;
 			r->peak_span = peak_span < 1 ? 1 : (unsigned)peak_span;
-			json_decref(r->peak_metadata);
 			r->peak_metadata = json_deep_copy(meta);
+			if (s->run)
+				json_decref(s->run->peak_metadata);
+			else
+				s->run = xmalloc(sizeof(*s->run));
+			*s->run = got;
 		}
 	}
 	return true;
