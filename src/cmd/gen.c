@@ -129,14 +129,14 @@ static bool output_open(struct output *o, const char *path)
 	struct error err;
 	if (!new_file_create(&o->file, path, &err)) {
 		log_error("%s", err.msg);
-		return false;
+		goto fail;
 	}
 	if (ends_with(path, ".gz")) {
 		o->gz = gzdopen(o->file.fd, "wb3"); /* level 3: ~2x faster than 6, 8 % larger */
 		if (!o->gz) {
 			log_error("cannot create %s: %s", path, errno ? strerror(errno) : "out of memory");
 			new_file_discard(&o->file);
-			return false;
+			goto fail;
 		}
 		o->file.fd = -1; /* gzclose closes it */
 		gzbuffer(o->gz, 128 * 1024);
@@ -146,10 +146,14 @@ static bool output_open(struct output *o, const char *path)
 	if (!o->f) {
 		log_error("cannot create %s: %s", path, strerror(errno));
 		new_file_discard(&o->file);
-		return false;
+		goto fail;
 	}
 	o->file.fd = -1; /* fclose closes it */
 	return true;
+fail:
+	free(o->buf); /* the caller does not close an output that did not open */
+	o->buf = NULL;
+	return false;
 }
 
 static bool output_flush(struct output *o)
