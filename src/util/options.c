@@ -319,6 +319,18 @@ static const struct opt opts[] = {
 	GEN("watermark-delay", 0, T_GSECONDS, delay_us, NULL, "S",
 	    "the delay D of the above (default 10)", .flags = MIN_OPEN),
 #undef GEN
+
+	/* migrate: one database; POSTGRES_URL yields to --sqlite (cmd/migrate.c) */
+	{"postgres", 0, T_STRING, F(postgres), CMD_MIGRATE, "POSTGRES_URL", "URL",
+	 "a PostgreSQL URL, conninfo or jdbc:postgresql:// URL (the environment's is not used "
+	 "with --sqlite)", NULL, SECRET},
+	{"sqlite", 0, T_STRING, F(sqlite), CMD_MIGRATE, NULL, "PATH",
+	 "a SQLite file, created if missing", NULL, 0},
+	{"postgres-user", 0, T_STRING, F(postgres_user), CMD_MIGRATE, "POSTGRES_USER", "USER",
+	 "PostgreSQL user, unless the URL names one", NULL, 0},
+	{"postgres-password", 0, T_STRING, F(postgres_password), CMD_MIGRATE, "POSTGRES_PASSWORD",
+	 "PASSWORD", "PostgreSQL password, unless the URL has one (prefer the environment)", NULL,
+	 SECRET},
 };
 
 static const struct bounds bounds[] = {

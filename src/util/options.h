@@ -29,6 +29,7 @@ enum {
 	CMD_DUMP = 1 << 4,
 	CMD_REPORT = 1 << 5,
 	CMD_GEN = 1 << 6,
+	CMD_MIGRATE = 1 << 7,
 };
 
 struct config {
@@ -82,6 +83,8 @@ struct config {
 	double rate, rate_min, rate_max, chat_rate, branching, decoy_rate;
 	double disorder, late, malformed;
 	bool no_edges;
+	/* migrate (postgres, postgres_user, postgres_password: above) */
+	char *sqlite;
 
 	char *config_file;
 	bool *set; /* per option: given explicitly (any origin) */
