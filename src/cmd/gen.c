@@ -7,12 +7,12 @@
  *
  * Replaces the seed's Python mock producer, whose environment variables it
  * honours: CHANNELS (comma-separated stream ids) and RATE_PER_SEC (same as
- * --rate).  The command line wins over the environment.
+ * --rate).  The command line wins over the environment.  The options, with
+ * their defaults, value rules and help, are in util/options.c (CMD_GEN).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
@@ -34,144 +34,32 @@
 #include "util/new_file.h"
 #include "util/options.h"
 
-#define DEFAULT_CHAT_TOPIC "telemetra.events.chat"
-#define DEFAULT_VIEWER_TOPIC "telemetra.events.viewer"
 #define OUT_BUFSZ (256 * 1024)
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-	        "Usage: telemetra gen [OPTIONS]\n"
-	        "\n"
-	        "Write a synthetic, seeded, reproducible log of chat and viewer events\n"
-	        "(JSON Lines) shaped like real chat, with true moments and decoys, to a\n"
-	        "file, stdout or Kafka.\n"
-	        "The same options and --seed give the same bytes.\n"
-	        "\n"
-	        "Output:\n"
-	        "  -o, --output FILE          write to FILE ('-' = stdout, the default);\n"
-	        "                             gzip-compressed when FILE ends in .gz\n"
-	        "      --kafka BROKERS        produce to Kafka instead (key = stream_id)\n"
-	        "      --chat-topic TOPIC     topic of chat events and malformed lines\n"
-	        "                             (default " DEFAULT_CHAT_TOPIC ")\n"
-	        "      --viewer-topic TOPIC   topic of viewer events (default " DEFAULT_VIEWER_TOPIC ")\n"
-	        "  -X KEY=VALUE               librdkafka producer property (repeatable)\n"
-	        "      --rate N               pace the output at N events/s of wall time\n"
-	        "                             (default: as fast as possible); without\n"
-	        "                             --chat-rate, the chat rate is derived from N so\n"
-	        "                             that event time keeps up with the wall clock\n"
-	        "      --labels FILE          write the true moments to FILE (JSON Lines:\n"
-	        "                             stream_id, start, end, kind); start is when\n"
-	        "                             chat starts reacting\n"
-	        "      --decoys FILE          write the non-moments to FILE (same format;\n"
-	        "                             kind ad_break, level_shift, gift_train,\n"
-	        "                             spammer, bot, stream_start, stream_end, raid_out)\n"
-	        "  -q, --quiet                no summary line\n"
-	        "\n"
-	        "Traffic:\n"
-	        "      --seed N               random seed (default 1)\n"
-	        "      --streams N            number of streams (default 10)\n"
-	        "      --channels LIST        comma-separated stream ids (sets --streams)\n"
-	        "      --duration SECONDS     span of event time (default 600; 0 = endless;\n"
-	        "                             endless by default with --kafka); a suffix\n"
-	        "                             s, m or h is accepted\n"
-	        "      --events N             stop after N lines (exactly N when the span\n"
-	        "                             allows; without --duration the span is open)\n"
-	        "      --start TIME|now       event time of the start (RFC 3339, default\n"
-	        "                             2025-11-23T12:00:00Z)\n"
-	        "      --rate-min R, --rate-max R\n"
-	        "                             per-stream chat rates, spread log-uniformly over\n"
-	        "                             [min, max] messages/s (default 0.0167, one a\n"
-	        "                             minute, to 30)\n"
-	        "      --chat-rate R          the same spread, scaled to a mean of R\n"
-	        "                             messages/s per stream\n"
-	        "      --branching B          self-excitation: each message triggers B more\n"
-	        "                             on average (replies, emote walls), 0 to 0.95\n"
-	        "                             (default 0.5; 0 = Poisson arrivals)\n"
-	        "      --reply-delay S        mean delay of a triggered message (default 3)\n"
-	        "      --decoy-rate N         decoys per stream-hour: ad breaks, level shifts,\n"
-	        "                             sub-gift trains, spammers, bots in turn\n"
-	        "                             (default 1)\n"
-	        "      --no-edges             no stream start (ramp, greetings) or end (\"gn\"\n"
-	        "                             waves, outgoing raid, offline before the end)\n"
-	        "      --viewer-interval S    seconds between viewer-count updates (default 5)\n"
-	        "      --spikes N             N true moments: hype, funny, fail (a burst of\n"
-	        "                             reactions 2-6 s after the play, 10-60 s, many\n"
-	        "                             chatters) and incoming raids (viewer jump, new\n"
-	        "                             chatters); none in a stream's first 5 minutes\n"
-	        "                             or last 6, episodes 5 minutes apart\n"
-	        "\n"
-	        "Disorder and bad input (fractions of lines):\n"
-	        "      --disorder F           displaced by less than the watermark delay\n"
-	        "                             (default 0.01)\n"
-	        "      --late F               displaced by more than delay + 60 s (default 0.001)\n"
-	        "      --malformed F          broken lines of varied kinds (default 0.001)\n"
-	        "      --watermark-delay S    the delay D of the above (default 10)\n"
-	        "\n"
-	        "  -h, --help                 show this help\n"
-	        "  -V, --version              show the version\n"
-	        "\n"
-	        "Environment (the command line wins): CHANNELS (as --channels),\n"
-	        "RATE_PER_SEC (as --rate).\n"
-	        "Examples:\n"
-	        "  telemetra gen --events 1000000 --streams 50 --spikes 20 --labels l.jsonl -o ev.jsonl.gz\n"
-	        "  telemetra gen --streams 40 --duration 3h --rate-min 0.05 --rate-max 50 --spikes 240 \\\n"
-	        "      --labels moments.jsonl --decoys decoys.jsonl -o ev.jsonl\n"
-	        "  telemetra gen --kafka localhost:9092 --rate 200 --start now\n");
-}
+/* The options, their defaults and their help are in util/options.c
+ * (CMD_GEN). */
+static const struct command_help help = {
+	"gen",
+	CMD_GEN,
+	"[OPTIONS]",
+	"Write a synthetic, seeded, reproducible log of chat and viewer events\n"
+	"(JSON Lines) shaped like real chat, with true moments and decoys, to a\n"
+	"file, stdout or Kafka.\n"
+	"The same options and --seed give the same bytes.\n"
+	"\n"
+	"Examples:\n"
+	"  telemetra gen --events 1000000 --streams 50 --spikes 20 --labels l.jsonl -o ev.jsonl.gz\n"
+	"  telemetra gen --streams 40 --duration 3h --rate-min 0.05 --rate-max 50 --spikes 240 \\\n"
+	"      --labels moments.jsonl --decoys decoys.jsonl -o ev.jsonl\n"
+	"  telemetra gen --kafka localhost:9092 --rate 200 --start now",
+};
 
-/* ------------------------------------------------------------------------ */
-/* Option values                                                             */
-
-static uint64_t parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t max)
+/* Free what parse_channels() returned. */
+static void free_channels(char **ids, size_t n)
 {
-	char *end;
-	errno = 0;
-	if (!arg[0] || arg[0] == '-' || arg[0] == '+' || arg[0] == ' ')
-		goto bad;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || *end || v < min || v > max)
-		goto bad;
-	return (uint64_t)v;
-bad:
-	die_usage("%s: '%s' is not valid; expected an integer from %" PRIu64 " to %" PRIu64, opt, arg, min,
-	          max);
-}
-
-static double parse_real(const char *opt, const char *arg, double min, double max, bool min_open,
-                         const char *what)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	if (!arg[0] || end == arg || *end || errno || !isfinite(v) || v > max || v < min ||
-	    (min_open && v == min))
-		die_usage("%s: '%s' is not valid; expected %s", opt, arg, what);
-	return v;
-}
-
-/* Seconds, with an optional s / m / h suffix, into microseconds. */
-static int64_t parse_gen_seconds(const char *opt, const char *arg, bool allow_zero)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(arg, &end);
-	double unit = 1.0;
-	if (end != arg && *end && !end[1]) {
-		if (*end == 's')
-			unit = 1.0, end++;
-		else if (*end == 'm')
-			unit = 60.0, end++;
-		else if (*end == 'h')
-			unit = 3600.0, end++;
-	}
-	v *= unit;
-	if (!arg[0] || end == arg || *end || errno || !isfinite(v) || v < 0 || (!allow_zero && v == 0) ||
-	    v > 1e9)
-		die_usage("%s: '%s' is not valid; expected %s seconds (a number, optionally with a suffix s, "
-		          "m or h)",
-		          opt, arg, allow_zero ? "0 or more" : "a positive number of");
-	return (int64_t)(v * 1e6 + 0.5);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
 }
 
 /* Split a comma-separated list of stream ids (CHANNELS, --channels). */
@@ -241,14 +129,14 @@ static bool output_open(struct output *o, const char *path)
 	struct error err;
 	if (!new_file_create(&o->file, path, &err)) {
 		log_error("%s", err.msg);
-		return false;
+		goto fail;
 	}
 	if (ends_with(path, ".gz")) {
 		o->gz = gzdopen(o->file.fd, "wb3"); /* level 3: ~2x faster than 6, 8 % larger */
 		if (!o->gz) {
 			log_error("cannot create %s: %s", path, errno ? strerror(errno) : "out of memory");
 			new_file_discard(&o->file);
-			return false;
+			goto fail;
 		}
 		o->file.fd = -1; /* gzclose closes it */
 		gzbuffer(o->gz, 128 * 1024);
@@ -258,10 +146,14 @@ static bool output_open(struct output *o, const char *path)
 	if (!o->f) {
 		log_error("cannot create %s: %s", path, strerror(errno));
 		new_file_discard(&o->file);
-		return false;
+		goto fail;
 	}
 	o->file.fd = -1; /* fclose closes it */
 	return true;
+fail:
+	free(o->buf); /* the caller does not close an output that did not open */
+	o->buf = NULL;
+	return false;
 }
 
 static bool output_flush(struct output *o)
@@ -411,202 +303,60 @@ static bool write_labels(const struct gen_label *labels, size_t n, const char *p
 	return true;
 }
 
-enum {
-	OPT_SEED = 256,
-	OPT_STREAMS,
-	OPT_CHANNELS,
-	OPT_DURATION,
-	OPT_EVENTS,
-	OPT_START,
-	OPT_CHAT_RATE,
-	OPT_VIEWER_INTERVAL,
-	OPT_SPIKES,
-	OPT_LABELS,
-	OPT_DISORDER,
-	OPT_LATE,
-	OPT_MALFORMED,
-	OPT_WATERMARK_DELAY,
-	OPT_KAFKA,
-	OPT_CHAT_TOPIC,
-	OPT_VIEWER_TOPIC,
-	OPT_RATE,
-	OPT_RATE_MIN,
-	OPT_RATE_MAX,
-	OPT_BRANCHING,
-	OPT_REPLY_DELAY,
-	OPT_DECOY_RATE,
-	OPT_DECOYS,
-	OPT_NO_EDGES,
-	OPT_NO_QUIET,
-};
-
 int cmd_gen(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {"seed", required_argument, NULL, OPT_SEED},
-	    {"streams", required_argument, NULL, OPT_STREAMS},
-	    {"channels", required_argument, NULL, OPT_CHANNELS},
-	    {"duration", required_argument, NULL, OPT_DURATION},
-	    {"events", required_argument, NULL, OPT_EVENTS},
-	    {"start", required_argument, NULL, OPT_START},
-	    {"chat-rate", required_argument, NULL, OPT_CHAT_RATE},
-	    {"viewer-interval", required_argument, NULL, OPT_VIEWER_INTERVAL},
-	    {"spikes", required_argument, NULL, OPT_SPIKES},
-	    {"labels", required_argument, NULL, OPT_LABELS},
-	    {"disorder", required_argument, NULL, OPT_DISORDER},
-	    {"late", required_argument, NULL, OPT_LATE},
-	    {"malformed", required_argument, NULL, OPT_MALFORMED},
-	    {"watermark-delay", required_argument, NULL, OPT_WATERMARK_DELAY},
-	    {"kafka", required_argument, NULL, OPT_KAFKA},
-	    {"chat-topic", required_argument, NULL, OPT_CHAT_TOPIC},
-	    {"viewer-topic", required_argument, NULL, OPT_VIEWER_TOPIC},
-	    {"rate", required_argument, NULL, OPT_RATE},
-	    {"rate-min", required_argument, NULL, OPT_RATE_MIN},
-	    {"rate-max", required_argument, NULL, OPT_RATE_MAX},
-	    {"branching", required_argument, NULL, OPT_BRANCHING},
-	    {"reply-delay", required_argument, NULL, OPT_REPLY_DELAY},
-	    {"decoy-rate", required_argument, NULL, OPT_DECOY_RATE},
-	    {"decoys", required_argument, NULL, OPT_DECOYS},
-	    {"no-edges", optional_argument, NULL, OPT_NO_EDGES}, /* --no-edges[=true|false] */
-	    {"no-quiet", no_argument, NULL, OPT_NO_QUIET},
-	    {"quiet", optional_argument, NULL, 'q'}, /* --quiet[=true|false] */
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
+	struct config cfg; /* owns every option's text; freed at the end */
+	config_init(&cfg);
+	int first = config_load(&cfg, &help, argc, argv);
+	if (first < argc)
+		die_usage("unexpected argument '%s'; gen takes options only", argv[first]);
+	log_set_quiet(cfg.quiet);
+#define GIVEN(name) config_given(&cfg, CMD_GEN, name)
+
 	struct gen_options o;
-	gen_options_default(&o);
-	const char *output = NULL, *labels = NULL, *decoys = NULL, *brokers = NULL;
-	bool have_range = false;
-	const char *chat_topic = DEFAULT_CHAT_TOPIC, *viewer_topic = DEFAULT_VIEWER_TOPIC;
-	const char *start = NULL;
-	bool have_streams = false, have_duration = false, have_chat_rate = false;
+	gen_options_default(&o); /* the start time; the rest from cfg */
+	o.seed = cfg.gen_seed;
+	o.streams = (size_t)cfg.gen_streams;
+	o.duration_us = cfg.duration_us;
+	o.max_events = cfg.gen_events;
+	o.rate_min = cfg.rate_min;
+	o.rate_max = cfg.rate_max;
+	o.chat_rate = cfg.chat_rate;
+	o.branching = cfg.branching;
+	o.reply_delay_us = cfg.reply_delay_us;
+	o.decoy_rate = cfg.decoy_rate;
+	o.edges = !cfg.no_edges;
+	o.viewer_interval_us = cfg.viewer_interval_us;
+	o.spikes = (unsigned)cfg.gen_spikes;
+	o.disorder = cfg.disorder;
+	o.late = cfg.late;
+	o.malformed = cfg.malformed;
+	o.watermark_delay_us = cfg.delay_us;
+	const char *output = cfg.output, *labels = cfg.labels, *decoys = cfg.decoys;
+	const char *brokers = cfg.kafka, *start = cfg.start;
+	const char *chat_topic = cfg.chat_topic, *viewer_topic = cfg.viewer_topic;
+	bool have_streams = GIVEN("streams"), have_duration = GIVEN("duration");
+	bool have_chat_rate = GIVEN("chat-rate"), have_range = GIVEN("rate-min") || GIVEN("rate-max");
+	double rate = cfg.rate;
+	bool have_rate = GIVEN("rate");
+	char **props = cfg.kafka_props;
+	size_t nprops = cfg.n_kafka_props;
+
+	/* CHANNELS, the seed mock producer's variable, yields to --streams as
+	 * well as to --channels (options.c: ENV_IF_UNSET does the latter). */
 	char **channels = NULL;
 	size_t nchannels = 0;
-	double rate = 0.0;
-	bool have_rate = false;
-	char **props = NULL;
-	size_t nprops = 0, capprops = 0;
-
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":o:X:qhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o': output = optarg; break;
-		case OPT_SEED: o.seed = parse_uint("--seed", optarg, 0, UINT64_MAX); break;
-		case OPT_STREAMS:
-			o.streams = (size_t)parse_uint("--streams", optarg, 1, 100000);
-			have_streams = true;
-			break;
-		case OPT_CHANNELS: channels = parse_channels("--channels", optarg, &nchannels); break;
-		case OPT_DURATION:
-			o.duration_us = parse_gen_seconds("--duration", optarg, true);
-			have_duration = true;
-			break;
-		case OPT_EVENTS: o.max_events = parse_uint("--events", optarg, 1, UINT64_C(1000000000000)); break;
-		case OPT_START: start = optarg; break;
-		case OPT_CHAT_RATE:
-			o.chat_rate = parse_real("--chat-rate", optarg, 0, 1e6, true,
-			                         "messages per second per stream, > 0 (e.g. 3 or 0.5)");
-			have_chat_rate = true;
-			break;
-		case OPT_VIEWER_INTERVAL:
-			o.viewer_interval_us = parse_gen_seconds("--viewer-interval", optarg, false);
-			break;
-		case OPT_SPIKES: o.spikes = (unsigned)parse_uint("--spikes", optarg, 0, 1000000); break;
-		case OPT_LABELS: labels = optarg; break;
-		case OPT_DECOYS: decoys = optarg; break;
-		case OPT_RATE_MIN:
-			o.rate_min = parse_real("--rate-min", optarg, 0, 1e6, true,
-			                        "messages per second per stream, > 0 (e.g. 0.05)");
-			have_range = true;
-			break;
-		case OPT_RATE_MAX:
-			o.rate_max = parse_real("--rate-max", optarg, 0, 1e6, true,
-			                        "messages per second per stream, > 0 (e.g. 50)");
-			have_range = true;
-			break;
-		case OPT_BRANCHING:
-			o.branching = parse_real("--branching", optarg, 0, 0.95, false,
-			                         "a branching ratio from 0 to 0.95, e.g. 0.5");
-			break;
-		case OPT_REPLY_DELAY: o.reply_delay_us = parse_gen_seconds("--reply-delay", optarg, false); break;
-		case OPT_DECOY_RATE:
-			o.decoy_rate = parse_real("--decoy-rate", optarg, 0, 1000, false,
-			                          "decoys per stream-hour from 0 to 1000, e.g. 1");
-			break;
-		case OPT_NO_EDGES:
-			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false"))
-				die_usage("option '--no-edges' takes true or false after '=', got '%s'", optarg);
-			o.edges = optarg && !strcmp(optarg, "false");
-			break;
-		case OPT_NO_QUIET: log_set_quiet(false); break;
-		case OPT_DISORDER:
-			o.disorder = parse_real("--disorder", optarg, 0, 1, false, "a fraction from 0 to 1, e.g. 0.01");
-			break;
-		case OPT_LATE: o.late = parse_real("--late", optarg, 0, 1, false, "a fraction from 0 to 1, e.g. 0.001"); break;
-		case OPT_MALFORMED:
-			o.malformed = parse_real("--malformed", optarg, 0, 1, false, "a fraction from 0 to 1, e.g. 0.001");
-			break;
-		case OPT_WATERMARK_DELAY:
-			o.watermark_delay_us = parse_gen_seconds("--watermark-delay", optarg, false);
-			break;
-		case OPT_KAFKA:
-			if (!optarg[0])
-				die_usage("--kafka: expected a broker list, e.g. localhost:9092");
-			brokers = optarg;
-			break;
-		case OPT_CHAT_TOPIC:
-			if (!optarg[0])
-				die_usage("--chat-topic: expected a topic name");
-			chat_topic = optarg;
-			break;
-		case OPT_VIEWER_TOPIC:
-			if (!optarg[0])
-				die_usage("--viewer-topic: expected a topic name");
-			viewer_topic = optarg;
-			break;
-		case OPT_RATE:
-			rate = parse_real("--rate", optarg, 0, 1e9, true, "events per second, > 0 (e.g. 100)");
-			have_rate = true;
-			break;
-		case 'X':
-			props = grow_array(props, sizeof(char *), &capprops, nprops + 1);
-			props[nprops++] = optarg;
-			break;
-		case 'q':
-			if (optarg && strcmp(optarg, "true") && strcmp(optarg, "false"))
-				die_usage("option '--quiet' takes true or false after '=', got '%s'", optarg);
-			log_set_quiet(!optarg || !strcmp(optarg, "true"));
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': print_version(); return EXIT_OK;
-		default: {
-			char problem[160];
-			option_problem(problem, sizeof problem, c, argv, longopts);
-			die_usage("%s", problem);
-		}
-		}
-	}
-	if (optind < argc)
-		die_usage("unexpected argument '%s'; gen takes options only", argv[optind]);
-
-	/* environment of the seed's mock producer; the command line wins */
-	const char *env;
-	if (!channels && !have_streams && (env = getenv("CHANNELS")) && env[0])
-		channels = parse_channels("CHANNELS", env, &nchannels);
+	bool channels_env = config_from_env(&cfg, CMD_GEN, "channels");
+	if (cfg.channels && !(channels_env && have_streams))
+		channels = parse_channels(channels_env ? "CHANNELS" : "--channels", cfg.channels,
+		                          &nchannels);
 	if (channels && have_streams && nchannels != o.streams)
 		die_usage("--streams %zu and --channels with %zu ids disagree; give one of them", o.streams, nchannels);
 	if (channels) {
 		o.streams = nchannels;
 		o.stream_ids = (const char *const *)channels;
 	}
-	if (!have_rate && (env = getenv("RATE_PER_SEC")) && env[0]) {
-		rate = parse_real("RATE_PER_SEC", env, 0, 1e9, true, "events per second, > 0 (e.g. 100)");
-		have_rate = true;
-	}
+#undef GIVEN
 
 	if (start) {
 		if (!strcmp(start, "now")) {
@@ -661,6 +411,8 @@ int cmd_gen(int argc, char **argv)
 	const struct gen_label *lv = gen_labels(g, &nlabels), *dv = gen_decoys(g, &ndecoys);
 	if ((labels && !write_labels(lv, nlabels, labels)) || (decoys && !write_labels(dv, ndecoys, decoys))) {
 		gen_free(g);
+		free_channels(channels, nchannels);
+		config_free(&cfg);
 		return EXIT_RUNTIME;
 	}
 
@@ -675,10 +427,14 @@ int cmd_gen(int argc, char **argv)
 			if (usage)
 				die_usage("%s", err.msg);
 			log_error("%s", err.msg);
+			free_channels(channels, nchannels);
+			config_free(&cfg);
 			return EXIT_RUNTIME;
 		}
 	} else if (!output_open(&out, output)) {
 		gen_free(g);
+		free_channels(channels, nchannels);
+		config_free(&cfg);
 		return EXIT_RUNTIME;
 	}
 
@@ -744,11 +500,7 @@ int cmd_gen(int argc, char **argv)
 		         st.bytes + (brokers ? 0 : st.lines),
 		         nlabels, ndecoys, span, monotonic_seconds() - t0, interrupted ? " (interrupted)" : "");
 	gen_free(g);
-	if (channels) {
-		for (size_t i = 0; i < nchannels; i++)
-			free(channels[i]);
-		free(channels);
-	}
-	free(props);
+	free_channels(channels, nchannels);
+	config_free(&cfg);
 	return status;
 }

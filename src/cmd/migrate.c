@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <getopt.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,24 +21,17 @@
 #include "util/log.h"
 #include "util/options.h"
 
-static void usage(void)
-{
-	printf("Usage: telemetra migrate (--postgres URL | --sqlite PATH)\n\n"
-	       "Apply the schema migrations a database is missing: the output tables\n"
-	       "(chat_summary_minute, moments, dead_letters, runs), the live daemon's\n"
-	       "checkpoint tables and schema_version. Migrations already applied are\n"
-	       "skipped, so running it again does nothing.\n\n"
-	       "Options:\n"
-	       "      --postgres=URL  a PostgreSQL URL, conninfo or jdbc:postgresql:// URL\n"
-	       "                      (default: $POSTGRES_URL)\n"
-	       "      --sqlite=PATH   a SQLite file, created if missing\n"
-	       "  -h, --help          print this help and exit\n"
-	       "  -V, --version       print the version and exit\n\n"
-	       "Environment: POSTGRES_URL, and POSTGRES_USER / POSTGRES_PASSWORD for a URL\n"
-	       "that names no user or password.\n\n"
-	       "Exit status: 0 success, 1 the database cannot be reached or migrated,\n"
-	       "2 usage error.\n");
-}
+/* The options and their help are in util/options.c (CMD_MIGRATE). */
+static const struct command_help help = {
+	"migrate",
+	CMD_MIGRATE,
+	"(--postgres URL | --sqlite PATH)",
+	"Apply the schema migrations a database is missing: the output tables\n"
+	"(chat_summary_minute, moments, dead_letters, runs), the live daemon's\n"
+	"checkpoint tables and schema_version. Migrations already applied are\n"
+	"skipped, so running it again does nothing.  Without --postgres or\n"
+	"--sqlite, the database is $POSTGRES_URL.",
+};
 
 static void report(int version, int applied)
 {
@@ -84,14 +76,14 @@ out:
 	return status;
 }
 
-static int migrate_postgres_target(const char *target)
+static int migrate_postgres_target(const char *target, const char *user, const char *password)
 {
 	struct pg_target t;
 	struct error err;
 	PGconn *conn = NULL;
 	PGresult *r = NULL;
 	int applied = 0, status = EXIT_RUNTIME;
-	if (!pg_target_init(&t, target, getenv("POSTGRES_USER"), getenv("POSTGRES_PASSWORD"), &err)) {
+	if (!pg_target_init(&t, target, user, password, &err)) {
 		log_error("%s", err.msg);
 		return EXIT_RUNTIME;
 	}
@@ -127,54 +119,27 @@ static const char *shown(const char *arg)
 
 int cmd_migrate(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"postgres", required_argument, NULL, 'p'},
-		{"sqlite", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *postgres = NULL, *sqlite = NULL;
-	int ch;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			postgres = optarg;
-			break;
-		case 's':
-			sqlite = optarg;
-			break;
-		case 'h':
-			usage();
-			return EXIT_OK;
-		case 'V':
-			print_version();
-			return EXIT_OK;
-		default: {
-			char problem[160]; /* the name as typed, never a value (a password) */
-			option_problem(problem, sizeof problem, ch, argv, longopts);
-			die_usage("%s", problem);
-		}
-		}
-	}
-	if (optind < argc)
+	struct config cfg; /* owns the option values; freed before returning */
+	config_init(&cfg);
+	int first = config_load(&cfg, &help, argc, argv);
+	if (first < argc)
 		die_usage("unexpected argument '%s'; give the database with --postgres or --sqlite",
-		          shown(argv[optind]));
+		          shown(argv[first]));
+	/* POSTGRES_URL is only the default database: --sqlite overrides it
+	 * (the command line's --postgres with --sqlite is a conflict). */
+	const char *sqlite = cfg.sqlite;
+	const char *postgres =
+		sqlite && config_from_env(&cfg, CMD_MIGRATE, "postgres") ? NULL : cfg.postgres;
 	if (postgres && sqlite)
 		die_usage("give either --postgres or --sqlite, not both");
-	if (!postgres && !sqlite) {
-		const char *env = getenv("POSTGRES_URL");
-		if (!env || !*env)
-			die_usage("no database: give --postgres URL or --sqlite PATH, or set POSTGRES_URL");
-		postgres = env;
+	if (!postgres && !sqlite)
+		die_usage("no database: give --postgres URL or --sqlite PATH, or set POSTGRES_URL");
+	if (sqlite) {
+		int status = migrate_sqlite_file(sqlite);
+		config_free(&cfg);
+		return status;
 	}
-	if (sqlite && !*sqlite)
-		die_usage("--sqlite needs a file name");
-	if (postgres && !*postgres)
-		die_usage("--postgres needs a URL");
-	if (sqlite)
-		return migrate_sqlite_file(sqlite);
+
 	/* The one target parser decides; a bare word is a database name for
 	 * libpq here, as --postgres always took it. */
 	struct target t;
@@ -189,7 +154,8 @@ int cmd_migrate(int argc, char **argv)
 		die_usage("--postgres: %s", err.msg);
 	if (t.kind != TARGET_POSTGRES)
 		die_usage("--postgres takes a PostgreSQL URL, not %s; use --sqlite PATH", t.shown);
-	int status = migrate_postgres_target(t.location);
+	int status = migrate_postgres_target(t.location, cfg.postgres_user, cfg.postgres_password);
 	target_free(&t);
+	config_free(&cfg);
 	return status;
 }

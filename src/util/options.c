@@ -28,6 +28,11 @@ enum opt_type {
 	T_STRING,
 	T_CHOICE, /* a string from `choices` */
 	T_LIST,   /* repeatable string */
+	/* gen's own rules, kept as they were before gen used this table: */
+	T_COUNT,    /* uint64_t in [umin, umax], digits only */
+	T_RANGE,    /* double in [lo, hi] (MIN_OPEN: lo excluded), `expect` says what */
+	T_GSECONDS, /* seconds with an optional s/m/h suffix ("10m"), int64 µs,
+	             * >= 0 (MIN_OPEN: > 0), at most 1e9 s */
 };
 
 struct opt {
@@ -43,11 +48,24 @@ struct opt {
 	unsigned flags;
 };
 
+/* The bounds of a T_COUNT or T_RANGE option (gen's), by name. */
+struct bounds {
+	const char *name;
+	uint64_t umin, umax; /* T_COUNT */
+	double lo, hi;       /* T_RANGE */
+	const char *expect;  /* T_RANGE: the value wanted, for the message */
+};
+
 enum {
 	TUNABLE = 1 << 0, /* changes the core's results: allowed in tune --grid */
 	SECRET = 1 << 1,  /* may hold a password: redacted or left out of output */
 	OPTIONAL = 1 << 2, /* no value unless given (it switches something on) */
 	DERIVED = 1 << 3,  /* unless given, computed from other options */
+	MIN_OPEN = 1 << 4, /* T_RANGE, T_GSECONDS: the lower bound is excluded */
+	/* the environment variable is read only when the command line does not
+	 * give the option (so a bad value there is not an error then): gen's
+	 * CHANNELS and RATE_PER_SEC, as the seed's mock producer read them */
+	ENV_IF_UNSET = 1 << 5,
 };
 
 #define F(field) offsetof(struct config, field)
@@ -227,7 +245,117 @@ static const struct opt opts[] = {
 	 "only windows overlapping [from, to) and moments in it (RFC 3339), e.g. a day of a busy "
 	 "database", NULL, 0},
 	{"to", 0, T_STRING, F(range_to), CMD_REPORT, NULL, "TIME", "the end of that range", NULL, 0},
+
+	/* gen: output */
+#define GEN(n, s, t, f, e, a, h, ...)                                                           \
+	{.name = n, .short_name = s, .type = t, .offset = F(f), .commands = CMD_GEN, .env = e,     \
+	 .arg = a, .help = h, __VA_ARGS__}
+	GEN("output", 'o', T_STRING, output, NULL, "FILE",
+	    "write to FILE ('-' = stdout, the default); gzip-compressed when FILE ends in .gz"),
+	GEN("kafka", 0, T_STRING, kafka, NULL, "BROKERS",
+	    "produce to Kafka instead (key = stream_id)"),
+	GEN("chat-topic", 0, T_STRING, chat_topic, NULL, "TOPIC",
+	    "topic of chat events and malformed lines (default telemetra.events.chat)"),
+	GEN("viewer-topic", 0, T_STRING, viewer_topic, NULL, "TOPIC",
+	    "topic of viewer events (default telemetra.events.viewer)"),
+	GEN("kafka-property", 'X', T_LIST, kafka_props, NULL, "KEY=VALUE",
+	    "librdkafka producer property (repeatable)"),
+	GEN("rate", 0, T_RANGE, rate, "RATE_PER_SEC", "N",
+	    "pace the output at N events/s of wall time (default: as fast as possible); without "
+	    "--chat-rate, the chat rate is derived from N so that event time keeps up with the "
+	    "wall clock; the command line wins over the environment", .flags = MIN_OPEN | ENV_IF_UNSET),
+	GEN("labels", 0, T_STRING, labels, NULL, "FILE",
+	    "write the true moments to FILE (JSON Lines: stream_id, start, end, kind); start is "
+	    "when chat starts reacting"),
+	GEN("decoys", 0, T_STRING, decoys, NULL, "FILE",
+	    "write the non-moments to FILE (same format; kind ad_break, level_shift, gift_train, "
+	    "spammer, bot, stream_start, stream_end, raid_out)"),
+	GEN("quiet", 'q', T_FLAG, quiet, NULL, NULL, "no summary line"),
+	/* gen: traffic */
+	GEN("seed", 0, T_COUNT, gen_seed, NULL, "N", "random seed (default 1)"),
+	GEN("streams", 0, T_COUNT, gen_streams, NULL, "N", "number of streams (default 10)"),
+	GEN("channels", 0, T_STRING, channels, "CHANNELS", "LIST",
+	    "comma-separated stream ids (sets --streams); the command line (--channels or "
+	    "--streams) wins over the environment", .flags = ENV_IF_UNSET),
+	GEN("duration", 0, T_GSECONDS, duration_us, NULL, "SECONDS",
+	    "span of event time (default 600; 0 = endless; endless by default with --kafka); a "
+	    "suffix s, m or h is accepted"),
+	GEN("events", 0, T_COUNT, gen_events, NULL, "N",
+	    "stop after N lines (exactly N when the span allows; without --duration the span is "
+	    "open)"),
+	GEN("start", 0, T_STRING, start, NULL, "TIME|now",
+	    "event time of the start (RFC 3339, default 2025-11-23T12:00:00Z)"),
+	GEN("rate-min", 0, T_RANGE, rate_min, NULL, "R",
+	    "per-stream chat rates are spread log-uniformly over [min, max] messages/s "
+	    "(default 0.0167, one a minute, to 30)", .flags = MIN_OPEN),
+	GEN("rate-max", 0, T_RANGE, rate_max, NULL, "R", "the top of that spread (default 30)", .flags = MIN_OPEN),
+	GEN("chat-rate", 0, T_RANGE, chat_rate, NULL, "R",
+	    "the same spread, scaled to a mean of R messages/s per stream",
+	    .flags = MIN_OPEN),
+	GEN("branching", 0, T_RANGE, branching, NULL, "B",
+	    "self-excitation: each message triggers B more on average (replies, emote walls), 0 "
+	    "to 0.95 (default 0.5; 0 = Poisson arrivals)"),
+	GEN("reply-delay", 0, T_GSECONDS, reply_delay_us, NULL, "S",
+	    "mean delay of a triggered message (default 3)", .flags = MIN_OPEN),
+	GEN("decoy-rate", 0, T_RANGE, decoy_rate, NULL, "N",
+	    "decoys per stream-hour: ad breaks, level shifts, sub-gift trains, spammers, bots in "
+	    "turn (default 1)"),
+	GEN("no-edges", 0, T_FLAG, no_edges, NULL, NULL,
+	    "no stream start (ramp, greetings) or end (\"gn\" waves, outgoing raid, offline "
+	    "before the end)"),
+	GEN("viewer-interval", 0, T_GSECONDS, viewer_interval_us, NULL, "S",
+	    "seconds between viewer-count updates (default 5)", .flags = MIN_OPEN),
+	GEN("spikes", 0, T_COUNT, gen_spikes, NULL, "N",
+	    "N true moments: hype, funny, fail (a burst of reactions 2-6 s after the play, 10-60 "
+	    "s, many chatters) and incoming raids (viewer jump, new chatters); none in a stream's "
+	    "first 5 minutes or last 6, episodes 5 minutes apart"),
+	/* gen: disorder and bad input (fractions of lines) */
+	GEN("disorder", 0, T_RANGE, disorder, NULL, "F",
+	    "fraction of lines displaced by less than the watermark delay (default 0.01)"),
+	GEN("late", 0, T_RANGE, late, NULL, "F",
+	    "fraction displaced by more than delay + 60 s (default 0.001)"),
+	GEN("malformed", 0, T_RANGE, malformed, NULL, "F",
+	    "fraction of broken lines of varied kinds (default 0.001)"),
+	GEN("watermark-delay", 0, T_GSECONDS, delay_us, NULL, "S",
+	    "the delay D of the above (default 10)", .flags = MIN_OPEN),
+#undef GEN
+
+	/* migrate: one database; POSTGRES_URL yields to --sqlite (cmd/migrate.c) */
+	{"postgres", 0, T_STRING, F(postgres), CMD_MIGRATE, "POSTGRES_URL", "URL",
+	 "a PostgreSQL URL, conninfo or jdbc:postgresql:// URL (the environment's is not used "
+	 "with --sqlite)", NULL, SECRET},
+	{"sqlite", 0, T_STRING, F(sqlite), CMD_MIGRATE, NULL, "PATH",
+	 "a SQLite file, created if missing", NULL, 0},
+	{"postgres-user", 0, T_STRING, F(postgres_user), CMD_MIGRATE, "POSTGRES_USER", "USER",
+	 "PostgreSQL user, unless the URL names one", NULL, 0},
+	{"postgres-password", 0, T_STRING, F(postgres_password), CMD_MIGRATE, "POSTGRES_PASSWORD",
+	 "PASSWORD", "PostgreSQL password, unless the URL has one (prefer the environment)", NULL,
+	 SECRET},
 };
+
+static const struct bounds bounds[] = {
+	{"seed", 0, UINT64_MAX, 0, 0, NULL},
+	{"streams", 1, 100000, 0, 0, NULL},
+	{"events", 1, UINT64_C(1000000000000), 0, 0, NULL},
+	{"spikes", 0, 1000000, 0, 0, NULL},
+	{"rate", 0, 0, 0, 1e9, "events per second, > 0 (e.g. 100)"},
+	{"rate-min", 0, 0, 0, 1e6, "messages per second per stream, > 0 (e.g. 0.05)"},
+	{"rate-max", 0, 0, 0, 1e6, "messages per second per stream, > 0 (e.g. 50)"},
+	{"chat-rate", 0, 0, 0, 1e6, "messages per second per stream, > 0 (e.g. 3 or 0.5)"},
+	{"branching", 0, 0, 0, 0.95, "a branching ratio from 0 to 0.95, e.g. 0.5"},
+	{"decoy-rate", 0, 0, 0, 1000, "decoys per stream-hour from 0 to 1000, e.g. 1"},
+	{"disorder", 0, 0, 0, 1, "a fraction from 0 to 1, e.g. 0.01"},
+	{"late", 0, 0, 0, 1, "a fraction from 0 to 1, e.g. 0.001"},
+	{"malformed", 0, 0, 0, 1, "a fraction from 0 to 1, e.g. 0.001"},
+};
+
+static const struct bounds *bounds_of(const struct opt *o)
+{
+	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
+		if (!strcmp(bounds[i].name, o->name))
+			return &bounds[i];
+	abort(); /* a T_COUNT or T_RANGE option without bounds */
+}
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -282,7 +410,21 @@ void config_init(struct config *c)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	c->jobs = cores > 0 ? (unsigned)cores : 1;
 	c->threads = cores >= 2 ? 2 : 1;
+	/* gen (the traffic model's defaults, gen/generator.c) */
+	c->gen_seed = 1;
+	c->gen_streams = 10;
+	c->duration_us = 600 * USEC_PER_SEC; /* unless --events or --kafka: see gen.c */
+	c->rate_min = 1.0 / 60.0;
+	c->rate_max = 30.0;
+	c->branching = 0.5;
+	c->reply_delay_us = 3 * USEC_PER_SEC;
+	c->decoy_rate = 1.0;
+	c->viewer_interval_us = 5 * USEC_PER_SEC;
+	c->disorder = 0.01;
+	c->late = 0.001;
+	c->malformed = 0.001;
 	c->set = xcalloc(N_OPTS, sizeof(bool));
+	c->from_env = xcalloc(N_OPTS, sizeof(bool));
 }
 
 void config_free(struct config *c)
@@ -302,6 +444,7 @@ void config_free(struct config *c)
 		}
 	}
 	free(c->set);
+	free(c->from_env);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -329,6 +472,8 @@ void config_copy(struct config *dst, const struct config *src)
 	}
 	dst->set = xcalloc(N_OPTS, sizeof(bool));
 	memcpy(dst->set, src->set, N_OPTS * sizeof(bool));
+	dst->from_env = xcalloc(N_OPTS, sizeof(bool));
+	memcpy(dst->from_env, src->from_env, N_OPTS * sizeof(bool));
 }
 
 bool parse_seconds(const char *s, int64_t *us)
@@ -389,11 +534,76 @@ static bool parse_double(const char *s, double *out)
 	return true;
 }
 
+/* gen's seconds: a number with an optional s / m / h suffix, into
+ * microseconds (rounded), in [0, 1e9] s. */
+static bool parse_suffixed_seconds(const char *s, bool allow_zero, int64_t *us)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	double unit = 1.0;
+	if (end != s && *end && !end[1]) {
+		if (*end == 's')
+			unit = 1.0, end++;
+		else if (*end == 'm')
+			unit = 60.0, end++;
+		else if (*end == 'h')
+			unit = 3600.0, end++;
+	}
+	v *= unit;
+	if (!s[0] || end == s || *end || errno || !isfinite(v) || v < 0 || (!allow_zero && v == 0) ||
+	    v > 1e9)
+		return false;
+	*us = (int64_t)(v * 1e6 + 0.5);
+	return true;
+}
+
 static bool set_value(struct config *c, const struct opt *o, const char *value, const char *origin,
                       struct error *err)
 {
 	void *field = (char *)c + o->offset;
 	switch (o->type) {
+	case T_COUNT: {
+		const struct bounds *r = bounds_of(o);
+		char *end;
+		errno = 0;
+		unsigned long long v = 0;
+		bool ok = value[0] && value[0] != '-' && value[0] != '+' && value[0] != ' ';
+		if (ok)
+			v = strtoull(value, &end, 10);
+		if (!ok || errno || *end || v < r->umin || v > r->umax) {
+			error_set(err, "%s: '%s' is not valid; expected an integer from %" PRIu64 " to %" PRIu64,
+			          origin, value, r->umin, r->umax);
+			return false;
+		}
+		*(uint64_t *)field = (uint64_t)v;
+		return true;
+	}
+	case T_RANGE: {
+		const struct bounds *r = bounds_of(o);
+		char *end;
+		errno = 0;
+		double v = strtod(value, &end);
+		if (!value[0] || end == value || *end || errno || !isfinite(v) || v > r->hi || v < r->lo ||
+		    ((o->flags & MIN_OPEN) && v == r->lo)) {
+			error_set(err, "%s: '%s' is not valid; expected %s", origin, value, r->expect);
+			return false;
+		}
+		*(double *)field = v;
+		return true;
+	}
+	case T_GSECONDS: {
+		int64_t us;
+		bool positive = o->flags & MIN_OPEN;
+		if (!parse_suffixed_seconds(value, !positive, &us)) {
+			error_set(err, "%s: '%s' is not valid; expected %s seconds (a number, optionally with "
+			          "a suffix s, m or h)", origin, value,
+			          positive ? "a positive number of" : "0 or more");
+			return false;
+		}
+		*(int64_t *)field = us;
+		return true;
+	}
 	case T_SECONDS:
 	case T_SECONDS0: {
 		int64_t us;
@@ -484,6 +694,18 @@ bool config_set(struct config *c, unsigned mask, const char *name, const char *v
 		return false;
 	c->set[o - opts] = true;
 	return true;
+}
+
+bool config_given(const struct config *c, unsigned mask, const char *name)
+{
+	const struct opt *o = find_opt(name, mask);
+	return o && c->set[o - opts];
+}
+
+bool config_from_env(const struct config *c, unsigned mask, const char *name)
+{
+	const struct opt *o = find_opt(name, mask);
+	return o && c->from_env[o - opts];
 }
 
 bool config_is_tunable(const char *name)
@@ -833,14 +1055,21 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
 		const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
 		if (!v || !*v || !(opts[i].commands & cmd->mask))
 			continue;
+		bool on_command_line = false;
+		for (size_t j = 0; j < n_pending && (opts[i].flags & ENV_IF_UNSET); j++)
+			on_command_line = on_command_line || pending[j].o == &opts[i];
+		if (on_command_line)
+			continue;
 		if (!config_set(c, cmd->mask, opts[i].name, v, opts[i].env, &err))
 			die_usage("%s", err.msg);
+		c->from_env[i] = true;
 	}
 	for (size_t i = 0; i < n_pending; i++) {
 		char origin[64];
 		snprintf(origin, sizeof(origin), "--%s", pending[i].o->name);
 		if (!config_set(c, cmd->mask, pending[i].o->name, pending[i].value, origin, &err))
 			die_usage("%s", err.msg);
+		c->from_env[pending[i].o - opts] = false;
 	}
 	free(pending);
 	return optind;
@@ -1016,6 +1245,17 @@ json_t *config_to_json(const struct config *c, unsigned mask, bool tunable_only)
 		case T_UINT:
 		case T_POSUINT:
 			v = json_integer(*(const unsigned *)field);
+			break;
+		case T_GSECONDS: {
+			int64_t us = *(const int64_t *)field;
+			v = us % USEC_PER_SEC ? json_real((double)us / 1e6) : json_integer(us / USEC_PER_SEC);
+			break;
+		}
+		case T_COUNT: /* JSON integers are signed */
+			v = json_integer((json_int_t)*(const uint64_t *)field);
+			break;
+		case T_RANGE:
+			v = json_real(*(const double *)field);
 			break;
 		case T_DOUBLE:
 		case T_POSDOUBLE:

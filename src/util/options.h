@@ -28,6 +28,8 @@ enum {
 	CMD_CAPTURE = 1 << 3,
 	CMD_DUMP = 1 << 4,
 	CMD_REPORT = 1 << 5,
+	CMD_GEN = 1 << 6,
+	CMD_MIGRATE = 1 << 7,
 };
 
 struct config {
@@ -73,8 +75,20 @@ struct config {
 	char **streams;
 	size_t n_streams;
 
+	/* gen (output, kafka, labels, decoys, the topics, delay_us, kafka_props
+	 * and quiet: the fields above) */
+	uint64_t gen_seed, gen_streams, gen_events, gen_spikes;
+	char *channels, *start;
+	int64_t duration_us, viewer_interval_us, reply_delay_us;
+	double rate, rate_min, rate_max, chat_rate, branching, decoy_rate;
+	double disorder, late, malformed;
+	bool no_edges;
+	/* migrate (postgres, postgres_user, postgres_password: above) */
+	char *sqlite;
+
 	char *config_file;
 	bool *set; /* per option: given explicitly (any origin) */
+	bool *from_env; /* per option: its value came from the environment */
 };
 
 /* What a command tells config_load() about itself, for --help. */
@@ -103,6 +117,11 @@ int config_load(struct config *c, const struct command_help *cmd, int argc, char
  * value came from in error messages ("--window", "best.json", ...). */
 bool config_set(struct config *c, unsigned mask, const char *name, const char *value,
                 const char *origin, struct error *err);
+/* Was option name (of the commands in mask) given, from any origin; and
+ * does its value come from the environment (rather than the command line
+ * or a config file)? */
+bool config_given(const struct config *c, unsigned mask, const char *name);
+bool config_from_env(const struct config *c, unsigned mask, const char *name);
 /* Is name an option of these commands that changes the core's results? */
 bool config_is_tunable(const char *name);
 /* The names of the tunable options in table order, into names[0..max);
