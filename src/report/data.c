@@ -16,8 +16,10 @@
 #include "report/data.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,10 +28,78 @@
 #include "core/buf.h"
 #include "core/timestamp.h"
 
-bool column_time(sqlite3_stmt *st, int col, int64_t *us)
+struct report {
+	char *path;
+	sqlite3 *db;
+	bool has_runs;
+	sqlite3_stmt *streams, *windows, *moments, *table, *runs;
+	sqlite3_stmt *all_moments, *spans; /* for the scores */
+};
+
+/* The text of column col as a time; false when NULL or not a time. */
+static bool column_time(sqlite3_stmt *st, int col, int64_t *us)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
 	return s && timestamp_parse_text(s, (size_t)sqlite3_column_bytes(st, col), us);
+}
+
+const char *report_path(const struct report *r)
+{
+	return r->path;
+}
+
+bool report_has_runs(const struct report *r)
+{
+	return r->has_runs;
+}
+
+int next_run(struct report *r, struct run_row *row, struct error *err)
+{
+	sqlite3_stmt *st = r->runs;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		error_set(err, "%s: reading table runs: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	row->id = sqlite3_column_int64(st, 0);
+	row->command = (const char *)sqlite3_column_text(st, 1);
+	row->version = (const char *)sqlite3_column_text(st, 2);
+	row->started = (const char *)sqlite3_column_text(st, 3);
+	row->has_started_us = column_time(st, 3, &row->started_us);
+	row->finished = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	row->config = (const char *)sqlite3_column_text(st, 5);
+	row->inputs = (const char *)sqlite3_column_text(st, 6);
+	for (int i = 0; i < 5; i++) {
+		row->has_count[i] = sqlite3_column_type(st, 7 + i) != SQLITE_NULL;
+		row->count[i] = (long long)sqlite3_column_int64(st, 7 + i);
+	}
+	return 1;
+}
+
+int next_table_moment(struct report *r, struct table_moment *m, struct error *err)
+{
+	sqlite3_stmt *st = r->table;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		error_set(err, "%s: reading table moments: %s", r->path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	m->stream_id = (const char *)sqlite3_column_text(st, 0);
+	m->stream_id_len = (size_t)sqlite3_column_bytes(st, 0);
+	m->time = (const char *)sqlite3_column_text(st, 1);
+	m->has_time_us = column_time(st, 1, &m->time_us);
+	m->type = (const char *)sqlite3_column_text(st, 2);
+	m->type_len = (size_t)sqlite3_column_bytes(st, 2);
+	m->desc = (const char *)sqlite3_column_text(st, 3);
+	m->desc_len = (size_t)sqlite3_column_bytes(st, 3);
+	m->has_intensity = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	m->intensity = sqlite3_column_double(st, 4);
+	return 1;
 }
 
 void report_close(struct report *r)
@@ -222,7 +292,8 @@ void smoments_free(struct smoment *m, size_t n)
 	free(m);
 }
 
-bool json_time_field(json_t *o, const char *key, int64_t *us)
+/* The string member key of o as a time; false when absent or not one. */
+static bool json_time_field(json_t *o, const char *key, int64_t *us)
 {
 	json_t *v = json_object_get(o, key);
 	return json_is_string(v) &&

@@ -2,18 +2,18 @@
  * data.h — what the report reads from a telemetra output, for the other
  * files of src/report/ (not for commands: they use report/report.h).
  *
- * struct report is the open database: a SQLite file read-only (filtered
- * through temporary views), or an in-memory SQLite copy of a PostgreSQL
- * target's rows (data_pg.c), with the statements the page steps through
+ * struct report (private to data.c) is the open database: a SQLite file
+ * read-only (filtered through temporary views), or an in-memory SQLite
+ * copy of a PostgreSQL target's rows (data_pg.c), with its statements
  * prepared at open time.  The loaders below turn rows into arrays the
- * caller owns; the page streams the runs and moments tables straight from
- * r->runs and r->table instead, one row at a time.
+ * caller owns; the runs and moments tables are handed out one row at a
+ * time instead (next_run, next_table_moment), so that the page holds no
+ * table and knows no backend: both backends are read through these
+ * functions, since data_pg.c fills the same SQLite shape.
  */
 #ifndef TELEMETRA_REPORT_DATA_H
 #define TELEMETRA_REPORT_DATA_H
 
-#include <jansson.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,13 +26,48 @@
 #define DEFAULT_THRESHOLD 3.0
 #define DEFAULT_WINDOW_S 60.0
 
-struct report {
-	char *path;
-	sqlite3 *db;
-	bool has_runs;
-	sqlite3_stmt *streams, *windows, *moments, *table, *runs;
-	sqlite3_stmt *all_moments, *spans; /* for the scores */
+struct sqlite3; /* data_pg.c's copy target, below */
+
+/* The database as named in messages and on the page ("PATH", or a
+ * PostgreSQL target redacted); owned by r. */
+const char *report_path(const struct report *r);
+/* Whether the database has a runs table (a sink's output always has). */
+bool report_has_runs(const struct report *r);
+
+/* One row of the runs table.  The strings are the database's, NULL where
+ * the cell is NULL, valid until the next call on r. */
+struct run_row {
+	long long id;
+	const char *command, *version;
+	const char *started; /* as stored; started_us when it reads as a time */
+	bool has_started_us;
+	int64_t started_us;
+	bool finished;
+	const char *config, *inputs; /* JSON text, as stored */
+	bool has_count[5];
+	long long count[5]; /* records, events, dead letters, windows, moments */
 };
+/* The next run, oldest first, into *row: 1; 0 after the last; -1 with err
+ * set ("PATH: reading table runs: ...").  Only where report_has_runs. */
+int next_run(struct report *r, struct run_row *row, struct error *err);
+
+/* One row of the moments table by intensity descending (NULL last), then
+ * stream, time and type.  Views into the database as in struct run_row:
+ * a NULL cell is NULL with length 0. */
+struct table_moment {
+	const char *stream_id;
+	size_t stream_id_len;
+	const char *time; /* as stored; time_us when it reads as a time */
+	bool has_time_us;
+	int64_t time_us;
+	const char *type, *desc;
+	size_t type_len, desc_len;
+	bool has_intensity;
+	double intensity;
+};
+/* The next moment into *m: 1; 0 after the last (the table can then be
+ * read again); -1 with err set ("PATH: reading table moments: ..."). */
+int next_table_moment(struct report *r, struct table_moment *m, struct error *err);
 
 /* The configuration that shaped the rows: from the newest run, else the
  * program's defaults (window and slide then inferred from the rows). */
@@ -82,11 +117,6 @@ struct smoment {
 
 void smoments_free(struct smoment *m, size_t n);
 
-/* The text of column col as a time; false when NULL or not a time. */
-bool column_time(sqlite3_stmt *st, int col, int64_t *us);
-/* The string member key of o as a time; false when absent or not one. */
-bool json_time_field(json_t *o, const char *key, int64_t *us);
-
 /* Every stream with its counts, sorted by id, into *out: a new array that
  * the caller frees with streams_free (NULL when there is none). */
 bool load_streams(struct report *r, struct stream_info **out, size_t *count, struct error *err);
@@ -123,7 +153,7 @@ bool load_score(struct report *r, const struct report_params *p, const struct ru
 /* data_pg.c: copy the rows f keeps of the PostgreSQL target into db (an
  * empty SQLite database), as tables shaped like a telemetra output's;
  * *shown is the target redacted (the caller frees it, also on failure). */
-bool report_pg_copy(const char *target, const struct report_filter *f, sqlite3 *db,
+bool report_pg_copy(const char *target, const struct report_filter *f, struct sqlite3 *db,
                     char **shown, struct error *err);
 
 #endif

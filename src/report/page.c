@@ -28,8 +28,8 @@
  * The files of src/report/: data.c (and data_pg.c) read the rows,
  * baseline.c recovers the baseline each window was compared against,
  * svg.c draws one stream's chart, markup.c escapes; this file writes the
- * page around them.  The runs and moments tables are streamed from the
- * statements data.c prepared, one row at a time.
+ * page around them.  The runs and moments tables are streamed from
+ * data.c one row at a time; this file knows no database.
  */
 #include "config.h"
 
@@ -37,7 +37,6 @@
 
 #include <jansson.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,15 +80,15 @@ static void put_opt(FILE *out, bool *first, const char *name, const char *fmt_va
 /* The runs table of the header; fills *cfg from the newest run. */
 static bool write_runs(struct report *r, FILE *out, struct run_cfg *cfg, struct error *err)
 {
-	if (!r->has_runs) {
+	if (!report_has_runs(r)) {
 		fputs("<p class=\"note\">This database has no <code>runs</code> table; the charts "
 		      "assume the default configuration.</p>\n",
 		      out);
 		return true;
 	}
 	int rc, n = 0;
-	sqlite3_stmt *st = r->runs;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	struct run_row row;
+	while ((rc = next_run(r, &row, err)) == 1) {
 		if (n++ == 0)
 			fputs("<table class=\"runs\">\n<thead><tr><th>run</th><th>command</th>"
 			      "<th>started (UTC)</th><th>inputs</th><th>configuration</th>"
@@ -97,22 +96,21 @@ static bool write_runs(struct report *r, FILE *out, struct run_cfg *cfg, struct 
 			      "<th class=\"num\">dead letters</th><th class=\"num\">windows</th>"
 			      "<th class=\"num\">moments</th></tr></thead>\n<tbody>\n",
 			      out);
-		cfg->run_id = sqlite3_column_int64(st, 0);
+		cfg->run_id = row.id;
 		fprintf(out, "<tr><td class=\"num\">%lld</td><td>", (long long)cfg->run_id);
-		put_str(out, (const char *)sqlite3_column_text(st, 1));
+		put_str(out, row.command);
 		fputc(' ', out);
-		put_str(out, (const char *)sqlite3_column_text(st, 2));
+		put_str(out, row.version);
 		fputs("</td><td>", out);
-		int64_t us;
-		if (column_time(st, 3, &us))
-			put_time(out, us - us % USEC_PER_SEC);
+		if (row.has_started_us)
+			put_time(out, row.started_us - row.started_us % USEC_PER_SEC);
 		else
-			put_str(out, (const char *)sqlite3_column_text(st, 3));
-		if (sqlite3_column_type(st, 4) == SQLITE_NULL)
+			put_str(out, row.started);
+		if (!row.finished)
 			fputs(" (unfinished)", out);
 		fputs("</td><td>", out);
 		/* inputs: [{"path", "bytes", ...}] */
-		const char *inputs = (const char *)sqlite3_column_text(st, 6);
+		const char *inputs = row.inputs;
 		json_t *in = inputs ? json_loads(inputs, 0, NULL) : NULL;
 		if (json_is_array(in)) {
 			size_t i;
@@ -135,7 +133,7 @@ static bool write_runs(struct report *r, FILE *out, struct run_cfg *cfg, struct 
 		}
 		json_decref(in);
 		fputs("</td><td>", out);
-		const char *config = (const char *)sqlite3_column_text(st, 5);
+		const char *config = row.config;
 		json_t *c = config ? json_loads(config, 0, NULL) : NULL;
 		*cfg = (struct run_cfg){cfg->run_id, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false,
 		                        true};
@@ -168,18 +166,16 @@ static bool write_runs(struct report *r, FILE *out, struct run_cfg *cfg, struct 
 		}
 		json_decref(c);
 		fputs("</td>", out);
-		for (int col = 7; col <= 11; col++) {
+		for (int col = 0; col < 5; col++) {
 			fputs("<td class=\"num\">", out);
-			if (sqlite3_column_type(st, col) != SQLITE_NULL)
-				put_count(out, (long long)sqlite3_column_int64(st, col));
+			if (row.has_count[col])
+				put_count(out, row.count[col]);
 			fputs("</td>", out);
 		}
 		fputs("</tr>\n", out);
 	}
-	if (rc != SQLITE_DONE) {
-		error_set(err, "%s: reading table runs: %s", r->path, sqlite3_errmsg(r->db));
+	if (rc < 0)
 		return false;
-	}
 	if (n)
 		fputs("</tbody>\n</table>\n", out);
 	else
@@ -606,11 +602,11 @@ static bool write_moments_table(struct report *r, FILE *out, const struct stream
                                 size_t nv, const struct page_score *ps, struct error *err)
 {
 	bool labels = ps != NULL;
-	sqlite3_stmt *st = r->table;
+	struct table_moment m;
 	int rc;
 	size_t n = 0;
 	fputs("<h2 id=\"moments\">Moments</h2>\n", out);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = next_table_moment(r, &m, err)) == 1) {
 		if (n++ == 0) {
 			fputs("<table class=\"moments\">\n<thead><tr><th class=\"num\">#</th>"
 			      "<th>stream</th><th>time (UTC)</th><th>type</th>"
@@ -620,47 +616,38 @@ static bool write_moments_table(struct report *r, FILE *out, const struct stream
 				fputs("<th>label</th>", out);
 			fputs("<th>description</th></tr></thead>\n<tbody>\n", out);
 		}
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		const char *id = m.stream_id;
+		size_t len = m.stream_id_len;
 		long k = find_stream(v, nv, id ? id : "", len);
 		fprintf(out, "<tr><td class=\"num\">%zu</td><td>", n);
 		if (k >= 0)
 			fprintf(out, "<a href=\"#s%ld\">", k + 1);
 		put_text(out, id, len);
 		fputs(k >= 0 ? "</a></td><td class=\"time\">" : "</td><td class=\"time\">", out);
-		int64_t ts;
-		bool has_ts = column_time(st, 1, &ts);
-		if (has_ts)
-			put_time(out, ts);
+		if (m.has_time_us)
+			put_time(out, m.time_us);
 		else
-			put_str(out, (const char *)sqlite3_column_text(st, 1));
+			put_str(out, m.time);
 		fputs("</td><td>", out);
-		put_text(out, (const char *)sqlite3_column_text(st, 2),
-		         (size_t)sqlite3_column_bytes(st, 2));
+		put_text(out, m.type, m.type_len);
 		fputs("</td><td class=\"num\">", out);
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			fprintf(out, "%.2f", sqlite3_column_double(st, 4));
+		if (m.has_intensity)
+			fprintf(out, "%.2f", m.intensity);
 		fputs("</td>", out);
 		if (labels) {
 			/* Its episode matched a label (the scores' own matching). */
 			const struct score_episode *e =
-				has_ts ? episode_of(ps, sv_make(id ? id : "", len),
-				                    sv_make((const char *)sqlite3_column_text(st, 2),
-				                            (size_t)sqlite3_column_bytes(st, 2)),
-				                    ts)
-				       : NULL;
+				m.has_time_us ? episode_of(ps, sv_make(id ? id : "", len),
+				                           sv_make(m.type, m.type_len), m.time_us)
+				              : NULL;
 			fputs(e && e->matched ? "<td>yes</td>" : "<td></td>", out);
 		}
 		fputs("<td>", out);
-		put_text(out, (const char *)sqlite3_column_text(st, 3),
-		         (size_t)sqlite3_column_bytes(st, 3));
+		put_text(out, m.desc, m.desc_len);
 		fputs("</td></tr>\n", out);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		error_set(err, "%s: reading table moments: %s", r->path, sqlite3_errmsg(r->db));
+	if (rc < 0)
 		return false;
-	}
 	if (n)
 		fputs("</tbody>\n</table>\n", out);
 	else
@@ -674,12 +661,12 @@ bool report_write(struct report *r, const struct report_params *p, FILE *out, st
 	if (p->title)
 		buf_adds(&title, p->title);
 	else
-		buf_printf(&title, "telemetra report: %s", r->path);
+		buf_printf(&title, "telemetra report: %s", report_path(r));
 	write_head(out, title.data);
 	buf_free(&title);
 
 	fputs("<p class=\"sub\">Database <code>", out);
-	put_str(out, r->path);
+	put_str(out, report_path(r));
 	fputs("</code>", out);
 	if (p->labels_path) {
 		fputs(", labels <code>", out);
