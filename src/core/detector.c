@@ -55,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/state.h"
 #include "core/timestamp.h"
 
 struct detector_def {
@@ -1029,60 +1030,83 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 
 /* --- state --------------------------------------------------------------- */
 
+/* An open run's metadata (a jansson object, as moment_metadata built it)
+ * into a checkpoint value and back, as text: 17 significant digits make
+ * the round trip exact, so the checkpoint reads as it did when it held
+ * the object itself.  Both return a new value the caller owns, NULL when
+ * out of memory. */
+static struct state *metadata_save(const json_t *meta)
+{
+	char *text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	struct state_error e;
+	struct state *v = text ? state_parse(text, strlen(text), &e) : NULL;
+	free(text);
+	return v;
+}
+
+static json_t *metadata_load(const struct state *v)
+{
+	char *text = state_dump(v);
+	json_t *meta = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	return meta;
+}
+
 /* Per detector {"values": [...], "run": null|{...}}, as the seed method
  * always wrote it; the pane method adds "ks" (window of each value) or
  * "last_pane" and "seen" (its chat spike). */
-json_t *detectors_save_stream(const struct detectors *d, uint32_t stream)
+struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 {
 	if (stream >= d->n_streams || !d->streams[stream].stream_id)
 		return NULL;
 	const struct stream_state *st = &d->streams[stream];
-	json_t *out = json_object();
+	struct state *out = state_object();
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
 		const struct series *s = st->series[k];
 		const struct detector_config *c = &d->cfg.det[k];
 		if (!c->enabled || !s || (!s->n && !s->run && !s->has_last))
 			continue;
-		json_t *values = json_array();
+		struct state *values = state_array();
 		for (unsigned i = 0; i < s->n; i++)
-			json_array_append_new(values, json_real(s->ring[(s->head + i) % s->cap]));
-		json_t *run = json_null();
+			state_append(values, state_real(s->ring[(s->head + i) % s->cap]));
+		struct state *run = state_null();
 		if (s->run) {
 			const struct run *r = s->run;
-			run = json_pack("{sIsIsIsIsisfsfsfsfsfsO}", "first_k", (json_int_t)r->first_k,
-			                "last_k", (json_int_t)r->last_k, "first_start",
-			                (json_int_t)r->first_start, "last_end", (json_int_t)r->last_end,
-			                "windows", (int)r->windows, "peak_intensity", r->peak_intensity,
-			                "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
-			                r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
-			                r->peak_metadata);
+			run = state_pack("{sIsIsIsIsisfsfsfsfsfso}", "first_k", (state_int)r->first_k,
+			                 "last_k", (state_int)r->last_k, "first_start",
+			                 (state_int)r->first_start, "last_end", (state_int)r->last_end,
+			                 "windows", (int)r->windows, "peak_intensity", r->peak_intensity,
+			                 "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
+			                 r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
+			                 metadata_save(r->peak_metadata));
 			if (pane_chat(&d->cfg, k))
-				json_object_set_new(run, "peak_span", json_integer(r->peak_span));
+				state_set(run, "peak_span", state_integer(r->peak_span));
 		}
-		json_t *o = json_pack("{soso}", "values", values, "run", run);
+		struct state *o = state_pack("{soso}", "values", values, "run", run);
 		if (s->uses_ks) {
-			json_t *ks = json_array();
+			struct state *ks = state_array();
 			for (unsigned i = 0; i < s->n; i++)
-				json_array_append_new(ks, json_integer(s->ks[(s->head + i) % s->cap]));
-			json_object_set_new(o, "ks", ks);
+				state_append(ks, state_integer(s->ks[(s->head + i) % s->cap]));
+			state_set(o, "ks", ks);
 		}
 		if (pane_chat(&d->cfg, k) && s->has_last) {
-			json_object_set_new(o, "last_pane", json_integer(s->last_pane));
-			json_object_set_new(o, "seen", json_integer(s->seen));
+			state_set(o, "last_pane", state_integer(s->last_pane));
+			state_set(o, "seen", state_integer(s->seen));
 		}
-		json_object_set_new(out, defs[k].name, o);
+		state_set(out, defs[k].name, o);
 	}
 	return out;
 }
 
 bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview stream_id,
-                           const json_t *state, struct error *err)
+                           const struct state *state, struct error *err)
 {
 	struct window_row row = {.stream = stream, .stream_id = stream_id};
 	struct stream_state *st = stream_state(d, &row);
 	const char *name;
-	json_t *v;
-	json_object_foreach((json_t *)state, name, v) {
+	void *it;
+	struct state *v;
+	state_object_foreach(state, it, name, v) {
 		int k = 0;
 		while (k < DETECTOR_COUNT && strcmp(defs[k].name, name))
 			k++;
@@ -1091,12 +1115,12 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 			/* A detector switched off since the state was saved: drop it. */
 			continue;
 		}
-		json_t *values, *run, *ks = NULL, *last_pane = NULL, *seen = NULL;
-		json_error_t jerr;
-		if (json_unpack_ex(v, &jerr, JSON_STRICT, "{sosos?os?os?o}", "values", &values, "run",
-		                   &run, "ks", &ks, "last_pane", &last_pane, "seen", &seen) ||
-		    !json_is_array(values) || (ks && !json_is_array(ks)) ||
-		    (last_pane && !json_is_integer(last_pane)) || (seen && !json_is_integer(seen))) {
+		struct state *values, *run, *ks = NULL, *last_pane = NULL, *seen = NULL;
+		struct state_error jerr;
+		if (state_unpack(v, &jerr, "{sosos?os?os?o}", "values", &values, "run",
+		                 &run, "ks", &ks, "last_pane", &last_pane, "seen", &seen) ||
+		    !state_is_array(values) || (ks && !state_is_array(ks)) ||
+		    (last_pane && !state_is_integer(last_pane)) || (seen && !state_is_integer(seen))) {
 			error_set(err, "bad detector state: %s", jerr.text);
 			return false;
 		}
@@ -1104,41 +1128,41 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 		/* Keep the newest values if the history was shortened.  A state
 		 * saved by the other method is read as far as it fits: a window
 		 * index missing (seed -> pane) reads as "too far back to use". */
-		size_t n = json_array_size(values), skip = n > s->cap ? n - s->cap : 0;
+		size_t n = state_array_size(values), skip = n > s->cap ? n - s->cap : 0;
 		s->n = 0;
 		s->head = 0;
 		series_reserve(s, (unsigned)(n - skip));
 		for (size_t i = skip; i < n; i++) {
-			json_t *x = json_array_get(values, i);
-			json_t *kx = ks ? json_array_get(ks, i) : NULL;
-			if (!json_is_number(x) || (ks && !json_is_integer(kx))) {
+			struct state *x = state_array_get(values, i);
+			struct state *kx = ks ? state_array_get(ks, i) : NULL;
+			if (!state_is_number(x) || (ks && !state_is_integer(kx))) {
 				error_set(err, "bad detector history value");
 				return false;
 			}
 			if (s->uses_ks)
-				s->ks[s->n] = kx ? json_integer_value(kx) : INT64_MIN / 2;
-			s->ring[s->n++] = json_number_value(x);
+				s->ks[s->n] = kx ? state_integer_value(kx) : INT64_MIN / 2;
+			s->ring[s->n++] = state_number_value(x);
 		}
 		if (pane_chat(&d->cfg, k))
 			pane_sort(s, d->cfg.pane.long_span);
 		s->has_last = pane_chat(&d->cfg, k) && last_pane;
-		s->last_pane = last_pane ? json_integer_value(last_pane) : 0;
+		s->last_pane = last_pane ? state_integer_value(last_pane) : 0;
 		if (pane_chat(&d->cfg, k)) {
-			json_int_t sn = seen ? json_integer_value(seen) : (json_int_t)s->n;
-			s->seen = sn < 0 ? 0 : sn > (json_int_t)s->cap ? s->cap : (unsigned)sn;
+			state_int sn = seen ? state_integer_value(seen) : (state_int)s->n;
+			s->seen = sn < 0 ? 0 : sn > (state_int)s->cap ? s->cap : (unsigned)sn;
 		}
-		if (json_is_object(run)) {
+		if (state_is_object(run)) {
 			struct run got = {0}, *r = &got;
-			json_int_t first_k, last_k, first_start, last_end;
+			state_int first_k, last_k, first_start, last_end;
 			int windows, peak_span = 1;
-			json_t *meta;
-			if (json_unpack_ex(run, &jerr, JSON_STRICT, "{sIsIsIsIsisfsfsfsfsfsos?i}",
-			                   "first_k", &first_k, "last_k", &last_k, "first_start",
-			                   &first_start, "last_end", &last_end, "windows", &windows,
-			                   "peak_intensity", &r->peak_intensity, "peak_value",
-			                   &r->peak_value, "peak_z", &r->peak_z, "peak_mean",
-			                   &r->peak_mean, "peak_stddev", &r->peak_stddev,
-			                   "peak_metadata", &meta, "peak_span", &peak_span)) {
+			struct state *meta;
+			if (state_unpack(run, &jerr, "{sIsIsIsIsisfsfsfsfsfsos?i}",
+			                 "first_k", &first_k, "last_k", &last_k, "first_start",
+			                 &first_start, "last_end", &last_end, "windows", &windows,
+			                 "peak_intensity", &r->peak_intensity, "peak_value",
+			                 &r->peak_value, "peak_z", &r->peak_z, "peak_mean",
+			                 &r->peak_mean, "peak_stddev", &r->peak_stddev,
+			                 "peak_metadata", &meta, "peak_span", &peak_span)) {
 				error_set(err, "bad moment run in saved state: %s", jerr.text);
 				return false;
 			}
@@ -1148,7 +1172,7 @@ bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview 
 			r->last_end = last_end;
 			r->windows = (unsigned)windows;
 			r->peak_span = peak_span < 1 ? 1 : (unsigned)peak_span;
-			r->peak_metadata = json_deep_copy(meta);
+			r->peak_metadata = metadata_load(meta);
 			if (s->run)
 				json_decref(s->run->peak_metadata);
 			else

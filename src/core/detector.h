@@ -27,7 +27,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <jansson.h>
 
 #include "core/window.h"
 
@@ -160,6 +159,7 @@ double incbeta(double a, double b, double x); /* regularized I_x(a, b) */
  * or NULL if the detectors have never seen the stream.  Loading puts it
  * back under the stream's (possibly new) index.
  */
-json_t *detectors_save_stream(const struct detectors *d, uint32_t stream);
+struct state; /* core/state.h */
+struct state *detectors_save_stream(const struct detectors *d, uint32_t stream);
 bool detectors_load_stream(struct detectors *d, uint32_t stream, struct strview stream_id,
-                           const json_t *state, struct error *err);
+                           const struct state *state, struct error *err);

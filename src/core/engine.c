@@ -3,7 +3,6 @@
 #include "core/engine.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "core/capture.h"
 #include "core/intern.h"
 #include "core/record.h"
+#include "core/state.h"
 #include "core/timestamp.h"
 #include "core/watermark.h"
 
@@ -500,9 +500,9 @@ int engine_finish(struct engine *e, bool final_flush)
 
 /* --- checkpoints --------------------------------------------------------- */
 
-static json_t *json_time_or_null(int64_t t)
+static struct state *state_time_or_null(int64_t t)
 {
-	return t == TIME_NEG_INF ? json_null() : json_integer((json_int_t)t);
+	return t == TIME_NEG_INF ? state_null() : state_integer((state_int)t);
 }
 
 char *engine_save_group(const struct engine *e, int32_t partition)
@@ -510,35 +510,41 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 	const struct group *g = find_group(e, partition);
 	if (!g)
 		return NULL;
-	json_t *lanes = json_array();
+	struct state *lanes = state_array();
 	for (uint32_t i = 0; i < g->wm.n_lanes; i++) {
 		const struct lane *l = &g->wm.lanes[i];
-		json_array_append_new(lanes, json_pack("{sssiso sbsb}", "topic", l->topic, "partition",
-		                                       (int)l->partition, "max_time",
-		                                       json_time_or_null(l->max_time), "open", l->open,
-		                                       "idle", l->idle));
+		state_append(lanes, state_pack("{sssiso sbsb}", "topic", l->topic, "partition",
+		                               (int)l->partition, "max_time",
+		                               state_time_or_null(l->max_time), "open", l->open,
+		                               "idle", l->idle));
 	}
-	json_t *detectors = json_object();
+	struct state *detectors = state_object();
 	for (uint32_t s = 0; s < windower_stream_count(g->win); s++) {
-		json_t *d = windower_stream_live(g->win, s) ? detectors_save_stream(g->det, s) : NULL;
+		struct state *d =
+			windower_stream_live(g->win, s) ? detectors_save_stream(g->det, s) : NULL;
 		if (d) {
 			struct strview name = windower_stream_name(g->win, s);
 			char *key = xstrndup(name.ptr, name.len);
-			json_object_set_new(detectors, key, d);
+			state_set(detectors, key, d);
 			free(key);
 		}
 	}
-	/* The group's metadata and detectors through jansson; the windows,
+	/* The group's metadata and detectors as checkpoint values; the windows,
 	 * which are most of the state, written directly (see windower_save). */
-	json_t *meta = json_pack("{sisisososo}", "version", STATE_VERSION, "partition",
-	                         (int)g->partition, "global", json_time_or_null(g->wm.global),
-	                         "lanes", lanes, "detectors", detectors);
-	json_t *fp = e->cfg.state_fingerprint ? json_loads(e->cfg.state_fingerprint, 0, NULL) : NULL;
+	struct state *meta = state_pack("{sisisososo}", "version", STATE_VERSION, "partition",
+	                                (int)g->partition, "global",
+	                                state_time_or_null(g->wm.global), "lanes", lanes,
+	                                "detectors", detectors);
+	struct state_error perr;
+	struct state *fp = e->cfg.state_fingerprint
+	                           ? state_parse(e->cfg.state_fingerprint,
+	                                         strlen(e->cfg.state_fingerprint), &perr)
+	                           : NULL;
 	if (fp)
-		json_object_set_new(meta, "fingerprint", fp);
+		state_set(meta, "fingerprint", fp);
 	/* 17 significant digits: every double comes back with the same bits. */
-	char *head = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-	json_decref(meta);
+	char *head = state_dump(meta);
+	state_free(meta);
 	struct buf out = BUF_INIT;
 	buf_add(&out, head, strlen(head) - 1); /* all but the closing brace */
 	free(head);
@@ -549,35 +555,35 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 	return text;
 }
 
-static bool load_time(const json_t *v, int64_t *t)
+static bool load_time(const struct state *v, int64_t *t)
 {
-	if (json_is_null(v)) {
+	if (state_is_null(v)) {
 		*t = TIME_NEG_INF;
 		return true;
 	}
-	if (!json_is_integer(v))
+	if (!state_is_integer(v))
 		return false;
-	*t = json_integer_value(v);
+	*t = state_integer_value(v);
 	return true;
 }
 
 bool engine_load_group(struct engine *e, const char *text, size_t len, struct error *err)
 {
-	json_error_t jerr;
-	json_t *state = json_loadb(text, len, 0, &jerr);
+	struct state_error jerr;
+	struct state *state = state_parse(text, len, &jerr);
 	if (!state) {
 		error_set(err, "saved state is not JSON: %s", jerr.text);
 		return false;
 	}
 	int version, partition;
-	json_t *global, *lanes, *windows, *detectors, *fingerprint = NULL;
+	struct state *global, *lanes, *windows, *detectors, *fingerprint = NULL;
 	bool ok = false;
 	struct group *g = NULL;
 	/* The fingerprint is the caller's to check (engine_state_fingerprint). */
-	if (json_unpack_ex(state, &jerr, JSON_STRICT, "{sisisosososos?o}", "version", &version,
-	                   "partition", &partition, "global", &global, "lanes", &lanes, "windows",
-	                   &windows, "detectors", &detectors, "fingerprint", &fingerprint) ||
-	    !json_is_array(lanes) || !json_is_object(detectors)) {
+	if (state_unpack(state, &jerr, "{sisisosososos?o}", "version", &version,
+	                 "partition", &partition, "global", &global, "lanes", &lanes, "windows",
+	                 &windows, "detectors", &detectors, "fingerprint", &fingerprint) ||
+	    !state_is_array(lanes) || !state_is_object(detectors)) {
 		error_set(err, "saved state has the wrong shape: %s", jerr.text);
 		goto out;
 	}
@@ -592,13 +598,13 @@ bool engine_load_group(struct engine *e, const char *text, size_t len, struct er
 		goto out;
 	}
 	size_t i;
-	json_t *l;
-	json_array_foreach(lanes, i, l) {
+	struct state *l;
+	state_array_foreach(lanes, i, l) {
 		const char *topic;
 		int lane_partition, open, idle;
-		json_t *max;
-		if (json_unpack_ex(l, &jerr, JSON_STRICT, "{sssisosbsb}", "topic", &topic, "partition",
-		                   &lane_partition, "max_time", &max, "open", &open, "idle", &idle)) {
+		struct state *max;
+		if (state_unpack(l, &jerr, "{sssisosbsb}", "topic", &topic, "partition",
+		                 &lane_partition, "max_time", &max, "open", &open, "idle", &idle)) {
 			error_set(err, "saved state: bad lane: %s", jerr.text);
 			goto out;
 		}
@@ -613,8 +619,9 @@ bool engine_load_group(struct engine *e, const char *text, size_t len, struct er
 	if (!windower_load(g->win, windows, err))
 		goto out;
 	const char *name;
-	json_t *d;
-	json_object_foreach(detectors, name, d) {
+	void *it;
+	struct state *d;
+	state_object_foreach(detectors, it, name, d) {
 		struct strview id = sv_make(name, strlen(name));
 		if (!detectors_load_stream(g->det, windower_stream(g->win, id), id, d, err))
 			goto out;
@@ -631,18 +638,17 @@ bool engine_load_group(struct engine *e, const char *text, size_t len, struct er
 	ok = true;
 out:
 	group_free(g);
-	json_decref(state);
+	state_free(state);
 	return ok;
 }
 
 char *engine_state_fingerprint(const char *text, size_t len)
 {
-	json_t *state = json_loadb(text, len, 0, NULL);
-	json_t *fp = json_object_get(state, "fingerprint");
-	char *out = json_is_object(fp) ? json_dumps(fp, JSON_COMPACT | JSON_SORT_KEYS |
-	                                                    JSON_REAL_PRECISION(17))
-	                               : NULL;
-	json_decref(state);
+	struct state_error jerr;
+	struct state *state = state_parse(text, len, &jerr);
+	struct state *fp = state ? state_object_get(state, "fingerprint") : NULL;
+	char *out = state_is_object(fp) ? state_dump(fp) : NULL;
+	state_free(state);
 	return out;
 }
 

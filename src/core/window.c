@@ -11,6 +11,7 @@
 #include "core/intern.h"
 #include "core/keyheap.h"
 #include "core/lexicon.h"
+#include "core/state.h"
 
 /* viewer_count is any int64 >= 0, so a sum of them needs more than 64
  * bits; 128 hold 2^64 events of INT64_MAX.  avg_viewers() keeps the
@@ -756,8 +757,8 @@ uint32_t windower_live_chatters(const struct windower *w) { return interner_coun
 
 /* State is written as text directly: building it as a jansson tree
  * allocated a node per chatter of every open pane at every commit, which
- * measured as nearly half of the live daemon's CPU.  It is read back with
- * jansson (windower_load). */
+ * measured as nearly half of the live daemon's CPU.  It is read back
+ * through core/state.h (windower_load). */
 static void agg_save(const struct windower *w, const struct agg *a, struct buf *out)
 {
 	buf_printf(out,
@@ -819,16 +820,16 @@ void windower_save(const struct windower *w, struct buf *out)
 	buf_adds(out, "]}");
 }
 
-static bool agg_load(struct windower *w, struct agg *a, const json_t *j, struct error *err)
+static bool agg_load(struct windower *w, struct agg *a, const struct state *j, struct error *err)
 {
-	json_int_t chat, pos, neg, score, vsum, vsum_hi = 0, vn;
-	json_t *chatters, *emotes;
-	json_error_t jerr;
-	if (json_unpack_ex((json_t *)j, &jerr, JSON_STRICT, "{sIsIsIsIsIs?IsIsoso}", "chat", &chat,
-	                   "positive", &pos, "negative", &neg, "score", &score, "viewer_sum", &vsum,
-	                   "viewer_sum_hi", &vsum_hi, "viewer_events", &vn, "chatters", &chatters,
-	                   "emotes", &emotes) ||
-	    !json_is_array(chatters) || !json_is_array(emotes) || vsum_hi < 0) {
+	state_int chat, pos, neg, score, vsum, vsum_hi = 0, vn;
+	struct state *chatters, *emotes;
+	struct state_error jerr;
+	if (state_unpack(j, &jerr, "{sIsIsIsIsIs?IsIsoso}", "chat", &chat,
+	                 "positive", &pos, "negative", &neg, "score", &score, "viewer_sum", &vsum,
+	                 "viewer_sum_hi", &vsum_hi, "viewer_events", &vn, "chatters", &chatters,
+	                 "emotes", &emotes) ||
+	    !state_is_array(chatters) || !state_is_array(emotes) || vsum_hi < 0) {
 		error_set(err, "bad pane in saved state: %s", jerr.text);
 		return false;
 	}
@@ -836,21 +837,22 @@ static bool agg_load(struct windower *w, struct agg *a, const json_t *j, struct 
 	                  .score_sum = score, .viewer_events = vn};
 	a->viewer_sum = (viewer_sum_t)(uint64_t)vsum_hi << 64 | (uint64_t)vsum;
 	size_t i;
-	json_t *v;
-	json_array_foreach(chatters, i, v) {
-		if (!json_is_string(v)) {
+	struct state *v;
+	state_array_foreach(chatters, i, v) {
+		if (!state_is_string(v)) {
 			error_set(err, "bad chatter in saved state");
 			return false;
 		}
-		uint32_t id = interner_intern(w->chatters, json_string_value(v), json_string_length(v));
+		uint32_t id =
+			interner_intern(w->chatters, state_string_value(v), state_string_length(v));
 		if (idset_add(&a->chatters, id))
 			interner_retain(w->chatters, id);
 	}
-	json_array_foreach(emotes, i, v) {
+	state_array_foreach(emotes, i, v) {
 		const char *name;
 		size_t len;
-		json_int_t count;
-		if (json_unpack_ex(v, &jerr, JSON_STRICT, "[s%I]", &name, &len, &count)) {
+		state_int count;
+		if (state_unpack(v, &jerr, "[s%I]", &name, &len, &count)) {
 			error_set(err, "bad emote in saved state: %s", jerr.text);
 			return false;
 		}
@@ -861,34 +863,34 @@ static bool agg_load(struct windower *w, struct agg *a, const json_t *j, struct 
 	return true;
 }
 
-bool windower_load(struct windower *w, const json_t *state, struct error *err)
+bool windower_load(struct windower *w, const struct state *state, struct error *err)
 {
-	json_t *closed, *streams;
-	json_error_t jerr;
-	if (json_unpack_ex((json_t *)state, &jerr, JSON_STRICT, "{soso}", "closed_k", &closed,
-	                   "streams", &streams) ||
-	    !json_is_array(streams) || !(json_is_null(closed) || json_is_integer(closed))) {
+	struct state *closed, *streams;
+	struct state_error jerr;
+	if (state_unpack(state, &jerr, "{soso}", "closed_k", &closed,
+	                 "streams", &streams) ||
+	    !state_is_array(streams) || !(state_is_null(closed) || state_is_integer(closed))) {
 		error_set(err, "bad window state: %s", jerr.text);
 		return false;
 	}
-	w->closed_k = json_is_null(closed) ? WINDOW_NONE_CLOSED : json_integer_value(closed);
+	w->closed_k = state_is_null(closed) ? WINDOW_NONE_CLOSED : state_integer_value(closed);
 	size_t i, j, k;
-	json_t *sj, *pj, *cj;
-	json_array_foreach(streams, i, sj) {
+	struct state *sj, *pj, *cj;
+	state_array_foreach(streams, i, sj) {
 		const char *id;
 		size_t id_len;
-		json_t *panes;
-		if (json_unpack_ex(sj, &jerr, JSON_STRICT, "{ss%so}", "id", &id, &id_len, "panes",
-		                   &panes) || !json_is_array(panes)) {
+		struct state *panes;
+		if (state_unpack(sj, &jerr, "{ss%so}", "id", &id, &id_len, "panes",
+		                 &panes) || !state_is_array(panes)) {
 			error_set(err, "bad stream in saved state: %s", jerr.text);
 			return false;
 		}
 		uint32_t s = windower_stream(w, sv_make(id, id_len));
-		json_array_foreach(panes, j, pj) {
-			json_int_t index;
-			json_t *main_agg, *slices;
-			if (json_unpack_ex(pj, &jerr, JSON_STRICT, "{sIsoso}", "index", &index, "main",
-			                   &main_agg, "slices", &slices) || !json_is_array(slices)) {
+		state_array_foreach(panes, j, pj) {
+			state_int index;
+			struct state *main_agg, *slices;
+			if (state_unpack(pj, &jerr, "{sIsoso}", "index", &index, "main",
+			                 &main_agg, "slices", &slices) || !state_is_array(slices)) {
 				error_set(err, "bad pane in saved state: %s", jerr.text);
 				return false;
 			}
@@ -901,11 +903,11 @@ bool windower_load(struct windower *w, const json_t *state, struct error *err)
 			}
 			if (!agg_load(w, &p->main, main_agg, err))
 				return false;
-			json_array_foreach(slices, k, cj) {
-				json_int_t first_k;
-				json_t *agg;
-				if (json_unpack_ex(cj, &jerr, JSON_STRICT, "{sIso}", "first_k", &first_k, "agg",
-				                   &agg)) {
+			state_array_foreach(slices, k, cj) {
+				state_int first_k;
+				struct state *agg;
+				if (state_unpack(cj, &jerr, "{sIso}", "first_k", &first_k, "agg",
+				                 &agg)) {
 					error_set(err, "bad pane slice in saved state: %s", jerr.text);
 					return false;
 				}

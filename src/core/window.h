@@ -31,7 +31,6 @@
 #ifndef TELEMETRA_WINDOW_H
 #define TELEMETRA_WINDOW_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -168,5 +167,6 @@ uint32_t windower_live_chatters(const struct windower *w);
  * in the order saved.
  */
 struct buf;
+struct state;
 void windower_save(const struct windower *w, struct buf *out);
-bool windower_load(struct windower *w, const json_t *state, struct error *err);
+bool windower_load(struct windower *w, const struct state *state, struct error *err);

@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/detector.h"
+#include "core/state.h"
 #include "unit.h"
 
 #define TOL 1e-9
@@ -991,17 +992,18 @@ START_TEST(pane_state_round_trip)
 
 	d = detectors_new(&c);
 	trace_rows(d, counts, 0, CUT, &split);
-	json_t *state = detectors_save_stream(d, 0);
+	struct state *state = detectors_save_stream(d, 0);
 	ck_assert_ptr_nonnull(state);
-	char *text = json_dumps(state, JSON_COMPACT);
-	json_decref(state);
+	char *text = state_dump(state);
+	state_free(state);
 	detectors_free(d);
-	state = json_loads(text, 0, NULL);
+	struct state_error serr;
+	state = state_parse(text, strlen(text), &serr);
 	free(text);
 	d = detectors_new(&c);
 	struct error err;
 	ck_assert(detectors_load_stream(d, 0, sv_make("s", 1), state, &err));
-	json_decref(state);
+	state_free(state);
 	trace_rows(d, counts, CUT, N, &split);
 	ck_assert_int_eq(detectors_flush(d, trace_moment, &split), 0);
 	detectors_free(d);
@@ -1037,17 +1039,17 @@ START_TEST(growing_state_round_trip)
 		struct trace split = {0};
 		d = detectors_new(&c);
 		trace_rows(d, counts, 0, cuts[ci], &split);
-		json_t *state = detectors_save_stream(d, 0);
+		struct state *state = detectors_save_stream(d, 0);
 		ck_assert_ptr_nonnull(state);
-		char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+		char *text = state_dump(state);
 		detectors_free(d);
 		d = detectors_new(&c);
 		struct error err;
 		ck_assert(detectors_load_stream(d, 0, sv_make("s", 1), state, &err));
-		json_decref(state);
-		json_t *again = detectors_save_stream(d, 0);
-		char *text2 = json_dumps(again, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(again);
+		state_free(state);
+		struct state *again = detectors_save_stream(d, 0);
+		char *text2 = state_dump(again);
+		state_free(again);
 		ck_assert_str_eq(text, text2);
 		free(text);
 		free(text2);

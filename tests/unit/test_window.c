@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/lexicon.h"
+#include "core/state.h"
 #include "core/window.h"
 #include "unit.h"
 
@@ -619,13 +620,13 @@ START_TEST(viewer_sum_never_overflows)
 
 	struct buf saved = BUF_INIT;
 	windower_save(w, &saved);
-	json_error_t jerr;
-	json_t *state = json_loads(saved.data, 0, &jerr);
+	struct state_error jerr;
+	struct state *state = state_parse(saved.data, saved.len, &jerr);
 	ck_assert_ptr_nonnull(state);
 	struct windower *back = windower_new(&cfg);
 	struct error err;
 	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
-	json_decref(state);
+	state_free(state);
 	buf_free(&saved);
 
 	struct windower *both[] = {w, back};
