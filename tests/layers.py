@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """The house plan, checked: folders form layers and modules form no cycles.
 
-    core  <-  util  <-  io, gen, ops  <-  tune, report, daemon  <-  cli  <-  cmd  <-  telemetra.c
+    core  <-  util  <-  cli  <-  io, gen, ops  <-  tune, report, daemon  <-  cmd  <-  telemetra.c
 
 A file may include headers of its own folder or of a lower layer, never of
 a higher one (includes are read from the sources).  And no two modules (a
 module is one .c file) depend on each other, directly or through others:
 the dependencies are read from the object files with nm, so a call is
 caught even where a declaration was copied instead of included.
+
+util/ holds leaf helpers only: no file there may know the commands (the
+CMD_ masks) or their configuration (struct config); that is cli/, the one
+options table and what is derived from it.
 
 Usage: layers.py SRCDIR BUILDDIR.  Exit 0 when the plan holds, 1 otherwise,
 printing each violation on one line.
@@ -17,8 +21,11 @@ import re
 import subprocess
 import sys
 
-RANK = {"core": 0, "util": 1, "io": 2, "gen": 2, "ops": 2, "tune": 3, "report": 3, "daemon": 3,
-        "cli": 4, "cmd": 5, "": 6}  # "" is src/ itself: the program's main()
+RANK = {"core": 0, "util": 1, "cli": 2, "io": 3, "gen": 3, "ops": 3, "tune": 4, "report": 4,
+        "daemon": 4, "cmd": 5, "": 6}  # "" is src/ itself: the program's main()
+
+# What only cli/ (and above) may mention: the commands and their options.
+COMMAND_WORDS = re.compile(r"\bCMD_[A-Z]+\b|\bstruct config\b|\bconfig_(load|set|build_core)\b")
 
 
 def folder_of(rel):
@@ -49,6 +56,22 @@ def check_includes(src):
                     if theirs != mine and RANK[theirs] >= RANK[mine]:
                         bad.append(f"{rel}:{no}: {mine or 'src'}/ includes {theirs}/, "
                                    f"which is not a lower layer")
+    return bad
+
+
+def check_util_leaf(src):
+    """util/ knows no command: a helper that needs the options belongs in cli/."""
+    bad = []
+    util = os.path.join(src, "util")
+    for name in sorted(os.listdir(util)):
+        if not name.endswith((".c", ".h")):
+            continue
+        with open(os.path.join(util, name), encoding="utf-8", errors="replace") as f:
+            for no, line in enumerate(f, 1):
+                m = COMMAND_WORDS.search(line)
+                if m:
+                    bad.append(f"util/{name}:{no}: mentions {m.group(0)}: util/ holds leaf "
+                               f"helpers; command-line code belongs in cli/")
     return bad
 
 
@@ -124,13 +147,13 @@ def main():
         print(__doc__.strip().splitlines()[-3], file=sys.stderr)
         return 2
     src = os.path.join(sys.argv[1], "src")
-    bad = check_includes(src) + check_cycles(sys.argv[2])
+    bad = check_includes(src) + check_util_leaf(src) + check_cycles(sys.argv[2])
     for b in bad:
         print("FAIL", b)
     if bad:
         print(f"{len(bad)} violations of the layers (see README, Development)")
         return 1
-    print("ok   includes follow the layers; no module cycle")
+    print("ok   includes follow the layers; util/ is leaf code; no module cycle")
     return 0
 
 

@@ -23,7 +23,7 @@
 #include "core/capture.h"
 #include "io/kafka_range.h"
 #include "util/log.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 #define KAFKA_TIMEOUT_MS 15000
 

@@ -12,7 +12,7 @@
 #include "io/target.h"
 #include "util/log.h"
 #include "util/new_file.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 static const struct command_help help = {
 	"dump",

@@ -8,7 +8,7 @@
  * Replaces the seed's Python mock producer, whose environment variables it
  * honours: CHANNELS (comma-separated stream ids) and RATE_PER_SEC (same as
  * --rate).  The command line wins over the environment.  The options, with
- * their defaults, value rules and help, are in util/options.c (CMD_GEN).
+ * their defaults, value rules and help, are in cli/options.c (CMD_GEN).
  */
 #include "config.h"
 
@@ -32,11 +32,11 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/new_file.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 #define OUT_BUFSZ (256 * 1024)
 
-/* The options, their defaults and their help are in util/options.c
+/* The options, their defaults and their help are in cli/options.c
  * (CMD_GEN). */
 static const struct command_help help = {
 	"gen",

@@ -21,7 +21,7 @@
 #include "daemon/daemon.h"
 #include "io/kafka_conf.h"
 #include "util/clock.h"
-#include "util/fingerprint.h"
+#include "cli/fingerprint.h"
 #include "util/log.h"
 #include "util/secret.h"
 

@@ -19,9 +19,9 @@
 #include "io/pg.h"
 #include "io/target.h"
 #include "util/log.h"
-#include "util/options.h"
+#include "cli/options.h"
 
-/* The options and their help are in util/options.c (CMD_MIGRATE). */
+/* The options and their help are in cli/options.c (CMD_MIGRATE). */
 static const struct command_help help = {
 	"migrate",
 	CMD_MIGRATE,

@@ -29,7 +29,7 @@
 #include "io/sqlite_file.h"
 #include "io/target.h"
 #include "util/clock.h"
-#include "util/options.h"
+#include "cli/options.h"
 #include "util/log.h"
 #include "util/new_file.h"
 #include "util/summary.h"

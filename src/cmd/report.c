@@ -24,7 +24,7 @@
 #include "report/report.h"
 #include "util/log.h"
 #include "util/new_file.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 static const struct command_help help = {
 	"report",

@@ -39,7 +39,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/new_file.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 static const struct command_help help = {
 	"tune",

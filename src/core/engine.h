@@ -40,7 +40,7 @@ struct core_config {
 	const char *chat_topic;        /* borrowed */
 	const char *viewer_topic;      /* borrowed */
 	/* Optional: a JSON object saved with each group's state, naming the
-	 * options the state depends on (util/fingerprint.h); borrowed. */
+	 * options the state depends on (cli/fingerprint.h); borrowed. */
 	const char *state_fingerprint;
 };
 

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "util/clock.h"
-#include "util/fingerprint.h"
+#include "cli/fingerprint.h"
 #include "util/log.h"
 
 
@@ -87,7 +87,7 @@ static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, b
 }
 
 /* Whether a group's saved state was made under the options it depends on
- * (util/fingerprint.h).  Safe changes are logged and applied.  On an
+ * (cli/fingerprint.h).  Safe changes are logged and applied.  On an
  * incompatible one the daemon refuses to start (exit 2, before anything is
  * committed), unless --reset-state: then false, and the group starts empty
  * from its committed offsets. */

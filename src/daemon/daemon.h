@@ -48,13 +48,13 @@
 #include "io/kafka_source.h"
 #include "io/sink.h"
 #include "ops/ops.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 struct daemon {
 	struct config cfg;
 	struct core_config core;
 	struct lexicon *lexicon;
-	char *fingerprint; /* of the options saved state depends on (util/fingerprint.h) */
+	char *fingerprint; /* of the options saved state depends on (cli/fingerprint.h) */
 	struct engine *engine;
 	struct sink *sink;
 	struct kafka_source *source;

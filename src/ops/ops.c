@@ -31,7 +31,7 @@
 #include "ops/ops_http.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "util/options.h"
+#include "cli/options.h"
 #include "util/secret.h"
 
 #define MAX_BUCKETS 16

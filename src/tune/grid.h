@@ -31,7 +31,7 @@
 #include <stddef.h>
 
 #include "core/common.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 /* At most this many configurations in one run. */
 #define GRID_MAX_CONFIGS 100000

@@ -22,7 +22,7 @@ mkdir -p "$work" || exit 1
 src="$top_srcdir/src"
 core=$(ls "$src"/core/*.c | grep -v /lexicon_default.c)
 # The engine target builds its configurations through the options table.
-util="$src/util/options.c $src/util/log.c $src/util/secret.c"
+util="$src/cli/options.c $src/util/log.c $src/util/secret.c"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11
 	-I$src -I$top_builddir/src -I$top_builddir -I$top_srcdir/tests/fuzz
 	$(pkg-config --cflags jansson)"

@@ -31,7 +31,7 @@
 #include "core/lexicon.h"
 #include "fuzz.h"
 #include "util/log.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 static const struct command_help help = {"fuzz", CMD_REPLAY, "", ""};
 

@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include "util/fingerprint.h"
+#include "cli/fingerprint.h"
 
 #include <jansson.h>
 #include <stdio.h>

@@ -17,7 +17,7 @@
 
 #include "core/buf.h"
 #include "core/common.h"
-#include "util/options.h"
+#include "cli/options.h"
 
 /* The fingerprint of c, as compact JSON text with sorted keys: the listed
  * options' values (lexicons by the SHA-256 of their text).  The caller

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "util/options.h"
+#include "cli/options.h"
 
 #include <errno.h>
 #include <getopt.h>
