@@ -26,13 +26,13 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/engine.h"
 #include "io/pg.h"
 #include "io/sink.h"
 #include "io/target.h"
+#include "util/clock.h"
 
 static int failures, checks;
 
@@ -59,13 +59,6 @@ static noreturn void hard_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(99);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static struct sink *open_sink(const char *spec)
@@ -491,9 +484,9 @@ static void commit_offset(struct sink *s, int64_t next, int expect_rc, const cha
 {
 	const struct partition_offset off = {"telemetra.events.chat", 0, next};
 	struct sink_checkpoint cp = {"retry", &off, 1, NULL, 0, NULL, 0};
-	double t = now_s();
+	double t = monotonic_seconds();
 	int rc = sink_commit(s, &cp);
-	check(rc == expect_rc, "commit %s returns %d in %.2f s%s%s", when, rc, now_s() - t,
+	check(rc == expect_rc, "commit %s returns %d in %.2f s%s%s", when, rc, monotonic_seconds() - t,
 	      rc ? ": " : "", rc ? s->err.msg : "");
 	if (rc)
 		check(!contains(s->err.msg, secret) && contains(s->err.msg, "***"),
@@ -603,13 +596,13 @@ static int test_bench(const char *url)
 	const struct group_state st = {0, state, len};
 	struct sink_checkpoint cp = {"bench", &off, 1, &st, 1, NULL, 0};
 	for (int round = 0; round < 6; round++) {
-		double t0 = now_s();
+		double t0 = monotonic_seconds();
 		for (int64_t k = 0; k < 10000; k++)
 			put_window(s, round % 2 ? "bench-b" : "bench-a", k + round / 2 * 10000, 5);
-		double t1 = now_s();
+		double t1 = monotonic_seconds();
 		if (sink_commit(s, &cp))
 			hard_error("commit: %s", s->err.msg);
-		double t2 = now_s();
+		double t2 = monotonic_seconds();
 		fprintf(stderr,
 		        "bench: 10000 window rows (%s) + %.1f MiB state: format %.1f ms, commit %.1f ms\n",
 		        round < 2 ? "new keys" : "new keys, growing table", (double)len / 1048576,
@@ -618,16 +611,16 @@ static int test_bench(const char *url)
 	for (int round = 0; round < 2; round++) {
 		for (int64_t k = 0; k < 10000; k++)
 			put_window(s, "bench-a", k, 7);
-		double t1 = now_s();
+		double t1 = monotonic_seconds();
 		if (sink_commit(s, &cp))
 			hard_error("commit: %s", s->err.msg);
 		fprintf(stderr, "bench: 10000 window rows (all updates) + state: commit %.1f ms\n",
-		        (now_s() - t1) * 1000);
+		        (monotonic_seconds() - t1) * 1000);
 	}
-	double t1 = now_s();
+	double t1 = monotonic_seconds();
 	if (sink_commit(s, &cp))
 		hard_error("commit: %s", s->err.msg);
-	fprintf(stderr, "bench: checkpoint only (1 MiB state): commit %.1f ms\n", (now_s() - t1) * 1000);
+	fprintf(stderr, "bench: checkpoint only (1 MiB state): commit %.1f ms\n", (monotonic_seconds() - t1) * 1000);
 	check(scalar(c, "SELECT count(*) FROM chat_summary_minute") == 60000, "60000 rows");
 	sink_close(s);
 	PQfinish(c);

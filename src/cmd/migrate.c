@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,69 +41,21 @@ static void report(int version, int applied)
 		printf("already at version %d\n", version);
 }
 
-static int migrate_sqlite_file(const char *path)
+/* Migrate the database (a SQLite file when sqlite is set, else the
+ * PostgreSQL target) and say where its schema is now. */
+static int migrate(const char *sqlite, const char *postgres, const struct config *cfg)
 {
-	sqlite3 *db = NULL;
 	struct error err;
-	int applied = 0, version = -1, status = EXIT_RUNTIME;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		log_error("cannot open SQLite database %s: %s", path,
-		          db ? sqlite3_errmsg(db) : "out of memory");
-		goto out;
-	}
-	sqlite3_busy_timeout(db, 5000);
-	if (!migrate_sqlite(db, path, &applied, &err)) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			version = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if (version < 0) {
-		log_error("SQLite %s: cannot read the schema version: %s", path, sqlite3_errmsg(db));
-		goto out;
-	}
-	report(version, applied);
-	status = EXIT_OK;
-out:
-	sqlite3_close(db);
-	return status;
-}
-
-static int migrate_postgres_target(const char *target, const char *user, const char *password)
-{
-	struct pg_target t;
-	struct error err;
-	PGconn *conn = NULL;
-	PGresult *r = NULL;
-	int applied = 0, status = EXIT_RUNTIME;
-	if (!pg_target_init(&t, target, user, password, &err)) {
+	int version, applied;
+	bool ok = sqlite ? migrate_sqlite_path(sqlite, &version, &applied, &err)
+	                 : migrate_postgres_target(postgres, cfg->postgres_user,
+	                                           cfg->postgres_password, &version, &applied, &err);
+	if (!ok) {
 		log_error("%s", err.msg);
 		return EXIT_RUNTIME;
 	}
-	if (!(conn = pg_connect(&t, PG_CONNECT_TIMEOUT_S, &err)) ||
-	    !migrate_postgres(conn, &t, &applied, &err)) {
-		log_error("%s", err.msg);
-		goto out;
-	}
-	r = PQexec(conn, "SELECT max(version) FROM schema_version");
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_error(&err, &t, "cannot read the schema version", PQresultErrorMessage(r));
-		log_error("%s", err.msg);
-		goto out;
-	}
-	report(atoi(PQgetvalue(r, 0, 0)), applied);
-	status = EXIT_OK;
-out:
-	PQclear(r);
-	PQfinish(conn);
-	pg_target_free(&t);
-	return status;
+	report(version, applied);
+	return EXIT_OK;
 }
 
 /* An argument as it may be shown: it could be a URL with a password. */
@@ -135,7 +86,7 @@ int cmd_migrate(int argc, char **argv)
 	if (!postgres && !sqlite)
 		die_usage("no database: give --postgres URL or --sqlite PATH, or set POSTGRES_URL");
 	if (sqlite) {
-		int status = migrate_sqlite_file(sqlite);
+		int status = migrate(sqlite, NULL, &cfg);
 		config_free(&cfg);
 		return status;
 	}
@@ -154,7 +105,7 @@ int cmd_migrate(int argc, char **argv)
 		die_usage("--postgres: %s", err.msg);
 	if (t.kind != TARGET_POSTGRES)
 		die_usage("--postgres takes a PostgreSQL URL, not %s; use --sqlite PATH", t.shown);
-	int status = migrate_postgres_target(t.location, cfg.postgres_user, cfg.postgres_password);
+	int status = migrate(NULL, t.location, &cfg);
 	target_free(&t);
 	config_free(&cfg);
 	return status;

@@ -1,6 +1,8 @@
 /*
  * migrations.c — the numbered migrations of sql/, and applying them to
- * SQLite and PostgreSQL: the one place that knows the schema's history.
+ * SQLite and PostgreSQL: the one place that knows the schema's history
+ * (the sinks apply them on open; `telemetra migrate` opens a database
+ * here, applies them and reads the version it reached).
  */
 #include "config.h"
 
@@ -177,3 +179,63 @@ fail:
 	return false;
 }
 
+/* --- a whole database, for `telemetra migrate` ------------------------------ */
+
+bool migrate_sqlite_path(const char *path, int *version, int *applied, struct error *err)
+{
+	sqlite3 *db = NULL;
+	bool ok = false;
+	*applied = 0;
+	*version = -1;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		error_set(err, "cannot open SQLite database %s: %s", path,
+		          db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (!migrate_sqlite(db, path, applied, err))
+		goto out;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (*version < 0) {
+		error_set(err, "SQLite %s: cannot read the schema version: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	ok = true;
+out:
+	sqlite3_close(db);
+	return ok;
+}
+
+bool migrate_postgres_target(const char *target, const char *user, const char *password,
+                             int *version, int *applied, struct error *err)
+{
+	struct pg_target t;
+	PGconn *conn = NULL;
+	PGresult *r = NULL;
+	bool ok = false;
+	*applied = 0;
+	if (!pg_target_init(&t, target, user, password, err))
+		return false;
+	if (!(conn = pg_connect(&t, PG_CONNECT_TIMEOUT_S, err)) ||
+	    !migrate_postgres(conn, &t, applied, err))
+		goto out;
+	r = PQexec(conn, "SELECT max(version) FROM schema_version");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_error(err, &t, "cannot read the schema version", PQresultErrorMessage(r));
+		goto out;
+	}
+	*version = atoi(PQgetvalue(r, 0, 0));
+	ok = true;
+out:
+	PQclear(r);
+	PQfinish(conn);
+	pg_target_free(&t);
+	return ok;
+}

@@ -35,4 +35,14 @@ struct pg_target;
 bool migrate_postgres(struct pg_conn *db, const struct pg_target *t, int *applied,
                       struct error *err);
 
+/* `telemetra migrate`: open the database (a SQLite file, created if need
+ * be; a PostgreSQL target as pg_target_init takes it, with the user and
+ * password used where it names none, each may be NULL), apply the missing
+ * migrations and read the schema version reached into *version; *applied
+ * gets how many were new.  false with err set ("cannot open SQLite
+ * database PATH: ...", never a password). */
+bool migrate_sqlite_path(const char *path, int *version, int *applied, struct error *err);
+bool migrate_postgres_target(const char *target, const char *user, const char *password,
+                             int *version, int *applied, struct error *err);
+
 #endif

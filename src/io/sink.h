@@ -202,8 +202,4 @@ struct sink *sink_postgres_open(const char *conninfo, const struct sink_options 
 /* The sink as the engine's output port. */
 struct engine_output sink_engine_output(struct sink *s);
 
-/* Wall-clock now (util/clock.h, which defines it): declared here too for
- * the commands that have long taken it from here. */
-int64_t wall_clock_us(void);
-
 #endif

@@ -20,15 +20,22 @@ void format_stats_json(struct buf *out, const struct engine_stats *st)
 	buf_printf(out,
 	           "{\"records\":%" PRIu64 ",\"control_records\":%" PRIu64 ",\"chat_events\":%" PRIu64
 	           ",\"viewer_events\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"windows\":%" PRIu64
-	           ",\"moments\":%" PRIu64 ",\"dead_letters\":{",
+	           ",\"moments\":%" PRIu64 ",\"dead_letters\":",
 	           st->records, st->controls, st->chat, st->viewer, st->accepted, st->windows,
 	           st->moments);
+	format_dead_letters_json(out, st->dead);
+	buf_addc(out, '}');
+}
+
+void format_dead_letters_json(struct buf *out, const uint64_t dead[DEAD_REASON_COUNT])
+{
+	buf_addc(out, '{');
 	bool first = true;
 	for (int r = 0; r < DEAD_REASON_COUNT; r++) {
-		if (!st->dead[r])
+		if (!dead[r])
 			continue;
-		buf_printf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", dead_reason_name(r), st->dead[r]);
+		buf_printf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", dead_reason_name(r), dead[r]);
 		first = false;
 	}
-	buf_adds(out, "}}");
+	buf_addc(out, '}');
 }

@@ -21,6 +21,7 @@
 #include "core/buf.h"
 #include "core/timestamp.h"
 #include "io/migrations.h"
+#include "io/sink_format.h"
 #include "util/new_file.h"
 
 /* --- ranking ------------------------------------------------------------- */
@@ -264,16 +265,10 @@ static bool insert_run(struct writer *w, const struct tune_results *r, int64_t *
 	buf_printf(&stats,
 	           "{\"records\":%" PRIu64 ",\"control_records\":%" PRIu64 ",\"chat_events\":%" PRIu64
 	           ",\"viewer_events\":%" PRIu64 ",\"configurations\":%zu,\"windowing_passes\":%zu"
-	           ",\"jobs\":%u,\"dead_letters\":{",
+	           ",\"jobs\":%u,\"dead_letters\":",
 	           in->records, in->controls, in->chat, in->viewer, r->n_rows, r->passes, r->jobs);
-	bool first = true;
-	for (int k = 0; k < DEAD_REASON_COUNT; k++) {
-		if (!in->dead[k])
-			continue;
-		buf_printf(&stats, "%s\"%s\":%" PRIu64, first ? "" : ",", dead_reason_name(k), in->dead[k]);
-		first = false;
-	}
-	buf_adds(&stats, "}}");
+	format_dead_letters_json(&stats, in->dead);
+	buf_addc(&stats, '}');
 
 	/* accepted, late, windows and moments depend on the configuration:
 	 * they are in tuning_results, NULL here; dead_letters here are those
