@@ -11,7 +11,8 @@ caught even where a declaration was copied instead of included.
 
 util/ holds leaf helpers only: no file there may know the commands (the
 CMD_ masks) or their configuration (struct config); that is cli/, the one
-options table and what is derived from it.
+options table and what is derived from it.  And every .c file opens with a
+comment saying what it is for.
 
 Usage: layers.py SRCDIR BUILDDIR.  Exit 0 when the plan holds, 1 otherwise,
 printing each violation on one line.
@@ -72,6 +73,20 @@ def check_util_leaf(src):
                 if m:
                     bad.append(f"util/{name}:{no}: mentions {m.group(0)}: util/ holds leaf "
                                f"helpers; command-line code belongs in cli/")
+    return bad
+
+
+def check_openings(src):
+    """Every .c file opens with a comment saying what it is for (README)."""
+    bad = []
+    for root, _, files in os.walk(src):
+        for name in sorted(files):
+            if name.endswith(".c") and name != "lexicon_default.c":
+                path = os.path.join(root, name)
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    if not f.read(2) == "/*":
+                        bad.append(f"{os.path.relpath(path, src)}: does not open with a comment "
+                                   f"saying what it is for")
     return bad
 
 
@@ -147,13 +162,15 @@ def main():
         print(__doc__.strip().splitlines()[-3], file=sys.stderr)
         return 2
     src = os.path.join(sys.argv[1], "src")
-    bad = check_includes(src) + check_util_leaf(src) + check_cycles(sys.argv[2])
+    bad = (check_includes(src) + check_util_leaf(src) + check_openings(src) +
+           check_cycles(sys.argv[2]))
     for b in bad:
         print("FAIL", b)
     if bad:
         print(f"{len(bad)} violations of the layers (see README, Development)")
         return 1
-    print("ok   includes follow the layers; util/ is leaf code; no module cycle")
+    print("ok   includes follow the layers; util/ is leaf code; every .c file says what it "
+          "is for; no module cycle")
     return 0
 
 

@@ -1,3 +1,10 @@
+/*
+ * options.c — the one options table (cli/options.h): every option of
+ * every command, with its type, default, environment variable, commands and
+ * help line, and the code that reads argv, the environment and --config
+ * files into a struct config through one validating setter, generates each
+ * command's --help from the table, and builds the core's configuration.
+ */
 #include "config.h"
 
 #include "cli/options.h"

@@ -1,3 +1,8 @@
+/*
+ * buf.c — the growable, always NUL-terminated byte buffer (core/buf.h),
+ * with the appenders the core and the adapters use to write text: printf,
+ * JSON string escaping and the like.
+ */
 #include "config.h"
 
 #include "core/buf.h"

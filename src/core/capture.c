@@ -1,3 +1,9 @@
+/*
+ * capture.c — recognising the three kinds of line of an event file and
+ * taking an envelope apart (core/capture.h): a capture or kcat -J envelope
+ * is checked member by member and its payload (text or base64) handed back
+ * as the raw event bytes, so that a bad message stays bad on replay.
+ */
 #include "config.h"
 
 #include "core/capture.h"

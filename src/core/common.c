@@ -1,3 +1,9 @@
+/*
+ * common.c — the small helpers every part of telemetra shares
+ * (core/common.h): string views and their comparison, one-sentence errors,
+ * and the allocators that die with a message on out-of-memory instead of
+ * returning NULL.
+ */
 #include "config.h"
 
 #include "core/common.h"

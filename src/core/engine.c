@@ -1,3 +1,10 @@
+/*
+ * engine.c — the processing core (core/engine.h): records in order, each
+ * decoded (core/record.c), put in its lane and watermark group, dropped as
+ * late or scored and added to a pane; windows closed as watermarks pass
+ * them, their rows judged by the detectors; and each group's checkpoint
+ * saved and loaded (through core/state.h).
+ */
 #include "config.h"
 
 #include "core/engine.h"

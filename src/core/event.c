@@ -1,3 +1,8 @@
+/*
+ * event.c — decoding one event's JSON bytes into a struct event by the
+ * field rules of core/event.h (SPEC §2), every violation a dead-letter
+ * reason, and the names of those reasons.
+ */
 #include "config.h"
 
 #include "core/event.h"

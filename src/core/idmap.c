@@ -1,3 +1,8 @@
+/*
+ * idmap.c — the pane aggregates' containers keyed by interned ids
+ * (core/idmap.h): the set of chatters and the emote counts of a pane, dense
+ * arrays for iteration beside an open-addressing index for membership.
+ */
 #include "config.h"
 
 #include "core/idmap.h"

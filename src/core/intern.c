@@ -1,3 +1,7 @@
+/*
+ * intern.c — the reference-counted string interner (core/intern.h):
+ * chatters and emotes as small dense ids, reused once no pane holds them.
+ */
 #include "config.h"
 
 #include "core/intern.h"

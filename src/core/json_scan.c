@@ -1,3 +1,9 @@
+/*
+ * json_scan.c — the validating, zero-copy scanner of one flat JSON object
+ * on the per-event path (core/json_scan.h), with AVX2, SSE2 and portable
+ * loops over plain string bytes, the best the machine has chosen at
+ * start-up.
+ */
 #include "config.h"
 
 #include "core/json_scan.h"

@@ -1,3 +1,8 @@
+/*
+ * lexicon.c — lexicon sentiment (core/lexicon.h, SPEC §3): the word
+ * lists in a hash table built once, a message cut into tokens and scored by
+ * its distinct positive and negative hits as an exact scaled integer.
+ */
 #include "config.h"
 
 #include "core/lexicon.h"

@@ -1,3 +1,8 @@
+/*
+ * timestamp.c — event times in and out (core/timestamp.h, SPEC §2):
+ * RFC 3339 text and epoch numbers parsed exactly into microseconds, and
+ * formatted back as the output tables store them.
+ */
 #include "config.h"
 
 #include "core/timestamp.h"

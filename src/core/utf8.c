@@ -1,3 +1,7 @@
+/*
+ * utf8.c — UTF-8 validation by RFC 3629 (core/utf8.h), for the user text
+ * of events and envelopes, and for the report's escaping.
+ */
 #include "config.h"
 
 #include "core/utf8.h"

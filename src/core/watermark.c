@@ -1,3 +1,9 @@
+/*
+ * watermark.c — lanes and the global watermark (core/watermark.h,
+ * SPEC §4): a hash table of lanes by (topic, partition), each lane's
+ * watermark, and the minimum over the open lanes that windows close
+ * against.
+ */
 #include "config.h"
 
 #include "core/watermark.h"

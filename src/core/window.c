@@ -1,3 +1,10 @@
+/*
+ * window.c — sliding windows from per-slide panes (core/window.h,
+ * SPEC §4): the stream table, events added to their pane (or a late
+ * slice), windows combined from their panes when the watermark closes
+ * them, and the panes' checkpoint written as text and read back through
+ * core/state.h.
+ */
 #include "config.h"
 
 #include "core/window.h"

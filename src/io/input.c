@@ -1,3 +1,8 @@
+/*
+ * input.c — reading event files line by line (io/input.h, SPEC §7):
+ * plain files mapped, gzip inflated member by member, standard input read,
+ * lines cut and the raw bytes counted and hashed for the runs table.
+ */
 #include "config.h"
 
 #include "io/input.h"

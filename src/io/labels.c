@@ -1,3 +1,8 @@
+/*
+ * labels.c — loading a file of true moments (io/labels.h), as gen writes
+ * it and tune and report read it, sorted by stream and start so that the
+ * moments of one stream are found by binary search.
+ */
 #include "config.h"
 
 #include "io/labels.h"

@@ -1,3 +1,8 @@
+/*
+ * sink_format.c — the text forms that every writer of output rows shares
+ * (io/sink_format.h): top emotes as a JSON array, and the runs' stats with
+ * their dead letters by reason.
+ */
 #include "config.h"
 
 #include "io/sink_format.h"

@@ -1,3 +1,7 @@
+/*
+ * secret.c — finding the passwords in a connection string (util/secret.h)
+ * and redacting them, the one place that knows where they sit.
+ */
 #include "config.h"
 
 #include "util/secret.h"

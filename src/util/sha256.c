@@ -1,3 +1,7 @@
+/*
+ * sha256.c — SHA-256 of input files as they are read (util/sha256.h),
+ * through libcrypto's EVP interface.
+ */
 #include "config.h"
 
 #include "util/sha256.h"

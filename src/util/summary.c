@@ -1,3 +1,8 @@
+/*
+ * summary.c — the one-paragraph report at the end of a replay or tune run
+ * (util/summary.h): what was read, what was accepted, the dead letters by
+ * reason, throughput and peak memory, and a hint when nothing was usable.
+ */
 #include "config.h"
 
 #include "util/summary.h"
