@@ -7,7 +7,8 @@ A file may include headers of its own folder or of a lower layer, never of
 a higher one (includes are read from the sources).  And no two modules (a
 module is one .c file) depend on each other, directly or through others:
 the dependencies are read from the object files with nm, so a call is
-caught even where a declaration was copied instead of included.
+caught even where a declaration was copied instead of included.  Nor do
+any two files include each other, directly or through others.
 
 util/ holds leaf helpers only: no file there may know the commands (the
 CMD_ masks) or their configuration (struct config); that is cli/, the one
@@ -76,6 +77,57 @@ def check_util_leaf(src):
     return bad
 
 
+def strong_components(graph):
+    """Tarjan's strongly connected components of more than one node."""
+    index, low, stack, on, comps = {}, {}, [], set(), []
+
+    def strong(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, []):
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                comps.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(graph):
+        if v not in index:
+            strong(v)
+    return comps
+
+
+def check_include_cycles(src):
+    """No two files include each other, directly or through others."""
+    graph = {}
+    for root, _, files in os.walk(src):
+        for name in files:
+            if not name.endswith((".c", ".h")):
+                continue
+            path = os.path.join(root, name)
+            deps = []
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    m = re.match(r'\s*#\s*include\s*"([^"]+)"', line)
+                    if m and os.path.exists(os.path.join(src, m.group(1))):
+                        deps.append(m.group(1))
+            graph[os.path.relpath(path, src)] = deps
+    return ["files include each other in a cycle: " + " <-> ".join(c)
+            for c in strong_components(graph)]
+
+
 def check_openings(src):
     """Every .c file opens with a comment saying what it is for (README)."""
     bad = []
@@ -124,35 +176,8 @@ def check_cycles(build):
             a, b = folder_of(m), folder_of(d)
             if a != b and a in RANK and b in RANK and RANK[b] >= RANK[a]:
                 bad.append(f"{m} calls into {d}, which is not a lower layer")
-    # Cycles: Tarjan's strongly connected components.
-    index, low, stack, on, comps = {}, {}, [], set(), []
-
-    def strong(v):
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in graph.get(v, []):
-            if w not in index:
-                strong(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                comps.append(sorted(comp))
-
-    sys.setrecursionlimit(10000)
-    for v in sorted(graph):
-        if v not in index:
-            strong(v)
-    for comp in comps:
+    # Cycles between modules.
+    for comp in strong_components(graph):
         bad.append("modules depend on each other in a cycle: " + " <-> ".join(comp))
     return bad
 
@@ -162,15 +187,15 @@ def main():
         print(__doc__.strip().splitlines()[-3], file=sys.stderr)
         return 2
     src = os.path.join(sys.argv[1], "src")
-    bad = (check_includes(src) + check_util_leaf(src) + check_openings(src) +
-           check_cycles(sys.argv[2]))
+    bad = (check_includes(src) + check_include_cycles(src) + check_util_leaf(src) +
+           check_openings(src) + check_cycles(sys.argv[2]))
     for b in bad:
         print("FAIL", b)
     if bad:
         print(f"{len(bad)} violations of the layers (see README, Development)")
         return 1
-    print("ok   includes follow the layers; util/ is leaf code; every .c file says what it "
-          "is for; no module cycle")
+    print("ok   includes follow the layers, with no cycle; util/ is leaf code; every .c file "
+          "says what it is for; no module cycle")
     return 0
 
 
