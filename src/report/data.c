@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "cli/options.h"
 #include "core/buf.h"
 #include "core/timestamp.h"
 
@@ -41,6 +42,19 @@ static bool column_time(sqlite3_stmt *st, int col, int64_t *us)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
 	return s && timestamp_parse_text(s, (size_t)sqlite3_column_bytes(st, col), us);
+}
+
+const struct report_defaults *report_defaults(void)
+{
+	static struct report_defaults d;
+	if (!d.history) {
+		struct config c;
+		config_init(&c);
+		d = (struct report_defaults){c.history, c.threshold,
+		                             (double)c.window_us / USEC_PER_SEC};
+		config_free(&c);
+	}
+	return &d;
 }
 
 const char *report_path(const struct report *r)
@@ -508,7 +522,7 @@ static int64_t window_size_us(struct report *r, const struct run_cfg *cfg)
 	if (cfg->window_s > 0)
 		return (int64_t)llround(cfg->window_s * USEC_PER_SEC);
 	sqlite3_stmt *st;
-	int64_t w = (int64_t)(DEFAULT_WINDOW_S * USEC_PER_SEC), a, b;
+	int64_t w = (int64_t)(report_defaults()->window_s * USEC_PER_SEC), a, b;
 	if (sqlite3_prepare_v2(r->db,
 	                       "SELECT window_start, window_end FROM chat_summary_minute LIMIT 1", -1,
 	                       &st, NULL) == SQLITE_OK) {

@@ -21,10 +21,15 @@
 #include "core/score.h"
 #include "report/report.h"
 
-/* The program's defaults, for a database without a runs table. */
-#define DEFAULT_HISTORY 10
-#define DEFAULT_THRESHOLD 3.0
-#define DEFAULT_WINDOW_S 60.0
+/* The program's defaults, for a database without a runs table: the
+ * options table's (cli/options.c), never repeated here.  Static; built on
+ * first use. */
+struct report_defaults {
+	unsigned history;
+	double threshold;
+	double window_s;
+};
+const struct report_defaults *report_defaults(void);
 
 struct sqlite3; /* data_pg.c's copy target, below */
 

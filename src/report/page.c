@@ -135,8 +135,8 @@ static bool write_runs(struct report *r, FILE *out, struct run_cfg *cfg, struct 
 		fputs("</td><td>", out);
 		const char *config = row.config;
 		json_t *c = config ? json_loads(config, 0, NULL) : NULL;
-		*cfg = (struct run_cfg){cfg->run_id, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false,
-		                        true};
+		*cfg = (struct run_cfg){cfg->run_id, report_defaults()->history,
+		                        report_defaults()->threshold, 0, 0, 0, false, true};
 		if (json_is_object(c)) {
 			cfg_from_json(cfg, c);
 			char v[64];
@@ -282,7 +282,7 @@ static bool render_stream(struct report *r, size_t index, const struct stream_in
 	if (t1 == t0)
 		t1 = t0 + USEC_PER_SEC;
 
-	unsigned history = cfg->history ? cfg->history : DEFAULT_HISTORY;
+	unsigned history = cfg->history ? cfg->history : report_defaults()->history;
 	compute_band(rows, n, ms, nm, history, !cfg->pane);
 	svg_chart(out, index, s, rows, n, ms, nm, t0, t1, p, cfg);
 	fputs("</section>\n", out);
@@ -683,7 +683,8 @@ bool report_write(struct report *r, const struct report_params *p, FILE *out, st
 	/* The runs give the configuration the scores need (the window), but
 	 * the scores come first on the page: the runs table is rendered into
 	 * memory and written after them. */
-	struct run_cfg cfg = {0, DEFAULT_HISTORY, DEFAULT_THRESHOLD, 0, 0, 0, false, true};
+	struct run_cfg cfg = {0, report_defaults()->history, report_defaults()->threshold,
+	                      0, 0, 0, false, true};
 	char *runs_html = NULL;
 	size_t runs_len = 0;
 	FILE *mem = open_memstream(&runs_html, &runs_len);

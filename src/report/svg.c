@@ -484,7 +484,7 @@ void svg_chart(FILE *out, size_t index, const struct stream_info *s, const struc
 	const struct labels *labels = p->labels;
 	double window_s = cfg->window_s > 0 ? cfg->window_s
 	                  : n             ? (double)(rows[0].end - rows[0].start) / USEC_PER_SEC
-	                                  : DEFAULT_WINDOW_S;
+	                                  : report_defaults()->window_s;
 	double min_sd = cfg->min_stddev > 0 ? cfg->min_stddev : 1.0 / window_s;
 	int64_t slide_us = cfg->slide_s > 0 ? (int64_t)llround(cfg->slide_s * USEC_PER_SEC) : 0;
 	if (slide_us <= 0) { /* inferred: the smallest step between windows */
