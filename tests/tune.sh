@@ -126,6 +126,43 @@ for args in "--no-final-flush capture_a.jsonl" "controls.jsonl" "late.jsonl" "ma
 		"$(q "$tmp/rc.db" "select windows, moments, late, dead_letters from runs")"
 done
 
+# --- a shared judging equals each configuration alone ----------------------------
+# Configurations that differ only in thresholds and merging share one judging
+# of the rows (src/tune/run.c): the scores are computed once, then each
+# decides under its own thresholds.  A configuration alone judges and decides
+# each row in one call, as the engine does; every figure of every row, moments
+# per stream included, must be the same both ways, for both detectors (and
+# viewer surges and sentiment drops, whose windows without a metric end runs).
+$T gen -q --seed 5 --streams 4 --duration 1800 --spikes 6 --labels "$tmp/shareL.jsonl" \
+	-o "$tmp/share.jsonl" || exit 99
+share="--viewer-surge 2 --sentiment-drop 1.5 --labels $tmp/shareL.jsonl"
+cols="windows, anomalous_windows, moments, moments_per_stream, episodes, true_positives,
+	false_positives, false_negatives, precision, recall, f1, mean_delay_s, median_delay_s"
+for det in pane seed; do
+	# shellcheck disable=SC2086
+	$T tune -q -o "$tmp/shared.db" --detector $det $share --grid threshold=1.5,2.5,4 \
+		--grid merge-moments=false,true --grid viewer-surge=1.5,3 "$tmp/share.jsonl" >/dev/null ||
+		fail "shared $det sweep failed"
+	id=0 differ=0
+	for th in 1.5 2.5 4; do
+		for m in false true; do
+			for vs in 1.5 3; do
+				id=$((id + 1))
+				# shellcheck disable=SC2086
+				$T tune -q -o "$tmp/alone.db" --detector $det $share --threshold $th \
+					--grid merge-moments=$m --viewer-surge $vs "$tmp/share.jsonl" >/dev/null ||
+					fail "$det configuration $id alone failed"
+				got=$(q "$tmp/shared.db" "select $cols from tuning_results where id = $id")
+				want=$(q "$tmp/alone.db" "select $cols from tuning_results")
+				[ "$got" = "$want" ] || { differ=$((differ + 1)); fail "$det configuration $id (threshold $th, merge $m, viewer-surge $vs): shared $got, alone $want"; }
+			done
+		done
+	done
+	[ "$differ" -eq 0 ] && ok "$det: a shared judging gives each of 12 configurations its own results"
+	same "$det: the thresholds change the moments" \
+		"$(q "$tmp/shared.db" "select count(distinct moments_per_stream) > 6 from tuning_results")" 1
+done
+
 # --- labels -------------------------------------------------------------------
 $T gen -q --seed 7 --streams 10 --duration 3600 --spikes 12 --labels "$tmp/L.jsonl" \
 	-o "$tmp/spikes.jsonl" || exit 99

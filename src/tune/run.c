@@ -193,6 +193,7 @@ struct detection {
 	size_t n_groups, cap_groups;
 	struct tune_outcome *out;
 	size_t cap_moments;
+	struct row_verdicts *verdicts; /* by row: judge_only fills, decide_only reads */
 };
 
 static struct detectors *detectors_of(struct detection *d, int32_t partition)
@@ -217,34 +218,99 @@ static int collect_moment(void *ctx, const struct moment *m)
 	return 0;
 }
 
-/* Replay a recording into fresh detectors configured by cfg. */
+/* The recorded seam, replayed: rows in order, detectors_on_closed after
+ * each batch, detectors_flush at the end.  Each row is handed to row_fn
+ * (as a copy: the recording is shared) with its index in r->rows. */
+typedef int (*replay_row_fn)(struct detection *d, struct detectors *det, size_t i,
+                             struct window_row *row);
+
+static void replay(const struct recording *r, struct detection *d, bool final_flush,
+                   replay_row_fn row_fn)
+{
+	size_t row = 0;
+	for (size_t b = 0; b < r->n_batches; b++) {
+		const struct batch *batch = &r->batches[b];
+		struct detectors *det = detectors_of(d, batch->group);
+		for (; row < batch->rows_end; row++) {
+			struct window_row w = r->rows[row];
+			(void)row_fn(d, det, row, &w);
+			d->out->windows++;
+			d->out->anomalous_windows += w.is_anomaly;
+		}
+		(void)detectors_on_closed(det, batch->closed_k, collect_moment, d);
+	}
+	if (final_flush)
+		for (size_t g = 0; g < r->n_groups; g++)
+			(void)detectors_flush(detectors_of(d, r->groups[g]), collect_moment, d);
+}
+
+static void detection_done(struct detection *d, const struct recording *r, double t0)
+{
+	for (size_t g = 0; g < d->n_groups; g++)
+		detectors_free(d->groups[g].det);
+	free(d->groups);
+	d->out->accepted = r->accepted;
+	d->out->late = r->late;
+	d->out->windowing_seconds = r->seconds;
+	d->out->detect_seconds += monotonic_seconds() - t0;
+}
+
+/* One configuration alone: judge and decide each row (the engine's call). */
+static int judge_and_decide(struct detection *d, struct detectors *det, size_t i,
+                            struct window_row *row)
+{
+	(void)i;
+	return detectors_on_window(det, row, collect_moment, d);
+}
+
 static void detect_pass(const struct recording *r, const struct detect_config *cfg,
                         bool final_flush, struct tune_outcome *out)
 {
 	double t0 = monotonic_seconds();
 	struct detection d = {.store = r->store, .cfg = cfg, .out = out};
-	size_t row = 0;
-	for (size_t b = 0; b < r->n_batches; b++) {
-		const struct batch *batch = &r->batches[b];
-		struct detectors *det = detectors_of(&d, batch->group);
-		for (; row < batch->rows_end; row++) {
-			struct window_row w = r->rows[row];
-			(void)detectors_on_window(det, &w, collect_moment, &d);
-			out->windows++;
-			out->anomalous_windows += w.is_anomaly;
-		}
-		(void)detectors_on_closed(det, batch->closed_k, collect_moment, &d);
-	}
-	if (final_flush)
-		for (size_t g = 0; g < r->n_groups; g++)
-			(void)detectors_flush(detectors_of(&d, r->groups[g]), collect_moment, &d);
-	for (size_t g = 0; g < d.n_groups; g++)
-		detectors_free(d.groups[g].det);
-	free(d.groups);
-	out->accepted = r->accepted;
-	out->late = r->late;
-	out->windowing_seconds = r->seconds;
-	out->detect_seconds = monotonic_seconds() - t0;
+	replay(r, &d, final_flush, judge_and_decide);
+	detection_done(&d, r, t0);
+}
+
+/* Configurations that judge alike (detect_same_judging: they differ in
+ * thresholds or merging only) share one judging of the rows: the
+ * verdicts, one per row, then decided under each one's thresholds. */
+static int judge_only(struct detection *d, struct detectors *det, size_t i, struct window_row *row)
+{
+	detectors_judge(det, row, &d->verdicts[i]);
+	return 0;
+}
+
+static int decide_only(struct detection *d, struct detectors *det, size_t i,
+                       struct window_row *row)
+{
+	return detectors_decide(det, row, &d->verdicts[i], collect_moment, d);
+}
+
+/* The verdicts on r's rows under cfg: a new array the caller frees. */
+static struct row_verdicts *judge_pass(const struct recording *r, const struct detect_config *cfg,
+                                       double *seconds)
+{
+	double t0 = monotonic_seconds();
+	struct tune_outcome scratch = {0}; /* judging emits no moment */
+	struct detection d = {.store = r->store, .cfg = cfg, .out = &scratch};
+	d.verdicts = xcalloc(r->n_rows ? r->n_rows : 1, sizeof(*d.verdicts));
+	replay(r, &d, false, judge_only);
+	struct row_verdicts *v = d.verdicts;
+	detection_done(&d, r, t0);
+	*seconds = scratch.detect_seconds;
+	return v;
+}
+
+static void decide_pass(const struct recording *r, const struct row_verdicts *verdicts,
+                        const struct detect_config *cfg, bool final_flush,
+                        struct tune_outcome *out)
+{
+	double t0 = monotonic_seconds();
+	struct detection d = {.store = r->store, .cfg = cfg, .out = out,
+	                      .verdicts = (struct row_verdicts *)verdicts};
+	replay(r, &d, final_flush, decide_only);
+	detection_done(&d, r, t0);
 }
 
 void tune_outcome_free(struct tune_outcome *o)
@@ -255,15 +321,35 @@ void tune_outcome_free(struct tune_outcome *o)
 
 /* --- scheduling ---------------------------------------------------------- */
 
+/* The configurations of one pass that judge alike (detect_same_judging). */
+struct judging {
+	size_t pass;
+	size_t *cases; /* indexes into the case list, ascending */
+	size_t n_cases, cap_cases;
+	size_t next_case;            /* next decision job to hand out */
+	size_t finished;             /* decision jobs done */
+	struct row_verdicts *verdicts; /* once judged (more than one case) */
+	double judge_seconds;
+};
+
 /* The configurations sharing one windowing key. */
 struct pass {
 	size_t *cases; /* indexes into the case list, ascending */
 	size_t n_cases, cap_cases;
-	size_t next_case; /* next detection job to hand out */
-	size_t finished;  /* detection jobs done */
+	size_t *judgings; /* indexes into scheduler.judgings */
+	size_t n_judgings, cap_judgings;
+	size_t finished; /* configurations done */
 	struct recording rec;
 };
 
+/*
+ * Jobs, each taken under the mutex and run outside it, in this order of
+ * preference (each frees memory or unblocks the next):
+ *   decide   one configuration of a judged group   (verdicts -> moments)
+ *   judge    one group of a recorded pass: its verdicts; a group of one
+ *            configuration judges and decides in one go (detect_pass)
+ *   record   the next windowing pass
+ */
 struct scheduler {
 	const struct store *store;
 	const struct tune_case *cases;
@@ -271,13 +357,17 @@ struct scheduler {
 	struct tune_outcome *out;
 	struct pass *passes;
 	size_t n_passes;
+	struct judging *judgings;
+	size_t n_judgings;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	size_t next_pass;       /* next windowing pass to start */
-	size_t recording;       /* windowing passes under way */
-	size_t *ready;          /* recorded passes with detection jobs left: a queue */
-	size_t ready_head, ready_tail;
+	size_t next_pass;  /* next windowing pass to start */
+	size_t busy;       /* record and judge jobs under way: they make new jobs */
+	size_t *to_judge;  /* judgings of recorded passes: a queue */
+	size_t judge_head, judge_tail;
+	size_t *to_decide; /* judged judgings with decisions left: a queue */
+	size_t decide_head, decide_tail;
 };
 
 static bool same_windowing(const struct tune_case *a, const struct tune_case *b)
@@ -288,13 +378,13 @@ static bool same_windowing(const struct tune_case *a, const struct tune_case *b)
 	       a->core.watermark_delay_us == b->core.watermark_delay_us && a->lexicon == b->lexicon;
 }
 
-/* Group the cases by windowing key, in order of first appearance. */
+/* Group the cases by windowing key, then by judging, in order of first
+ * appearance.  Grids have few keys; linear searches are enough. */
 static void plan(struct scheduler *s, size_t n)
 {
-	size_t cap = 0;
+	size_t cap = 0, cap_j = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t p = 0;
-		/* Grids have few windowing keys; a linear search is enough. */
 		while (p < s->n_passes && !same_windowing(&s->cases[s->passes[p].cases[0]], &s->cases[i]))
 			p++;
 		if (p == s->n_passes) {
@@ -305,42 +395,94 @@ static void plan(struct scheduler *s, size_t n)
 		ps->cases = grow_array(ps->cases, sizeof(*ps->cases), &ps->cap_cases, ps->n_cases + 1);
 		ps->cases[ps->n_cases++] = i;
 		s->out[i].pass = p;
+
+		size_t j = 0;
+		while (j < ps->n_judgings &&
+		       !detect_same_judging(&s->cases[s->judgings[ps->judgings[j]].cases[0]].core.detect,
+		                            &s->cases[i].core.detect))
+			j++;
+		if (j == ps->n_judgings) {
+			s->judgings = grow_array(s->judgings, sizeof(*s->judgings), &cap_j,
+			                         s->n_judgings + 1);
+			memset(&s->judgings[s->n_judgings], 0, sizeof(*s->judgings));
+			s->judgings[s->n_judgings].pass = p;
+			ps->judgings = grow_array(ps->judgings, sizeof(*ps->judgings), &ps->cap_judgings,
+			                          ps->n_judgings + 1);
+			ps->judgings[ps->n_judgings++] = s->n_judgings++;
+		}
+		struct judging *jg = &s->judgings[ps->judgings[j]];
+		jg->cases = grow_array(jg->cases, sizeof(*jg->cases), &jg->cap_cases, jg->n_cases + 1);
+		jg->cases[jg->n_cases++] = i;
 	}
-	s->ready = xcalloc(s->n_passes ? s->n_passes : 1, sizeof(*s->ready));
+	s->to_judge = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_judge));
+	s->to_decide = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_decide));
+}
+
+/* Under the mutex: `done` configurations of pass p are finished. */
+static void pass_done(struct pass *p, size_t done)
+{
+	p->finished += done;
+	if (p->finished == p->n_cases)
+		recording_free(&p->rec);
 }
 
 static void *worker(void *arg)
 {
 	struct scheduler *s = arg;
+	const bool flush = s->opt->final_flush;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		/* A detection job first: it needs only its recording, and
-		 * finishing a group's jobs frees that recording. */
-		if (s->ready_head < s->ready_tail) {
-			struct pass *p = &s->passes[s->ready[s->ready_head]];
-			size_t c = p->cases[p->next_case++];
-			if (p->next_case == p->n_cases)
-				s->ready_head++;
+		if (s->decide_head < s->decide_tail) {
+			struct judging *jg = &s->judgings[s->to_decide[s->decide_head]];
+			struct pass *p = &s->passes[jg->pass];
+			size_t c = jg->cases[jg->next_case++];
+			if (jg->next_case == jg->n_cases)
+				s->decide_head++;
 			pthread_mutex_unlock(&s->mu);
-			detect_pass(&p->rec, &s->cases[c].core.detect, s->opt->final_flush, &s->out[c]);
+			decide_pass(&p->rec, jg->verdicts, &s->cases[c].core.detect, flush, &s->out[c]);
+			/* The shared judging's time, divided: the sum is the work. */
+			s->out[c].detect_seconds += jg->judge_seconds / (double)jg->n_cases;
 			pthread_mutex_lock(&s->mu);
-			if (++p->finished == p->n_cases)
-				recording_free(&p->rec);
+			if (++jg->finished == jg->n_cases) {
+				free(jg->verdicts);
+				jg->verdicts = NULL;
+			}
+			pass_done(p, 1);
+			continue;
+		}
+		if (s->judge_head < s->judge_tail) {
+			struct judging *jg = &s->judgings[s->to_judge[s->judge_head++]];
+			struct pass *p = &s->passes[jg->pass];
+			s->busy++;
+			pthread_mutex_unlock(&s->mu);
+			size_t c = jg->cases[0];
+			if (jg->n_cases == 1)
+				detect_pass(&p->rec, &s->cases[c].core.detect, flush, &s->out[c]);
+			else
+				jg->verdicts = judge_pass(&p->rec, &s->cases[c].core.detect, &jg->judge_seconds);
+			pthread_mutex_lock(&s->mu);
+			s->busy--;
+			if (jg->n_cases == 1)
+				pass_done(p, 1);
+			else
+				s->to_decide[s->decide_tail++] = (size_t)(jg - s->judgings);
+			pthread_cond_broadcast(&s->cv);
 			continue;
 		}
 		if (s->next_pass < s->n_passes) {
 			size_t i = s->next_pass++;
 			struct pass *p = &s->passes[i];
-			s->recording++;
+			s->busy++;
 			pthread_mutex_unlock(&s->mu);
 			record_pass(s->store, &s->cases[p->cases[0]], s->opt, i == 0, &p->rec);
 			pthread_mutex_lock(&s->mu);
-			s->recording--;
-			s->ready[s->ready_tail++] = i;
+			s->busy--;
+			for (size_t j = 0; j < p->n_judgings; j++)
+				s->to_judge[s->judge_tail++] = p->judgings[j];
 			pthread_cond_broadcast(&s->cv);
 			continue;
 		}
-		if (s->recording == 0)
+		if (s->busy == 0)
 			break; /* every job is handed out, and no more can appear */
 		pthread_cond_wait(&s->cv, &s->mu);
 	}
@@ -378,9 +520,14 @@ void tune_run(const struct store *store, const struct tune_case *cases, size_t n
 	for (size_t p = 0; p < s.n_passes; p++) {
 		stats->windowing_seconds += out[s.passes[p].cases[0]].windowing_seconds;
 		free(s.passes[p].cases);
+		free(s.passes[p].judgings);
 	}
+	for (size_t j = 0; j < s.n_judgings; j++)
+		free(s.judgings[j].cases);
 	free(s.passes);
-	free(s.ready);
+	free(s.judgings);
+	free(s.to_judge);
+	free(s.to_decide);
 	pthread_cond_destroy(&s.cv);
 	pthread_mutex_destroy(&s.mu);
 }

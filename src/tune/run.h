@@ -26,15 +26,26 @@
  * detectors_on_window for every row, detectors_on_closed after each batch,
  * detectors_flush at the end.  These are the calls the engine makes, on the
  * same rows in the same order, so the numbers are those of a replay with
- * the same options by construction.  A threshold sweep costs one windowing
- * pass plus one cheap detection pass per threshold.  (The engine flushes a
+ * the same options by construction.
+ *
+ * Detection itself is judging (scores and baselines: the costly part) and
+ * deciding (thresholds, runs, moments; core/detector.h).  Configurations of
+ * one windowing key that judge alike (detect_same_judging: they differ only
+ * in thresholds and merging) share one *judging pass*, which keeps the
+ * verdict on every recorded row; each then makes its own *decision pass*
+ * over the verdicts, with detectors_decide in place of detectors_on_window
+ * and the same closes and flushes.  A configuration alone judges and
+ * decides in one pass.  So a threshold sweep costs one windowing pass, one
+ * judging pass and one decision pass (a few comparisons a row) per
+ * threshold.  (The engine flushes a
  * group's detectors right after closing that group's last windows, the
  * replay after all groups; detectors of different groups share nothing, so
  * only the order in which moments of different groups arrive differs.)
  *
- * Parallelism: windowing passes run in parallel, and so do the detection
- * passes of a recorded group; a worker prefers detection jobs (they free a
- * recording when its group is done) and starts a new windowing pass
+ * Parallelism: windowing passes run in parallel, and so do the judging
+ * passes of a recorded group and the decision passes of a judged one; a
+ * worker prefers decisions, then judgings (they free verdicts and
+ * recordings as their groups finish) and starts a new windowing pass
  * otherwise.  Every result depends on its configuration alone, never on
  * scheduling, so the output is the same for any number of jobs.
  */
@@ -74,7 +85,7 @@ struct tune_outcome {
 	struct tune_moment *moment_list; /* `moments` entries, in emission order */
 	size_t pass;              /* which windowing pass it shared */
 	double windowing_seconds; /* that pass's time (shared, not divided) */
-	double detect_seconds;    /* its own detection pass */
+	double detect_seconds;    /* its own detection pass (a shared judging: its share) */
 };
 
 void tune_outcome_free(struct tune_outcome *o);
