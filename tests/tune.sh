@@ -126,6 +126,33 @@ for args in "--no-final-flush capture_a.jsonl" "controls.jsonl" "late.jsonl" "ma
 		"$(q "$tmp/rc.db" "select windows, moments, late, dead_letters from runs")"
 done
 
+# A stream index that windowing lets go and hands to a new stream: A chats
+# for 20 minutes and falls silent; B starts 50 minutes in, C 8 minutes after
+# B (once A's windows have closed and A was released), with a spike.  C's
+# moment is C's, and C's stream-hours are C's, as in replay.
+awk 'function emit(s, t, n,   i) {
+	for (i = 0; i < n; i++)
+		printf "{\"timestamp\":%.0f,\"stream_id\":\"%s\",\"user_id\":\"u%d\",\"message\":\"hype\"}\n", t + i * int(10000 / n), s, (i * 7 + t / 1000) % 50
+}
+BEGIN {
+	t0 = 1763899200000
+	for (p = 0; p < 120; p++) emit("A", t0 + p * 10000, p == 90 ? 200 : 20)
+	for (p = 0; p < 120; p++) {
+		emit("B", t0 + 3000000 + p * 10000, 20)
+		if (p >= 50) emit("C", t0 + 3000000 + p * 10000 + 5000, p == 100 ? 200 : 20)
+	}
+}' >"$tmp/reuse.jsonl"
+printf '{"stream_id":"C","start":"2025-11-23T13:15:00Z","end":"2025-11-23T13:16:00Z"}\n' >"$tmp/reuseL.jsonl"
+$T replay -q -o "$tmp/reuse-r.db" "$tmp/reuse.jsonl" &&
+	$T tune -q -o "$tmp/reuse-t.db" --labels "$tmp/reuseL.jsonl" "$tmp/reuse.jsonl" >/dev/null ||
+	fail "replay or tune of reuse.jsonl failed"
+same "a reused stream index: moments per stream as in replay" \
+	"$(q "$tmp/reuse-t.db" "select moments_per_stream from tuning_results")" \
+	"$(q "$tmp/reuse-r.db" "select '{' || group_concat('\"' || stream_id || '\":' || n, ',') || '}' from (select stream_id, count(*) as n from moments group by stream_id order by stream_id)")"
+same "a reused stream index: stream-hours as in replay" \
+	"$(q "$tmp/reuse-t.db" "select printf('%.6f', stream_hours) from tuning_results")" \
+	"$(q "$tmp/reuse-r.db" "select printf('%.6f', sum(s) / 3600.0) from (select (julianday(max(window_end)) - julianday(min(window_start))) * 86400 as s from chat_summary_minute group by stream_id)")"
+
 # --- a shared judging equals each configuration alone ----------------------------
 # Configurations that differ only in thresholds and merging share one judging
 # of the rows (src/tune/run.c): the scores are computed once, then each

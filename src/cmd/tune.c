@@ -561,17 +561,14 @@ int cmd_tune(int argc, char **argv)
 	struct tune_run_options ropt = {
 		.jobs = t.base.jobs,
 		.final_flush = !t.base.no_final_flush,
+		.spans = t.base.labels != NULL,
 		.notice = notice,
 	};
 	struct tune_run_stats rstats;
 	t.outcomes = xcalloc(t.n, sizeof(*t.outcomes));
 	tune_run(t.store, t.cases, t.n, &ropt, t.outcomes, &rstats);
-	if (t.base.labels) {
-		t.n_spans = rstats.passes;
-		t.spans = xcalloc(t.n_spans ? t.n_spans : 1, sizeof(*t.spans));
-		tune_spans(t.store, t.cases, t.outcomes, t.n, t.n_spans, ropt.final_flush, t.base.jobs,
-		           t.spans);
-	}
+	t.spans = rstats.spans;
+	t.n_spans = t.spans ? rstats.passes : 0;
 	double t2 = monotonic_seconds();
 
 	struct tune_row *rows = score_all(&t);

@@ -427,14 +427,22 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 	return rc;
 }
 
-bool store_find(const struct store *s, struct strview str, struct strview *stable)
+bool store_find_id(const struct store *s, struct strview str, struct strview *stable,
+                   uint32_t *id)
 {
 	const struct strtab *t = &s->strings;
 	uint32_t slot = *strtab_slot(t, str.ptr, str.len, (uint32_t)hash_bytes(str.ptr, str.len));
 	if (!slot)
 		return false;
 	*stable = strtab_get(t, slot - 1);
+	*id = slot - 1;
 	return true;
+}
+
+bool store_find(const struct store *s, struct strview str, struct strview *stable)
+{
+	uint32_t id;
+	return store_find_id(s, str, stable, &id);
 }
 
 void store_get_stats(const struct store *s, struct store_stats *out)

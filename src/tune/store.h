@@ -89,6 +89,9 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e);
 /* The store's own copy of a string, whose bytes live as long as the store;
  * false if the store never saw it. */
 bool store_find(const struct store *s, struct strview str, struct strview *stable);
+/* The same, with the string's id: dense, below store_stats.strings. */
+bool store_find_id(const struct store *s, struct strview str, struct strview *stable,
+                   uint32_t *id);
 
 void store_get_stats(const struct store *s, struct store_stats *out);
 
