@@ -153,6 +153,31 @@ same "a reused stream index: stream-hours as in replay" \
 	"$(q "$tmp/reuse-t.db" "select printf('%.6f', stream_hours) from tuning_results")" \
 	"$(q "$tmp/reuse-r.db" "select printf('%.6f', sum(s) / 3600.0) from (select (julianday(max(window_end)) - julianday(min(window_start))) * 86400 as s from chat_summary_minute group by stream_id)")"
 
+# A group that leaves (its last lane closes) and comes back starts afresh in
+# replay, detectors included: 100 panes of chat on partition 0, the lane
+# closed and reopened, then a burst 10 panes later, too early for a fresh
+# baseline.  tune must not judge it against the history from before.
+awk 'function ev(t, u,   v) {
+	v = sprintf("{\\\"timestamp\\\":%.0f,\\\"stream_id\\\":\\\"S\\\",\\\"user_id\\\":\\\"u%d\\\",\\\"message\\\":\\\"hype\\\"}", t, u)
+	printf "{\"topic\":\"telemetra.events.chat\",\"partition\":0,\"offset\":%d,\"timestamp_ms\":0,\"key\":\"S\",\"value\":\"%s\"}\n", off++, v
+}
+function pane(t, n,   i) { for (i = 0; i < n; i++) ev(t + i * int(10000 / n), (i * 7 + t / 1000) % 60) }
+BEGIN {
+	t0 = 1763899200000
+	lane = "{\"control\":\"%s\",\"topic\":\"telemetra.events.chat\",\"partition\":0}\n"
+	printf lane, "lane_open"
+	for (p = 0; p < 100; p++) pane(t0 + p * 10000, 20)
+	printf lane, "lane_close"
+	printf lane, "lane_open"
+	for (p = 100; p < 140; p++) pane(t0 + p * 10000, p == 110 ? 60 : 20)
+}' >"$tmp/rejoin.jsonl"
+$T replay -q -o "$tmp/rejoin-r.db" --threshold 1 "$tmp/rejoin.jsonl" &&
+	$T tune -q -o "$tmp/rejoin-t.db" --grid threshold=1,3 "$tmp/rejoin.jsonl" >/dev/null ||
+	fail "replay or tune of rejoin.jsonl failed"
+same "a group that leaves and comes back: windows, anomalies and moments as in replay" \
+	"$(q "$tmp/rejoin-t.db" "select windows || '/' || anomalous_windows || '/' || moments from tuning_results where id = 1")" \
+	"$(q "$tmp/rejoin-r.db" "select (select count(*) from chat_summary_minute) || '/' || (select count(*) from chat_summary_minute where is_anomaly) || '/' || (select count(*) from moments)")"
+
 # --- a shared judging equals each configuration alone ----------------------------
 # Configurations that differ only in thresholds and merging share one judging
 # of the rows (src/tune/run.c): the scores are computed once, then each

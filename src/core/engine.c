@@ -681,6 +681,8 @@ void engine_drop_group(struct engine *e, int32_t partition)
 		return;
 	if (e->last == g)
 		e->last = NULL;
+	if (e->out.seam) /* the engine's own detectors go with the group */
+		e->out.seam->drop(e->out.seam->ctx, partition);
 	remove_group(e, g);
 	group_free(g);
 }

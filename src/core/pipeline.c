@@ -102,7 +102,19 @@ static int64_t on_release(void *ctx, int32_t group, uint32_t stream, int64_t clo
 	return detectors_release_stream(group_detectors(d, group), stream, closed_k);
 }
 
+static void on_drop(void *ctx, int32_t group)
+{
+	struct detection *d = ctx;
+	for (size_t i = 0; i < d->n_groups; i++)
+		if (d->groups[i].group == group) {
+			detectors_free(d->groups[i].det);
+			d->groups[i] = d->groups[--d->n_groups];
+			d->last = NULL;
+			return;
+		}
+}
+
 struct seam detection_seam(struct detection *d)
 {
-	return (struct seam){d, on_row, on_closed, on_end, on_release};
+	return (struct seam){d, on_row, on_closed, on_end, on_release, on_drop};
 }

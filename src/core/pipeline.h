@@ -7,6 +7,7 @@
  *    lateness)               closes)    closed(g, k)     judge, then decide)
  *                                       end(g)
  *                                       release(g, s, k)?
+ *                                       drop(g)
  *
  * Windowing (core/watermark.h, core/window.h) turns a group's events into
  * finalized window rows.  Each time the group's global watermark passes
@@ -21,10 +22,14 @@
  * reuse index s, so a consumer that keeps state by index must either say
  * "not yet" or key its state by stream id.
  *
+ * When a group leaves (its lanes closed), drop(g) says so: its windows and
+ * detectors go, and a later group of that number starts from nothing.
+ *
  * Detection (core/detector.h) is a consumer of the seam: for a row,
  * detectors_on_window (judging and deciding); for closed, detectors_on_
  * closed (runs that cannot grow end); for end, detectors_flush; for
- * release, detectors_release_stream; one struct detectors per group.
+ * release, detectors_release_stream; for drop, detectors_free; one struct
+ * detectors per group.
  *
  * The engine (core/engine.h) is the composition: its windowing feeds its
  * own detection stage through this seam, then hands each row, with the
@@ -53,6 +58,10 @@ struct seam {
 	int (*closed)(void *ctx, int32_t group, int64_t closed_k);
 	int (*end)(void *ctx, int32_t group);
 	int64_t (*release)(void *ctx, int32_t group, uint32_t stream, int64_t closed_k);
+	/* The group left (engine_drop_group: its last lane closed, or its
+	 * partition was revoked): its state downstream goes too, and a group
+	 * of that number seen later starts afresh, windows and detectors. */
+	void (*drop)(void *ctx, int32_t group);
 };
 
 /*

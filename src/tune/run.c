@@ -8,7 +8,7 @@
  *              valid only during its callback: the copy points at the
  *              store's interned strings and at the recording's emote pool)
  *   steps[]    the seam's calls in order: a run of rows of one group
- *              (up to rows_end), closed(group, k), end(group)
+ *              (up to rows_end), closed(group, k), end(group), drop(group)
  * and is replayed, call for call, into a detection stage's seam.  The
  * recorder lets windowing release any stream at once (it holds no state)
  * and renumbers streams by id (first seen, first numbered), so that a
@@ -50,7 +50,7 @@ static struct strview stable(const struct store *store, struct strview s, uint32
 
 /* --- windowing pass: recording --------------------------------------- */
 
-enum step_kind { STEP_ROWS, STEP_CLOSED, STEP_END };
+enum step_kind { STEP_ROWS, STEP_CLOSED, STEP_END, STEP_DROP };
 
 struct step {
 	uint8_t kind; /* enum step_kind */
@@ -142,6 +142,11 @@ static int record_end(void *ctx, int32_t group)
 	return 0;
 }
 
+static void record_drop(void *ctx, int32_t group)
+{
+	new_step(ctx, STEP_DROP, group);
+}
+
 /* The recorder holds nothing by stream index: any stream may go. */
 static int64_t record_release(void *ctx, int32_t group, uint32_t stream, int64_t closed_k)
 {
@@ -223,7 +228,7 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 	struct core_config core = proto->core;
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		core.detect.det[k].enabled = false;
-	struct seam seam = {r, record_row, record_closed, record_end, record_release};
+	struct seam seam = {r, record_row, record_closed, record_end, record_release, record_drop};
 	struct engine_output out = {
 		.ctx = r,
 		.window = no_window,
@@ -304,6 +309,9 @@ static void detect(const struct recording *r, const struct detect_config *cfg,
 			break;
 		case STEP_END:
 			(void)seam.end(seam.ctx, st->group);
+			break;
+		case STEP_DROP:
+			seam.drop(seam.ctx, st->group);
 			break;
 		}
 	}
