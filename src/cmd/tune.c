@@ -5,8 +5,10 @@
  *                      by the one option setter, before any input is read)
  *   inputs  ─► store   (read and decoded once; src/tune/store.h)
  *   store + configurations ─► windowing passes shared by configurations
- *                      with the same windowing, detection pass per
- *                      configuration, in parallel (src/tune/run.h)
+ *                      with the same windowing, judging passes shared by
+ *                      those that differ only in thresholds and merging,
+ *                      a decision pass per configuration, in parallel
+ *                      (src/tune/run.h)
  *   moments + labels ─► precision / recall / F1 / delay (src/tune/score.h)
  *   results ─► tuning_results in SQLite, a table on stdout, --best
  *                      (src/tune/output.h)
