@@ -126,6 +126,95 @@ for args in "--no-final-flush capture_a.jsonl" "controls.jsonl" "late.jsonl" "ma
 		"$(q "$tmp/rc.db" "select windows, moments, late, dead_letters from runs")"
 done
 
+# A stream index that windowing lets go and hands to a new stream: A chats
+# for 20 minutes and falls silent; B starts 50 minutes in, C 8 minutes after
+# B (once A's windows have closed and A was released), with a spike.  C's
+# moment is C's, and C's stream-hours are C's, as in replay.
+awk 'function emit(s, t, n,   i) {
+	for (i = 0; i < n; i++)
+		printf "{\"timestamp\":%.0f,\"stream_id\":\"%s\",\"user_id\":\"u%d\",\"message\":\"hype\"}\n", t + i * int(10000 / n), s, (i * 7 + t / 1000) % 50
+}
+BEGIN {
+	t0 = 1763899200000
+	for (p = 0; p < 120; p++) emit("A", t0 + p * 10000, p == 90 ? 200 : 20)
+	for (p = 0; p < 120; p++) {
+		emit("B", t0 + 3000000 + p * 10000, 20)
+		if (p >= 50) emit("C", t0 + 3000000 + p * 10000 + 5000, p == 100 ? 200 : 20)
+	}
+}' >"$tmp/reuse.jsonl"
+printf '{"stream_id":"C","start":"2025-11-23T13:15:00Z","end":"2025-11-23T13:16:00Z"}\n' >"$tmp/reuseL.jsonl"
+$T replay -q -o "$tmp/reuse-r.db" "$tmp/reuse.jsonl" &&
+	$T tune -q -o "$tmp/reuse-t.db" --labels "$tmp/reuseL.jsonl" "$tmp/reuse.jsonl" >/dev/null ||
+	fail "replay or tune of reuse.jsonl failed"
+same "a reused stream index: moments per stream as in replay" \
+	"$(q "$tmp/reuse-t.db" "select moments_per_stream from tuning_results")" \
+	"$(q "$tmp/reuse-r.db" "select '{' || group_concat('\"' || stream_id || '\":' || n, ',') || '}' from (select stream_id, count(*) as n from moments group by stream_id order by stream_id)")"
+same "a reused stream index: stream-hours as in replay" \
+	"$(q "$tmp/reuse-t.db" "select printf('%.6f', stream_hours) from tuning_results")" \
+	"$(q "$tmp/reuse-r.db" "select printf('%.6f', sum(s) / 3600.0) from (select (julianday(max(window_end)) - julianday(min(window_start))) * 86400 as s from chat_summary_minute group by stream_id)")"
+
+# A group that leaves (its last lane closes) and comes back starts afresh in
+# replay, detectors included: 100 panes of chat on partition 0, the lane
+# closed and reopened, then a burst 10 panes later, too early for a fresh
+# baseline.  tune must not judge it against the history from before.
+awk 'function ev(t, u,   v) {
+	v = sprintf("{\\\"timestamp\\\":%.0f,\\\"stream_id\\\":\\\"S\\\",\\\"user_id\\\":\\\"u%d\\\",\\\"message\\\":\\\"hype\\\"}", t, u)
+	printf "{\"topic\":\"telemetra.events.chat\",\"partition\":0,\"offset\":%d,\"timestamp_ms\":0,\"key\":\"S\",\"value\":\"%s\"}\n", off++, v
+}
+function pane(t, n,   i) { for (i = 0; i < n; i++) ev(t + i * int(10000 / n), (i * 7 + t / 1000) % 60) }
+BEGIN {
+	t0 = 1763899200000
+	lane = "{\"control\":\"%s\",\"topic\":\"telemetra.events.chat\",\"partition\":0}\n"
+	printf lane, "lane_open"
+	for (p = 0; p < 100; p++) pane(t0 + p * 10000, 20)
+	printf lane, "lane_close"
+	printf lane, "lane_open"
+	for (p = 100; p < 140; p++) pane(t0 + p * 10000, p == 110 ? 60 : 20)
+}' >"$tmp/rejoin.jsonl"
+$T replay -q -o "$tmp/rejoin-r.db" --threshold 1 "$tmp/rejoin.jsonl" &&
+	$T tune -q -o "$tmp/rejoin-t.db" --grid threshold=1,3 "$tmp/rejoin.jsonl" >/dev/null ||
+	fail "replay or tune of rejoin.jsonl failed"
+same "a group that leaves and comes back: windows, anomalies and moments as in replay" \
+	"$(q "$tmp/rejoin-t.db" "select windows || '/' || anomalous_windows || '/' || moments from tuning_results where id = 1")" \
+	"$(q "$tmp/rejoin-r.db" "select (select count(*) from chat_summary_minute) || '/' || (select count(*) from chat_summary_minute where is_anomaly) || '/' || (select count(*) from moments)")"
+
+# --- a shared judging equals each configuration alone ----------------------------
+# Configurations that differ only in thresholds and merging share one judging
+# of the rows (src/tune/run.c): the scores are computed once, then each
+# decides under its own thresholds.  A configuration alone judges and decides
+# each row in one call, as the engine does; every figure of every row, moments
+# per stream included, must be the same both ways, for both detectors (and
+# viewer surges and sentiment drops, whose windows without a metric end runs).
+$T gen -q --seed 5 --streams 4 --duration 1800 --spikes 6 --labels "$tmp/shareL.jsonl" \
+	-o "$tmp/share.jsonl" || exit 99
+share="--viewer-surge 2 --sentiment-drop 1.5 --labels $tmp/shareL.jsonl"
+cols="windows, anomalous_windows, moments, moments_per_stream, episodes, true_positives,
+	false_positives, false_negatives, precision, recall, f1, mean_delay_s, median_delay_s"
+for det in pane seed; do
+	# shellcheck disable=SC2086
+	$T tune -q -o "$tmp/shared.db" --detector $det $share --grid threshold=1.5,2.5,4 \
+		--grid merge-moments=false,true --grid viewer-surge=1.5,3 "$tmp/share.jsonl" >/dev/null ||
+		fail "shared $det sweep failed"
+	id=0 differ=0
+	for th in 1.5 2.5 4; do
+		for m in false true; do
+			for vs in 1.5 3; do
+				id=$((id + 1))
+				# shellcheck disable=SC2086
+				$T tune -q -o "$tmp/alone.db" --detector $det $share --threshold $th \
+					--grid merge-moments=$m --viewer-surge $vs "$tmp/share.jsonl" >/dev/null ||
+					fail "$det configuration $id alone failed"
+				got=$(q "$tmp/shared.db" "select $cols from tuning_results where id = $id")
+				want=$(q "$tmp/alone.db" "select $cols from tuning_results")
+				[ "$got" = "$want" ] || { differ=$((differ + 1)); fail "$det configuration $id (threshold $th, merge $m, viewer-surge $vs): shared $got, alone $want"; }
+			done
+		done
+	done
+	[ "$differ" -eq 0 ] && ok "$det: a shared judging gives each of 12 configurations its own results"
+	same "$det: the thresholds change the moments" \
+		"$(q "$tmp/shared.db" "select count(distinct moments_per_stream) > 6 from tuning_results")" 1
+done
+
 # --- labels -------------------------------------------------------------------
 $T gen -q --seed 7 --streams 10 --duration 3600 --spikes 12 --labels "$tmp/L.jsonl" \
 	-o "$tmp/spikes.jsonl" || exit 99

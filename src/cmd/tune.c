@@ -5,8 +5,10 @@
  *                      by the one option setter, before any input is read)
  *   inputs  ─► store   (read and decoded once; src/tune/store.h)
  *   store + configurations ─► windowing passes shared by configurations
- *                      with the same windowing, detection pass per
- *                      configuration, in parallel (src/tune/run.h)
+ *                      with the same windowing, judging passes shared by
+ *                      those that differ only in thresholds and merging,
+ *                      a decision pass per configuration, in parallel
+ *                      (src/tune/run.h)
  *   moments + labels ─► precision / recall / F1 / delay (src/tune/score.h)
  *   results ─► tuning_results in SQLite, a table on stdout, --best
  *                      (src/tune/output.h)
@@ -31,6 +33,7 @@
 #include "cmd/cmd.h"
 #include "core/engine.h"
 #include "io/input.h"
+#include "io/pipeline.h"
 #include "tune/grid.h"
 #include "tune/output.h"
 #include "tune/run.h"
@@ -181,22 +184,58 @@ static void build_cases(struct tune *t)
 }
 
 
-/* Read and decode every input into a new store; false after logging. */
-static bool read_inputs(struct tune *t)
+/* Read and decode every input into the store with a reader thread
+ * (io/pipeline.h: it splits, decodes and scores with lexicon 0 while this
+ * thread interns and stores), as replay --threads 2 reads; false after
+ * logging.  The same lines reach the store as read_serial() gives it. */
+static bool read_pipelined(struct tune *t, const uint32_t *files, const char *const *paths)
 {
-	const struct lexicon **lexicons = xcalloc(t->n_lexicons, sizeof(*lexicons));
-	for (size_t l = 0; l < t->n_lexicons; l++)
-		lexicons[l] = t->lexicons[l].lex;
-	struct store_options opt = {t->base.chat_topic, t->base.viewer_topic, lexicons,
-	                            t->n_lexicons};
-	t->store = store_new(&opt);
+	struct core_config core = t->cases[0].core;
+	core.lexicon = t->lexicons[0].lex;
+	struct error err;
+	struct pipeline *p = pipeline_start(t->inputs, t->n_inputs, &core, &err);
+	if (!p) {
+		log_error("%s", err.msg);
+		return false;
+	}
+	bool show = !t->base.quiet && log_stderr_is_tty();
+	bool ok = true;
+	const struct pipeline_item *it;
+	while (ok && (it = pipeline_next(p))) {
+		switch (it->kind) {
+		case PIPELINE_OVERLONG:
+			store_reject(t->store, DEAD_TOO_LARGE);
+			break;
+		case PIPELINE_LINE:
+			store_decoded(t->store, files[it->file], it->line_no, &it->line);
+			break;
+		case PIPELINE_END:
+			if (it->status == INPUT_DAMAGED) {
+				log_warn("%s; counted as a dead letter (damaged_input)", it->message);
+				store_reject(t->store, DEAD_DAMAGED_INPUT);
+			} else if (it->status < 0) {
+				log_error("%s", it->message);
+				ok = false;
+			}
+			break;
+		}
+		if (show && it->progress)
+			log_progress("tune: reading %s line %" PRId64, paths[it->file], it->line_no);
+	}
+	pipeline_free(p);
+	return ok;
+}
+
+/* The same on this thread alone (-j 1, or several lexicons, which the
+ * reader thread does not score). */
+static bool read_serial(struct tune *t, const uint32_t *files)
+{
 	bool show = !t->base.quiet && log_stderr_is_tty();
 	bool ok = true;
 	for (size_t i = 0; i < t->n_inputs && ok; i++) {
 		struct input *in = t->inputs[i];
 		struct input_info info;
-		input_info(in, &info);
-		uint32_t file = store_add_file(t->store, info.path);
+		uint32_t file = files[i];
 		struct input_line line;
 		struct error err;
 		int got;
@@ -221,7 +260,31 @@ static bool read_inputs(struct tune *t)
 			ok = false;
 		}
 	}
+	return ok;
+}
+
+/* Read and decode every input into a new store; false after logging. */
+static bool read_inputs(struct tune *t)
+{
+	const struct lexicon **lexicons = xcalloc(t->n_lexicons, sizeof(*lexicons));
+	for (size_t l = 0; l < t->n_lexicons; l++)
+		lexicons[l] = t->lexicons[l].lex;
+	struct store_options opt = {t->base.chat_topic, t->base.viewer_topic, lexicons,
+	                            t->n_lexicons};
+	t->store = store_new(&opt);
+	uint32_t *files = xcalloc(t->n_inputs, sizeof(*files));
+	const char **paths = xcalloc(t->n_inputs, sizeof(*paths));
+	for (size_t i = 0; i < t->n_inputs; i++) {
+		struct input_info info;
+		input_info(t->inputs[i], &info);
+		paths[i] = info.path; /* the input's own copy: it does not change */
+		files[i] = store_add_file(t->store, info.path);
+	}
+	bool ok = t->base.jobs > 1 && t->n_lexicons == 1 ? read_pipelined(t, files, paths)
+	                                                 : read_serial(t, files);
 	log_progress_done();
+	free(paths);
+	free(files);
 	free(lexicons);
 	return ok;
 }
@@ -500,17 +563,14 @@ int cmd_tune(int argc, char **argv)
 	struct tune_run_options ropt = {
 		.jobs = t.base.jobs,
 		.final_flush = !t.base.no_final_flush,
+		.spans = t.base.labels != NULL,
 		.notice = notice,
 	};
 	struct tune_run_stats rstats;
 	t.outcomes = xcalloc(t.n, sizeof(*t.outcomes));
 	tune_run(t.store, t.cases, t.n, &ropt, t.outcomes, &rstats);
-	if (t.base.labels) {
-		t.n_spans = rstats.passes;
-		t.spans = xcalloc(t.n_spans ? t.n_spans : 1, sizeof(*t.spans));
-		tune_spans(t.store, t.cases, t.outcomes, t.n, t.n_spans, ropt.final_flush, t.base.jobs,
-		           t.spans);
-	}
+	t.spans = rstats.spans;
+	t.n_spans = t.spans ? rstats.passes : 0;
 	double t2 = monotonic_seconds();
 
 	struct tune_row *rows = score_all(&t);

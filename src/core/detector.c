@@ -837,8 +837,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 	s->has_last = true;
 	s->last_pane = pane;
 	*has_z_out = has_z;
-	return has_z && v->z > d->cfg.det[DETECTOR_CHAT_SPIKE].threshold &&
-	       v->excess >= pc->min_excess;
+	return has_z && v->excess >= pc->min_excess; /* anomalous if z passes the threshold */
 }
 
 /* Any other detector: z of the window's value against the history (the
@@ -876,88 +875,162 @@ static bool judge_window(struct detectors *d, enum detector_kind k, struct serie
 		j->z = zscore(d->hist, n, value, c->min_stddev, &j->mean, &j->sd);
 	/* Push the value: it is history for the next windows only. */
 	series_push(s, value, row->k);
-	return has_z && defs[k].direction * j->z > c->threshold;
+	return has_z; /* anomalous if direction * z passes the threshold */
+}
+
+/* Judge row with detector k, its threshold aside: scores and histories
+ * only, no moment (so judging never depends on a threshold or on merging:
+ * detect_same_judging says so, and tune relies on it). */
+static void judge(struct detectors *d, struct stream_state *st, int k, const struct window_row *row,
+                  struct detector_verdict *out)
+{
+	const struct detector_config *c = &d->cfg.det[k];
+	struct judgement j = {0};
+	memset(out, 0, sizeof(*out));
+	if (!c->enabled) {
+		out->state = VERDICT_OFF;
+		return;
+	}
+	if (pane_chat(&d->cfg, k)) {
+		out->eligible = judge_pane(d, series_get(d, st, k), row, &j, &out->pane, &out->has_z);
+		out->state = VERDICT_PANE;
+	} else {
+		double value;
+		if (!metric_of(k, row, &value)) {
+			out->state = VERDICT_NO_METRIC;
+			return;
+		}
+		out->eligible = judge_window(d, k, series_get(d, st, k), row, value, &j);
+		out->has_z = j.n_hist >= c->min_history;
+		out->state = VERDICT_WINDOW;
+	}
+	out->value = j.value;
+	out->z = j.z;
+	out->mean = j.mean;
+	out->sd = j.sd;
+	out->n_hist = j.n_hist;
+}
+
+/* Decide a judged row under detector k's threshold and the merging:
+ * the row's chat-spike fields, moments emitted or accumulated in runs. */
+static int decide(struct detectors *d, struct stream_state *st, int k, struct window_row *row,
+                  const struct detector_verdict *v, moment_emit_fn emit, void *ctx)
+{
+	const struct detector_config *c = &d->cfg.det[k];
+	if (v->state == VERDICT_OFF)
+		return 0;
+	if (v->state == VERDICT_NO_METRIC)
+		return end_run(d, row->stream, k, emit, ctx);
+	struct judgement j = {v->value, v->z, v->mean, v->sd, v->n_hist,
+	                      v->state == VERDICT_PANE ? &v->pane : NULL};
+	bool anomalous = v->eligible && defs[k].direction * v->z > c->threshold;
+	if (k == DETECTOR_CHAT_SPIKE) {
+		row->has_z = v->has_z;
+		row->z_score = v->has_z ? j.z : 0;
+		row->is_anomaly = anomalous;
+	}
+	if (!anomalous)
+		return end_run(d, row->stream, k, emit, ctx);
+
+	int rc = 0;
+	struct series *s = series_get(d, st, k);
+	double intensity = defs[k].direction * j.z;
+	json_t *meta = moment_metadata(d, k, row, &j);
+	if (!d->cfg.merge) {
+		rc = emit_moment(d, st, row->stream, k, row->start_us, row->end_us, 1,
+		                 j.pane ? j.pane->span : 1, j.value,
+		                 j.z, j.mean, j.sd, intensity, meta, emit, ctx);
+		json_decref(meta);
+		return rc;
+	}
+	if (s->run && row->k != s->run->last_k + 1) {
+		rc = end_run(d, row->stream, k, emit, ctx);
+		if (rc) {
+			json_decref(meta);
+			return rc;
+		}
+	}
+	if (!s->run) {
+		s->run = xmalloc(sizeof(*s->run));
+		*s->run = (struct run){.first_k = row->k,
+		                       .first_start = row->start_us, .peak_intensity = -HUGE_VAL};
+	}
+	struct run *r = s->run;
+	r->last_k = row->k;
+	r->last_end = row->end_us;
+	r->windows++;
+	if (intensity > r->peak_intensity) {
+		json_decref(r->peak_metadata);
+		r->peak_metadata = meta;
+		r->peak_intensity = intensity;
+		r->peak_value = j.value;
+		r->peak_span = j.pane ? j.pane->span : 1;
+		r->peak_z = j.z;
+		r->peak_mean = j.mean;
+		r->peak_stddev = j.sd;
+	} else {
+		json_decref(meta);
+	}
+	return 0;
+}
+
+static void clear_row(struct window_row *row)
+{
+	row->has_z = false;
+	row->is_anomaly = false;
+	row->z_score = 0;
 }
 
 int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit_fn emit, void *ctx)
 {
 	struct stream_state *st = stream_state(d, row);
 	int rc = 0;
-	row->has_z = false;
-	row->is_anomaly = false;
-	row->z_score = 0;
-
+	clear_row(row);
 	for (int k = 0; k < DETECTOR_COUNT && !rc; k++) {
-		const struct detector_config *c = &d->cfg.det[k];
-		if (!c->enabled)
-			continue;
-		struct series *s;
-		struct judgement j = {0};
-		struct pane_verdict v = {0};
-		bool anomalous;
-		bool has_z;
-		if (pane_chat(&d->cfg, k)) {
-			s = series_get(d, st, k);
-			anomalous = judge_pane(d, s, row, &j, &v, &has_z);
-		} else {
-			double value;
-			if (!metric_of(k, row, &value)) {
-				rc = end_run(d, row->stream, k, emit, ctx);
-				continue;
-			}
-			s = series_get(d, st, k);
-			anomalous = judge_window(d, k, s, row, value, &j);
-			has_z = j.n_hist >= c->min_history;
-		}
-		if (k == DETECTOR_CHAT_SPIKE) {
-			row->has_z = has_z;
-			row->z_score = has_z ? j.z : 0;
-			row->is_anomaly = anomalous;
-		}
-		if (!anomalous) {
-			rc = end_run(d, row->stream, k, emit, ctx);
-			continue;
-		}
-
-		double intensity = defs[k].direction * j.z;
-		json_t *meta = moment_metadata(d, k, row, &j);
-		if (!d->cfg.merge) {
-			rc = emit_moment(d, st, row->stream, k, row->start_us, row->end_us, 1,
-			                 j.pane ? j.pane->span : 1, j.value,
-			                 j.z, j.mean, j.sd, intensity, meta, emit, ctx);
-			json_decref(meta);
-			continue;
-		}
-		if (s->run && row->k != s->run->last_k + 1) {
-			rc = end_run(d, row->stream, k, emit, ctx);
-			if (rc) {
-				json_decref(meta);
-				break;
-			}
-		}
-		if (!s->run) {
-			s->run = xmalloc(sizeof(*s->run));
-			*s->run = (struct run){.first_k = row->k,
-			                       .first_start = row->start_us, .peak_intensity = -HUGE_VAL};
-		}
-		struct run *r = s->run;
-		r->last_k = row->k;
-		r->last_end = row->end_us;
-		r->windows++;
-		if (intensity > r->peak_intensity) {
-			json_decref(r->peak_metadata);
-			r->peak_metadata = meta;
-			r->peak_intensity = intensity;
-			r->peak_value = j.value;
-			r->peak_span = j.pane ? j.pane->span : 1;
-			r->peak_z = j.z;
-			r->peak_mean = j.mean;
-			r->peak_stddev = j.sd;
-		} else {
-			json_decref(meta);
-		}
+		struct detector_verdict v;
+		judge(d, st, k, row, &v);
+		rc = decide(d, st, k, row, &v, emit, ctx);
 	}
 	return rc;
+}
+
+void detectors_judge(struct detectors *d, const struct window_row *row, struct row_verdicts *out)
+{
+	struct stream_state *st = stream_state(d, row);
+	for (int k = 0; k < DETECTOR_COUNT; k++)
+		judge(d, st, k, row, &out->det[k]);
+}
+
+int detectors_decide(struct detectors *d, struct window_row *row, const struct row_verdicts *v,
+                     moment_emit_fn emit, void *ctx)
+{
+	struct stream_state *st = stream_state(d, row);
+	int rc = 0;
+	clear_row(row);
+	for (int k = 0; k < DETECTOR_COUNT && !rc; k++)
+		rc = decide(d, st, k, row, &v->det[k], emit, ctx);
+	return rc;
+}
+
+/* Everything judge() reads of the configuration: thresholds and merging
+ * are decide()'s alone.  A field that judging comes to depend on (say a
+ * baseline leaving out anomalous values, which would bring the threshold
+ * in) must be compared here. */
+bool detect_same_judging(const struct detect_config *a, const struct detect_config *b)
+{
+	for (int k = 0; k < DETECTOR_COUNT; k++) {
+		const struct detector_config *x = &a->det[k], *y = &b->det[k];
+		if (x->enabled != y->enabled)
+			return false;
+		if (x->enabled && (x->history != y->history || x->min_history != y->min_history ||
+		                   x->min_stddev != y->min_stddev))
+			return false;
+	}
+	const struct pane_config *p = &a->pane, *q = &b->pane;
+	return a->method == b->method && p->metric == q->metric && p->history == q->history &&
+	       p->min_history == q->min_history && p->dispersion == q->dispersion &&
+	       p->min_excess == q->min_excess && p->long_span == q->long_span &&
+	       a->window_panes == b->window_panes && a->slide_us == b->slide_us;
 }
 
 int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn emit, void *ctx)

@@ -143,6 +143,43 @@ struct pane_verdict {
 void pane_judge(const double *hist, unsigned n, double x, unsigned span,
                 double dispersion_floor, double *scratch, struct pane_verdict *out);
 
+/*
+ * Judging and deciding.  detectors_on_window() is two steps: *judging*
+ * scores the row (z, baseline, the pane verdict) and moves the
+ * histories, and depends on no threshold and not on merging; *deciding*
+ * compares the score with the threshold, fills the row's chat-spike
+ * fields and emits or accumulates moments.  A caller that judges the same
+ * rows under many thresholds (tune) judges once, with one detectors
+ * object, keeps the verdicts, and decides them with a fresh detectors
+ * object per configuration: detectors_decide() on each row, in the order
+ * the verdicts were made, then detectors_on_closed()/detectors_flush() as
+ * usual.  The moments are those detectors_on_window() gives, bit for bit,
+ * whenever detect_same_judging() holds between the two configurations.
+ */
+enum verdict_state {
+	VERDICT_OFF,       /* the detector is disabled */
+	VERDICT_NO_METRIC, /* the row has no value of its metric: ends a run */
+	VERDICT_WINDOW,    /* z of the window's value */
+	VERDICT_PANE,      /* the pane method's chat spike: `pane` holds the verdict */
+};
+struct detector_verdict {
+	uint8_t state;  /* enum verdict_state */
+	bool has_z;
+	bool eligible;  /* anomalous if direction * z passes the threshold */
+	double value, z, mean, sd;
+	unsigned n_hist;
+	struct pane_verdict pane;
+};
+struct row_verdicts {
+	struct detector_verdict det[DETECTOR_COUNT];
+};
+void detectors_judge(struct detectors *d, const struct window_row *row, struct row_verdicts *out);
+int detectors_decide(struct detectors *d, struct window_row *row, const struct row_verdicts *v,
+                     moment_emit_fn emit, void *ctx);
+/* Whether a and b judge every row alike (they may differ in thresholds
+ * and merging only). */
+bool detect_same_judging(const struct detect_config *a, const struct detect_config *b);
+
 /* Special functions the pane method needs, written here so that the core
  * depends on nothing but libm's basics (and gives the same bits
  * everywhere).  Exposed for unit tests. */

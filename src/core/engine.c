@@ -204,11 +204,41 @@ static int on_moment(void *ctx, const struct moment *m)
 	return e->out.moment(e->out.ctx, m);
 }
 
+/* The seam (core/pipeline.h): the caller's consumer if it plugged one,
+ * else the group's own detectors. */
+static int seam_row(struct engine *e, struct group *g, struct window_row *row)
+{
+	if (e->out.seam)
+		return e->out.seam->row(e->out.seam->ctx, g->partition, row);
+	return detectors_on_window(g->det, row, on_moment, e);
+}
+
+static int seam_closed(struct engine *e, struct group *g, int64_t closed_k)
+{
+	if (e->out.seam)
+		return e->out.seam->closed(e->out.seam->ctx, g->partition, closed_k);
+	return detectors_on_closed(g->det, closed_k, on_moment, e);
+}
+
+static int seam_end(struct engine *e, struct group *g)
+{
+	if (e->out.seam)
+		return e->out.seam->end(e->out.seam->ctx, g->partition);
+	return detectors_flush(g->det, on_moment, e);
+}
+
+static int64_t seam_release(struct engine *e, struct group *g, uint32_t s, int64_t closed_k)
+{
+	if (e->out.seam)
+		return e->out.seam->release(e->out.seam->ctx, g->partition, s, closed_k);
+	return detectors_release_stream(g->det, s, closed_k);
+}
+
 /* Windows are emitted group by group, so the group at hand is e->last. */
 static int on_window(void *ctx, struct window_row *row)
 {
 	struct engine *e = ctx;
-	int rc = detectors_on_window(e->last->det, row, on_moment, e);
+	int rc = seam_row(e, e->last, row);
 	if (rc)
 		return rc;
 	e->stats.windows++;
@@ -224,7 +254,7 @@ static int on_window(void *ctx, struct window_row *row)
  * that kept it. */
 static void consider_release(struct engine *e, struct group *g, uint32_t s, int64_t closed_k)
 {
-	int64_t at = detectors_release_stream(g->det, s, closed_k);
+	int64_t at = seam_release(e, g, s, closed_k);
 	if (at <= closed_k) {
 		if (windower_release(g->win, s))
 			e->stats.streams_released++;
@@ -255,11 +285,9 @@ static int settle(struct engine *e, struct group *g)
 	e->last = g;
 	int rc = windower_close(g->win, g->wm.global, on_window, e);
 	if (!rc)
-		rc = detectors_on_closed(g->det, windower_closed_k(g->win), on_moment, e);
+		rc = seam_closed(e, g, windower_closed_k(g->win));
 	if (!rc)
 		release_streams(e, g);
-	if (!rc && e->out.closed)
-		e->out.closed(e->out.ctx, g->partition, windower_closed_k(g->win));
 	return rc;
 }
 
@@ -498,7 +526,7 @@ int engine_finish(struct engine *e, bool final_flush)
 		watermarks_raise(&g->wm, TIME_POS_INF);
 		int rc = settle(e, g);
 		if (!rc)
-			rc = detectors_flush(g->det, on_moment, e);
+			rc = seam_end(e, g);
 		if (rc)
 			return rc;
 	}
@@ -666,6 +694,8 @@ void engine_drop_group(struct engine *e, int32_t partition)
 		return;
 	if (e->last == g)
 		e->last = NULL;
+	if (e->out.seam) /* the engine's own detectors go with the group */
+		e->out.seam->drop(e->out.seam->ctx, partition);
 	remove_group(e, g);
 	group_free(g);
 }

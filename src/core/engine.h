@@ -20,6 +20,9 @@
  * partition move between daemons of a consumer group with its state (see
  * engine_save_group), and lets any split of partitions between daemons give
  * the same rows as one daemon.  Within a group, SPEC §4 applies as written.
+ *
+ * Stages.  The engine composes the core's two stages, windowing and
+ * detection, joined by the seam that core/pipeline.h describes.
  */
 #ifndef TELEMETRA_ENGINE_H
 #define TELEMETRA_ENGINE_H
@@ -30,6 +33,7 @@
 #include "core/detector.h"
 #include "core/event.h"
 #include "core/lexicon.h"
+#include "core/pipeline.h"
 #include "core/window.h"
 
 struct core_config {
@@ -70,10 +74,10 @@ struct engine_output {
 	int (*dead_letter)(void *ctx, const struct dead_letter *dl);
 	/* Optional: something an operator should know, in one sentence. */
 	void (*notice)(void *ctx, const char *msg);
-	/* Optional: every window of the group up to closed_k has now been
-	 * emitted (called after each close; with this, rows recorded once can
-	 * be judged later by detectors exactly as the engine would). */
-	void (*closed)(void *ctx, int32_t group, int64_t closed_k);
+	/* Optional: a consumer of the windowing stage's output in place of
+	 * the engine's own detection stage (core/pipeline.h); borrowed.  Rows
+	 * still reach `window`, after the seam's row callback. */
+	const struct seam *seam;
 };
 
 struct engine_stats {

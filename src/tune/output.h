@@ -22,7 +22,8 @@
  *                      core/score.h defines them: per episode)
  *   windowing_pass     which shared windowing pass produced its rows
  *   windowing_seconds  that pass's time (shared by its configurations)
- *   detect_seconds     its own detection pass
+ *   detect_seconds     its own detection pass (with a shared judging pass:
+ *                      its share of it plus its own decision pass)
  *
  * The option columns are dynamic (they are the options of the run), which
  * is why this table is created here rather than by a migration.

@@ -2,16 +2,19 @@
  * run.c — windowing passes, detection passes and the workers that run
  * them (see run.h for the design).
  *
- * A windowing pass records into a struct recording:
+ * A windowing pass is an engine whose seam (core/pipeline.h) is a
+ * recorder instead of its detection stage.  The recording holds:
  *   rows[]     every window row, copied (the engine's strings are views
  *              valid only during its callback: the copy points at the
  *              store's interned strings and at the recording's emote pool)
- *   batches[]  (group, closed_k, end of its rows in rows[]): the rows of
- *              one close of one group, in emission order
- *   groups[]   the engine's groups, in its order, for the final flush
- * Rows do not say their group, but the engine emits a group's rows and
- * then reports the close of that group, so a batch is exactly the rows
- * since the previous close.
+ *   steps[]    the seam's calls in order: a run of rows of one group
+ *              (up to rows_end), closed(group, k), end(group), drop(group)
+ * and is replayed, call for call, into a detection stage's seam.  The
+ * recorder lets windowing release any stream at once (it holds no state)
+ * and renumbers streams by id (first seen, first numbered), so that a
+ * stream index the windower reuses for a new stream cannot carry an old
+ * stream's detector state; the detection stages it feeds keep every
+ * stream, which is what releasing is equivalent to.
  */
 #include "config.h"
 
@@ -24,28 +27,36 @@
 #include <time.h>
 
 #include "core/detector.h"
+#include "core/pipeline.h"
 #include "util/clock.h"
 
-/* The store's copy of a string the core handed us.  Every string in the
- * core's output (stream ids, emotes) came from an event of the store, so
- * it is always there; not finding it would be a bug in this file. */
-static struct strview stable(const struct store *store, struct strview s)
+/* The store's copy of a string the core handed us, and its id.  Every
+ * string in the core's output (stream ids, emotes) came from an event of
+ * the store, so it is always there; not finding it would be a bug in this
+ * file. */
+static struct strview stable(const struct store *store, struct strview s, uint32_t *id)
 {
 	struct strview out;
-	if (!store_find(store, s, &out)) {
+	uint32_t got;
+	if (!store_find_id(store, s, &out, &got)) {
 		fprintf(stderr, "telemetra tune: internal error: \"%.*s\" is not in the store\n",
 		        (int)s.len, s.ptr);
 		abort();
 	}
+	if (id)
+		*id = got;
 	return out;
 }
 
 /* --- windowing pass: recording --------------------------------------- */
 
-struct batch {
+enum step_kind { STEP_ROWS, STEP_CLOSED, STEP_END, STEP_DROP };
+
+struct step {
+	uint8_t kind; /* enum step_kind */
 	int32_t group;
-	int64_t closed_k;
-	size_t rows_end; /* rows [previous batch's rows_end, rows_end) */
+	int64_t closed_k; /* STEP_CLOSED */
+	size_t rows_end;  /* STEP_ROWS: rows [previous step's rows_end, rows_end) */
 };
 
 struct recording {
@@ -58,10 +69,10 @@ struct recording {
 	struct strview *emotes;
 	uint32_t *emote_counts;
 	size_t n_emotes, cap_emotes, cap_emote_counts;
-	struct batch *batches;
-	size_t n_batches, cap_batches;
-	int32_t *groups;
-	size_t n_groups;
+	struct step *steps;
+	size_t n_steps, cap_steps;
+	uint32_t *stream_of; /* by store string id: 1 + the recording's stream number, 0: none */
+	uint32_t n_streams;
 	uint64_t accepted, late;
 	double seconds;
 };
@@ -72,12 +83,20 @@ static void recording_free(struct recording *r)
 	free(r->emotes_at);
 	free(r->emotes);
 	free(r->emote_counts);
-	free(r->batches);
-	free(r->groups);
+	free(r->steps);
+	free(r->stream_of);
 	memset(r, 0, sizeof(*r));
 }
 
-static int record_window(void *ctx, const struct window_row *row)
+static struct step *new_step(struct recording *r, enum step_kind kind, int32_t group)
+{
+	r->steps = grow_array(r->steps, sizeof(*r->steps), &r->cap_steps, r->n_steps + 1);
+	struct step *st = &r->steps[r->n_steps++];
+	*st = (struct step){.kind = (uint8_t)kind, .group = group, .rows_end = r->n_rows};
+	return st;
+}
+
+static int record_row(void *ctx, int32_t group, struct window_row *row)
 {
 	struct recording *r = ctx;
 	size_t n = row->n_top_emotes;
@@ -85,7 +104,7 @@ static int record_window(void *ctx, const struct window_row *row)
 	r->emote_counts = grow_array(r->emote_counts, sizeof(*r->emote_counts), &r->cap_emote_counts,
 	                             r->n_emotes + n);
 	for (size_t i = 0; i < n; i++) {
-		r->emotes[r->n_emotes + i] = stable(r->store, row->top_emotes[i]);
+		r->emotes[r->n_emotes + i] = stable(r->store, row->top_emotes[i], NULL);
 		r->emote_counts[r->n_emotes + i] = row->top_emote_counts[i];
 	}
 
@@ -94,28 +113,59 @@ static int record_window(void *ctx, const struct window_row *row)
 	                          r->n_rows + 1);
 	struct window_row *copy = &r->rows[r->n_rows];
 	*copy = *row;
-	copy->stream_id = stable(r->store, row->stream_id);
+	uint32_t id;
+	copy->stream_id = stable(r->store, row->stream_id, &id);
+	if (!r->stream_of[id])
+		r->stream_of[id] = ++r->n_streams;
+	copy->stream = r->stream_of[id] - 1;
 	copy->top_emotes = NULL; /* set once emotes[] has stopped moving */
 	copy->top_emote_counts = NULL;
 	r->emotes_at[r->n_rows++] = r->n_emotes;
 	r->n_emotes += n;
+
+	struct step *last = r->n_steps ? &r->steps[r->n_steps - 1] : NULL;
+	if (!last || last->kind != STEP_ROWS || last->group != group)
+		last = new_step(r, STEP_ROWS, group);
+	last->rows_end = r->n_rows;
 	return 0;
 }
 
-static void record_closed(void *ctx, int32_t group, int64_t closed_k)
+static int record_closed(void *ctx, int32_t group, int64_t closed_k)
 {
-	struct recording *r = ctx;
-	r->batches = grow_array(r->batches, sizeof(*r->batches), &r->cap_batches, r->n_batches + 1);
-	r->batches[r->n_batches++] = (struct batch){group, closed_k, r->n_rows};
+	new_step(ctx, STEP_CLOSED, group)->closed_k = closed_k;
+	return 0;
 }
 
-static void record_notice(void *ctx, const char *msg)
+static int record_end(void *ctx, int32_t group)
 {
-	const struct recording *r = ctx;
-	r->opt->notice(r->opt->notice_ctx, msg);
+	new_step(ctx, STEP_END, group);
+	return 0;
 }
 
-/* With every detector disabled the engine emits no moment. */
+static void record_drop(void *ctx, int32_t group)
+{
+	new_step(ctx, STEP_DROP, group);
+}
+
+/* The recorder holds nothing by stream index: any stream may go. */
+static int64_t record_release(void *ctx, int32_t group, uint32_t stream, int64_t closed_k)
+{
+	(void)ctx;
+	(void)group;
+	(void)stream;
+	(void)closed_k;
+	return INT64_MIN;
+}
+
+/* Rows went to the recorder, through the seam. */
+static int no_window(void *ctx, const struct window_row *row)
+{
+	(void)ctx;
+	(void)row;
+	return 0;
+}
+
+/* With the detection stage replaced by the recorder, no moment. */
 static int no_moment(void *ctx, const struct moment *m)
 {
 	(void)ctx;
@@ -131,6 +181,35 @@ static int no_dead_letter(void *ctx, const struct dead_letter *dl)
 	return 0;
 }
 
+static void record_notice(void *ctx, const char *msg)
+{
+	const struct recording *r = ctx;
+	r->opt->notice(r->opt->notice_ctx, msg);
+}
+
+/* The spans of the recorded streams (tune/score.h), into out. */
+static void record_spans(const struct recording *r, struct tune_spans *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->v = xcalloc(r->n_streams ? r->n_streams : 1, sizeof(*out->v));
+	out->n = out->cap = r->n_streams;
+	bool *seen = xcalloc(r->n_streams ? r->n_streams : 1, sizeof(*seen));
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const struct window_row *row = &r->rows[i];
+		struct score_span *sp = &out->v[row->stream];
+		if (!seen[row->stream]) {
+			seen[row->stream] = true;
+			*sp = (struct score_span){row->stream_id, row->start_us, row->end_us};
+			continue;
+		}
+		if (row->start_us < sp->first_us)
+			sp->first_us = row->start_us;
+		if (row->end_us > sp->last_us)
+			sp->last_us = row->end_us;
+	}
+	free(seen);
+}
+
 /* Run the windowing of configuration proto over the store into r. */
 static void record_pass(const struct store *store, const struct tune_case *proto,
                         const struct tune_run_options *opt, bool with_notices,
@@ -140,16 +219,22 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 	memset(r, 0, sizeof(*r));
 	r->store = store;
 	r->opt = opt;
+	struct store_stats ss;
+	store_get_stats(store, &ss);
+	r->stream_of = xcalloc(ss.strings ? ss.strings : 1, sizeof(*r->stream_of));
 
+	/* The engine's own detectors are not used (the seam replaces them):
+	 * off, they cost nothing. */
 	struct core_config core = proto->core;
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		core.detect.det[k].enabled = false;
+	struct seam seam = {r, record_row, record_closed, record_end, record_release, record_drop};
 	struct engine_output out = {
 		.ctx = r,
-		.window = record_window,
+		.window = no_window,
 		.moment = no_moment,
 		.dead_letter = no_dead_letter,
-		.closed = record_closed,
+		.seam = &seam,
 	};
 	if (with_notices && opt->notice)
 		out.notice = record_notice;
@@ -157,15 +242,9 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 	/* The callbacks cannot fail, so neither can feeding. */
 	(void)store_feed(store, proto->lexicon, e);
 	(void)engine_finish(e, opt->final_flush);
-
 	const struct engine_stats *st = engine_stats(e);
 	r->accepted = st->accepted;
 	r->late = st->dead[DEAD_LATE];
-	if (opt->final_flush) {
-		size_t n = engine_group_partitions(e, NULL, 0);
-		r->groups = xcalloc(n ? n : 1, sizeof(*r->groups));
-		r->n_groups = engine_group_partitions(e, r->groups, n);
-	}
 	engine_free(e);
 
 	for (size_t i = 0; i < r->n_rows; i++) {
@@ -176,75 +255,99 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 	}
 	free(r->emotes_at);
 	r->emotes_at = NULL;
+	free(r->stream_of); /* numbering done */
+	r->stream_of = NULL;
 	r->seconds = monotonic_seconds() - t0;
 }
 
-/* --- detection pass ---------------------------------------------------- */
+/* --- detection passes ---------------------------------------------------- */
 
-struct group_detectors {
-	int32_t partition;
-	struct detectors *det;
-};
-
-struct detection {
+struct collector {
 	const struct store *store;
-	const struct detect_config *cfg;
-	struct group_detectors *groups;
-	size_t n_groups, cap_groups;
 	struct tune_outcome *out;
 	size_t cap_moments;
 };
 
-static struct detectors *detectors_of(struct detection *d, int32_t partition)
-{
-	for (size_t i = 0; i < d->n_groups; i++)
-		if (d->groups[i].partition == partition)
-			return d->groups[i].det;
-	d->groups = grow_array(d->groups, sizeof(*d->groups), &d->cap_groups, d->n_groups + 1);
-	d->groups[d->n_groups] = (struct group_detectors){partition, detectors_new(d->cfg)};
-	return d->groups[d->n_groups++].det;
-}
-
 static int collect_moment(void *ctx, const struct moment *m)
 {
-	struct detection *d = ctx;
-	struct tune_outcome *o = d->out;
-	o->moment_list = grow_array(o->moment_list, sizeof(*o->moment_list), &d->cap_moments,
+	struct collector *c = ctx;
+	struct tune_outcome *o = c->out;
+	o->moment_list = grow_array(o->moment_list, sizeof(*o->moment_list), &c->cap_moments,
 	                            o->moments + 1);
 	o->moment_list[o->moments++] = (struct tune_moment){
-		stable(d->store, m->stream_id), m->type, m->time_us, m->end_us, m->intensity,
+		stable(c->store, m->stream_id, NULL), m->type, m->time_us, m->end_us, m->intensity,
 	};
 	return 0;
 }
 
-/* Replay a recording into fresh detectors configured by cfg. */
-static void detect_pass(const struct recording *r, const struct detect_config *cfg,
-                        bool final_flush, struct tune_outcome *out)
+/* Replay the recording into a detection stage of mode `mode` (verdicts:
+ * one per row, for judging and deciding), counting rows into out. */
+static void detect(const struct recording *r, const struct detect_config *cfg,
+                   enum detection_mode mode, struct row_verdicts *verdicts,
+                   struct tune_outcome *out)
 {
 	double t0 = monotonic_seconds();
-	struct detection d = {.store = r->store, .cfg = cfg, .out = out};
+	struct collector c = {r->store, out, 0};
+	struct detection *d = detection_new(cfg, mode, verdicts, verdicts ? r->n_rows : 0,
+	                                    collect_moment, &c);
+	struct seam seam = detection_seam(d);
 	size_t row = 0;
-	for (size_t b = 0; b < r->n_batches; b++) {
-		const struct batch *batch = &r->batches[b];
-		struct detectors *det = detectors_of(&d, batch->group);
-		for (; row < batch->rows_end; row++) {
-			struct window_row w = r->rows[row];
-			(void)detectors_on_window(det, &w, collect_moment, &d);
-			out->windows++;
-			out->anomalous_windows += w.is_anomaly;
+	/* The consumers cannot fail (memory only), so neither can replaying. */
+	for (size_t i = 0; i < r->n_steps; i++) {
+		const struct step *st = &r->steps[i];
+		switch ((enum step_kind)st->kind) {
+		case STEP_ROWS:
+			for (; row < st->rows_end; row++) {
+				struct window_row w = r->rows[row]; /* shared: its fields are ours */
+				(void)seam.row(seam.ctx, st->group, &w);
+				out->windows++;
+				out->anomalous_windows += w.is_anomaly;
+			}
+			break;
+		case STEP_CLOSED:
+			(void)seam.closed(seam.ctx, st->group, st->closed_k);
+			break;
+		case STEP_END:
+			(void)seam.end(seam.ctx, st->group);
+			break;
+		case STEP_DROP:
+			seam.drop(seam.ctx, st->group);
+			break;
 		}
-		(void)detectors_on_closed(det, batch->closed_k, collect_moment, &d);
 	}
-	if (final_flush)
-		for (size_t g = 0; g < r->n_groups; g++)
-			(void)detectors_flush(detectors_of(&d, r->groups[g]), collect_moment, &d);
-	for (size_t g = 0; g < d.n_groups; g++)
-		detectors_free(d.groups[g].det);
-	free(d.groups);
+	detection_free(d);
 	out->accepted = r->accepted;
 	out->late = r->late;
 	out->windowing_seconds = r->seconds;
-	out->detect_seconds = monotonic_seconds() - t0;
+	out->detect_seconds += monotonic_seconds() - t0;
+}
+
+/* One configuration alone: judged and decided in one pass, as the engine
+ * does. */
+static void detect_pass(const struct recording *r, const struct detect_config *cfg,
+                        struct tune_outcome *out)
+{
+	detect(r, cfg, DETECTION_FULL, NULL, out);
+}
+
+/* Configurations that judge alike (detect_same_judging: they differ in
+ * thresholds or merging only) share one judging of the rows: the
+ * verdicts, one per row (a new array the caller frees), then decided under
+ * each one's thresholds (decide_pass). */
+static struct row_verdicts *judge_pass(const struct recording *r, const struct detect_config *cfg,
+                                       double *seconds)
+{
+	struct tune_outcome scratch = {0}; /* judging emits no moment */
+	struct row_verdicts *v = xcalloc(r->n_rows ? r->n_rows : 1, sizeof(*v));
+	detect(r, cfg, DETECTION_JUDGE, v, &scratch);
+	*seconds = scratch.detect_seconds;
+	return v;
+}
+
+static void decide_pass(const struct recording *r, struct row_verdicts *verdicts,
+                        const struct detect_config *cfg, struct tune_outcome *out)
+{
+	detect(r, cfg, DETECTION_DECIDE, verdicts, out);
 }
 
 void tune_outcome_free(struct tune_outcome *o)
@@ -255,15 +358,35 @@ void tune_outcome_free(struct tune_outcome *o)
 
 /* --- scheduling ---------------------------------------------------------- */
 
+/* The configurations of one pass that judge alike (detect_same_judging). */
+struct judging {
+	size_t pass;
+	size_t *cases; /* indexes into the case list, ascending */
+	size_t n_cases, cap_cases;
+	size_t next_case;            /* next decision job to hand out */
+	size_t finished;             /* decision jobs done */
+	struct row_verdicts *verdicts; /* once judged (more than one case) */
+	double judge_seconds;
+};
+
 /* The configurations sharing one windowing key. */
 struct pass {
 	size_t *cases; /* indexes into the case list, ascending */
 	size_t n_cases, cap_cases;
-	size_t next_case; /* next detection job to hand out */
-	size_t finished;  /* detection jobs done */
+	size_t *judgings; /* indexes into scheduler.judgings */
+	size_t n_judgings, cap_judgings;
+	size_t finished; /* configurations done */
 	struct recording rec;
 };
 
+/*
+ * Jobs, each taken under the mutex and run outside it, in this order of
+ * preference (each frees memory or unblocks the next):
+ *   decide   one configuration of a judged group   (verdicts -> moments)
+ *   judge    one group of a recorded pass: its verdicts; a group of one
+ *            configuration judges and decides in one go (detect_pass)
+ *   record   the next windowing pass
+ */
 struct scheduler {
 	const struct store *store;
 	const struct tune_case *cases;
@@ -271,13 +394,18 @@ struct scheduler {
 	struct tune_outcome *out;
 	struct pass *passes;
 	size_t n_passes;
+	struct judging *judgings;
+	size_t n_judgings;
+	struct tune_spans *spans; /* per pass, if asked for */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	size_t next_pass;       /* next windowing pass to start */
-	size_t recording;       /* windowing passes under way */
-	size_t *ready;          /* recorded passes with detection jobs left: a queue */
-	size_t ready_head, ready_tail;
+	size_t next_pass;  /* next windowing pass to start */
+	size_t busy;       /* record and judge jobs under way: they make new jobs */
+	size_t *to_judge;  /* judgings of recorded passes: a queue */
+	size_t judge_head, judge_tail;
+	size_t *to_decide; /* judged judgings with decisions left: a queue */
+	size_t decide_head, decide_tail;
 };
 
 static bool same_windowing(const struct tune_case *a, const struct tune_case *b)
@@ -288,13 +416,13 @@ static bool same_windowing(const struct tune_case *a, const struct tune_case *b)
 	       a->core.watermark_delay_us == b->core.watermark_delay_us && a->lexicon == b->lexicon;
 }
 
-/* Group the cases by windowing key, in order of first appearance. */
+/* Group the cases by windowing key, then by judging, in order of first
+ * appearance.  Grids have few keys; linear searches are enough. */
 static void plan(struct scheduler *s, size_t n)
 {
-	size_t cap = 0;
+	size_t cap = 0, cap_j = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t p = 0;
-		/* Grids have few windowing keys; a linear search is enough. */
 		while (p < s->n_passes && !same_windowing(&s->cases[s->passes[p].cases[0]], &s->cases[i]))
 			p++;
 		if (p == s->n_passes) {
@@ -305,8 +433,35 @@ static void plan(struct scheduler *s, size_t n)
 		ps->cases = grow_array(ps->cases, sizeof(*ps->cases), &ps->cap_cases, ps->n_cases + 1);
 		ps->cases[ps->n_cases++] = i;
 		s->out[i].pass = p;
+
+		size_t j = 0;
+		while (j < ps->n_judgings &&
+		       !detect_same_judging(&s->cases[s->judgings[ps->judgings[j]].cases[0]].core.detect,
+		                            &s->cases[i].core.detect))
+			j++;
+		if (j == ps->n_judgings) {
+			s->judgings = grow_array(s->judgings, sizeof(*s->judgings), &cap_j,
+			                         s->n_judgings + 1);
+			memset(&s->judgings[s->n_judgings], 0, sizeof(*s->judgings));
+			s->judgings[s->n_judgings].pass = p;
+			ps->judgings = grow_array(ps->judgings, sizeof(*ps->judgings), &ps->cap_judgings,
+			                          ps->n_judgings + 1);
+			ps->judgings[ps->n_judgings++] = s->n_judgings++;
+		}
+		struct judging *jg = &s->judgings[ps->judgings[j]];
+		jg->cases = grow_array(jg->cases, sizeof(*jg->cases), &jg->cap_cases, jg->n_cases + 1);
+		jg->cases[jg->n_cases++] = i;
 	}
-	s->ready = xcalloc(s->n_passes ? s->n_passes : 1, sizeof(*s->ready));
+	s->to_judge = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_judge));
+	s->to_decide = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_decide));
+}
+
+/* Under the mutex: `done` configurations of pass p are finished. */
+static void pass_done(struct pass *p, size_t done)
+{
+	p->finished += done;
+	if (p->finished == p->n_cases)
+		recording_free(&p->rec);
 }
 
 static void *worker(void *arg)
@@ -314,33 +469,59 @@ static void *worker(void *arg)
 	struct scheduler *s = arg;
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		/* A detection job first: it needs only its recording, and
-		 * finishing a group's jobs frees that recording. */
-		if (s->ready_head < s->ready_tail) {
-			struct pass *p = &s->passes[s->ready[s->ready_head]];
-			size_t c = p->cases[p->next_case++];
-			if (p->next_case == p->n_cases)
-				s->ready_head++;
+		if (s->decide_head < s->decide_tail) {
+			struct judging *jg = &s->judgings[s->to_decide[s->decide_head]];
+			struct pass *p = &s->passes[jg->pass];
+			size_t c = jg->cases[jg->next_case++];
+			if (jg->next_case == jg->n_cases)
+				s->decide_head++;
 			pthread_mutex_unlock(&s->mu);
-			detect_pass(&p->rec, &s->cases[c].core.detect, s->opt->final_flush, &s->out[c]);
+			decide_pass(&p->rec, jg->verdicts, &s->cases[c].core.detect, &s->out[c]);
+			/* The shared judging's time, divided: the sum is the work. */
+			s->out[c].detect_seconds += jg->judge_seconds / (double)jg->n_cases;
 			pthread_mutex_lock(&s->mu);
-			if (++p->finished == p->n_cases)
-				recording_free(&p->rec);
+			if (++jg->finished == jg->n_cases) {
+				free(jg->verdicts);
+				jg->verdicts = NULL;
+			}
+			pass_done(p, 1);
+			continue;
+		}
+		if (s->judge_head < s->judge_tail) {
+			struct judging *jg = &s->judgings[s->to_judge[s->judge_head++]];
+			struct pass *p = &s->passes[jg->pass];
+			s->busy++;
+			pthread_mutex_unlock(&s->mu);
+			size_t c = jg->cases[0];
+			if (jg->n_cases == 1)
+				detect_pass(&p->rec, &s->cases[c].core.detect, &s->out[c]);
+			else
+				jg->verdicts = judge_pass(&p->rec, &s->cases[c].core.detect, &jg->judge_seconds);
+			pthread_mutex_lock(&s->mu);
+			s->busy--;
+			if (jg->n_cases == 1)
+				pass_done(p, 1);
+			else
+				s->to_decide[s->decide_tail++] = (size_t)(jg - s->judgings);
+			pthread_cond_broadcast(&s->cv);
 			continue;
 		}
 		if (s->next_pass < s->n_passes) {
 			size_t i = s->next_pass++;
 			struct pass *p = &s->passes[i];
-			s->recording++;
+			s->busy++;
 			pthread_mutex_unlock(&s->mu);
 			record_pass(s->store, &s->cases[p->cases[0]], s->opt, i == 0, &p->rec);
+			if (s->spans)
+				record_spans(&p->rec, &s->spans[i]);
 			pthread_mutex_lock(&s->mu);
-			s->recording--;
-			s->ready[s->ready_tail++] = i;
+			s->busy--;
+			for (size_t j = 0; j < p->n_judgings; j++)
+				s->to_judge[s->judge_tail++] = p->judgings[j];
 			pthread_cond_broadcast(&s->cv);
 			continue;
 		}
-		if (s->recording == 0)
+		if (s->busy == 0)
 			break; /* every job is handed out, and no more can appear */
 		pthread_cond_wait(&s->cv, &s->mu);
 	}
@@ -356,6 +537,8 @@ void tune_run(const struct store *store, const struct tune_case *cases, size_t n
 	struct scheduler s = {.store = store, .cases = cases, .opt = opt, .out = out};
 	memset(out, 0, n * sizeof(*out));
 	plan(&s, n);
+	if (opt->spans)
+		s.spans = xcalloc(s.n_passes ? s.n_passes : 1, sizeof(*s.spans));
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 
@@ -373,14 +556,20 @@ void tune_run(const struct store *store, const struct tune_case *cases, size_t n
 
 	memset(stats, 0, sizeof(*stats));
 	stats->passes = s.n_passes;
+	stats->spans = s.spans;
 	for (size_t i = 0; i < n; i++)
 		stats->detect_seconds += out[i].detect_seconds;
 	for (size_t p = 0; p < s.n_passes; p++) {
 		stats->windowing_seconds += out[s.passes[p].cases[0]].windowing_seconds;
 		free(s.passes[p].cases);
+		free(s.passes[p].judgings);
 	}
+	for (size_t j = 0; j < s.n_judgings; j++)
+		free(s.judgings[j].cases);
 	free(s.passes);
-	free(s.ready);
+	free(s.judgings);
+	free(s.to_judge);
+	free(s.to_decide);
 	pthread_cond_destroy(&s.cv);
 	pthread_mutex_destroy(&s.mu);
 }

@@ -12,29 +12,32 @@
  *               further detectors)
  *
  * So configurations are grouped by windowing key, and each group shares
- * one *windowing pass*: an engine with every detector disabled, fed from
- * the store, whose output is recorded as the sequence the detectors would
- * have seen inside the engine:
+ * one *windowing pass*: an engine fed from the store whose seam
+ * (core/pipeline.h) is a recorder in place of its detection stage.  The
+ * recording is the seam's calls in order: each row, closed(group, k) after
+ * each close, end(group) at the final flush.  Each configuration of the
+ * group then replays the recording into a detection stage of its own
+ * (struct detection: one struct detectors per group), call for call, so
+ * its detectors see the rows, closes and ends the engine's detectors would
+ * have seen, and the numbers are those of a replay with the same options
+ * by construction.  The recording also gives each stream's span (its
+ * first window's start, last window's end) for scoring.
  *
- *   batch = the rows one watermark step closed in one group, in order,
- *           then closed(group, closed_k)          (engine_output.closed)
- *   end   = detectors_flush of every group, in the engine's group order,
- *           if the input is final-flushed
+ * Detection itself is judging (scores and baselines: the costly part) and
+ * deciding (thresholds, runs, moments; core/detector.h).  Configurations of
+ * one windowing key that judge alike (detect_same_judging: they differ only
+ * in thresholds and merging) share one *judging pass*, which keeps the
+ * verdict on every recorded row; each then makes its own *decision pass*
+ * over the verdicts (DETECTION_JUDGE, DETECTION_DECIDE), with the same
+ * closes and ends.  A configuration alone judges and decides in one pass
+ * (DETECTION_FULL, detectors_on_window as in the engine).  So a threshold
+ * sweep costs one windowing pass, one judging pass and one decision pass
+ * (a few comparisons a row) per threshold.
  *
- * Each configuration of the group then replays that sequence into its own
- * detectors (one struct detectors per watermark group, as in the engine):
- * detectors_on_window for every row, detectors_on_closed after each batch,
- * detectors_flush at the end.  These are the calls the engine makes, on the
- * same rows in the same order, so the numbers are those of a replay with
- * the same options by construction.  A threshold sweep costs one windowing
- * pass plus one cheap detection pass per threshold.  (The engine flushes a
- * group's detectors right after closing that group's last windows, the
- * replay after all groups; detectors of different groups share nothing, so
- * only the order in which moments of different groups arrive differs.)
- *
- * Parallelism: windowing passes run in parallel, and so do the detection
- * passes of a recorded group; a worker prefers detection jobs (they free a
- * recording when its group is done) and starts a new windowing pass
+ * Parallelism: windowing passes run in parallel, and so do the judging
+ * passes of a recorded group and the decision passes of a judged one; a
+ * worker prefers decisions, then judgings (they free verdicts and
+ * recordings as their groups finish) and starts a new windowing pass
  * otherwise.  Every result depends on its configuration alone, never on
  * scheduling, so the output is the same for any number of jobs.
  */
@@ -46,6 +49,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "core/score.h"
 #include "tune/store.h"
 
 /* One configuration.  core.lexicon must be the store's lexicon number
@@ -74,7 +78,7 @@ struct tune_outcome {
 	struct tune_moment *moment_list; /* `moments` entries, in emission order */
 	size_t pass;              /* which windowing pass it shared */
 	double windowing_seconds; /* that pass's time (shared, not divided) */
-	double detect_seconds;    /* its own detection pass */
+	double detect_seconds;    /* its own detection pass (a shared judging: its share) */
 };
 
 void tune_outcome_free(struct tune_outcome *o);
@@ -82,6 +86,7 @@ void tune_outcome_free(struct tune_outcome *o);
 struct tune_run_options {
 	unsigned jobs;    /* threads, >= 1 */
 	bool final_flush; /* engine_finish(final_flush) */
+	bool spans;       /* compute each pass's stream spans (tune_run_stats.spans) */
 	/* Optional: the core's notices (keying errors), from the first
 	 * windowing pass only, so that each is said once.  Called from a
 	 * worker thread. */
@@ -89,8 +94,19 @@ struct tune_run_options {
 	void *notice_ctx;
 };
 
+/* The streams of one windowing, each with its first window's start and
+ * its last window's end, for stream-hours (core/score.h); they borrow the
+ * store's strings.  Owns v (tune_spans_free, tune/score.h). */
+struct tune_spans {
+	struct score_span *v;
+	size_t n, cap;
+};
+
 struct tune_run_stats {
 	size_t passes;            /* windowing passes: distinct windowing keys */
+	/* With opt.spans: passes entries, the spans of each pass (outcome.pass);
+	 * the caller frees each and the array. */
+	struct tune_spans *spans;
 	double windowing_seconds; /* summed over passes (CPU-ish time) */
 	double detect_seconds;    /* summed over configurations */
 };

@@ -5,8 +5,7 @@
  *
  * Stream-hours need each stream's first window start and last window end,
  * which depend on the windowing (window, slide, watermark delay) but not on
- * the detectors; tune_spans() computes them once per windowing pass, with
- * an engine of its own whose detectors are all off, fed from the store.
+ * the detectors; the windowing passes record them (tune/run.h).
  */
 #ifndef TELEMETRA_TUNE_SCORE_H
 #define TELEMETRA_TUNE_SCORE_H
@@ -21,19 +20,8 @@
 #include "tune/run.h"
 #include "tune/store.h"
 
-/* The streams of one windowing: spans borrow the store's strings.  Owns v
- * (tune_spans_free). */
-struct tune_spans {
-	struct score_span *v;
-	size_t n, cap;
-};
-
-/* The spans of each windowing pass of outcomes[0..n) (outcome.pass), into
- * out[0..passes), computed in parallel by up to jobs threads; the caller
- * frees each. */
-void tune_spans(const struct store *store, const struct tune_case *cases,
-                const struct tune_outcome *outcomes, size_t n, size_t passes, bool final_flush,
-                unsigned jobs, struct tune_spans *out);
+/* Spans (struct tune_spans, tune/run.h) come with the windowing passes
+ * (tune_run_options.spans). */
 void tune_spans_free(struct tune_spans *s);
 
 /* The labels as score_labels (borrowing l's strings): a new array the

@@ -285,14 +285,19 @@ static void add_event(struct store *s, uint32_t file, const struct event *ev, ui
 	for (size_t i = 0; i < ev->n_emotes; i++)
 		s->emote_ids[s->n_emote_ids++] = strtab_intern(&s->strings, ev->emotes[i]);
 
-	/* The message is scored now, once per lexicon, and then forgotten. */
+	/* The message is scored now, once per lexicon, and then forgotten
+	 * (a decoder thread may have scored it with the first lexicon). */
 	size_t cap = s->cap_chat;
 	for (size_t l = 0; l < s->opt.n_lexicons; l++) {
-		unsigned pos, neg;
-		sentiment_count(s->opt.lexicons[l], ev->message.ptr, ev->message.len, &pos, &neg);
+		int64_t score = ev->score;
+		if (l > 0 || !ev->has_score) {
+			unsigned pos, neg;
+			sentiment_count(s->opt.lexicons[l], ev->message.ptr, ev->message.len, &pos, &neg);
+			score = sentiment_score_scaled(pos, neg);
+		}
 		cap = s->cap_chat;
 		s->scores[l] = grow_array(s->scores[l], sizeof(**s->scores), &cap, s->n_chat + 1);
-		s->scores[l][s->n_chat] = sentiment_score_scaled(pos, neg);
+		s->scores[l][s->n_chat] = score;
 	}
 	s->cap_chat = cap;
 	s->n_chat++;
@@ -317,31 +322,36 @@ static void add_control(struct store *s, uint32_t file, const struct capture_con
 	r->time_us = c->watermark_us;
 }
 
+void store_decoded(struct store *s, uint32_t file, int64_t line_no, const struct decoded_line *r)
+{
+	s->stats.records++;
+	switch (r->type) {
+	case LINE_DEAD:
+		dead(s, r->reason);
+		return;
+	case LINE_EVENT:
+		add_event(s, file, &r->ev, lane_of(s, SV_LIT(""), -1), line_no, false);
+		return;
+	case LINE_CONTROL:
+		add_control(s, file, &r->control);
+		return;
+	case LINE_ENVELOPE: {
+		uint32_t lane = lane_of(s, r->env.topic, r->env.partition);
+		s->lanes[lane].in_file |= s->rescannable[file]; /* bad payload or not */
+		if (!r->payload_ok)
+			dead(s, r->reason);
+		else
+			add_event(s, file, &r->ev, lane, r->env.offset, true);
+		return;
+	}
+	}
+}
+
 void store_line(struct store *s, uint32_t file, int64_t line_no, const char *line, size_t len)
 {
 	struct decoded_line r;
-	s->stats.records++;
 	record_decode(&s->rec, line, len, true, &r);
-	switch (r.type) {
-	case LINE_DEAD:
-		dead(s, r.reason);
-		return;
-	case LINE_EVENT:
-		add_event(s, file, &r.ev, lane_of(s, SV_LIT(""), -1), line_no, false);
-		return;
-	case LINE_CONTROL:
-		add_control(s, file, &r.control);
-		return;
-	case LINE_ENVELOPE: {
-		uint32_t lane = lane_of(s, r.env.topic, r.env.partition);
-		s->lanes[lane].in_file |= s->rescannable[file]; /* bad payload or not */
-		if (!r.payload_ok)
-			dead(s, r.reason);
-		else
-			add_event(s, file, &r.ev, lane, r.env.offset, true);
-		return;
-	}
-	}
+	store_decoded(s, file, line_no, &r);
 }
 
 void store_reject(struct store *s, enum dead_reason reason)
@@ -417,14 +427,22 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 	return rc;
 }
 
-bool store_find(const struct store *s, struct strview str, struct strview *stable)
+bool store_find_id(const struct store *s, struct strview str, struct strview *stable,
+                   uint32_t *id)
 {
 	const struct strtab *t = &s->strings;
 	uint32_t slot = *strtab_slot(t, str.ptr, str.len, (uint32_t)hash_bytes(str.ptr, str.len));
 	if (!slot)
 		return false;
 	*stable = strtab_get(t, slot - 1);
+	*id = slot - 1;
 	return true;
+}
+
+bool store_find(const struct store *s, struct strview str, struct strview *stable)
+{
+	uint32_t id;
+	return store_find_id(s, str, stable, &id);
 }
 
 void store_get_stats(const struct store *s, struct store_stats *out)

@@ -72,6 +72,13 @@ uint32_t store_add_file(struct store *s, const char *path);
 
 /* One non-blank line of file `file`, as engine_line() would take it. */
 void store_line(struct store *s, uint32_t file, int64_t line_no, const char *line, size_t len);
+/* The same line decoded by the caller with record_decode() (on another
+ * thread: io/pipeline.h), with the chat's score for lexicon 0 in
+ * ev.has_score/score (engine_score), or without it; the message is read
+ * only for what is not scored, so it may be empty when there is one
+ * lexicon and the score is given. */
+struct decoded_line;
+void store_decoded(struct store *s, uint32_t file, int64_t line_no, const struct decoded_line *r);
 /* A line the reader could not hold whole (engine_reject's case). */
 void store_reject(struct store *s, enum dead_reason reason);
 
@@ -82,6 +89,9 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e);
 /* The store's own copy of a string, whose bytes live as long as the store;
  * false if the store never saw it. */
 bool store_find(const struct store *s, struct strview str, struct strview *stable);
+/* The same, with the string's id: dense, below store_stats.strings. */
+bool store_find_id(const struct store *s, struct strview str, struct strview *stable,
+                   uint32_t *id);
 
 void store_get_stats(const struct store *s, struct store_stats *out);
 
