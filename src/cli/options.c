@@ -105,8 +105,8 @@ static const struct opt opts[] = {
 	{"detector", 0, T_CHOICE, F(detector), CORE, NULL, "pane|seed",
 	 "chat spike detector: pane (newest pane vs a negative-binomial baseline) or seed "
 	 "(SPEC 5's seed method) (default pane)", "pane|seed", TUNABLE},
-	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters",
-	 "what the pane detector counts per pane (default chatters)", "messages|chatters", TUNABLE},
+	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters|emote-chatters",
+	 "what the pane detector counts per pane: messages, distinct chatters, or distinct chatters with a message carrying an emote (default emote-chatters)", "messages|chatters|emote-chatters", TUNABLE},
 	{"baseline", 0, T_SECONDS, F(baseline_us), CORE, NULL, "SECONDS",
 	 "pane detector: span of previous panes in the baseline (default 900)", NULL, TUNABLE},
 	{"min-baseline", 0, T_SECONDS, F(min_baseline_us), CORE, NULL, "SECONDS",
@@ -395,7 +395,7 @@ void config_init(struct config *c)
 	c->threshold = 3.0;
 	c->merge = true;
 	c->detector = xstrdup("pane");
-	c->metric = xstrdup("chatters");
+	c->metric = xstrdup("emote-chatters");
 	c->baseline_us = 900 * USEC_PER_SEC;
 	c->min_baseline_us = 300 * USEC_PER_SEC;
 	c->dispersion = 0.1;
@@ -1174,7 +1174,9 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			return false;
 		}
 		core->detect.pane = (struct pane_config){
-			.metric = strcmp(c->metric, "chatters") ? METRIC_MESSAGES : METRIC_CHATTERS,
+			.metric = !strcmp(c->metric, "emote-chatters") ? METRIC_EMOTE_CHATTERS
+			          : !strcmp(c->metric, "chatters")     ? METRIC_CHATTERS
+			                                               : METRIC_MESSAGES,
 			.history = h < 1 ? 1 : (unsigned)h,
 			.min_history = mh < 1 ? 1 : (unsigned)mh,
 			.dispersion = c->dispersion,

@@ -78,7 +78,9 @@ const char *detect_method_name(enum detect_method m) { return m == DETECT_PANE ?
 
 const char *detect_metric_name(enum detect_metric m)
 {
-	return m == METRIC_CHATTERS ? "chatters" : "messages";
+	return m == METRIC_EMOTE_CHATTERS ? "emote-chatters"
+	       : m == METRIC_CHATTERS     ? "chatters"
+	                                  : "messages";
 }
 
 /* The peak of an open run of anomalous windows (merge mode); allocated
@@ -651,7 +653,8 @@ static int emit_moment(const struct detectors *d, struct stream_state *st, uint3
 	char val[128];
 	if (pane_chat(&d->cfg, k))
 		snprintf(val, sizeof(val), "%.0f %s in %g s", value,
-		         detect_metric_name(d->cfg.pane.metric),
+		         d->cfg.pane.metric == METRIC_EMOTE_CHATTERS ? "chatters with emotes"
+		                                                     : detect_metric_name(d->cfg.pane.metric),
 		         (double)(span * d->cfg.slide_us) / (double)USEC_PER_SEC);
 	else
 		snprintf(val, sizeof(val), "%.2f%s", value, def->unit);
@@ -781,8 +784,9 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 {
 	const struct pane_config *pc = &d->cfg.pane;
 	int64_t pane = row->k + (int64_t)(d->cfg.window_panes ? d->cfg.window_panes : 1) - 1;
-	double x = (double)(pc->metric == METRIC_CHATTERS ? row->pane_chatters
-	                                                    : row->pane_chat_count);
+	double x = (double)(pc->metric == METRIC_EMOTE_CHATTERS ? row->pane_emote_chatters
+	                    : pc->metric == METRIC_CHATTERS     ? row->pane_chatters
+	                                                        : row->pane_chat_count);
 	if (s->has_last) {
 		int64_t gap = pane - s->last_pane - 1; /* rows arrive in order: >= 0 */
 		if (gap >= (int64_t)s->cap) {

@@ -58,6 +58,7 @@ enum detect_method {
 enum detect_metric {
 	METRIC_MESSAGES,
 	METRIC_CHATTERS,
+	METRIC_EMOTE_CHATTERS, /* chatters with a message carrying an emote */
 };
 
 const char *detect_method_name(enum detect_method m);

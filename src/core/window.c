@@ -43,6 +43,8 @@ struct agg {
 	viewer_sum_t viewer_sum; /* 128 bits: counts up to INT64_MAX never overflow it */
 	int64_t viewer_events;
 	struct idset chatters;  /* interned chatter ids, each retained once */
+	struct idset emoters;   /* those with a message carrying an emote: a subset
+	                         * of chatters, whose retain they share */
 	struct idcount emotes;  /* interned emote id -> uses, each retained once */
 };
 
@@ -155,6 +157,7 @@ static void agg_free(struct windower *w, struct agg *a)
 	for (uint32_t i = 0; i < a->emotes.keys.n; i++)
 		interner_release(w->emotes, a->emotes.keys.ids[i]);
 	idset_free(&a->chatters);
+	idset_free(&a->emoters);
 	idcount_free(&a->emotes);
 }
 
@@ -452,6 +455,8 @@ void windower_add_chat(struct windower *w, uint32_t stream, int64_t t, int64_t f
 	uint32_t id = interner_intern(w->chatters, c->chatter.ptr, c->chatter.len);
 	if (idset_add(&a->chatters, id))
 		interner_retain(w->chatters, id);
+	if (c->n_emotes)
+		(void)idset_add(&a->emoters, id);
 	for (size_t i = 0; i < c->n_emotes; i++) {
 		id = interner_intern(w->emotes, c->emotes[i].ptr, c->emotes[i].len);
 		if (idcount_add(&a->emotes, id, 1))
@@ -537,6 +542,19 @@ static void pane_part(struct windower *w, const struct agg *a, struct window_row
 	}
 }
 
+/* The same for the chatters with an emote: a second pass, with its own
+ * stamp, after pane_part() has seen every aggregate of the pane. */
+static void pane_emoters(struct windower *w, const struct agg *a, struct window_row *row)
+{
+	for (uint32_t i = 0; i < a->emoters.n; i++) {
+		uint32_t id = a->emoters.ids[i];
+		if (w->chatter_stamp[id] != w->stamp) {
+			w->chatter_stamp[id] = w->stamp;
+			row->pane_emote_chatters++;
+		}
+	}
+}
+
 /* Combine window k of stream s from its panes first..(index <= k+n-1). */
 static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t k,
                            struct window_row *row)
@@ -575,6 +593,11 @@ static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t
 			for (size_t j = 0; j < p->n_slices; j++)
 				if (p->slices[j].first_k <= k)
 					pane_part(w, &p->slices[j].agg, row);
+			w->stamp++;
+			pane_emoters(w, &p->main, row);
+			for (size_t j = 0; j < p->n_slices; j++)
+				if (p->slices[j].first_k <= k)
+					pane_emoters(w, &p->slices[j].agg, row);
 		}
 	}
 
@@ -784,7 +807,20 @@ static void agg_save(const struct windower *w, const struct agg *a, struct buf *
 			buf_addc(out, ',');
 		buf_add_json_string(out, s.ptr, s.len);
 	}
-	buf_adds(out, "],\"emotes\":[");
+	buf_addc(out, ']');
+	/* Only when there are any: states saved before the key existed, and
+	 * those without emotes, read and write the same. */
+	if (a->emoters.n) {
+		buf_adds(out, ",\"emoters\":[");
+		for (uint32_t i = 0; i < a->emoters.n; i++) {
+			struct strview s = interner_str(w->chatters, a->emoters.ids[i]);
+			if (i)
+				buf_addc(out, ',');
+			buf_add_json_string(out, s.ptr, s.len);
+		}
+		buf_addc(out, ']');
+	}
+	buf_adds(out, ",\"emotes\":[");
 	for (uint32_t i = 0; i < a->emotes.keys.n; i++) {
 		struct strview s = interner_str(w->emotes, a->emotes.keys.ids[i]);
 		buf_adds(out, i ? ",[" : "[");
@@ -830,13 +866,14 @@ void windower_save(const struct windower *w, struct buf *out)
 static bool agg_load(struct windower *w, struct agg *a, const struct state *j, struct error *err)
 {
 	state_int chat, pos, neg, score, vsum, vsum_hi = 0, vn;
-	struct state *chatters, *emotes;
+	struct state *chatters, *emotes, *emoters = NULL;
 	struct state_error jerr;
-	if (state_unpack(j, &jerr, "{sIsIsIsIsIs?IsIsoso}", "chat", &chat,
+	if (state_unpack(j, &jerr, "{sIsIsIsIsIs?IsIsos?oso}", "chat", &chat,
 	                 "positive", &pos, "negative", &neg, "score", &score, "viewer_sum", &vsum,
 	                 "viewer_sum_hi", &vsum_hi, "viewer_events", &vn, "chatters", &chatters,
-	                 "emotes", &emotes) ||
-	    !state_is_array(chatters) || !state_is_array(emotes) || vsum_hi < 0) {
+	                 "emoters", &emoters, "emotes", &emotes) ||
+	    !state_is_array(chatters) || !state_is_array(emotes) ||
+	    (emoters && !state_is_array(emoters)) || vsum_hi < 0) {
 		error_set(err, "bad pane in saved state: %s", jerr.text);
 		return false;
 	}
@@ -854,6 +891,18 @@ static bool agg_load(struct windower *w, struct agg *a, const struct state *j, s
 			interner_intern(w->chatters, state_string_value(v), state_string_length(v));
 		if (idset_add(&a->chatters, id))
 			interner_retain(w->chatters, id);
+	}
+	state_array_foreach(emoters, i, v) { /* no-op on NULL */
+		if (!state_is_string(v)) {
+			error_set(err, "bad chatter in saved state");
+			return false;
+		}
+		/* one of the chatters (added if the state left it out, so that
+		 * the subset, and the retain it relies on, hold) */
+		uint32_t id = interner_intern(w->chatters, state_string_value(v), state_string_length(v));
+		if (idset_add(&a->chatters, id))
+			interner_retain(w->chatters, id);
+		(void)idset_add(&a->emoters, id);
 	}
 	state_array_foreach(emotes, i, v) {
 		const char *name;

@@ -70,6 +70,9 @@ struct window_row {
 	 * window: the pane detector scores it (core/detector.c). */
 	int64_t pane_chat_count;
 	int64_t pane_chatters;
+	/* of those, the chatters with a message carrying an emote (the
+	 * event's emotes list): the reactions an editor finds a clip by */
+	int64_t pane_emote_chatters;
 	double z_score; /* valid if has_z */
 	bool has_z;
 	bool is_anomaly;

@@ -351,10 +351,11 @@ static void moment_metadata(struct smoment *m, const char *meta, size_t len)
 		m->dispersion = json_is_number(d) ? json_number_value(d) : NAN;
 		m->p_value = json_is_number(p) ? json_number_value(p) : NAN;
 		/* The name shown is one of a fixed list, never user data. */
+		const char *mn = json_is_string(metric) ? json_string_value(metric) : "";
 		snprintf(m->metric, sizeof m->metric, "%s",
-		         json_is_string(metric) && !strcmp(json_string_value(metric), "messages")
-		                 ? "messages"
-		                 : "chatters");
+		         !strcmp(mn, "messages")         ? "messages"
+		         : !strcmp(mn, "emote-chatters") ? "emote-chatters"
+		                                         : "chatters");
 	}
 	json_decref(o);
 }

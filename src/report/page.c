@@ -429,7 +429,8 @@ static void write_notes(FILE *out, const struct run_cfg *cfg, const char *labels
 	      out);
 	if (cfg->pane)
 		fputs("<li>The chat spike detector is the pane detector: it compares the count of "
-		      "its metric (chatters or messages) over the newest pane or panes with a "
+		      "its metric (chatters with emotes, chatters or messages) over the newest "
+		      "pane or panes with a "
 		      "negative-binomial baseline of the panes before. The database records that "
 		      "baseline for each chat_spike only, so the panel under the chart shows, per "
 		      "chat_spike, the scored span's count (the marker) against the baseline level "

@@ -793,6 +793,53 @@ START_TEST(burst_fires_within_two_slides)
 }
 END_TEST
 
+/* --metric picks the pane count scored: a burst of chatters who write no
+ * emote (a raid's typed-out lines, a "gn" wave) moves chatters, not
+ * emote-chatters; an emote wall of the usual chatters the reverse. */
+static bool fires_on(enum detect_metric metric, int64_t chatters, int64_t emoters)
+{
+	struct detect_config c = pane_default();
+	c.pane.metric = metric;
+	struct detectors *d = detectors_new(&c);
+	struct moms ms = {0};
+	struct window_row r;
+	for (int64_t p = 0; p < 40; p++) {
+		r = row(0, "s", p - 5, 1.0);
+		r.pane_chat_count = r.pane_chatters = 5;
+		r.pane_emote_chatters = p % 2; /* 0 1 0 1 ...: level 0.5 */
+		ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+		ck_assert(!r.is_anomaly);
+	}
+	r = row(0, "s", 40 - 5, 1.0);
+	r.pane_chat_count = r.pane_chatters = chatters;
+	r.pane_emote_chatters = emoters;
+	ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+	ck_assert(r.has_z);
+	bool fired = r.is_anomaly;
+	ck_assert_int_eq(detectors_flush(d, collect, &ms), 0);
+	if (fired) {
+		json_t *meta = json_loads(ms.m[0].metadata, 0, NULL);
+		ck_assert_str_eq(json_string_value(json_object_get(meta, "metric")),
+		                 detect_metric_name(metric));
+		json_decref(meta);
+		if (metric == METRIC_EMOTE_CHATTERS)
+			ck_assert_ptr_nonnull(strstr(ms.m[0].description, "12 chatters with emotes in 10 s"));
+	}
+	moms_free(&ms);
+	detectors_free(d);
+	return fired;
+}
+
+START_TEST(pane_metric_choice)
+{
+	ck_assert(fires_on(METRIC_EMOTE_CHATTERS, 12, 12));
+	ck_assert(!fires_on(METRIC_EMOTE_CHATTERS, 30, 1));
+	ck_assert(fires_on(METRIC_CHATTERS, 30, 1));
+	ck_assert(!fires_on(METRIC_CHATTERS, 5, 12));
+	ck_assert_str_eq(detect_metric_name(METRIC_EMOTE_CHATTERS), "emote-chatters");
+}
+END_TEST
+
 /* History edges: z is NULL until min_history panes are known, panes of
  * windows without events count as zeros, and a stream silent for a whole
  * baseline starts afresh. */
@@ -1094,6 +1141,7 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, flat_poisson_fires_at_nominal_rate);
 	tcase_add_test(tc, burst_fires_within_two_slides);
 	tcase_add_test(tc, pane_history_edges);
+	tcase_add_test(tc, pane_metric_choice);
 	tcase_add_test(tc, first_minutes_and_an_hour_of_silence);
 	tcase_add_test(tc, pane_state_round_trip);
 	tcase_add_test(tc, growing_state_round_trip);

@@ -24,6 +24,7 @@ struct row {
 	char stream[32];
 	int64_t k, start, end;
 	int64_t chat, unique, pos, neg, score_sum, viewer_events;
+	int64_t pane_chat, pane_chatters, pane_emoters;
 	bool has_sent, has_viewers;
 	double avg_sent, rate, avg_viewers;
 	size_t n_top;
@@ -52,6 +53,9 @@ static int collect(void *ctx, struct window_row *w)
 	r->neg = w->negative_count;
 	r->score_sum = w->score_sum;
 	r->viewer_events = w->viewer_events;
+	r->pane_chat = w->pane_chat_count;
+	r->pane_chatters = w->pane_chatters;
+	r->pane_emoters = w->pane_emote_chatters;
 	r->has_sent = w->has_sentiment;
 	r->has_viewers = w->has_viewers;
 	r->avg_sent = w->avg_sentiment;
@@ -650,6 +654,60 @@ START_TEST(viewer_sum_never_overflows)
 }
 END_TEST
 
+/* The newest pane's counts for the pane detector: messages, distinct
+ * chatters, and distinct chatters with a message carrying an emote (one
+ * with an emote and one without counts once); the same through a
+ * checkpoint. */
+START_TEST(pane_emote_chatters)
+{
+	static const char *const lul[] = {"LUL"}, *const two[] = {"Pog", "LUL"};
+	struct window_config cfg = {SEC(20), SEC(10), 10};
+	struct windower *w = windower_new(&cfg);
+	chat(w, "s", SEC(1), "old", 0, lul, 1);    /* pane 0: not the newest of window 0 */
+	chat(w, "s", SEC(11), "alice", 0, NULL, 0); /* pane 1 */
+	chat(w, "s", SEC(12), "alice", 0, lul, 1);  /* alice: both kinds, once */
+	chat(w, "s", SEC(13), "bob", 0, two, 2);
+	chat(w, "s", SEC(14), "bob", 0, lul, 1);
+	chat(w, "s", SEC(15), "carol", 0, NULL, 0); /* no emote */
+	chat(w, "s", SEC(21), "erin", 0, lul, 1);   /* pane 2 */
+
+	struct buf saved = BUF_INIT;
+	windower_save(w, &saved);
+	ck_assert_ptr_nonnull(strstr(saved.data, "\"emoters\":["));
+	json_error_t jerr;
+	json_t *state = json_loads(saved.data, 0, &jerr);
+	ck_assert_ptr_nonnull(state);
+	struct windower *back = windower_new(&cfg);
+	struct error err;
+	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
+	json_decref(state);
+	buf_free(&saved);
+
+	struct windower *both[] = {w, back};
+	for (int i = 0; i < 2; i++) {
+		struct rows rs = {0};
+		ck_assert_int_eq(windower_close(both[i], TIME_POS_INF, collect, &rs), 0);
+		ck_assert_uint_eq(rs.n, 4); /* windows -1, 0, 1, 2 */
+		/* window 0 = panes 0, 1; its newest pane is 1 */
+		ck_assert_int_eq(rs.r[1].k, 0);
+		ck_assert_int_eq(rs.r[1].pane_chat, 5);
+		ck_assert_int_eq(rs.r[1].pane_chatters, 3);
+		ck_assert_int_eq(rs.r[1].pane_emoters, 2); /* alice, bob */
+		/* window 1 = panes 1, 2: pane 2 is erin's */
+		ck_assert_int_eq(rs.r[2].k, 1);
+		ck_assert_int_eq(rs.r[2].pane_chat, 1);
+		ck_assert_int_eq(rs.r[2].pane_chatters, 1);
+		ck_assert_int_eq(rs.r[2].pane_emoters, 1);
+		/* window 2 = panes 2, 3: pane 3 is empty */
+		ck_assert_int_eq(rs.r[3].pane_chatters, 0);
+		ck_assert_int_eq(rs.r[3].pane_emoters, 0);
+		/* window -1's newest pane is pane 0: old */
+		ck_assert_int_eq(rs.r[0].pane_emoters, 1);
+		windower_free(both[i]);
+	}
+}
+END_TEST
+
 /* Issue 9, item 9: a close visits only the streams with panes it can
  * close (a heap by first pane), yet emits exactly what a scan of every
  * stream did, in stream order within one close; a pane added before a
@@ -713,6 +771,7 @@ Suite *window_suite(void)
 	tcase_add_test(tc, panes_freed_when_done);
 	tcase_add_test(tc, emit_can_stop);
 	tcase_add_test(tc, close_visits_streams_by_first_pane);
+	tcase_add_test(tc, pane_emote_chatters);
 	suite_add_tcase(s, tc);
 	return s;
 }
