@@ -143,9 +143,13 @@ BEGIN {
 	}
 }' >"$tmp/reuse.jsonl"
 printf '{"stream_id":"C","start":"2025-11-23T13:15:00Z","end":"2025-11-23T13:16:00Z"}\n' >"$tmp/reuseL.jsonl"
-$T replay -q -o "$tmp/reuse-r.db" "$tmp/reuse.jsonl" &&
-	$T tune -q -o "$tmp/reuse-t.db" --labels "$tmp/reuseL.jsonl" "$tmp/reuse.jsonl" >/dev/null ||
+# (--metric chatters: these lines carry no emote, which the default counts)
+$T replay -q -o "$tmp/reuse-r.db" --metric chatters "$tmp/reuse.jsonl" &&
+	$T tune -q -o "$tmp/reuse-t.db" --metric chatters --labels "$tmp/reuseL.jsonl" \
+		"$tmp/reuse.jsonl" >/dev/null ||
 	fail "replay or tune of reuse.jsonl failed"
+[ "$(q "$tmp/reuse-r.db" "select count(*) from moments where stream_id = 'C'")" -gt 0 ] ||
+	fail "reuse.jsonl: replay found no moment of C, so the comparison below shows nothing"
 same "a reused stream index: moments per stream as in replay" \
 	"$(q "$tmp/reuse-t.db" "select moments_per_stream from tuning_results")" \
 	"$(q "$tmp/reuse-r.db" "select '{' || group_concat('\"' || stream_id || '\":' || n, ',') || '}' from (select stream_id, count(*) as n from moments group by stream_id order by stream_id)")"
@@ -157,6 +161,8 @@ same "a reused stream index: stream-hours as in replay" \
 # replay, detectors included: 100 panes of chat on partition 0, the lane
 # closed and reopened, then a burst 10 panes later, too early for a fresh
 # baseline.  tune must not judge it against the history from before.
+# (--metric chatters: the lines carry no emote, so under the default metric
+# no history could fire and the comparison would show nothing.)
 awk 'function ev(t, u,   v) {
 	v = sprintf("{\\\"timestamp\\\":%.0f,\\\"stream_id\\\":\\\"S\\\",\\\"user_id\\\":\\\"u%d\\\",\\\"message\\\":\\\"hype\\\"}", t, u)
 	printf "{\"topic\":\"telemetra.events.chat\",\"partition\":0,\"offset\":%d,\"timestamp_ms\":0,\"key\":\"S\",\"value\":\"%s\"}\n", off++, v
@@ -171,8 +177,8 @@ BEGIN {
 	printf lane, "lane_open"
 	for (p = 100; p < 140; p++) pane(t0 + p * 10000, p == 110 ? 60 : 20)
 }' >"$tmp/rejoin.jsonl"
-$T replay -q -o "$tmp/rejoin-r.db" --threshold 1 "$tmp/rejoin.jsonl" &&
-	$T tune -q -o "$tmp/rejoin-t.db" --grid threshold=1,3 "$tmp/rejoin.jsonl" >/dev/null ||
+$T replay -q -o "$tmp/rejoin-r.db" --metric chatters --threshold 1 "$tmp/rejoin.jsonl" &&
+	$T tune -q -o "$tmp/rejoin-t.db" --metric chatters --grid threshold=1,3 "$tmp/rejoin.jsonl" >/dev/null ||
 	fail "replay or tune of rejoin.jsonl failed"
 same "a group that leaves and comes back: windows, anomalies and moments as in replay" \
 	"$(q "$tmp/rejoin-t.db" "select windows || '/' || anomalous_windows || '/' || moments from tuning_results where id = 1")" \

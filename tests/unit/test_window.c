@@ -674,13 +674,13 @@ START_TEST(pane_emote_chatters)
 	struct buf saved = BUF_INIT;
 	windower_save(w, &saved);
 	ck_assert_ptr_nonnull(strstr(saved.data, "\"emoters\":["));
-	json_error_t jerr;
-	json_t *state = json_loads(saved.data, 0, &jerr);
-	ck_assert_ptr_nonnull(state);
+	struct state_error jerr;
+	struct state *state = state_parse(saved.data, saved.len, &jerr);
+	ck_assert_msg(state != NULL, "%s", jerr.text);
 	struct windower *back = windower_new(&cfg);
 	struct error err;
 	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
-	json_decref(state);
+	state_free(state);
 	buf_free(&saved);
 
 	struct windower *both[] = {w, back};
