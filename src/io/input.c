@@ -19,7 +19,6 @@
 #include "util/sha256.h"
 
 #define CHUNK (1024 * 1024)
-#define HASH_LEAD (4 * CHUNK)
 
 /*
  * Two ways to read.  A regular uncompressed file is mapped: lines are views
@@ -44,18 +43,15 @@ struct input {
 	char digest[65];
 	bool unhashed; /* input_skip_digest(): mapped bytes are not hashed */
 	bool defer_release; /* input_defer_release() */
-	size_t read_upto_sent; /* the reader's last read_upto */
 
-	/* input_hash_aside(): a thread of its own hashes the mapping from the
+	/* input_hash_aside(): a thread of its own hashes the file from the
 	 * start, without waiting for the reader (so it can run while the
-	 * lanes are scanned).  A chunk it hashes more than HASH_LEAD ahead of
-	 * the reader it gives back at once, so resident memory stays bounded
-	 * whoever is ahead; the reader faults it in again when it gets there.
-	 * hashed is the hasher's to write, read_upto the reader's (updated at
-	 * each chunk it enters), hash_stop the closer's. */
+	 * lanes are scanned), reading it with pread() into a buffer of its
+	 * own, so resident memory stays bounded whoever is ahead.  hashed is
+	 * the hasher's to write, hash_stop the closer's. */
 	bool hash_aside, hasher_running;
 	pthread_t hasher;
-	atomic_size_t hashed, read_upto;
+	atomic_size_t hashed;
 	atomic_bool hash_stop;
 
 	/* a mapped file */
@@ -382,17 +378,25 @@ static bool fill(struct input *in, struct error *err)
 static void *hasher(void *arg)
 {
 	struct input *in = arg;
+	/* Read with pread() into a buffer of its own, not from the mapping:
+	 * touching the mapping ahead of the reader faulted its pages in and
+	 * then had to give them back (madvise) to keep memory bounded, and the
+	 * reader faulted them in again.  The page cache is shared, so reading
+	 * costs one copy and no memory; the mapping is the reader's alone. */
+	unsigned char *buf = xmalloc(CHUNK);
 	size_t pos = 0;
 	while (pos < in->map_len && !atomic_load_explicit(&in->hash_stop, memory_order_relaxed)) {
-		size_t n = in->map_len - pos < CHUNK ? in->map_len - pos : CHUNK;
-		sha256_update(&in->hash, in->map + pos, n);
-		/* Far ahead of the reader: give the pages back now.  Should the
-		 * reader be there after all, it reads the same bytes again. */
-		if (pos >= atomic_load_explicit(&in->read_upto, memory_order_relaxed) + HASH_LEAD)
-			madvise((char *)in->map + pos, n, MADV_DONTNEED);
-		pos += n;
+		size_t want = in->map_len - pos < CHUNK ? in->map_len - pos : CHUNK;
+		ssize_t n = pread(in->fd, buf, want, (off_t)pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* shrank or unreadable: no digest; the reader says why */
+		sha256_update(&in->hash, buf, (size_t)n);
+		pos += (size_t)n;
 		atomic_store_explicit(&in->hashed, pos, memory_order_release);
 	}
+	free(buf);
 	return NULL;
 }
 
@@ -422,15 +426,8 @@ static void join_hasher(struct input *in, bool stop)
 static void hash_map(struct input *in, size_t upto)
 {
 	if (in->hash_aside) {
-		if (in->hasher_running) {
-			in->map_hashed = atomic_load_explicit(&in->hashed, memory_order_acquire);
-			if (upto / CHUNK != in->read_upto_sent / CHUNK) {
-				atomic_store_explicit(&in->read_upto, upto, memory_order_relaxed);
-				in->read_upto_sent = upto;
-			}
-			if (upto == in->map_len)
-				join_hasher(in, false);
-		}
+		if (in->hasher_running && upto == in->map_len)
+			join_hasher(in, false);
 		return;
 	}
 	if (in->unhashed) {
@@ -449,13 +446,20 @@ static void hash_map(struct input *in, size_t upto)
 		in->raw_eof = true;
 }
 
+/* How far the mapping may be given back: the hasher reads the file on
+ * its own; else up to what is hashed. */
+static size_t releasable(const struct input *in)
+{
+	return in->hash_aside ? in->map_len : in->map_hashed;
+}
+
 /* Give back the whole chunks of the mapping before offset `upto` that
  * are hashed already. */
 static void release(struct input *in, size_t upto)
 {
 	size_t done = upto & ~(size_t)(CHUNK - 1);
-	if (done > in->map_hashed)
-		done = in->map_hashed & ~(size_t)(CHUNK - 1);
+	if (done > releasable(in))
+		done = releasable(in) & ~(size_t)(CHUNK - 1);
 	if (done > in->map_released) {
 		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
 		in->map_released = done;
@@ -600,7 +604,7 @@ static int next_mapped_block(struct input *in, struct input_line *block, struct 
 		return 0;
 	}
 	size_t done = in->map_pos & ~(size_t)(CHUNK - 1);
-	if (done > in->map_released && done <= in->map_hashed) {
+	if (done > in->map_released && done <= releasable(in)) {
 		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
 		in->map_released = done;
 	}
