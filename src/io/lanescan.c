@@ -137,10 +137,10 @@ static void scan_block(struct record_decoder *dec, const char *text, size_t n,
 }
 
 /*
- * A file replay will map is read here with read() into one buffer that
- * stays in the cache, not mapped: mapping it twice cost a page fault per
- * few pages in each pass, and giving the pages back (madvise) as much
- * again; the search itself is faster over cached bytes.  The lines seen
+ * A regular file is read here with read() into one buffer that stays in
+ * the cache, and searched a megabyte at a time: not line by line, and
+ * not mapped (a page fault per few pages, and madvise to give them back,
+ * cost more than the copy).  The lines seen
  * are those of input_next_block(): whole lines, the last one possibly
  * without its "\n", one over INPUT_MAX_LINE skipped (it names nothing).
  * False when the file cannot be read: err says so.
@@ -231,7 +231,7 @@ bool lanescan_files(const char *const *paths, size_t n, const char *chat_topic,
 			ok = false;
 			break;
 		}
-		if (input_lines_stay(in)) { /* mapped: read it instead */
+		if (input_lines_stay(in)) { /* a regular file: in blocks */
 			input_close(in);
 			ok = read_lines(&dec, paths[i], set, err);
 			continue;
