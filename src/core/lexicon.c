@@ -212,19 +212,20 @@ void sentiment_count(const struct lexicon *lex, const char *msg, size_t len, uns
 	unsigned P = 0, N = 0;
 	char w[WORD_BUF];
 
+	const unsigned char *map = lex->token_map;
 	while (p < end) {
-		while (p < end && !lex->token_map[*p])
+		while (p < end && !map[*p])
 			p++;
-		size_t n = 0;
-		while (p < end && lex->token_map[*p]) {
-			if (n <= lex->max_len)
-				w[n] = (char)lex->token_map[*p];
-			n++;
+		/* Find the token's end first: most tokens fail the length test
+		 * and need not be copied (lower-cased) at all. */
+		const unsigned char *t = p;
+		while (p < end && map[*p])
 			p++;
-		}
-		if (n == 0 || n > lex->max_len ||
-		    !(lex->lengths_by_first[(unsigned char)w[0]] >> n & 1))
+		size_t n = (size_t)(p - t);
+		if (n == 0 || n > lex->max_len || !(lex->lengths_by_first[map[*t]] >> n & 1))
 			continue;
+		for (size_t i = 0; i < n; i++)
+			w[i] = (char)map[t[i]];
 		pad_word(w, n);
 		const struct entry *e = find(lex, w, n, word_hash(w, n));
 		if (!e)

@@ -11,12 +11,10 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -24,22 +22,33 @@
 #include "util/sha256.h"
 
 #define CHUNK (1024 * 1024)
-#define HASH_LEAD (4 * CHUNK)
 
 /*
- * Two ways to read.  A regular uncompressed file is mapped: lines are views
- * into the page cache and no byte is copied (reading with read() cost a
- * quarter of a replay in kernel copies alone).  Anything else — gzip, a
- * pipe, standard input — is read in chunks, inflated if need be, into a
- * line buffer.  Either way the raw bytes are hashed as they go by.
+ * Two ways to read.  A regular uncompressed file is read with read() into
+ * segments of about a megabyte, in which its lines stay until released
+ * (input_release, or at the next line without input_defer_release), so
+ * that another thread may read them after the next call without a copy.
+ * (It was mapped: on this kind of machine — a virtual one — each page
+ * fault of the mapping cost more than copying the page, and giving the
+ * pages back to keep memory bounded cost as much again.)  Anything else —
+ * gzip, a pipe, standard input — is read in chunks, inflated if need be,
+ * into one line buffer.  Either way the raw bytes are hashed as they go
+ * by, or by a thread of their own (input_hash_aside).
  *
- * A mapped file that another process truncates while we read it (a live
- * daemon cutting its capture back at restart) would kill us with SIGBUS
- * at the first page past its new end.  The handler below catches that for
- * our own mappings only: it maps zero pages over the rest of the file,
- * flags the input, and lets the read go on; next_mapped() then sees the
- * flag and fails with a message instead of a crash.
+ * A file that another process truncates while we read it (a live daemon
+ * cutting its capture back at restart) ends before the size it had when
+ * opened: that is an error with a message, not a short read taken as the
+ * end.  A file that grows is read to the size it had when opened.
  */
+struct seg {
+	struct seg *next;
+	size_t len, cap;
+	char data[]; /* cap bytes */
+};
+
+#define SEG_BYTES (CHUNK - 64)  /* a segment's usual capacity */
+#define SEG_MIN_READ (64 * 1024) /* a shorter room left is not read into */
+
 struct input {
 	char *path;
 	int fd;
@@ -47,26 +56,28 @@ struct input {
 	uint64_t size_hint;
 	struct sha256 hash;
 	char digest[65];
-	bool unhashed; /* input_skip_digest(): mapped bytes are not hashed */
+	bool unhashed; /* input_skip_digest(): a regular file's bytes are not hashed */
 	bool defer_release; /* input_defer_release() */
-	size_t read_upto_sent; /* the reader's last read_upto */
 
-	/* input_hash_aside(): a thread of its own hashes the mapping from the
+	/* input_hash_aside(): a thread of its own hashes the file from the
 	 * start, without waiting for the reader (so it can run while the
-	 * lanes are scanned).  A chunk it hashes more than HASH_LEAD ahead of
-	 * the reader it gives back at once, so resident memory stays bounded
-	 * whoever is ahead; the reader faults it in again when it gets there.
-	 * hashed is the hasher's to write, read_upto the reader's (updated at
-	 * each chunk it enters), hash_stop the closer's. */
+	 * lanes are scanned), reading it with pread() into a buffer of its
+	 * own, so resident memory stays bounded whoever is ahead.  hashed is
+	 * the hasher's to write, hash_stop the closer's. */
 	bool hash_aside, hasher_running;
 	pthread_t hasher;
-	atomic_size_t hashed, read_upto;
+	atomic_size_t hashed;
 	atomic_bool hash_stop;
 
-	/* a mapped file */
-	const char *map;
-	size_t map_len, map_pos, map_hashed, map_released;
-	struct mapping *mapping; /* its slot in mappings[] */
+	/* a regular file read into segments (seg mode) */
+	bool seg_mode;
+	struct seg *segs, *seg_last; /* oldest first; the last one is read into */
+	struct seg *seg_pool;        /* given back, for reuse */
+	size_t seg_pos;              /* next line's start in seg_last */
+	size_t seg_scanned;          /* bytes of that line known to hold no "\n" */
+	uint64_t file_read;          /* bytes read from the file */
+	uint64_t seg_consumed;       /* bytes handed out as lines (with their "\n") */
+	bool seg_eof;
 
 	/* raw bytes from the file */
 	unsigned char *raw;
@@ -91,57 +102,6 @@ struct input {
 	bool text_eof;
 	int64_t line_no;
 };
-
-/* The mapped inputs, as the SIGBUS handler sees them.  A fixed table:
- * the handler may not take locks or follow pointers that may be moving.
- * Inputs beyond MAX_MAPPINGS are read with read() instead. */
-#define MAX_MAPPINGS 64
-static struct mapping {
-	char *volatile start; /* NULL: a free slot */
-	size_t len;
-	volatile sig_atomic_t shrank;
-} mappings[MAX_MAPPINGS];
-static long page_size;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uctx)
-{
-	(void)uctx;
-	char *addr = si->si_addr;
-	for (size_t i = 0; i < MAX_MAPPINGS; i++) {
-		char *start = mappings[i].start;
-		if (!start || addr < start || addr >= start + mappings[i].len)
-			continue;
-		char *page = (char *)((uintptr_t)addr & ~(uintptr_t)(page_size - 1));
-		/* mmap is a plain system call on Linux, safe here in practice. */
-		if (mmap(page, (size_t)(start + mappings[i].len - page), PROT_READ,
-		         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
-			mappings[i].shrank = 1;
-			return; /* the faulting read runs again, on zeros */
-		}
-	}
-	/* Not ours: die of it as if we had not been here. */
-	signal(sig, SIG_DFL);
-}
-
-static struct mapping *track_mapping(const char *map, size_t len)
-{
-	if (!page_size) {
-		struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO};
-		sigemptyset(&sa.sa_mask);
-		if (sigaction(SIGBUS, &sa, NULL))
-			return NULL;
-		page_size = sysconf(_SC_PAGESIZE);
-	}
-	for (size_t i = 0; i < MAX_MAPPINGS; i++) {
-		if (!mappings[i].start) {
-			mappings[i].len = len;
-			mappings[i].shrank = 0;
-			mappings[i].start = (char *)map;
-			return &mappings[i];
-		}
-	}
-	return NULL;
-}
 
 void input_skip_digest(struct input *in)
 {
@@ -176,16 +136,9 @@ struct input *input_open(const char *path, struct error *err)
 	sha256_init(&in->hash);
 	unsigned char magic[2];
 	if (in->size_hint >= 2 && pread(fd, magic, 2, 0) == 2 && !(magic[0] == 0x1f && magic[1] == 0x8b)) {
-		void *map = mmap(NULL, in->size_hint, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map != MAP_FAILED && (in->mapping = track_mapping(map, in->size_hint))) {
-			madvise(map, in->size_hint, MADV_SEQUENTIAL);
-			in->map = map;
-			in->map_len = in->size_hint;
-			in->sniffed = true;
-			return in;
-		}
-		if (map != MAP_FAILED)
-			munmap(map, in->size_hint);
+		in->seg_mode = true;
+		in->sniffed = true;
+		return in;
 	}
 	in->raw = xmalloc(CHUNK);
 	in->cap = 2 * CHUNK;
@@ -197,7 +150,16 @@ static void join_hasher(struct input *in, bool stop);
 
 bool input_lines_stay(const struct input *in)
 {
-	return in->map != NULL;
+	return in->seg_mode;
+}
+
+static void free_segs(struct seg *s)
+{
+	while (s) {
+		struct seg *next = s->next;
+		free(s);
+		s = next;
+	}
 }
 
 void input_close(struct input *in)
@@ -209,10 +171,8 @@ void input_close(struct input *in)
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
 	join_hasher(in, true);
-	if (in->map) {
-		in->mapping->start = NULL;
-		munmap((void *)in->map, in->map_len);
-	}
+	free_segs(in->segs);
+	free_segs(in->seg_pool);
 	sha256_free(&in->hash);
 	free(in->raw);
 	free(in->buf);
@@ -224,7 +184,7 @@ void input_close(struct input *in)
 void input_info(struct input *in, struct input_info *info)
 {
 	info->path = in->path;
-	info->raw_bytes = in->map ? in->map_pos : in->hash.length;
+	info->raw_bytes = in->seg_mode ? in->seg_consumed : in->hash.length;
 	info->size_hint = in->size_hint;
 	info->gzip = in->gzip;
 	info->zero_padding = in->zero_padding;
@@ -387,23 +347,29 @@ static bool fill(struct input *in, struct error *err)
 static void *hasher(void *arg)
 {
 	struct input *in = arg;
+	/* Read with pread() into a buffer of its own, not the reader's
+	 * segments: neither waits for the other, and the page cache is
+	 * shared, so this costs one copy and no memory. */
+	unsigned char *buf = xmalloc(CHUNK);
 	size_t pos = 0;
-	while (pos < in->map_len && !atomic_load_explicit(&in->hash_stop, memory_order_relaxed)) {
-		size_t n = in->map_len - pos < CHUNK ? in->map_len - pos : CHUNK;
-		sha256_update(&in->hash, in->map + pos, n);
-		/* Far ahead of the reader: give the pages back now.  Should the
-		 * reader be there after all, it reads the same bytes again. */
-		if (pos >= atomic_load_explicit(&in->read_upto, memory_order_relaxed) + HASH_LEAD)
-			madvise((char *)in->map + pos, n, MADV_DONTNEED);
-		pos += n;
+	while (pos < in->size_hint && !atomic_load_explicit(&in->hash_stop, memory_order_relaxed)) {
+		size_t want = in->size_hint - pos < CHUNK ? (size_t)(in->size_hint - pos) : CHUNK;
+		ssize_t n = pread(in->fd, buf, want, (off_t)pos);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* shrank or unreadable: no digest; the reader says why */
+		sha256_update(&in->hash, buf, (size_t)n);
+		pos += (size_t)n;
 		atomic_store_explicit(&in->hashed, pos, memory_order_release);
 	}
+	free(buf);
 	return NULL;
 }
 
 void input_hash_aside(struct input *in)
 {
-	if (!in->map || in->unhashed || in->hasher_running || in->map_pos)
+	if (!in->seg_mode || in->unhashed || in->hasher_running || in->file_read)
 		return;
 	in->hash_aside = in->hasher_running = pthread_create(&in->hasher, NULL, hasher, in) == 0;
 }
@@ -417,54 +383,8 @@ static void join_hasher(struct input *in, bool stop)
 		atomic_store(&in->hash_stop, true);
 	pthread_join(in->hasher, NULL);
 	in->hasher_running = false;
-	in->map_hashed = atomic_load(&in->hashed);
-	if (in->map_hashed == in->map_len)
+	if (atomic_load(&in->hashed) == in->size_hint)
 		in->raw_eof = true;
-}
-
-/* Hash the mapped bytes up to `upto`, a chunk at a time, while they are
- * still warm from the parser. */
-static void hash_map(struct input *in, size_t upto)
-{
-	if (in->hash_aside) {
-		if (in->hasher_running) {
-			in->map_hashed = atomic_load_explicit(&in->hashed, memory_order_acquire);
-			if (upto / CHUNK != in->read_upto_sent / CHUNK) {
-				atomic_store_explicit(&in->read_upto, upto, memory_order_relaxed);
-				in->read_upto_sent = upto;
-			}
-			if (upto == in->map_len)
-				join_hasher(in, false);
-		}
-		return;
-	}
-	if (in->unhashed) {
-		in->map_hashed = upto;
-	} else {
-		while (in->map_hashed + CHUNK <= upto) {
-			sha256_update(&in->hash, in->map + in->map_hashed, CHUNK);
-			in->map_hashed += CHUNK;
-		}
-		if (upto == in->map_len && in->map_hashed < upto) {
-			sha256_update(&in->hash, in->map + in->map_hashed, upto - in->map_hashed);
-			in->map_hashed = upto;
-		}
-	}
-	if (in->map_hashed == in->map_len)
-		in->raw_eof = true;
-}
-
-/* Give back the whole chunks of the mapping before offset `upto` that
- * are hashed already. */
-static void release(struct input *in, size_t upto)
-{
-	size_t done = upto & ~(size_t)(CHUNK - 1);
-	if (done > in->map_hashed)
-		done = in->map_hashed & ~(size_t)(CHUNK - 1);
-	if (done > in->map_released) {
-		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
-		in->map_released = done;
-	}
 }
 
 void input_defer_release(struct input *in)
@@ -472,49 +392,184 @@ void input_defer_release(struct input *in)
 	in->defer_release = true;
 }
 
-void input_release(struct input *in, const char *upto)
+/* Segments before seg_last are done with: into the pool (one kept). */
+static void release_segs(struct input *in, const char *upto)
 {
-	if (in->map && !upto)
-		release(in, in->map_len);
-	else if (in->map && upto >= in->map && upto <= in->map + in->map_len)
-		release(in, (size_t)(upto - in->map));
+	while (in->segs != in->seg_last &&
+	       !(upto && upto >= in->segs->data && upto <= in->segs->data + in->segs->len)) {
+		struct seg *s = in->segs;
+		in->segs = s->next;
+		if (!in->seg_pool && s->cap == SEG_BYTES) {
+			s->next = NULL;
+			in->seg_pool = s;
+		} else {
+			free(s);
+		}
+	}
 }
 
-static int next_mapped(struct input *in, struct input_line *line, struct error *err)
+void input_release(struct input *in, const char *upto)
 {
-	if (in->map_pos >= in->map_len) {
-		hash_map(in, in->map_len);
-		return 0;
+	if (in->seg_mode)
+		release_segs(in, upto);
+}
+
+/* A new segment to read into, holding the `keep` bytes at from (the start
+ * of a line that the last one could not hold whole). */
+static void new_seg(struct input *in, const char *from, size_t keep)
+{
+	size_t cap = keep + SEG_MIN_READ > SEG_BYTES ? 2 * keep + SEG_MIN_READ : SEG_BYTES;
+	struct seg *s;
+	if (cap == SEG_BYTES && in->seg_pool) {
+		s = in->seg_pool;
+		in->seg_pool = NULL;
+	} else {
+		s = xmalloc(sizeof(*s) + cap);
+		s->cap = cap;
 	}
-	/* Pages behind the line about to be read are done with: let them go,
-	 * so that resident memory stays bounded however long the file is. */
-	if (!in->defer_release)
-		release(in, in->map_pos);
-	const char *p = in->map + in->map_pos;
-	size_t rest = in->map_len - in->map_pos;
-	const char *nl = memchr(p, '\n', rest);
-	size_t len = nl ? (size_t)(nl - p) : rest;
-	in->map_pos += len + (nl != NULL);
-	hash_map(in, in->map_pos);
-	if (in->mapping->shrank) {
-		struct stat st;
-		error_set(err,
-		          "%s shrank while being read (from %llu to %lld bytes), at line %lld: "
-		          "something truncated it; read a copy, or wait for the writer",
-		          in->path, (unsigned long long)in->map_len,
-		          fstat(in->fd, &st) ? -1LL : (long long)st.st_size, (long long)in->line_no + 1);
-		return -1;
+	s->next = NULL;
+	if (keep)
+		memcpy(s->data, from, keep);
+	s->len = keep;
+	if (in->seg_last)
+		in->seg_last->next = s;
+	else
+		in->segs = s;
+	in->seg_last = s;
+	in->seg_pos = 0;
+}
+
+/* Read more of the file into seg_last (a new one if it has little room);
+ * sets seg_eof at the size the file had when opened.  False with err set
+ * when it cannot be read or has shrunk. */
+static bool read_seg(struct input *in, struct error *err)
+{
+	struct seg *s = in->seg_last;
+	if (!s || s->cap - s->len < SEG_MIN_READ) {
+		size_t keep = s ? s->len - in->seg_pos : 0;
+		new_seg(in, s ? s->data + in->seg_pos : NULL, keep);
+		s = in->seg_last;
 	}
-	line->data = p;
+	uint64_t left = in->size_hint - in->file_read;
+	size_t want = s->cap - s->len < left ? s->cap - s->len : (size_t)left;
+	for (;;) {
+		ssize_t n = pread(in->fd, s->data + s->len, want, (off_t)in->file_read);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error_set(err, "cannot read %s: %s", in->path, strerror(errno));
+			return false;
+		}
+		if (n == 0) {
+			struct stat st;
+			error_set(err,
+			          "%s shrank while being read (from %llu to %lld bytes), at line %lld: "
+			          "something truncated it; read a copy, or wait for the writer",
+			          in->path, (unsigned long long)in->size_hint,
+			          fstat(in->fd, &st) ? -1LL : (long long)st.st_size,
+			          (long long)in->line_no + 1);
+			return false;
+		}
+		if (!in->unhashed && !in->hash_aside)
+			sha256_update(&in->hash, s->data + s->len, (size_t)n);
+		s->len += (size_t)n;
+		in->file_read += (uint64_t)n;
+		if (in->file_read == in->size_hint)
+			in->seg_eof = true;
+		return true;
+	}
+}
+
+/* At the end of a regular file: the digest, once every byte is hashed. */
+static void seg_done(struct input *in)
+{
+	if (in->hasher_running)
+		join_hasher(in, false);
+	else if (!in->hash_aside)
+		in->raw_eof = true;
+}
+
+/* The line starting at seg_pos, overlong: keep its first INPUT_HEAD_BYTES
+ * where they are, read past the rest up to its "\n" (into the bytes after
+ * the head) and put what follows it after the head. */
+static bool skip_overlong(struct input *in, struct input_line *line, struct error *err)
+{
+	size_t head_end = in->seg_pos + INPUT_HEAD_BYTES;
+	uint64_t total = in->seg_last->len - in->seg_pos;
+	bool newline = false;
+	in->seg_last->len = head_end; /* room enough after it: no new segment */
+	while (!in->seg_eof) {
+		if (!read_seg(in, err))
+			return false;
+		struct seg *s = in->seg_last;
+		const char *from = s->data + head_end;
+		const char *nl = memchr(from, '\n', s->len - head_end);
+		if (nl) {
+			total += (uint64_t)(nl - from);
+			size_t after = s->len - (size_t)(nl + 1 - s->data);
+			memmove(s->data + head_end, nl + 1, after);
+			s->len = head_end + after;
+			newline = true;
+			break;
+		}
+		total += s->len - head_end;
+		s->len = head_end;
+	}
+	line->data = in->seg_last->data + in->seg_pos;
+	line->len = INPUT_HEAD_BYTES;
+	line->full_len = total;
+	line->overlong = true;
 	line->number = ++in->line_no;
-	line->full_len = len;
-	line->overlong = len > INPUT_MAX_LINE;
-	if (line->overlong)
-		len = INPUT_HEAD_BYTES;
-	else if (len && p[len - 1] == '\r')
-		len--;
-	line->len = len;
-	return 1;
+	in->seg_consumed += total + newline;
+	in->seg_pos = head_end;
+	in->seg_scanned = 0;
+	return true;
+}
+
+static int next_seg(struct input *in, struct input_line *line, struct error *err)
+{
+	/* The lines handed out before are done with, unless said otherwise. */
+	if (!in->defer_release)
+		release_segs(in, NULL);
+	for (;;) {
+		struct seg *s = in->seg_last;
+		size_t avail = s ? s->len - in->seg_pos : 0;
+		const char *p = s ? s->data + in->seg_pos : NULL;
+		const char *nl = avail > in->seg_scanned
+			? memchr(p + in->seg_scanned, '\n', avail - in->seg_scanned) : NULL;
+		size_t len;
+		if (nl) {
+			len = (size_t)(nl - p);
+		} else if (in->seg_eof) {
+			if (!avail) {
+				seg_done(in);
+				return 0;
+			}
+			len = avail; /* the last line, without its "\n" */
+		} else if (avail > INPUT_MAX_LINE) {
+			if (!skip_overlong(in, line, err))
+				return -1;
+			return 1;
+		} else {
+			in->seg_scanned = avail;
+			if (!read_seg(in, err))
+				return -1;
+			continue;
+		}
+		in->seg_pos += len + (nl != NULL);
+		in->seg_consumed += len + (nl != NULL);
+		in->seg_scanned = 0;
+		line->data = p;
+		line->number = ++in->line_no;
+		line->full_len = len;
+		line->overlong = len > INPUT_MAX_LINE;
+		if (line->overlong)
+			len = INPUT_HEAD_BYTES;
+		else if (len && p[len - 1] == '\r')
+			len--;
+		line->len = len;
+		return 1;
+	}
 }
 
 /* The damage, as one more "line": what was decoded of the line it cut
@@ -541,8 +596,8 @@ static int report_damage(struct input *in, struct input_line *line, struct error
 
 int input_next(struct input *in, struct input_line *line, struct error *err)
 {
-	if (in->map)
-		return next_mapped(in, line, err);
+	if (in->seg_mode)
+		return next_seg(in, line, err);
 	size_t scanned = 0; /* bytes of the pending line already searched */
 	for (;;) {
 		char *nl = memchr(in->buf + in->start + scanned, '\n', in->end - in->start - scanned);
@@ -596,55 +651,11 @@ int input_next(struct input *in, struct input_line *line, struct error *err)
 	}
 }
 
-/* A mapped file's next run of whole lines, about CHUNK bytes of them (or
- * one longer line), for input_next_block(). */
-static int next_mapped_block(struct input *in, struct input_line *block, struct error *err)
-{
-	if (in->map_pos >= in->map_len) {
-		hash_map(in, in->map_len);
-		return 0;
-	}
-	size_t done = in->map_pos & ~(size_t)(CHUNK - 1);
-	if (done > in->map_released && done <= in->map_hashed) {
-		madvise((char *)in->map + in->map_released, done - in->map_released, MADV_DONTNEED);
-		in->map_released = done;
-	}
-	const char *p = in->map + in->map_pos;
-	size_t rest = in->map_len - in->map_pos, len;
-	const char *nl = NULL;
-	if (rest > CHUNK) {
-		nl = memrchr(p, '\n', CHUNK);
-		if (!nl)
-			nl = memchr(p + CHUNK, '\n', rest - CHUNK);
-	} else if (p[rest - 1] == '\n') {
-		nl = p + rest - 1;
-	}
-	len = nl ? (size_t)(nl - p) : rest;
-	in->map_pos += len + (nl != NULL);
-	hash_map(in, in->map_pos);
-	if (in->mapping->shrank) {
-		struct stat st;
-		error_set(err,
-		          "%s shrank while being read (from %llu to %lld bytes): something truncated "
-		          "it; read a copy, or wait for the writer",
-		          in->path, (unsigned long long)in->map_len,
-		          fstat(in->fd, &st) ? -1LL : (long long)st.st_size);
-		return -1;
-	}
-	block->data = p;
-	block->len = block->full_len = len;
-	block->number = 0;
-	block->overlong = false;
-	return 1;
-}
-
 int input_next_block(struct input *in, struct input_line *block, struct error *err)
 {
-	if (in->map)
-		return next_mapped_block(in, block, err);
 	int got = input_next(in, block, err);
 	if (got == 1 && !block->overlong)
-		block->len = block->full_len; /* with its "\r", as a mapped block has */
+		block->len = block->full_len; /* with its "\r", as a block has */
 	return got;
 }
 

@@ -38,7 +38,7 @@ struct input;
 struct input *input_open(const char *path, struct error *err);
 
 /* A pass that needs no SHA-256 (the lane pre-scan reads the file once
- * more): a mapped file's bytes are then not hashed, and input_info()'s
+ * more): a regular file's bytes are then not hashed, and input_info()'s
  * digest stays empty.  Call before the first input_next(). */
 void input_skip_digest(struct input *in);
 
@@ -52,12 +52,13 @@ void input_skip_digest(struct input *in);
 #define INPUT_DAMAGED (-2)
 int input_next(struct input *in, struct input_line *line, struct error *err);
 
-/* Do the lines of this input stay where input_next() put them until
- * input_close() (a mapped file), so that another thread may still read
- * them after the next call?  Otherwise they are valid until that call. */
+/* Do the lines of this input stay where input_next() put them after the
+ * next call (a regular file, read into segments), until input_release()
+ * says they are done with, so that another thread may still read them?
+ * Otherwise they are valid until that call. */
 bool input_lines_stay(const struct input *in);
 
-/* Hash a mapped file on a thread of its own, started now, instead of on
+/* Hash a regular file on a thread of its own, started now, instead of on
  * the reader's: the same digest, off the reader's path, and computed
  * while the caller may still be busy elsewhere (scanning for lanes).
  * input_info()'s digest is final once input_next() has returned 0 (it
@@ -65,20 +66,19 @@ bool input_lines_stay(const struct input *in);
 void input_hash_aside(struct input *in);
 
 /* For a reader whose lines are still read elsewhere after input_next()
- * returns (see input_lines_stay): the pages of a mapped file are given
- * back only up to where input_release() says, not as soon as they are
- * passed.  Call before the first input_next(). */
+ * returns (see input_lines_stay): the segments of a regular file are
+ * given back only up to where input_release() says, not as soon as they
+ * are passed.  Call before the first input_next(). */
 void input_defer_release(struct input *in);
 /* Lines before `upto` (a pointer into a line of this input; NULL: every
- * line) are done with: their pages may go.  No-op for an input that is not
- * mapped. */
+ * line) are done with: their segments may go.  No-op for an input whose
+ * lines do not stay. */
 void input_release(struct input *in, const char *upto);
 /* For a pass that looks for a few lines among many (the lane pre-scan)
  * and need not split every one: the next run of whole lines as one span,
- * "\n"s inside, without the last "\n" (and with any "\r"s).  A mapped
- * file gives about a megabyte of lines at a time, never marked overlong
- * (the caller measures each line it wants against INPUT_MAX_LINE, as
- * input_next() would); other inputs give one line, as input_next() does.
+ * "\n"s inside, without the last "\n" (and with any "\r"s).  Every
+ * input gives one line, as input_next() does (the lane pre-scan reads
+ * regular files in blocks itself).
  * Line numbers are not counted: do not mix with input_next() on one input.
  * Returns as input_next(). */
 int input_next_block(struct input *in, struct input_line *block, struct error *err);

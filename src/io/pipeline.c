@@ -62,7 +62,8 @@ struct pipeline {
 
 /* --- copying an item into its block ---------------------------------------- */
 
-/* Views into a line of a mapped input stay valid: they are not copied. */
+/* Views into a line whose input keeps it (input_lines_stay) stay valid:
+ * they are not copied. */
 struct pin {
 	const char *lo, *hi; /* the stable range, or NULL */
 	struct block *b;

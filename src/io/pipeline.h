@@ -7,8 +7,9 @@
  *                                                   in input order)
  *
  * The reader decodes each line into a self-contained item: every view the
- * engine will follow points either into the input's mapping (which stays
- * until input_close) or into the item's block, never into a decoder's
+ * engine will follow points either into the input's own copy of the line
+ * (a regular file's segments stay until released, input_release) or into
+ * the item's block, never into a decoder's
  * scratch buffer, which the next line reuses.  Items come out in exactly
  * the order the lines were read, so the engine sees the sequence a single
  * thread would have fed it, and the output is the same byte for byte.
