@@ -128,7 +128,8 @@ struct series {
 
 struct stream_state {
 	char *stream_id; /* owned copy, for moments emitted after the row */
-	size_t stream_id_len;
+	uint32_t stream_id_len;
+	bool in_runs; /* listed in detectors.runs */
 	struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
 };
 
@@ -142,6 +143,15 @@ struct detectors {
 	double *hist;    /* one history, oldest first */
 	double *scratch; /* the long span's L-sums of hist */
 	unsigned scratch_n, max_n; /* elements of each; the largest cap */
+	/* The streams that may hold an open moment run (merge mode): a close
+	 * ends runs for these only, not by a scan of every stream ever seen
+	 * (1 M streams made each close a loop of 1 M x 3).  An entry may be
+	 * stale (its stream released, or its runs ended): a close drops it.
+	 * Runs made by detectors_load_stream are found by one scan at the
+	 * first close (runs_scanned), which is why loads come before it. */
+	uint32_t *runs;
+	size_t n_runs, cap_runs;
+	bool runs_scanned;
 };
 
 static bool pane_chat(const struct detect_config *cfg, int k)
@@ -210,6 +220,7 @@ void detectors_free(struct detectors *d)
 		free(d->streams[s].stream_id);
 	}
 	free(d->streams);
+	free(d->runs);
 	free(d->hist);
 	free(d->scratch);
 	free(d);
@@ -226,7 +237,7 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 	struct stream_state *st = &d->streams[row->stream];
 	if (!st->stream_id) {
 		st->stream_id = xstrndup(row->stream_id.ptr, row->stream_id.len);
-		st->stream_id_len = row->stream_id.len;
+		st->stream_id_len = (uint32_t)row->stream_id.len;
 	}
 	return st;
 }
@@ -683,6 +694,16 @@ static int emit_moment(const struct detectors *d, struct stream_state *st, uint3
 	return rc;
 }
 
+/* List a stream that gets an open run (detectors.runs). */
+static void track_runs(struct detectors *d, struct stream_state *st, uint32_t stream)
+{
+	if (st->in_runs)
+		return;
+	st->in_runs = true;
+	d->runs = grow_array(d->runs, sizeof(*d->runs), &d->cap_runs, d->n_runs + 1);
+	d->runs[d->n_runs++] = stream;
+}
+
 static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, moment_emit_fn emit,
                    void *ctx)
 {
@@ -935,6 +956,7 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 			}
 		}
 		if (!s->run) {
+			track_runs(d, st, row->stream);
 			s->run = xmalloc(sizeof(*s->run));
 			*s->run = (struct run){.first_k = row->k,
 			                       .first_start = row->start_us, .peak_intensity = -HUGE_VAL};
@@ -959,20 +981,53 @@ int detectors_on_window(struct detectors *d, struct window_row *row, moment_emit
 	return rc;
 }
 
+static bool has_run(const struct stream_state *st)
+{
+	for (int k = 0; k < DETECTOR_COUNT; k++)
+		if (st->series[k] && st->series[k]->run)
+			return true;
+	return false;
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return (a > b) - (a < b);
+}
+
 int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn emit, void *ctx)
 {
 	if (!d->cfg.merge)
 		return 0;
-	for (uint32_t s = 0; s < d->n_streams; s++)
-		for (int k = 0; k < DETECTOR_COUNT; k++) {
-			const struct series *se = d->streams[s].series[k];
-			if (se && se->run && se->run->last_k < closed_k) {
-				int rc = end_run(d, s, k, emit, ctx);
-				if (rc)
-					return rc;
-			}
+	if (!d->runs_scanned) {
+		for (uint32_t s = 0; s < d->n_streams; s++)
+			if (has_run(&d->streams[s]))
+				track_runs(d, &d->streams[s], s);
+		d->runs_scanned = true;
+	}
+	/* In stream order, then detector order, as a scan of every stream
+	 * ends them: moments come out in the same order. */
+	if (d->n_runs > 1)
+		qsort(d->runs, d->n_runs, sizeof(*d->runs), cmp_u32);
+	size_t kept = 0;
+	int rc = 0;
+	for (size_t i = 0; i < d->n_runs; i++) {
+		uint32_t s = d->runs[i];
+		if (i && s == d->runs[i - 1])
+			continue; /* listed again after a release and a reuse */
+		struct stream_state *st = &d->streams[s];
+		for (int k = 0; k < DETECTOR_COUNT && !rc; k++) {
+			const struct series *se = st->series[k];
+			if (se && se->run && se->run->last_k < closed_k)
+				rc = end_run(d, s, k, emit, ctx);
 		}
-	return 0;
+		if (has_run(st))
+			d->runs[kept++] = s;
+		else
+			st->in_runs = false;
+	}
+	d->n_runs = kept;
+	return rc;
 }
 
 int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx)
