@@ -126,11 +126,29 @@ struct series {
 	struct run *run; /* owned; NULL when no run is open (most of the time) */
 };
 
+/* The pane method's chat spike history of an idle stream, packed: the
+ * stream has no pane, no run and no other series, and waits in the
+ * windower's release heap (often ~H panes: nearly every stream of a large
+ * set of streams seen once).  Only what the exact rule reads stays: the
+ * last pane, `seen`, and the non-zero values of the n in history order
+ * (pane counts: most are known zeros).  A series made from it
+ * (series_unpack) is the series it was made from, but for allocation
+ * sizes and the ring's rotation, which no output depends on. */
+struct pack {
+	int64_t last_pane;
+	uint32_t n, seen, m;
+	struct packed_value {
+		uint32_t at; /* 0 = oldest */
+		double value;
+	} v[]; /* m of them */
+};
+
 struct stream_state {
 	char *stream_id; /* owned copy, for moments emitted after the row */
 	uint32_t stream_id_len;
 	bool in_runs; /* listed in detectors.runs */
 	struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
+	struct pack *pack; /* owned; then every series is NULL (see struct pack) */
 };
 
 struct detectors {
@@ -217,6 +235,7 @@ void detectors_free(struct detectors *d)
 	for (uint32_t s = 0; s < d->n_streams; s++) {
 		for (int k = 0; k < DETECTOR_COUNT; k++)
 			series_free(d->streams[s].series[k]);
+		free(d->streams[s].pack);
 		free(d->streams[s].stream_id);
 	}
 	free(d->streams);
@@ -225,6 +244,8 @@ void detectors_free(struct detectors *d)
 	free(d->scratch);
 	free(d);
 }
+
+static struct series *series_unpack(const struct detectors *d, const struct pack *p);
 
 static struct stream_state *stream_state(struct detectors *d, const struct window_row *row)
 {
@@ -235,6 +256,11 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 		d->n_streams = row->stream + 1;
 	}
 	struct stream_state *st = &d->streams[row->stream];
+	if (st->pack) { /* back from idle: its series as it was */
+		st->series[DETECTOR_CHAT_SPIKE] = series_unpack(d, st->pack);
+		free(st->pack);
+		st->pack = NULL;
+	}
 	if (!st->stream_id) {
 		st->stream_id = xstrndup(row->stream_id.ptr, row->stream_id.len);
 		st->stream_id_len = (uint32_t)row->stream_id.len;
@@ -1052,12 +1078,24 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx)
  *     baseline is the previous values however old (judge_window has no age
  *     limit), so only an empty one may go; a non-empty one never does.
  */
+static void stream_pack(struct detectors *d, struct stream_state *st);
+
 int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t closed_k)
 {
 	if (stream >= d->n_streams || !d->streams[stream].stream_id)
 		return INT64_MIN;
 	struct stream_state *st = &d->streams[stream];
 	int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1, at = INT64_MIN;
+	if (st->pack) { /* as its chat spike series below */
+		int64_t lp = st->pack->last_pane;
+		at = lp + (int64_t)series_cap(&d->cfg, DETECTOR_CHAT_SPIKE) + 1 - wp;
+		if (at > closed_k)
+			return at;
+		free(st->pack);
+		free(st->stream_id);
+		memset(st, 0, sizeof(*st));
+		return at;
+	}
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
 		const struct series *s = st->series[k];
 		if (!s)
@@ -1073,13 +1111,77 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 			return INT64_MAX;
 		}
 	}
-	if (at > closed_k)
+	if (at > closed_k) {
+		stream_pack(d, st);
 		return at;
+	}
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		series_free(st->series[k]);
 	free(st->stream_id);
 	memset(st, 0, sizeof(*st));
 	return at;
+}
+
+/* A series made from a pack (struct pack); the caller owns it. */
+static struct series *series_unpack(const struct detectors *d, const struct pack *p)
+{
+	struct series *s = xcalloc(1, sizeof(*s));
+	s->cap = series_cap(&d->cfg, DETECTOR_CHAT_SPIKE);
+	s->sorted = true;
+	series_reserve(s, p->n);
+	for (uint32_t i = 0; i < p->n; i++)
+		s->ring[i] = 0;
+	for (uint32_t j = 0; j < p->m; j++)
+		s->ring[p->v[j].at] = p->v[j].value;
+	s->n = p->n;
+	s->seen = p->seen;
+	s->has_last = true;
+	s->last_pane = p->last_pane;
+	pane_sort(s, d->cfg.pane.long_span);
+	return s;
+}
+
+/* Pack an idle stream waiting for its release, when all it holds is the
+ * pane method's chat spike history (see struct pack). */
+static void stream_pack(struct detectors *d, struct stream_state *st)
+{
+	struct series *s = st->series[DETECTOR_CHAT_SPIKE];
+	if (!pane_chat(&d->cfg, DETECTOR_CHAT_SPIKE) || !s || !s->has_last || s->run)
+		return;
+	for (int k = 0; k < DETECTOR_COUNT; k++)
+		if (k != DETECTOR_CHAT_SPIKE && st->series[k])
+			return;
+	uint32_t m = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		m += ring_at(s, i) != 0;
+	struct pack *p = xmalloc(sizeof(*p) + m * sizeof(p->v[0]));
+	*p = (struct pack){.last_pane = s->last_pane, .n = s->n, .seen = s->seen, .m = m};
+	m = 0;
+	for (unsigned i = 0; i < s->n; i++) {
+		double x = ring_at(s, i);
+		if (x != 0)
+			p->v[m++] = (struct packed_value){i, x};
+	}
+	series_free(s);
+	st->series[DETECTOR_CHAT_SPIKE] = NULL;
+	st->pack = p;
+}
+
+json_t *detectors_checkpoint_stream(const struct detectors *d, uint32_t stream)
+{
+	if (stream >= d->n_streams || !d->streams[stream].pack)
+		return detectors_save_stream(d, stream);
+	/* The saved state of the series the pack stands for, written by the
+	 * one save function: a view of d with that series as its only stream. */
+	struct detectors view = *d;
+	struct stream_state st = d->streams[stream];
+	st.pack = NULL;
+	st.series[DETECTOR_CHAT_SPIKE] = series_unpack(d, d->streams[stream].pack);
+	view.streams = &st;
+	view.n_streams = 1;
+	json_t *out = detectors_save_stream(&view, 0);
+	series_free(st.series[DETECTOR_CHAT_SPIKE]);
+	return out;
 }
 
 /* --- state --------------------------------------------------------------- */

@@ -520,7 +520,7 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 	}
 	json_t *detectors = json_object();
 	for (uint32_t s = 0; s < windower_stream_count(g->win); s++) {
-		json_t *d = windower_stream_live(g->win, s) ? detectors_save_stream(g->det, s) : NULL;
+		json_t *d = windower_stream_live(g->win, s) ? detectors_checkpoint_stream(g->det, s) : NULL;
 		if (d) {
 			struct strview name = windower_stream_name(g->win, s);
 			char *key = xstrndup(name.ptr, name.len);
