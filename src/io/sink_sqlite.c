@@ -231,7 +231,8 @@ static int sqlite_commit(struct sink *base, const struct sink_checkpoint *cp)
 		return 0; /* nothing written since the last commit */
 	if (!ensure_txn(s))
 		return -1;
-	if (!exec(s, "COMMIT")) {
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(s, "committing the rows");
 		if (sqlite3_get_autocommit(s->db))
 			s->lost = true; /* rolled back, not merely busy */
 		return -1;
@@ -576,9 +577,13 @@ static int sqlite_finish(struct sink *base)
 		/* The rows first; then the indexes with a journal (in memory: it
 		 * holds the few pages that existed before, not the new ones), so
 		 * that a CREATE UNIQUE INDEX that meets a duplicate is undone. */
-		if (sqlite_commit(base, NULL) || !exec(s, "PRAGMA journal_mode = MEMORY") ||
-		    !ensure_txn(s) || !build_indexes(s))
+		if (sqlite_commit(base, NULL))
 			return -1;
+		if (!exec(s, "PRAGMA journal_mode = MEMORY") || !ensure_txn(s) || !build_indexes(s)) {
+			error_set(&base->err, "SQLite %s: building the chat_summary_minute indexes: %s",
+			          s->path, sqlite3_errmsg(s->db));
+			return -1;
+		}
 		deferred_free(s->deferred);
 		s->deferred = NULL;
 	}
