@@ -133,7 +133,10 @@ for t in 1 2; do
 		exec "$TELEMETRA" replay -q --threads "$t" -o full.db gen.jsonl) >"$tmp/full.$t.err" 2>&1
 	echo "exit $?" >>"$tmp/full.$t.err"
 done
-grep -q 'exit 1' "$tmp/full.1.err" && grep -q 'error: SQLite full.db: writing a' "$tmp/full.1.err" ||
+# (A fresh file's window indexes are built at the end: the limit may be
+# met when the rows are committed, or there.)
+grep -q 'exit 1' "$tmp/full.1.err" &&
+	grep -Eq 'error: SQLite full.db: (writing a|committing the rows|building the chat_summary_minute indexes)' "$tmp/full.1.err" ||
 	{ cat "$tmp/full.1.err"; fail "a full disk did not fail the run"; }
 diff -u "$tmp/full.1.err" "$tmp/full.2.err" || fail "a full disk: --threads 2 fails otherwise than --threads 1"
 echo "ok   a sink failing mid-run: --threads 2 fails as --threads 1 does"

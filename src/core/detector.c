@@ -129,10 +129,29 @@ struct series {
 	struct run *run; /* owned; NULL when no run is open (most of the time) */
 };
 
+/* The pane method's chat spike history of an idle stream, packed: the
+ * stream has no pane, no run and no other series, and waits in the
+ * windower's release heap (often ~H panes: nearly every stream of a large
+ * set of streams seen once).  Only what the exact rule reads stays: the
+ * last pane, `seen`, and the non-zero values of the n in history order
+ * (pane counts: most are known zeros).  A series made from it
+ * (series_unpack) is the series it was made from, but for allocation
+ * sizes and the ring's rotation, which no output depends on. */
+struct pack {
+	int64_t last_pane;
+	uint32_t n, seen, m;
+	struct packed_value {
+		uint32_t at; /* 0 = oldest */
+		double value;
+	} v[]; /* m of them */
+};
+
 struct stream_state {
 	char *stream_id; /* owned copy, for moments emitted after the row */
-	size_t stream_id_len;
+	uint32_t stream_id_len;
+	bool in_runs; /* listed in detectors.runs */
 	struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
+	struct pack *pack; /* owned; then every series is NULL (see struct pack) */
 };
 
 struct detectors {
@@ -145,6 +164,15 @@ struct detectors {
 	double *hist;    /* one history, oldest first */
 	double *scratch; /* the long span's L-sums of hist */
 	unsigned scratch_n, max_n; /* elements of each; the largest cap */
+	/* The streams that may hold an open moment run (merge mode): a close
+	 * ends runs for these only, not by a scan of every stream ever seen
+	 * (1 M streams made each close a loop of 1 M x 3).  An entry may be
+	 * stale (its stream released, or its runs ended): a close drops it.
+	 * Runs made by detectors_load_stream are found by one scan at the
+	 * first close (runs_scanned), which is why loads come before it. */
+	uint32_t *runs;
+	size_t n_runs, cap_runs;
+	bool runs_scanned;
 };
 
 static bool pane_chat(const struct detect_config *cfg, int k)
@@ -210,13 +238,17 @@ void detectors_free(struct detectors *d)
 	for (uint32_t s = 0; s < d->n_streams; s++) {
 		for (int k = 0; k < DETECTOR_COUNT; k++)
 			series_free(d->streams[s].series[k]);
+		free(d->streams[s].pack);
 		free(d->streams[s].stream_id);
 	}
 	free(d->streams);
+	free(d->runs);
 	free(d->hist);
 	free(d->scratch);
 	free(d);
 }
+
+static struct series *series_unpack(const struct detectors *d, const struct pack *p);
 
 static struct stream_state *stream_state(struct detectors *d, const struct window_row *row)
 {
@@ -227,9 +259,14 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 		d->n_streams = row->stream + 1;
 	}
 	struct stream_state *st = &d->streams[row->stream];
+	if (st->pack) { /* back from idle: its series as it was */
+		st->series[DETECTOR_CHAT_SPIKE] = series_unpack(d, st->pack);
+		free(st->pack);
+		st->pack = NULL;
+	}
 	if (!st->stream_id) {
 		st->stream_id = xstrndup(row->stream_id.ptr, row->stream_id.len);
-		st->stream_id_len = row->stream_id.len;
+		st->stream_id_len = (uint32_t)row->stream_id.len;
 	}
 	return st;
 }
@@ -687,6 +724,16 @@ static int emit_moment(const struct detectors *d, struct stream_state *st, uint3
 	return rc;
 }
 
+/* List a stream that gets an open run (detectors.runs). */
+static void track_runs(struct detectors *d, struct stream_state *st, uint32_t stream)
+{
+	if (st->in_runs)
+		return;
+	st->in_runs = true;
+	d->runs = grow_array(d->runs, sizeof(*d->runs), &d->cap_runs, d->n_runs + 1);
+	d->runs[d->n_runs++] = stream;
+}
+
 static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, moment_emit_fn emit,
                    void *ctx)
 {
@@ -955,6 +1002,7 @@ static int decide(struct detectors *d, struct stream_state *st, int k, struct wi
 		}
 	}
 	if (!s->run) {
+		track_runs(d, st, row->stream);
 		s->run = xmalloc(sizeof(*s->run));
 		*s->run = (struct run){.first_k = row->k,
 		                       .first_start = row->start_us, .peak_intensity = -HUGE_VAL};
@@ -1037,20 +1085,53 @@ bool detect_same_judging(const struct detect_config *a, const struct detect_conf
 	       a->window_panes == b->window_panes && a->slide_us == b->slide_us;
 }
 
+static bool has_run(const struct stream_state *st)
+{
+	for (int k = 0; k < DETECTOR_COUNT; k++)
+		if (st->series[k] && st->series[k]->run)
+			return true;
+	return false;
+}
+
+static int cmp_u32(const void *pa, const void *pb)
+{
+	uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+	return (a > b) - (a < b);
+}
+
 int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn emit, void *ctx)
 {
 	if (!d->cfg.merge)
 		return 0;
-	for (uint32_t s = 0; s < d->n_streams; s++)
-		for (int k = 0; k < DETECTOR_COUNT; k++) {
-			const struct series *se = d->streams[s].series[k];
-			if (se && se->run && se->run->last_k < closed_k) {
-				int rc = end_run(d, s, k, emit, ctx);
-				if (rc)
-					return rc;
-			}
+	if (!d->runs_scanned) {
+		for (uint32_t s = 0; s < d->n_streams; s++)
+			if (has_run(&d->streams[s]))
+				track_runs(d, &d->streams[s], s);
+		d->runs_scanned = true;
+	}
+	/* In stream order, then detector order, as a scan of every stream
+	 * ends them: moments come out in the same order. */
+	if (d->n_runs > 1)
+		qsort(d->runs, d->n_runs, sizeof(*d->runs), cmp_u32);
+	size_t kept = 0;
+	int rc = 0;
+	for (size_t i = 0; i < d->n_runs; i++) {
+		uint32_t s = d->runs[i];
+		if (i && s == d->runs[i - 1])
+			continue; /* listed again after a release and a reuse */
+		struct stream_state *st = &d->streams[s];
+		for (int k = 0; k < DETECTOR_COUNT && !rc; k++) {
+			const struct series *se = st->series[k];
+			if (se && se->run && se->run->last_k < closed_k)
+				rc = end_run(d, s, k, emit, ctx);
 		}
-	return 0;
+		if (has_run(st))
+			d->runs[kept++] = s;
+		else
+			st->in_runs = false;
+	}
+	d->n_runs = kept;
+	return rc;
 }
 
 int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx)
@@ -1075,12 +1156,24 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx)
  *     baseline is the previous values however old (judge_window has no age
  *     limit), so only an empty one may go; a non-empty one never does.
  */
+static void stream_pack(struct detectors *d, struct stream_state *st);
+
 int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t closed_k)
 {
 	if (stream >= d->n_streams || !d->streams[stream].stream_id)
 		return INT64_MIN;
 	struct stream_state *st = &d->streams[stream];
 	int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1, at = INT64_MIN;
+	if (st->pack) { /* as its chat spike series below */
+		int64_t lp = st->pack->last_pane;
+		at = lp + (int64_t)series_cap(&d->cfg, DETECTOR_CHAT_SPIKE) + 1 - wp;
+		if (at > closed_k)
+			return at;
+		free(st->pack);
+		free(st->stream_id);
+		memset(st, 0, sizeof(*st));
+		return at;
+	}
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
 		const struct series *s = st->series[k];
 		if (!s)
@@ -1096,13 +1189,77 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 			return INT64_MAX;
 		}
 	}
-	if (at > closed_k)
+	if (at > closed_k) {
+		stream_pack(d, st);
 		return at;
+	}
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		series_free(st->series[k]);
 	free(st->stream_id);
 	memset(st, 0, sizeof(*st));
 	return at;
+}
+
+/* A series made from a pack (struct pack); the caller owns it. */
+static struct series *series_unpack(const struct detectors *d, const struct pack *p)
+{
+	struct series *s = xcalloc(1, sizeof(*s));
+	s->cap = series_cap(&d->cfg, DETECTOR_CHAT_SPIKE);
+	s->sorted = true;
+	series_reserve(s, p->n);
+	for (uint32_t i = 0; i < p->n; i++)
+		s->ring[i] = 0;
+	for (uint32_t j = 0; j < p->m; j++)
+		s->ring[p->v[j].at] = p->v[j].value;
+	s->n = p->n;
+	s->seen = p->seen;
+	s->has_last = true;
+	s->last_pane = p->last_pane;
+	pane_sort(s, d->cfg.pane.long_span);
+	return s;
+}
+
+/* Pack an idle stream waiting for its release, when all it holds is the
+ * pane method's chat spike history (see struct pack). */
+static void stream_pack(struct detectors *d, struct stream_state *st)
+{
+	struct series *s = st->series[DETECTOR_CHAT_SPIKE];
+	if (!pane_chat(&d->cfg, DETECTOR_CHAT_SPIKE) || !s || !s->has_last || s->run)
+		return;
+	for (int k = 0; k < DETECTOR_COUNT; k++)
+		if (k != DETECTOR_CHAT_SPIKE && st->series[k])
+			return;
+	uint32_t m = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		m += ring_at(s, i) != 0;
+	struct pack *p = xmalloc(sizeof(*p) + m * sizeof(p->v[0]));
+	*p = (struct pack){.last_pane = s->last_pane, .n = s->n, .seen = s->seen, .m = m};
+	m = 0;
+	for (unsigned i = 0; i < s->n; i++) {
+		double x = ring_at(s, i);
+		if (x != 0)
+			p->v[m++] = (struct packed_value){i, x};
+	}
+	series_free(s);
+	st->series[DETECTOR_CHAT_SPIKE] = NULL;
+	st->pack = p;
+}
+
+struct state *detectors_checkpoint_stream(const struct detectors *d, uint32_t stream)
+{
+	if (stream >= d->n_streams || !d->streams[stream].pack)
+		return detectors_save_stream(d, stream);
+	/* The saved state of the series the pack stands for, written by the
+	 * one save function: a view of d with that series as its only stream. */
+	struct detectors view = *d;
+	struct stream_state st = d->streams[stream];
+	st.pack = NULL;
+	st.series[DETECTOR_CHAT_SPIKE] = series_unpack(d, d->streams[stream].pack);
+	view.streams = &st;
+	view.n_streams = 1;
+	struct state *out = detectors_save_stream(&view, 0);
+	series_free(st.series[DETECTOR_CHAT_SPIKE]);
+	return out;
 }
 
 /* --- state --------------------------------------------------------------- */

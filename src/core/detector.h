@@ -121,6 +121,10 @@ int detectors_flush(struct detectors *d, moment_emit_fn emit, void *ctx);
  * was freed (the index reads as never seen); INT64_MAX means never, as the
  * state stands.  The rule is in detector.c, next to the code it depends on. */
 int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t closed_k);
+/* A stream's saved state, as detectors_save_stream writes it, also for a
+ * stream whose history an earlier release check packed (the caller owns
+ * the result; NULL: nothing to save). */
+struct state *detectors_checkpoint_stream(const struct detectors *d, uint32_t stream);
 
 /* z-score of value against the history hist[0..n), oldest first; the
  * baseline mean and stddev are returned too.  Exposed for unit tests. */

@@ -556,7 +556,7 @@ char *engine_save_group(const struct engine *e, int32_t partition)
 	struct state *detectors = state_object();
 	for (uint32_t s = 0; s < windower_stream_count(g->win); s++) {
 		struct state *d =
-			windower_stream_live(g->win, s) ? detectors_save_stream(g->det, s) : NULL;
+			windower_stream_live(g->win, s) ? detectors_checkpoint_stream(g->det, s) : NULL;
 		if (d) {
 			struct strview name = windower_stream_name(g->win, s);
 			char *key = xstrndup(name.ptr, name.len);

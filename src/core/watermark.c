@@ -61,7 +61,7 @@ uint32_t watermarks_find_lane(const struct watermarks *wm, struct strview topic,
 static void rehash(struct watermarks *wm)
 {
 	free(wm->table);
-	wm->table_mask = wm->table_mask ? wm->table_mask * 2 + 1 : 15;
+	wm->table_mask = wm->table_mask ? wm->table_mask * 2 + 1 : 3; /* a group has a lane or two */
 	wm->table = xcalloc((size_t)wm->table_mask + 1, sizeof(*wm->table));
 	for (uint32_t s = 0; s < wm->n_lanes; s++) {
 		uint32_t i = (uint32_t)wm->lanes[s].hash & wm->table_mask;
@@ -76,6 +76,10 @@ uint32_t watermarks_lane(struct watermarks *wm, struct strview topic, int32_t pa
 	uint32_t i = watermarks_find_lane(wm, topic, partition);
 	if (i != LANE_NONE)
 		return i;
+	if (!wm->cap_lanes) { /* room for chat and viewer lanes: most groups have no more */
+		wm->lanes = xmalloc(2 * sizeof(*wm->lanes));
+		wm->cap_lanes = 2;
+	}
 	wm->lanes = grow_array(wm->lanes, sizeof(*wm->lanes), &wm->cap_lanes, (size_t)wm->n_lanes + 1);
 	uint64_t h = lane_hash(topic, partition);
 	wm->lanes[wm->n_lanes] = (struct lane){

@@ -141,12 +141,15 @@ struct windower *windower_new(const struct window_config *cfg)
 	w->cfg = *cfg;
 	w->n = cfg->size_us / cfg->slide_us;
 	w->closed_k = WINDOW_NONE_CLOSED;
-	w->stream_mask = 15; /* small: with 100 k partitions a group may hold one stream */
+	/* A group costs what it holds: with 100 k partitions most hold one
+	 * stream and one chatter and no emote, and every fixed allocation here
+	 * was paid (in page faults as much as in malloc) 100 k times.  So the
+	 * stream table starts tiny and the top-K arrays come with the first
+	 * window that has emotes. */
+	w->stream_mask = 3;
 	w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
 	w->chatters = interner_new();
 	w->emotes = interner_new();
-	w->top = xcalloc(cfg->top_k + 1, sizeof(*w->top));
-	w->top_counts = xcalloc(cfg->top_k + 1, sizeof(*w->top_counts));
 	return w;
 }
 
@@ -204,6 +207,17 @@ void windower_free(struct windower *w)
 
 #define TAG(h) ((h) & 0xFFFFFFFF00000000ULL)
 
+/* grow_array, but a first element gets room for one only: most groups of
+ * a many-partition input hold one stream. */
+static void *grow_from_one(void *array, size_t elem_size, size_t *cap, size_t need)
+{
+	if (!*cap && need == 1) {
+		*cap = 1;
+		return xrealloc(array, elem_size);
+	}
+	return grow_array(array, elem_size, cap, need);
+}
+
 static uint64_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
 {
 	for (uint32_t i = (uint32_t)h & w->stream_mask;; i = (i + 1) & w->stream_mask) {
@@ -236,8 +250,8 @@ uint32_t windower_stream_add(struct windower *w, struct strview id, bool *create
 	if (w->n_free_streams) {
 		idx = w->free_streams[--w->n_free_streams];
 	} else {
-		w->streams = grow_array(w->streams, sizeof(*w->streams), &w->cap_streams,
-		                        (size_t)w->n_streams + 1);
+		w->streams = grow_from_one(w->streams, sizeof(*w->streams), &w->cap_streams,
+		                           (size_t)w->n_streams + 1);
 		idx = w->n_streams++;
 	}
 	w->streams[idx] = (struct stream){.name = xstrndup(id.ptr, id.len),
@@ -616,7 +630,14 @@ static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t
 	/* Top K by insertion into a sorted array of K: most candidates lose to
 	 * the current K-th at once, so this beats sorting all of them. */
 	size_t k_max = w->cfg.top_k, n_top = 0;
-	w->ranks = grow_array(w->ranks, sizeof(*w->ranks), &w->ranks_cap, k_max + 1);
+	size_t want = (n_touched < k_max ? n_touched : k_max) + 1;
+	if (n_touched && want > w->ranks_cap) { /* ranks, top and top_counts: ranks_cap each */
+		size_t cap = w->ranks_cap;
+		w->ranks = grow_array(w->ranks, sizeof(*w->ranks), &cap, want);
+		w->top = xrealloc(w->top, cap * sizeof(*w->top));
+		w->top_counts = xrealloc(w->top_counts, cap * sizeof(*w->top_counts));
+		w->ranks_cap = cap;
+	}
 	for (size_t i = 0; i < n_touched && k_max; i++) {
 		struct emote_rank cand = {w->emote_total[w->touched[i]],
 		                          interner_str(w->emotes, w->touched[i])};

@@ -12,7 +12,8 @@
  *
  * With options.replace the file is built beside the target, without a
  * journal, and renamed over it at finish(): a failed run leaves the
- * previous output as it was.
+ * previous output as it was.  Such a fresh file also gets the indexes of
+ * chat_summary_minute after its rows (see "Indexes after the load").
  */
 #include "config.h"
 
@@ -46,6 +47,7 @@ struct sqlite_sink {
 	sqlite3_stmt *get_offset, *get_state, *get_capture;
 	struct buf scratch;
 	struct dead_keys *dead_keys;
+	struct deferred *deferred; /* chat_summary_minute's indexes, built at finish */
 	bool in_txn; /* we opened a transaction and have not committed it */
 	bool lost;   /* SQLite rolled it back by itself: the batch is gone */
 	bool finished;
@@ -229,7 +231,8 @@ static int sqlite_commit(struct sink *base, const struct sink_checkpoint *cp)
 		return 0; /* nothing written since the last commit */
 	if (!ensure_txn(s))
 		return -1;
-	if (!exec(s, "COMMIT")) {
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(s, "committing the rows");
 		if (sqlite3_get_autocommit(s->db))
 			s->lost = true; /* rolled back, not merely busy */
 		return -1;
@@ -399,9 +402,191 @@ static void finalize_all(struct sqlite_sink *s)
 	}
 }
 
+/* --- Indexes after the load ------------------------------------------------
+ *
+ * A replay into a fresh file writes millions of window rows, and keeping
+ * the UNIQUE (stream_id, window_start, window_end) index while they come
+ * costs a random B-tree insert per row (rows come by window, the key
+ * starts with the stream): with 1 M streams that was more than half of
+ * all the CPU the run took.  CREATE INDEX on the loaded table sorts
+ * instead.  But a UNIQUE table constraint cannot be added to a table that
+ * exists, and the file must end with exactly the schema the migrations
+ * make (the same sqlite_master rows, in the same order, with the same
+ * SQL), so the schema is edited in place, on this private file only:
+ *
+ *   open:   the table's SQL loses its UNIQUE clause and its automatic
+ *           index becomes a named one; both indexes are dropped (their
+ *           pages go to the free list); windows are plain INSERTs;
+ *   finish: the unique index is built (duplicates, which only a stream
+ *           that arrives on two partitions makes, are first merged as the
+ *           upsert would have merged them: the first row's id, the last
+ *           row's values), then the window index from its own SQL; then
+ *           the sqlite_master rows get back their names, SQL and rowids.
+ *
+ * The edits use PRAGMA writable_schema and bump schema_version so that
+ * SQLite reloads the schema; the file's journal is off while it loads and
+ * in memory while the indexes are built, so that a failed statement is
+ * undone.  The file on disk is, but for root page
+ * numbers and the schema cookie, what the upserts would have built; a run
+ * that fails is thrown away with its file anyway.  --append, live and
+ * any file not built fresh keep the upserts. */
+struct deferred {
+	sqlite3_int64 table_rowid, unique_rowid, index_rowid;
+	char *table_sql; /* as the migrations wrote it */
+	char *index_sql; /* CREATE INDEX chat_summary_by_window ... */
+};
+
+#define LOAD_UNIQUE "telemetra_load_unique"
+#define WINDOW_KEY "stream_id, window_start, window_end"
+#define WINDOW_VALUES                                                                         \
+	"chat_count, unique_chatters, avg_sentiment, positive_count, negative_count, chat_rate," \
+	" avg_viewers, top_emotes, z_score, is_anomaly, processed_at"
+
+static void deferred_free(struct deferred *d)
+{
+	if (!d)
+		return;
+	free(d->table_sql);
+	free(d->index_sql);
+	free(d);
+}
+
+/* One text and one integer from a query of one row; false if no row. */
+static bool row_of(struct sqlite_sink *s, const char *sql, sqlite3_int64 *rowid, char **text)
+{
+	sqlite3_stmt *st = NULL;
+	bool ok = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	          sqlite3_step(st) == SQLITE_ROW;
+	if (ok) {
+		*rowid = sqlite3_column_int64(st, 0);
+		const unsigned char *t = sqlite3_column_text(st, 1);
+		if (text)
+			*text = t ? xstrdup((const char *)t) : NULL;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Edit sqlite_master under writable_schema, then make SQLite reload it. */
+static bool edit_schema(struct sqlite_sink *s, const char *edits)
+{
+	sqlite3_int64 cookie;
+	if (!row_of(s, "PRAGMA schema_version", &cookie, NULL))
+		return fail(s, "reading the schema version");
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "PRAGMA writable_schema = ON; %s; PRAGMA schema_version = %lld;"
+	           " PRAGMA writable_schema = OFF", edits, (long long)cookie + 1);
+	bool ok = exec(s, b.data);
+	buf_free(&b);
+	return ok;
+}
+
+/* At open, on a freshly migrated file: take chat_summary_minute's indexes
+ * away for the load (s->deferred says how to put them back).  Leaves the
+ * schema as it is, and returns true, when it is not the one expected. */
+static bool defer_indexes(struct sqlite_sink *s)
+{
+	struct deferred *d = xcalloc(1, sizeof(*d));
+	sqlite3_int64 n_other;
+	char *stripped = NULL;
+	const char *clause = ",\n    UNIQUE (" WINDOW_KEY ")\n";
+	bool ok = true;
+	if (!row_of(s, "SELECT rowid, sql FROM sqlite_master WHERE type = 'table'"
+	               " AND name = 'chat_summary_minute'", &d->table_rowid, &d->table_sql) ||
+	    !row_of(s, "SELECT rowid, sql FROM sqlite_master WHERE type = 'index'"
+	               " AND name = 'sqlite_autoindex_chat_summary_minute_1' AND sql IS NULL",
+	            &d->unique_rowid, NULL) ||
+	    !row_of(s, "SELECT rowid, sql FROM sqlite_master WHERE type = 'index'"
+	               " AND name = 'chat_summary_by_window' AND sql IS NOT NULL",
+	            &d->index_rowid, &d->index_sql) ||
+	    !row_of(s, "SELECT count(*), NULL FROM sqlite_master WHERE tbl_name = 'chat_summary_minute'",
+	            &n_other, NULL) ||
+	    n_other != 3 || !d->table_sql || !strstr(d->table_sql, clause)) {
+		deferred_free(d); /* not the schema this knows: keep the upserts */
+		return true;
+	}
+	/* the table's SQL without its UNIQUE clause */
+	const char *at = strstr(d->table_sql, clause);
+	struct buf b = BUF_INIT;
+	buf_add(&b, d->table_sql, (size_t)(at - d->table_sql));
+	buf_adds(&b, "\n");
+	buf_adds(&b, at + strlen(clause));
+	stripped = buf_detach(&b);
+	char *edits = sqlite3_mprintf(
+		"UPDATE sqlite_master SET sql = %Q WHERE rowid = %lld;"
+		" UPDATE sqlite_master SET name = '" LOAD_UNIQUE "', sql = 'CREATE UNIQUE INDEX "
+		LOAD_UNIQUE " ON chat_summary_minute (" WINDOW_KEY ")' WHERE rowid = %lld",
+		stripped, (long long)d->table_rowid, (long long)d->unique_rowid);
+	ok = edit_schema(s, edits) &&
+	     exec(s, "DROP INDEX " LOAD_UNIQUE "; DROP INDEX chat_summary_by_window");
+	sqlite3_free(edits);
+	free(stripped);
+	if (!ok) {
+		deferred_free(d);
+		return false;
+	}
+	s->deferred = d;
+	return true;
+}
+
+/* At finish: the indexes, and the schema as the migrations made it. */
+static bool build_indexes(struct sqlite_sink *s)
+{
+	struct deferred *d = s->deferred;
+	const char *unique = "CREATE UNIQUE INDEX " LOAD_UNIQUE " ON chat_summary_minute (" WINDOW_KEY ")";
+	if (sqlite3_exec(s->db, unique, NULL, NULL, NULL) != SQLITE_OK) {
+		/* Duplicate keys: merge them as ON CONFLICT DO UPDATE would have
+		 * (the first row keeps its id and takes the last row's values),
+		 * in one sort of the table. */
+		if (sqlite3_errcode(s->db) != SQLITE_CONSTRAINT)
+			return fail(s, "building the chat_summary_minute index");
+		if (!exec(s, "CREATE TEMP TABLE telemetra_dups (id INTEGER PRIMARY KEY, keep INTEGER,"
+		             " last INTEGER);"
+		             " INSERT INTO telemetra_dups SELECT id, keep, last FROM (SELECT id,"
+		             " min(id) OVER k AS keep, max(id) OVER k AS last, count(*) OVER k AS n"
+		             " FROM chat_summary_minute WINDOW k AS (PARTITION BY " WINDOW_KEY "))"
+		             " WHERE n > 1;"
+		             " UPDATE chat_summary_minute SET (" WINDOW_VALUES ") = (SELECT " WINDOW_VALUES
+		             " FROM chat_summary_minute AS l WHERE l.id = (SELECT last FROM telemetra_dups"
+		             " WHERE telemetra_dups.id = chat_summary_minute.id))"
+		             " WHERE id IN (SELECT id FROM telemetra_dups WHERE id = keep);"
+		             " DELETE FROM chat_summary_minute WHERE id IN (SELECT id FROM telemetra_dups"
+		             " WHERE id <> keep);"
+		             " DROP TABLE telemetra_dups") ||
+		    !exec(s, unique))
+			return false;
+	}
+	if (!exec(s, d->index_sql))
+		return false;
+	char *edits = sqlite3_mprintf(
+		"UPDATE sqlite_master SET rowid = %lld, name = 'sqlite_autoindex_chat_summary_minute_1',"
+		" sql = NULL WHERE name = '" LOAD_UNIQUE "';"
+		" UPDATE sqlite_master SET rowid = %lld WHERE name = 'chat_summary_by_window';"
+		" UPDATE sqlite_master SET sql = %Q WHERE rowid = %lld",
+		(long long)d->unique_rowid, (long long)d->index_rowid, d->table_sql,
+		(long long)d->table_rowid);
+	bool ok = edit_schema(s, edits);
+	sqlite3_free(edits);
+	return ok;
+}
+
 static int sqlite_finish(struct sink *base)
 {
 	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	if (s->deferred && !s->lost) {
+		/* The rows first; then the indexes with a journal (in memory: it
+		 * holds the few pages that existed before, not the new ones), so
+		 * that a CREATE UNIQUE INDEX that meets a duplicate is undone. */
+		if (sqlite_commit(base, NULL))
+			return -1;
+		if (!exec(s, "PRAGMA journal_mode = MEMORY") || !ensure_txn(s) || !build_indexes(s)) {
+			error_set(&base->err, "SQLite %s: building the chat_summary_minute indexes: %s",
+			          s->path, sqlite3_errmsg(s->db));
+			return -1;
+		}
+		deferred_free(s->deferred);
+		s->deferred = NULL;
+	}
 	if (sqlite_commit(base, NULL))
 		return -1;
 	finalize_all(s);
@@ -438,6 +623,7 @@ static void sqlite_close(struct sink *base)
 	if (s->tmp_lock >= 0)
 		scratch_release(s->tmp_lock);
 	buf_free(&s->scratch);
+	deferred_free(s->deferred);
 	dead_keys_free(s->dead_keys);
 	free(s->path);
 	free(base->name);
@@ -514,8 +700,14 @@ struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, 
 	 * journal: if the run fails it is simply thrown away. */
 	if ((s->tmp_path && !exec(s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF")) ||
 	    !migrate_sqlite(s->db, path, &applied, &s->base.err) ||
+	    (s->tmp_path && applied == n_migrations && !defer_indexes(s)) ||
 	    !prepare(s, &s->put_window,
-	             "INSERT INTO chat_summary_minute (stream_id, window_start, window_end, chat_count,"
+	             s->deferred
+	             ? "INSERT INTO chat_summary_minute (stream_id, window_start, window_end, chat_count,"
+	               " unique_chatters, avg_sentiment, positive_count, negative_count, chat_rate,"
+	               " avg_viewers, top_emotes, z_score, is_anomaly, processed_at)"
+	               " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	             : "INSERT INTO chat_summary_minute (stream_id, window_start, window_end, chat_count,"
 	             " unique_chatters, avg_sentiment, positive_count, negative_count, chat_rate,"
 	             " avg_viewers, top_emotes, z_score, is_anomaly, processed_at)"
 	             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
