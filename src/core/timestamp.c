@@ -222,6 +222,18 @@ bool timestamp_parse_number(const char *s, size_t n, int64_t *out_us)
 	return true;
 }
 
+/* v as exactly `width` decimal digits, most significant first. */
+static char *put_digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+	return p + width;
+}
+
+/* Every window row carries three timestamps, so this runs millions of
+ * times in a large replay: the digits are written by hand (snprintf was
+ * 4-7 % of the SQLite writer's time); a year outside 0..9999, which no
+ * accepted time has, still goes through snprintf. */
 static size_t format(int64_t us, char sep, bool zulu, char out[TIMESTAMP_BUFSZ])
 {
 	int64_t secs = floor_div(us, USEC_PER_SEC);
@@ -231,10 +243,29 @@ static size_t format(int64_t us, char sep, bool zulu, char out[TIMESTAMP_BUFSZ])
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
-	int n = snprintf(out, TIMESTAMP_BUFSZ, "%04d-%02u-%02u%c%02d:%02d:%02d.%06d%s", (int)y, m, d, sep,
-	                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)frac,
-	                 zulu ? "Z" : "");
-	return n > 0 ? (size_t)n : 0;
+	if (y < 0 || y > 9999) {
+		int n = snprintf(out, TIMESTAMP_BUFSZ, "%04d-%02u-%02u%c%02d:%02d:%02d.%06d%s", (int)y, m,
+		                 d, sep, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+		                 (int)frac, zulu ? "Z" : "");
+		return n > 0 ? (size_t)n : 0;
+	}
+	char *p = put_digits(out, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = sep;
+	p = put_digits(p, (unsigned)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)frac, 6);
+	if (zulu)
+		*p++ = 'Z';
+	*p = '\0';
+	return (size_t)(p - out);
 }
 
 size_t timestamp_format(int64_t us, char out[TIMESTAMP_BUFSZ]) { return format(us, ' ', false, out); }

@@ -15,6 +15,9 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "core/timestamp.h"
 #include "unit.h"
@@ -348,6 +351,36 @@ START_TEST(format_parse_round_trip)
 }
 END_TEST
 
+/* The hand-written digits against the C library's calendar (gmtime_r on
+ * a 64-bit time_t) and snprintf, over times spread across the whole
+ * accepted range. */
+START_TEST(format_matches_libc)
+{
+	uint64_t x = 88172645463325252u; /* xorshift64 */
+	uint64_t span = (uint64_t)(TIMESTAMP_MAX_US - TIMESTAMP_MIN_US) + 1;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int64_t us = TIMESTAMP_MIN_US + (int64_t)(x % span);
+		if (i < 4)
+			us = (int64_t[]){TIMESTAMP_MIN_US, TIMESTAMP_MAX_US, 0, -1}[i];
+		int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+		time_t t = (time_t)secs;
+		struct tm tm;
+		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+		char want[64], got[TIMESTAMP_BUFSZ], got_z[TIMESTAMP_BUFSZ];
+		int n = snprintf(want, sizeof(want), "%04d-%02d-%02d %02d:%02d:%02d.%06d", tm.tm_year + 1900,
+		                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		                 (int)(us - secs * 1000000));
+		ck_assert_uint_eq(timestamp_format(us, got), (size_t)n);
+		ck_assert_str_eq(got, want);
+		want[10] = 'T';
+		strcat(want, "Z");
+		ck_assert_uint_eq(timestamp_format_rfc3339(us, got_z), (size_t)n + 1);
+		ck_assert_str_eq(got_z, want);
+	}
+}
+END_TEST
+
 START_TEST(civil_days)
 {
 	ck_assert_int_eq(days_from_civil(1970, 1, 1), 0);
@@ -395,6 +428,7 @@ Suite *timestamp_suite(void)
 	tc = tcase_create("format");
 	tcase_add_test(tc, format_forms);
 	tcase_add_test(tc, format_parse_round_trip);
+	tcase_add_test(tc, format_matches_libc);
 	tcase_add_test(tc, civil_days);
 	suite_add_tcase(s, tc);
 	return s;
