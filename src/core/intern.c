@@ -24,7 +24,7 @@
  * millions needs a few dozen chunks.
  */
 #define INLINE 16
-#define FIRST_BITS 4
+#define FIRST_BITS 2
 #define FIRST_CHUNK (1u << FIRST_BITS)
 #define MAX_CHUNKS (32 - FIRST_BITS + 1)
 #define FREE_LEN UINT32_MAX /* the len of a free id's entry */
@@ -95,7 +95,7 @@ static inline bool short_equal(const char *a, const char *b, size_t n)
 struct interner *interner_new(void)
 {
 	struct interner *in = xcalloc(1, sizeof(*in));
-	in->mask = 15; /* small: a group of 100 k partitions holds one stream, few chatters */
+	in->mask = 7; /* small: a group of 100 k partitions holds one stream, few chatters */
 	in->table = xcalloc(in->mask + 1, sizeof(*in->table));
 	return in;
 }
