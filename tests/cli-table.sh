@@ -96,4 +96,94 @@ done
 expect 1 "librdkafka [A-Z]*: .*127.0.0.1:1" timeout 20 $T gen --kafka 127.0.0.1:1 \
 	-X message.timeout.ms=1000 -X debug=broker --events 5
 
+# Defaults in --help are generated from config_init() (issue 7): no help
+# string in the table spells one by hand, each option line shows at most
+# one, at its end, and the generated ones are the values a run uses.
+src=$top_srcdir/src/cli/options.c
+hand=$(sed -n '/^static const struct opt opts\[\] = {/,/^};/p' "$src" |
+	grep -n -e '"[^"]*(default' -e '"[^"]*default:')
+if [ -n "$hand" ]; then
+	fail "help strings in src/cli/options.c spell a default by hand (give default_text): $hand"
+else
+	ok "no help string of the options table spells a default by hand"
+fi
+# One option per line: NAME<tab>its help text, continuation lines joined.
+entries() {
+	awk '/^  (-[a-zA-Z], |    )--[a-z]/ { if (name != "") print name "\t" text
+		name = $0; sub(/^ *(-[a-zA-Z], )? *--/, "", name); sub(/[= ].*/, "", name)
+		text = substr($0, 37); next }
+	/^                                    [^ ]/ && name != "" { text = text substr($0, 37); next }
+	{ if (name != "") print name "\t" text; name = "" }' "$1"
+}
+# The default an option's line shows ("" for none).
+default_of() { # FILE NAME
+	entries "$1" | awk -F '\t' -v n="$2" '$1 == n { t = $2; sub(/ \[env [A-Z_]*\]$/, "", t)
+		if (match(t, /\(default [^()]*\)$/)) print substr(t, RSTART + 9, RLENGTH - 10) }'
+}
+for cmd in replay live tune gen report capture dump migrate; do
+	bad=$(entries "$tmp/help.$cmd" | awk -F '\t' '{ t = $2; sub(/ \[env [A-Z_]*\]$/, "", t)
+		n = gsub(/\(default /, "&", t)
+		if (n > 1 || (n == 1 && t !~ /\(default [^()]*\)$/)) print $1 }')
+	if [ -n "$bad" ]; then
+		fail "$cmd --help: a default not (only) at the end of:" $bad
+	else
+		ok "$cmd --help: each default once, at the end of its line"
+	fi
+done
+for want in "replay window 60" "replay threshold 3" "replay dispersion 0.1" \
+	"replay merge-moments on" "replay detector pane" "replay baseline 900" \
+	"live trigger 1" "live max-batch 50000" "live offset-reset latest" "tune tolerance 30" \
+	"gen seed 1" "gen streams 10" "gen rate-max 30" "gen duration 600" "gen late 0.001" \
+	"gen rate-min 0.016666666666666666" "report tolerance 30"; do
+	set -- $want
+	got=$(default_of "$tmp/help.$1" "$2")
+	if [ "$got" = "$3" ]; then
+		ok "$1 --help: --$2 (default $3)"
+	else
+		fail "$1 --help: --$2 shows default '$got', expected '$3'"
+	fi
+done
+# ... against a run: each generated default of replay's help equals what
+# replay records it ran with (the runs table's config) ...
+if command -v sqlite3 >/dev/null; then
+	$T replay -q -o "$tmp/defaults.db" "$in" || fail "replay with defaults failed"
+	mismatch=
+	checked=0
+	for name in $(entries "$tmp/help.replay" | cut -f1); do
+		d=$(default_of "$tmp/help.replay" "$name")
+		[ -n "$d" ] && [ "$name" != output ] || continue
+		v=$(sqlite3 "$tmp/defaults.db" \
+			"select json_extract(config, '\$.\"$name\"') from runs")
+		[ -n "$v" ] || continue
+		case $d in
+		on) [ "$v" = 1 ] || mismatch="$mismatch $name=$d/$v" ;;
+		[0-9]*) awk -v a="$d" -v b="$v" 'BEGIN { exit !(a + 0 == b + 0) }' ||
+			mismatch="$mismatch $name=$d/$v" ;;
+		*[!a-z.-]*) continue ;; # a described default ("one message per window, 1/W")
+		*) [ "$d" = "$v" ] || mismatch="$mismatch $name=$d/$v" ;;
+		esac
+		checked=$((checked + 1))
+	done
+	if [ -n "$mismatch" ] || [ "$checked" -lt 15 ]; then
+		fail "replay --help defaults differ from the run's config ($checked checked):$mismatch"
+	else
+		ok "replay --help: $checked generated defaults equal the run's config"
+	fi
+fi
+# ... and gen given every numeric default its help shows (as the text
+# shown: it must read back exactly) writes what gen without them writes.
+args=
+for name in $(entries "$tmp/help.gen" | cut -f1); do
+	d=$(default_of "$tmp/help.gen" "$name")
+	case $d in [0-9]*) args="$args --$name=$d" ;; esac
+done
+# shellcheck disable=SC2086 # a word list
+if [ "$(echo "$args" | wc -w)" -ge 12 ] && $T gen -q >"$tmp/gen.plain" &&
+	$T gen -q $args >"$tmp/gen.given" && cmp -s "$tmp/gen.plain" "$tmp/gen.given" &&
+	[ -s "$tmp/gen.plain" ]; then
+	ok "gen with its help's defaults given ($args) writes the same as without"
+else
+	fail "gen --help's defaults ($args) do not reproduce gen's default output"
+fi
+
 [ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }

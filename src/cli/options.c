@@ -4,6 +4,9 @@
  * help line, and the code that reads argv, the environment and --config
  * files into a struct config through one validating setter, generates each
  * command's --help from the table, and builds the core's configuration.
+ * --help prints each default from a config_init()'d struct through the
+ * option's type and offset, so the help cannot drift from the real value;
+ * only a default that is not a plain value has a hand-written default_text.
  */
 #include "config.h"
 
@@ -53,6 +56,11 @@ struct opt {
 	const char *help;
 	const char *choices; /* T_CHOICE: "a|b" */
 	unsigned flags;
+	/* What --help says the default is when it is not a plain value of the
+	 * field as config_init() sets it (computed from other options, decided
+	 * by the command, or no value such as "off"); NULL: --help prints that
+	 * value itself.  The help line never spells a default. */
+	const char *default_text;
 };
 
 /* The bounds of a T_COUNT or T_RANGE option (gen's), by name. */
@@ -81,196 +89,200 @@ enum {
 static const struct opt opts[] = {
 	/* the core */
 	{"window", 0, T_SECONDS, F(window_us), CORE, NULL, "SECONDS",
-	 "window size W (default 60)", NULL, TUNABLE},
+	 "window size W", NULL, TUNABLE, NULL},
 	{"slide", 0, T_SECONDS, F(slide_us), CORE, NULL, "SECONDS",
-	 "slide S; W must be a multiple of S, S = W is tumbling (default 10)", NULL, TUNABLE},
+	 "slide S; W must be a multiple of S, S = W is tumbling", NULL, TUNABLE, NULL},
 	{"watermark-delay", 0, T_SECONDS0, F(delay_us), CORE, NULL, "SECONDS",
-	 "allowed lateness D behind the largest event time (default 10)", NULL, TUNABLE},
+	 "allowed lateness D behind the largest event time", NULL, TUNABLE, NULL},
 	{"history", 0, T_POSUINT, F(history), CORE, NULL, "N",
-	 "seed detector, viewer surge, sentiment drop: previous windows in the baseline (default 10)", NULL, TUNABLE},
+	 "seed detector, viewer surge, sentiment drop: previous windows in the baseline", NULL, TUNABLE, NULL},
 	{"min-history", 0, T_POSUINT, F(min_history), CORE, NULL, "N",
-	 "fewer previous windows give a NULL z-score (default N)", NULL, TUNABLE | DERIVED},
+	 "fewer previous windows give a NULL z-score", NULL, TUNABLE | DERIVED, "N"},
 	{"min-stddev", 0, T_POSDOUBLE, F(min_stddev), CORE, NULL, "RATE",
-	 "seed detector: stddev floor, messages/s (default one message per window, 1/W)", NULL, TUNABLE | DERIVED},
+	 "seed detector: stddev floor, messages/s", NULL, TUNABLE | DERIVED,
+	 "one message per window, 1/W"},
 	{"threshold", 0, T_DOUBLE, F(threshold), CORE, "ANOMALY_THRESHOLD", "Z",
-	 "z-score above which a window is a chat spike (default 3.0)", NULL, TUNABLE},
+	 "z-score above which a window is a chat spike", NULL, TUNABLE, NULL},
 	{"top-emotes", 0, T_UINT, F(top_k), CORE, NULL, "K",
-	 "emotes kept in top_emotes, most frequent first (default 10)", NULL, TUNABLE},
+	 "emotes kept in top_emotes, most frequent first", NULL, TUNABLE, NULL},
 	{"lexicon-positive", 0, T_STRING, F(lexicon_positive), CORE, NULL, "FILE",
-	 "positive word list replacing the default", NULL, TUNABLE},
+	 "positive word list replacing the default", NULL, TUNABLE, NULL},
 	{"lexicon-negative", 0, T_STRING, F(lexicon_negative), CORE, NULL, "FILE",
-	 "negative word list replacing the default", NULL, TUNABLE},
+	 "negative word list replacing the default", NULL, TUNABLE, NULL},
 	{"merge-moments", 0, T_FLAG, F(merge), CORE, NULL, NULL,
-	 "one moment per run of consecutive anomalous windows (default on; --no-merge-moments: one per window)", NULL, TUNABLE},
+	 "one moment per run of consecutive anomalous windows; --no-merge-moments: one per window", NULL, TUNABLE, NULL},
 	{"detector", 0, T_CHOICE, F(detector), CORE, NULL, "pane|seed",
 	 "chat spike detector: pane (newest pane vs a negative-binomial baseline) or seed "
-	 "(SPEC 5's seed method) (default pane)", "pane|seed", TUNABLE},
+	 "(SPEC 5's seed method)", "pane|seed", TUNABLE, NULL},
 	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters|emote-chatters",
-	 "what the pane detector counts per pane: messages, distinct chatters, or distinct chatters with a message carrying an emote (default emote-chatters)", "messages|chatters|emote-chatters", TUNABLE},
+	 "what the pane detector counts per pane: messages, distinct chatters, or distinct chatters with a message carrying an emote", "messages|chatters|emote-chatters", TUNABLE, NULL},
 	{"baseline", 0, T_SECONDS, F(baseline_us), CORE, NULL, "SECONDS",
-	 "pane detector: span of previous panes in the baseline (default 900)", NULL, TUNABLE},
+	 "pane detector: span of previous panes in the baseline", NULL, TUNABLE, NULL},
 	{"min-baseline", 0, T_SECONDS, F(min_baseline_us), CORE, NULL, "SECONDS",
-	 "pane detector: less history gives a NULL z-score (default 300)", NULL, TUNABLE},
+	 "pane detector: less history gives a NULL z-score", NULL, TUNABLE, NULL},
 	{"dispersion", 0, T_DOUBLE, F(dispersion), CORE, NULL, "PHI",
-	 "pane detector: floor of the negative-binomial dispersion (default 0.1)", NULL, TUNABLE},
+	 "pane detector: floor of the negative-binomial dispersion", NULL, TUNABLE, NULL},
 	{"long-span", 0, T_SECONDS, F(long_span_us), CORE, NULL, "SECONDS",
 	 "pane detector: also score the sum of the newest panes over this span; the slide "
-	 "turns it off (default 20)", NULL, TUNABLE},
+	 "turns it off", NULL, TUNABLE, NULL},
 	{"min-excess", 0, T_DOUBLE, F(min_excess), CORE, NULL, "N",
-	 "pane detector: least count above the baseline level for a spike (default 5)", NULL,
-	 TUNABLE},
+	 "pane detector: least count above the baseline level for a spike", NULL,
+	 TUNABLE, NULL},
 	{"viewer-surge", 0, T_DOUBLE, F(viewer_surge_threshold), CORE, NULL, "Z",
-	 "also detect viewer surges (avg_viewers z above Z)", NULL, TUNABLE | OPTIONAL},
+	 "also detect viewer surges (avg_viewers z above Z)", NULL, TUNABLE | OPTIONAL, NULL},
 	{"viewer-surge-min-stddev", 0, T_POSDOUBLE, F(viewer_surge_min_stddev), CORE, NULL,
-	 "VIEWERS", "stddev floor of viewer surges (default 1)", NULL, TUNABLE},
+	 "VIEWERS", "stddev floor of viewer surges", NULL, TUNABLE, NULL},
 	{"sentiment-drop", 0, T_DOUBLE, F(sentiment_drop_threshold), CORE, NULL, "Z",
-	 "also detect sentiment drops (avg_sentiment z below -Z)", NULL, TUNABLE | OPTIONAL},
+	 "also detect sentiment drops (avg_sentiment z below -Z)", NULL, TUNABLE | OPTIONAL, NULL},
 	{"sentiment-drop-min-stddev", 0, T_POSDOUBLE, F(sentiment_drop_min_stddev), CORE, NULL,
-	 "SCORE", "stddev floor of sentiment drops (default 0.05)", NULL, TUNABLE},
+	 "SCORE", "stddev floor of sentiment drops", NULL, TUNABLE, NULL},
 	{"chat-topic", 0, T_STRING, F(chat_topic), CORE | CMD_CAPTURE, NULL, "TOPIC",
-	 "topic of chat events (default telemetra.events.chat)", NULL, 0},
+	 "topic of chat events", NULL, 0, NULL},
 	{"viewer-topic", 0, T_STRING, F(viewer_topic), CORE | CMD_CAPTURE, NULL, "TOPIC",
-	 "topic of viewer events (default telemetra.events.viewer)", NULL, 0},
+	 "topic of viewer events", NULL, 0, NULL},
 	{"config", 0, T_STRING, F(config_file), CORE, NULL, "FILE",
-	 "read options from a JSON object {\"option\": value}", NULL, 0},
+	 "read options from a JSON object {\"option\": value}", NULL, 0, NULL},
 
 	/* output */
 	{"output", 'o', T_STRING, F(output), CMD_REPLAY, NULL, "PATH",
-	 "SQLite output file, replaced unless --append (default telemetra.db)", NULL, 0},
+	 "SQLite output file, replaced unless --append", NULL, 0, "telemetra.db"},
 	{"output", 'o', T_STRING, F(output), CMD_TUNE, NULL, "PATH",
-	 "SQLite file of the results, replaced when the run succeeds (default tune.db)", NULL, 0},
+	 "SQLite file of the results, replaced when the run succeeds", NULL, 0, "tune.db"},
 	{"sink", 0, T_STRING, F(sink), CMD_REPLAY | CMD_LIVE, NULL, "sqlite:PATH|postgres:URL",
-	 "where rows go, instead of the mode's default", NULL, SECRET},
+	 "where rows go, instead of the mode's default", NULL, SECRET, NULL},
 	{"append", 0, T_FLAG, F(append), CMD_REPLAY, NULL, NULL,
-	 "add to an existing output (rows with the same key are replaced)", NULL, 0},
+	 "add to an existing output (rows with the same key are replaced)", NULL, 0, NULL},
 	{"replace", 0, T_FLAG, F(replace), CMD_REPLAY, NULL, NULL,
-	 "PostgreSQL: delete the output rows there, in the run's transaction", NULL, 0},
+	 "PostgreSQL: delete the output rows there, in the run's transaction", NULL, 0, NULL},
 	{"force", 0, T_FLAG, F(force), CMD_REPLAY, NULL, NULL,
-	 "let -o replace a file that is not a telemetra database", NULL, 0},
+	 "let -o replace a file that is not a telemetra database", NULL, 0, NULL},
 	{"threads", 0, T_POSUINT, F(threads), CMD_REPLAY, NULL, "N",
-	 "1: read, decode and aggregate on one thread; 2 or more: decode on a thread of its own "
-	 "(same rows; default: the online CPUs, up to 2)", NULL, 0},
+	 "1: read, decode and aggregate on one thread; 2 or more: decode on a thread of its own"
+	 ", with the same rows", NULL, 0, "2 if two CPUs are online, else 1"},
 	{"no-final-flush", 0, T_FLAG, F(no_final_flush), CMD_REPLAY | CMD_TUNE, NULL, NULL,
-	 "leave windows open at the end of input, as a stopping daemon does", NULL, 0},
+	 "leave windows open at the end of input, as a stopping daemon does", NULL, 0, NULL},
 	{"quiet", 'q', T_FLAG, F(quiet), CORE | CMD_CAPTURE, NULL, NULL,
-	 "print no summary, progress or information lines", NULL, 0},
+	 "print no summary, progress or information lines", NULL, 0, NULL},
 
 	/* live */
 	{"brokers", 0, T_STRING, F(brokers), CMD_LIVE | CMD_CAPTURE, "KAFKA_BOOTSTRAP_SERVERS", "HOST:PORT,...",
-	 "Kafka bootstrap servers (default localhost:9092)", NULL, 0},
+	 "Kafka bootstrap servers", NULL, 0, "localhost:9092"},
 	{"postgres", 0, T_STRING, F(postgres), CMD_LIVE, "POSTGRES_URL", "URL",
-	 "PostgreSQL URL, conninfo or jdbc:postgresql:// URL", NULL, SECRET},
+	 "PostgreSQL URL, conninfo or jdbc:postgresql:// URL", NULL, SECRET, NULL},
 	{"postgres-user", 0, T_STRING, F(postgres_user), CMD_LIVE, "POSTGRES_USER", "USER",
-	 "PostgreSQL user, unless the URL names one", NULL, 0},
+	 "PostgreSQL user, unless the URL names one", NULL, 0, NULL},
 	{"postgres-password", 0, T_STRING, F(postgres_password), CMD_LIVE, "POSTGRES_PASSWORD",
-	 "PASSWORD", "PostgreSQL password (prefer the environment)", NULL, SECRET},
+	 "PASSWORD", "PostgreSQL password (prefer the environment)", NULL, SECRET, NULL},
 	{"group", 0, T_STRING, F(group), CMD_LIVE, NULL, "ID",
-	 "Kafka consumer group (default telemetra)", NULL, 0},
+	 "Kafka consumer group", NULL, 0, NULL},
 	{"offset-reset", 0, T_CHOICE, F(offset_reset), CMD_LIVE, NULL, "earliest|latest",
-	 "where a new group starts in a partition (default latest)", "earliest|latest", 0},
+	 "where a new group starts in a partition", "earliest|latest", 0, NULL},
 	{"trigger", 0, T_SECONDS, F(trigger_us), CMD_LIVE, NULL, "SECONDS",
-	 "commit a batch at least this often (default 1)", NULL, 0},
+	 "commit a batch at least this often", NULL, 0, NULL},
 	{"max-batch", 0, T_POSUINT, F(max_batch), CMD_LIVE, NULL, "N",
-	 "commit a batch after this many records (default 50000)", NULL, 0},
+	 "commit a batch after this many records", NULL, 0, NULL},
 	{"idle-timeout", 0, T_SECONDS, F(idle_timeout_us), CMD_LIVE, NULL, "SECONDS",
-	 "a caught-up partition silent this long stops holding the watermark (default 5)", NULL, 0},
+	 "a caught-up partition silent this long stops holding the watermark", NULL, 0, NULL},
 	{"idle-advance", 0, T_SECONDS0, F(idle_advance_us), CMD_LIVE, NULL, "SECONDS",
-	 "when nothing arrives this long, advance the watermark by wall time (default off)", NULL, 0},
+	 "when nothing arrives this long, advance the watermark by wall time", NULL, 0, "off"},
 	{"capture", 0, T_STRING, F(capture), CMD_LIVE, NULL, "FILE",
-	 "record everything consumed, for an exact replay", NULL, 0},
+	 "record everything consumed, for an exact replay", NULL, 0, NULL},
 	{"kafka-property", 'X', T_LIST, F(kafka_props), CMD_LIVE | CMD_CAPTURE | CMD_REPLAY, NULL, "KEY=VALUE",
-	 "librdkafka property (TLS, SASL, ...); repeatable", NULL, 0},
+	 "librdkafka property (TLS, SASL, ...); repeatable", NULL, 0, NULL},
 	{"checkpoint-location", 0, T_STRING, F(checkpoint_location), CMD_LIVE, "CHECKPOINT_LOCATION",
-	 "PATH", "accepted for the seed's compatibility; state lives in the database", NULL, 0},
+	 "PATH", "accepted for the seed's compatibility; state lives in the database", NULL, 0, NULL},
 	{"reset-state", 0, T_FLAG, F(reset_state), CMD_LIVE, NULL, NULL,
-	 "discard saved state made with other --window/--slide/... (resume from the offsets)", NULL, 0},
+	 "discard saved state made with other --window/--slide/... (resume from the offsets)", NULL, 0, NULL},
 	/* operating the daemon */
 	{"log-format", 0, T_CHOICE, F(log_format), CMD_LIVE, "LOG_FORMAT", "text|json",
-	 "log lines as text or as one JSON object each (default text)", "text|json", 0},
+	 "log lines as text or as one JSON object each", "text|json", 0, NULL},
 	{"log-interval", 0, T_SECONDS, F(log_interval_us), CMD_LIVE, NULL, "SECONDS",
-	 "log a summary of the commits this often (default 30)", NULL, 0},
+	 "log a summary of the commits this often", NULL, 0, NULL},
 	{"log-file", 0, T_STRING, F(log_file), CMD_LIVE, NULL, "FILE",
-	 "append the log to FILE instead of stderr; reopened on SIGHUP", NULL, 0},
+	 "append the log to FILE instead of stderr; reopened on SIGHUP", NULL, 0, NULL},
 	{"metrics", 0, T_STRING, F(metrics), CMD_LIVE, "METRICS_ADDR", "ADDR:PORT",
-	 "serve Prometheus /metrics, /healthz and /readyz on ADDR:PORT (default off)", NULL, 0},
+	 "serve Prometheus /metrics, /healthz and /readyz on ADDR:PORT", NULL, 0, "off"},
 	{"ready-max-age", 0, T_SECONDS, F(ready_max_age_us), CMD_LIVE, NULL, "SECONDS",
-	 "/readyz fails when the database was last reached longer ago (default 30)", NULL, 0},
+	 "/readyz fails when the database was last reached longer ago", NULL, 0, NULL},
 
 	/* capture, replay --kafka (io/kafka_range.h) */
 	{"output", 'o', T_STRING, F(output), CMD_CAPTURE, NULL, "FILE",
-	 "the capture file to write (- for standard output); never overwritten", NULL, 0},
+	 "the capture file to write (- for standard output); never overwritten", NULL, 0, NULL},
 	{"kafka", 0, T_STRING, F(kafka), CMD_REPLAY, NULL, "HOST:PORT,...",
-	 "read a bounded range of Kafka (--from, --to) instead of files", NULL, 0},
+	 "read a bounded range of Kafka (--from, --to) instead of files", NULL, 0, NULL},
 	{"from", 0, T_STRING, F(range_from), CMD_REPLAY | CMD_CAPTURE, NULL,
-	 "earliest|TIME|TOPIC:PART:OFFSET,...", "start of the Kafka range (default earliest)", NULL,
-	 0},
+	 "earliest|TIME|TOPIC:PART:OFFSET,...", "start of the Kafka range", NULL, 0,
+	 "earliest"},
 	{"to", 0, T_STRING, F(range_to), CMD_REPLAY | CMD_CAPTURE, NULL, "now|TIME|end",
-	 "end of the Kafka range: its end now, a time, or the end reached while reading "
-	 "(default now)", NULL, 0},
+	 "end of the Kafka range: its end now, a time, or the end reached while reading",
+	 NULL, 0, "now"},
 
 	/* tune */
 	{"grid", 0, T_LIST, F(grid), CMD_TUNE, NULL, "NAME=VALUES",
-	 "vary option NAME over VALUES: a,b,c or start:stop:step; repeatable", NULL, 0},
+	 "vary option NAME over VALUES: a,b,c or start:stop:step; repeatable", NULL, 0, NULL},
 	{"grid-file", 0, T_STRING, F(grid_file), CMD_TUNE, NULL, "FILE",
-	 "the grid as JSON {\"NAME\": [values] or \"start:stop:step\"}", NULL, 0},
+	 "the grid as JSON {\"NAME\": [values] or \"start:stop:step\"}", NULL, 0, NULL},
 	{"labels", 0, T_STRING, F(labels), CMD_TUNE, NULL, "FILE",
-	 "true moments (JSON Lines) to score each configuration against", NULL, 0},
+	 "true moments (JSON Lines) to score each configuration against", NULL, 0, NULL},
 	{"tolerance", 0, T_SECONDS0, F(tolerance_us), CMD_TUNE, NULL, "SECONDS",
-	 "how far a detected moment may be from a label and still match (default 30)", NULL, 0},
+	 "how far a detected moment may be from a label and still match", NULL, 0, NULL},
 	{"jobs", 'j', T_POSUINT, F(jobs), CMD_TUNE, NULL, "N",
-	 "configurations run in parallel (default: the number of cores)", NULL, 0},
+	 "configurations run in parallel", NULL, 0, "the number of online CPUs"},
 	{"best", 0, T_STRING, F(best), CMD_TUNE, NULL, "FILE",
 	 "write the winning configuration as a --config file (- for stdout: only the JSON)", NULL,
-	 0},
+	 0, NULL},
 	{"objective", 0, T_STRING, F(objective), CMD_TUNE, NULL, "f1|f2|precision@recall=R",
-	 "what the winner maximises (default f1); ties: F1, fewer false alarms, less delay", NULL,
-	 0},
+	 "what the winner maximises; ties: F1, fewer false alarms, less delay", NULL, 0, "f1"},
 
 	/* dump */
 	{"output", 'o', T_STRING, F(output), CMD_DUMP, NULL, "FILE",
-	 "write to FILE instead of standard output (whole or not at all)", NULL, 0},
+	 "write to FILE instead of standard output (whole or not at all)", NULL, 0, NULL},
 
 	/* report */
 	{"output", 'o', T_STRING, F(output), CMD_REPORT, NULL, "FILE",
-	 "write the page to FILE (default report.html; - for standard output); replaced only "
-	 "when complete", NULL, 0},
+	 "write the page to FILE (- for standard output); replaced only when complete", NULL,
+	 0, "report.html"},
 	{"labels", 0, T_STRING, F(labels), CMD_REPORT, NULL, "FILE",
 	 "mark true moments: JSON Lines {stream_id, start, end, kind}, as `telemetra gen "
 	 "--labels` writes them; the page then opens with precision, recall, F1 and false alarms "
 	 "per stream-hour, scored as `telemetra tune` scores, and lists the missed labels and the "
-	 "false moments", NULL, 0},
+	 "false moments", NULL, 0, NULL},
 	{"tolerance", 0, T_SECONDS0, F(tolerance_us), CMD_REPORT, NULL, "SECONDS",
-	 "how far a moment may be from a label and still match (default 30, as tune's)", NULL, 0},
+	 "how far a moment may be from a label and still match, as in tune", NULL, 0, NULL},
 	{"decoys", 0, T_STRING, F(decoys), CMD_REPORT, NULL, "FILE",
 	 "draw decoys (the same format, as `gen --decoys` writes them) and name the one each "
-	 "false moment fell for", NULL, 0},
+	 "false moment fell for", NULL, 0, NULL},
 	{"title", 0, T_STRING, F(title), CMD_REPORT, NULL, "TEXT",
-	 "the page's title (default: one naming the database)", NULL, 0},
+	 "the page's title", NULL, 0, "one naming the database"},
 	{"stream", 0, T_LIST, F(streams), CMD_REPORT, NULL, "ID", "only this stream (repeatable)",
-	 NULL, 0},
+	 NULL, 0, NULL},
 	{"from", 0, T_STRING, F(range_from), CMD_REPORT, NULL, "TIME",
 	 "only windows overlapping [from, to) and moments in it (RFC 3339), e.g. a day of a busy "
-	 "database", NULL, 0},
-	{"to", 0, T_STRING, F(range_to), CMD_REPORT, NULL, "TIME", "the end of that range", NULL, 0},
+	 "database", NULL, 0, NULL},
+	{"to", 0, T_STRING, F(range_to), CMD_REPORT, NULL, "TIME", "the end of that range", NULL, 0, NULL},
 
 	/* gen: output */
 #define GEN(n, s, t, f, e, a, h, ...)                                                           \
 	{.name = n, .short_name = s, .type = t, .offset = F(f), .commands = CMD_GEN, .env = e,     \
 	 .arg = a, .help = h, __VA_ARGS__}
+	/* gen's defaults are config_init()'s; cmd/gen.c decides only what
+	 * default_text says (the start, the endless span). */
 	GEN("output", 'o', T_STRING, output, NULL, "FILE",
-	    "write to FILE ('-' = stdout, the default); gzip-compressed when FILE ends in .gz"),
+	    "write to FILE ('-' = stdout); gzip-compressed when FILE ends in .gz",
+	    .default_text = "standard output"),
 	GEN("kafka", 0, T_STRING, kafka, NULL, "BROKERS",
 	    "produce to Kafka instead (key = stream_id)"),
 	GEN("chat-topic", 0, T_STRING, chat_topic, NULL, "TOPIC",
-	    "topic of chat events and malformed lines (default telemetra.events.chat)"),
+	    "topic of chat events and malformed lines"),
 	GEN("viewer-topic", 0, T_STRING, viewer_topic, NULL, "TOPIC",
-	    "topic of viewer events (default telemetra.events.viewer)"),
+	    "topic of viewer events"),
 	GEN("kafka-property", 'X', T_LIST, kafka_props, NULL, "KEY=VALUE",
 	    "librdkafka producer property (repeatable)"),
 	GEN("rate", 0, T_RANGE, rate, "RATE_PER_SEC", "N",
-	    "pace the output at N events/s of wall time (default: as fast as possible); without "
-	    "--chat-rate, the chat rate is derived from N so that event time keeps up with the "
-	    "wall clock; the command line wins over the environment", .flags = MIN_OPEN | ENV_IF_UNSET),
+	    "pace the output at N events/s of wall time; without --chat-rate, the chat rate is "
+	    "derived from N so that event time keeps up with the wall clock; the command line wins "
+	    "over the environment", .flags = MIN_OPEN | ENV_IF_UNSET,
+	    .default_text = "as fast as possible"),
 	GEN("labels", 0, T_STRING, labels, NULL, "FILE",
 	    "write the true moments to FILE (JSON Lines: stream_id, start, end, kind); start is "
 	    "when chat starts reacting"),
@@ -279,65 +291,65 @@ static const struct opt opts[] = {
 	    "spammer, bot, stream_start, stream_end, raid_out)"),
 	GEN("quiet", 'q', T_FLAG, quiet, NULL, NULL, "no summary line"),
 	/* gen: traffic */
-	GEN("seed", 0, T_COUNT, gen_seed, NULL, "N", "random seed (default 1)"),
-	GEN("streams", 0, T_COUNT, gen_streams, NULL, "N", "number of streams (default 10)"),
+	GEN("seed", 0, T_COUNT, gen_seed, NULL, "N", "random seed"),
+	GEN("streams", 0, T_COUNT, gen_streams, NULL, "N", "number of streams"),
 	GEN("channels", 0, T_STRING, channels, "CHANNELS", "LIST",
 	    "comma-separated stream ids (sets --streams); the command line (--channels or "
 	    "--streams) wins over the environment", .flags = ENV_IF_UNSET),
 	GEN("duration", 0, T_GSECONDS, duration_us, NULL, "SECONDS",
-	    "span of event time (default 600; 0 = endless; endless by default with --kafka); a "
-	    "suffix s, m or h is accepted"),
+	    "span of event time, a suffix s, m or h accepted; 0 = endless, as with --events or "
+	    "--kafka unless given"),
 	GEN("events", 0, T_COUNT, gen_events, NULL, "N",
 	    "stop after N lines (exactly N when the span allows; without --duration the span is "
-	    "open)"),
+	    "open)", .flags = OPTIONAL),
 	GEN("start", 0, T_STRING, start, NULL, "TIME|now",
-	    "event time of the start (RFC 3339, default 2025-11-23T12:00:00Z)"),
+	    "event time of the start, RFC 3339", .default_text = "2025-11-23T12:00:00Z"),
 	GEN("rate-min", 0, T_RANGE, rate_min, NULL, "R",
-	    "per-stream chat rates are spread log-uniformly over [min, max] messages/s "
-	    "(default 0.0167, one a minute, to 30)", .flags = MIN_OPEN),
-	GEN("rate-max", 0, T_RANGE, rate_max, NULL, "R", "the top of that spread (default 30)", .flags = MIN_OPEN),
+	    "per-stream chat rates are spread log-uniformly over [min, max] messages/s; the "
+	    "default min is one a minute", .flags = MIN_OPEN),
+	GEN("rate-max", 0, T_RANGE, rate_max, NULL, "R", "the top of that spread", .flags = MIN_OPEN),
 	GEN("chat-rate", 0, T_RANGE, chat_rate, NULL, "R",
 	    "the same spread, scaled to a mean of R messages/s per stream",
-	    .flags = MIN_OPEN),
+	    .flags = MIN_OPEN | OPTIONAL),
 	GEN("branching", 0, T_RANGE, branching, NULL, "B",
 	    "self-excitation: each message triggers B more on average (replies, emote walls), 0 "
-	    "to 0.95 (default 0.5; 0 = Poisson arrivals)"),
+	    "to 0.95, 0 = Poisson arrivals"),
 	GEN("reply-delay", 0, T_GSECONDS, reply_delay_us, NULL, "S",
-	    "mean delay of a triggered message (default 3)", .flags = MIN_OPEN),
+	    "mean delay of a triggered message", .flags = MIN_OPEN),
 	GEN("decoy-rate", 0, T_RANGE, decoy_rate, NULL, "N",
 	    "decoys per stream-hour: ad breaks, level shifts, sub-gift trains, spammers, bots in "
-	    "turn (default 1)"),
+	    "turn"),
 	GEN("no-edges", 0, T_FLAG, no_edges, NULL, NULL,
 	    "no stream start (ramp, greetings) or end (\"gn\" waves, outgoing raid, offline "
 	    "before the end)"),
 	GEN("viewer-interval", 0, T_GSECONDS, viewer_interval_us, NULL, "S",
-	    "seconds between viewer-count updates (default 5)", .flags = MIN_OPEN),
+	    "seconds between viewer-count updates", .flags = MIN_OPEN),
 	GEN("spikes", 0, T_COUNT, gen_spikes, NULL, "N",
 	    "N true moments: hype, funny, fail (a burst of reactions 2-6 s after the play, 10-60 "
 	    "s, many chatters) and incoming raids (viewer jump, new chatters); none in a stream's "
 	    "first 5 minutes or last 6, episodes 5 minutes apart"),
 	/* gen: disorder and bad input (fractions of lines) */
 	GEN("disorder", 0, T_RANGE, disorder, NULL, "F",
-	    "fraction of lines displaced by less than the watermark delay (default 0.01)"),
+	    "fraction of lines displaced by less than the watermark delay"),
 	GEN("late", 0, T_RANGE, late, NULL, "F",
-	    "fraction displaced by more than delay + 60 s (default 0.001)"),
+	    "fraction displaced by more than delay + 60 s"),
 	GEN("malformed", 0, T_RANGE, malformed, NULL, "F",
-	    "fraction of broken lines of varied kinds (default 0.001)"),
+	    "fraction of broken lines of varied kinds"),
 	GEN("watermark-delay", 0, T_GSECONDS, delay_us, NULL, "S",
-	    "the delay D of the above (default 10)", .flags = MIN_OPEN),
+	    "the delay D of the above", .flags = MIN_OPEN),
 #undef GEN
 
 	/* migrate: one database; POSTGRES_URL yields to --sqlite (cmd/migrate.c) */
 	{"postgres", 0, T_STRING, F(postgres), CMD_MIGRATE, "POSTGRES_URL", "URL",
 	 "a PostgreSQL URL, conninfo or jdbc:postgresql:// URL (the environment's is not used "
-	 "with --sqlite)", NULL, SECRET},
+	 "with --sqlite)", NULL, SECRET, NULL},
 	{"sqlite", 0, T_STRING, F(sqlite), CMD_MIGRATE, NULL, "PATH",
-	 "a SQLite file, created if missing", NULL, 0},
+	 "a SQLite file, created if missing", NULL, 0, NULL},
 	{"postgres-user", 0, T_STRING, F(postgres_user), CMD_MIGRATE, "POSTGRES_USER", "USER",
-	 "PostgreSQL user, unless the URL names one", NULL, 0},
+	 "PostgreSQL user, unless the URL names one", NULL, 0, NULL},
 	{"postgres-password", 0, T_STRING, F(postgres_password), CMD_MIGRATE, "POSTGRES_PASSWORD",
 	 "PASSWORD", "PostgreSQL password, unless the URL has one (prefer the environment)", NULL,
-	 SECRET},
+	 SECRET, NULL},
 };
 
 static const struct bounds bounds[] = {
@@ -913,8 +925,88 @@ void option_problem(char *buf, size_t n, int ch, char **argv, const struct optio
 	}
 }
 
+/* Seconds in microseconds as decimal text, exactly: "60", "0.5". */
+static void seconds_text(char *buf, size_t n, int64_t us)
+{
+	int len = snprintf(buf, n, "%" PRId64 ".%06" PRId64, us / USEC_PER_SEC, us % USEC_PER_SEC);
+	while (len > 0 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '.')
+		buf[--len] = '\0';
+}
+
+/* The shortest text of v that reads back as v: 3, 0.1, 0.016666666666666666. */
+static void double_text(char *buf, size_t n, double v)
+{
+	if (v == trunc(v) && fabs(v) < 1e15) { /* 30, not 3e+01 */
+		snprintf(buf, n, "%.0f", v);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/*
+ * The default of option o as --help shows it, into buf[0..n): its
+ * default_text, or the value config_init() gave its field in d (seconds as
+ * seconds, numbers as the shortest text that reads back, a switch that is
+ * on as "on", strings as they are).  False when there is none to show: an
+ * OPTIONAL option, a list, an unset string, a switch that is off.
+ */
+static bool default_text(const struct opt *o, const struct config *d, char *buf, size_t n)
+{
+	const void *field = (const char *)d + o->offset;
+	if (o->default_text) {
+		snprintf(buf, n, "%s", o->default_text);
+		return true;
+	}
+	if (o->flags & DERIVED)
+		abort(); /* a default computed from other options must be described */
+	if (o->flags & OPTIONAL)
+		return false;
+	switch (o->type) {
+	case T_SECONDS:
+	case T_SECONDS0:
+	case T_GSECONDS:
+		seconds_text(buf, n, *(const int64_t *)field);
+		return true;
+	case T_UINT:
+	case T_POSUINT:
+		snprintf(buf, n, "%u", *(const unsigned *)field);
+		return true;
+	case T_COUNT:
+		snprintf(buf, n, "%" PRIu64, *(const uint64_t *)field);
+		return true;
+	case T_DOUBLE:
+	case T_POSDOUBLE:
+	case T_RANGE:
+		double_text(buf, n, *(const double *)field);
+		return true;
+	case T_FLAG:
+		snprintf(buf, n, "on");
+		return *(const bool *)field;
+	case T_STRING:
+	case T_CHOICE: {
+		const char *s = *(char *const *)field;
+		if (s)
+			snprintf(buf, n, "%s", s);
+		return s != NULL;
+	}
+	case T_LIST:
+		break;
+	}
+	return false;
+}
+
 static void print_help(const struct command_help *cmd)
 {
+	/* The defaults shown are those of a fresh configuration, so the help
+	 * cannot disagree with what a run without options uses. */
+	struct config d;
+	config_init(&d);
 	printf("Usage: telemetra %s %s\n\n%s\n\nOptions:\n", cmd->name, cmd->synopsis, cmd->summary);
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt *o = &opts[i];
@@ -929,6 +1021,9 @@ static void print_help(const struct command_help *cmd)
 		else
 			printf("%-36s", left);
 		printf("%s", o->help);
+		char def[128];
+		if (default_text(o, &d, def, sizeof(def)))
+			printf(" (default %s)", def);
 		if (o->env)
 			printf(" [env %s]", o->env);
 		putchar('\n');
@@ -938,6 +1033,7 @@ static void print_help(const struct command_help *cmd)
 	       "Precedence: command line > environment > --config file > defaults.\n"
 	       "Exit status: 0 success, 1 runtime error, 2 usage or configuration error.\n"
 	       "See telemetra(1) for details.\n");
+	config_free(&d);
 }
 
 int config_load(struct config *c, const struct command_help *cmd, int argc, char **argv)

@@ -366,8 +366,8 @@ int cmd_gen(int argc, char **argv)
 			          start);
 		}
 	}
-	if (!have_duration)
-		o.duration_us = (o.max_events || brokers) ? 0 : INT64_C(600) * USEC_PER_SEC;
+	if (!have_duration && (o.max_events || brokers))
+		o.duration_us = 0; /* endless; otherwise config_init()'s default span */
 	if (have_rate && !have_chat_rate && !have_range) {
 		double viewer = 1e6 / (double)o.viewer_interval_us;
 		double chat = rate / (double)o.streams - viewer;
