@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "core/capture.h"
-#include "core/intern.h"
 #include "core/record.h"
 #include "core/state.h"
 #include "core/timestamp.h"
@@ -43,11 +42,17 @@ struct engine {
 	struct group *last; /* the group of the previous record: usually the next one's */
 	struct engine_stats stats;
 	/* Which group each stream_id was first seen in, for the keying check:
-	 * ids from `streams`, partition + 2 in stream_group (0 = unknown,
-	 * 1 = already reported). */
-	struct interner *streams;
-	int32_t *stream_group;
-	size_t stream_group_cap;
+	 * an open-addressing table (linear probing, never shrinks) keyed by
+	 * the 64-bit hash_bytes() of the id, not by the id itself, so that a
+	 * stream costs 12 bytes a slot here rather than an interned copy of
+	 * its name for the life of the engine (issue 9: 1 M streams).  Two ids
+	 * with one hash (about 2^-64 a pair) would share one entry: at worst
+	 * one wrong or missed keying notice, never a change to any output.
+	 * key_hash[i] == 0 marks an empty slot (a hash of 0 is stored as 1);
+	 * key_seen[i] is partition + 2 (1 = already reported). */
+	uint64_t *key_hash;
+	int32_t *key_seen;
+	size_t key_mask, key_count; /* key_mask + 1 slots, 0 before the first */
 };
 
 static struct group *group_new(const struct engine *e, int32_t partition)
@@ -153,7 +158,6 @@ struct engine *engine_new(const struct core_config *cfg, const struct engine_out
 	e->out = *out;
 	e->rec.chat_topic = cfg->chat_topic;
 	e->rec.viewer_topic = cfg->viewer_topic;
-	e->streams = interner_new();
 	return e;
 }
 
@@ -166,8 +170,8 @@ void engine_free(struct engine *e)
 		group_free(e->groups[i]);
 	free(e->groups);
 	free(e->group_table);
-	interner_free(e->streams);
-	free(e->stream_group);
+	free(e->key_hash);
+	free(e->key_seen);
 	free(e);
 }
 
@@ -293,21 +297,54 @@ static int settle(struct engine *e, struct group *g)
 
 /* --- events ------------------------------------------------------------ */
 
+/* The keying table's slot for hash h: its own, or the empty one it would
+ * take.  The table has a free slot (load stays at most 3/4). */
+static size_t key_slot(const struct engine *e, uint64_t h)
+{
+	size_t i = (size_t)h & e->key_mask;
+	while (e->key_hash[i] && e->key_hash[i] != h)
+		i = (i + 1) & e->key_mask;
+	return i;
+}
+
+/* Doubles the keying table (the engine owns both arrays). */
+static void key_grow(struct engine *e)
+{
+	uint64_t *old_hash = e->key_hash;
+	int32_t *old_seen = e->key_seen;
+	size_t old_slots = e->key_hash ? e->key_mask + 1 : 0;
+	size_t slots = old_slots ? old_slots * 2 : 1024;
+	e->key_hash = xcalloc(slots, sizeof(*e->key_hash));
+	e->key_seen = xmalloc(slots * sizeof(*e->key_seen));
+	e->key_mask = slots - 1;
+	for (size_t j = 0; j < old_slots; j++) {
+		if (!old_hash[j])
+			continue;
+		size_t i = key_slot(e, old_hash[j]);
+		e->key_hash[i] = old_hash[j];
+		e->key_seen[i] = old_seen[j];
+	}
+	free(old_hash);
+	free(old_seen);
+}
+
 /* A stream_id must live in one group; say so once if it does not. */
 static void check_keying(struct engine *e, const struct group *g, struct strview stream_id)
 {
 	if (!e->out.notice)
 		return;
-	uint32_t id = interner_intern(e->streams, stream_id.ptr, stream_id.len);
-	if (interner_refs(e->streams, id) == 0)
-		interner_retain(e->streams, id); /* kept for the life of the engine */
-	if (id >= e->stream_group_cap) {
-		size_t old = e->stream_group_cap;
-		e->stream_group = grow_array(e->stream_group, sizeof(*e->stream_group),
-		                             &e->stream_group_cap, (size_t)id + 1);
-		memset(e->stream_group + old, 0, (e->stream_group_cap - old) * sizeof(*e->stream_group));
+	uint64_t h = hash_bytes(stream_id.ptr, stream_id.len);
+	if (!h)
+		h = 1;
+	if (!e->key_hash || (e->key_count + 1) * 4 > (e->key_mask + 1) * 3)
+		key_grow(e);
+	size_t i = key_slot(e, h);
+	if (!e->key_hash[i]) {
+		e->key_hash[i] = h;
+		e->key_seen[i] = 0;
+		e->key_count++;
 	}
-	int32_t *seen = &e->stream_group[id];
+	int32_t *seen = &e->key_seen[i];
 	if (*seen == 0) {
 		*seen = g->partition + 2;
 	} else if (*seen >= 2 && *seen != g->partition + 2) {

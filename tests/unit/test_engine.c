@@ -540,6 +540,35 @@ START_TEST(partitions_are_separate_groups)
 }
 END_TEST
 
+START_TEST(keying_check_over_many_streams)
+{
+	/* The keying table grows past its first size: 3 000 streams on
+	 * partition 0, then each again on partition 0 (no notice) and on
+	 * partition 1 (one notice each, once). */
+	struct core_config c = config(10, 10, 0);
+	struct engine *e = engine(&c, &out);
+	engine_lane_open(e, SV_LIT(CHAT_TOPIC), 0);
+	engine_lane_open(e, SV_LIT(CHAT_TOPIC), 1);
+	enum { N = 3000 };
+	char payload[256];
+	for (int round = 0; round < 4; round++) {
+		int32_t part = round < 2 ? 0 : 1;
+		for (int i = 0; i < N; i++) {
+			snprintf(payload, sizeof(payload),
+			         "{\"timestamp\":%lld,\"stream_id\":\"k%d\",\"user_id\":\"u\","
+			         "\"message\":\"hi\"}",
+			         (long long)(T + round), i);
+			ck_assert_int_eq(engine_message(e, SV_LIT(CHAT_TOPIC), part,
+			                                (int64_t)round * N + i, payload, strlen(payload)),
+			                 0);
+		}
+		ck_assert_int_eq(out.notices, round < 2 ? 0 : N);
+	}
+	ck_assert_ptr_nonnull(strstr(out.notice, "\"k2999\""));
+	engine_free(e);
+}
+END_TEST
+
 /* --- envelopes and control records in a file --------------------------------- */
 
 START_TEST(envelopes_and_controls)
@@ -1068,6 +1097,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, lane_interleaving_does_not_matter);
 	tcase_add_test(tc, single_lane_same_events);
 	tcase_add_test(tc, partitions_are_separate_groups);
+	tcase_add_test(tc, keying_check_over_many_streams);
 	tcase_add_test(tc, envelopes_and_controls);
 	tcase_add_test(tc, events_that_look_like_captures);
 	tcase_add_test(tc, idle_lane_and_advance);
