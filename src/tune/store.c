@@ -392,12 +392,17 @@ void store_reject(struct store *s, enum dead_reason reason)
 
 /* --- feeding an engine ------------------------------------------------- */
 
+bool store_opens_lanes(const struct store *s)
+{
+	for (uint32_t i = 0; i < s->n_lanes; i++)
+		if (s->lanes[i].in_file && !s->lanes[i].open_record)
+			return true;
+	return false;
+}
+
 int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 {
 	const struct strtab *t = &s->strings;
-	const int64_t *scores = s->scores[lexicon];
-	struct strview *emotes = NULL; /* this call's own: feeds may run in parallel */
-	size_t cap_emotes = 0, chat = 0;
 	int rc = 0;
 
 	/* SPEC §7: lanes named in the files are open from the start, as
@@ -405,7 +410,27 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 	for (uint32_t i = 0; i < s->n_lanes && !rc; i++)
 		if (s->lanes[i].in_file && !s->lanes[i].open_record)
 			rc = engine_lane_open(e, strtab_get(t, s->lanes[i].topic), s->lanes[i].partition);
-	for (size_t i = 0; i < s->n_records && !rc; i++) {
+	struct store_cursor c = {0, 0};
+	return rc ? rc : store_feed_more(s, lexicon, e, &c, 0);
+}
+
+bool store_feed_due(const struct store *s, const struct store_cursor *c, size_t min_batch)
+{
+	return s->n_records - c->record >= min_batch && s->n_records > c->record;
+}
+
+int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
+                    struct store_cursor *c, size_t min_batch)
+{
+	if (!store_feed_due(s, c, min_batch))
+		return 0;
+	const struct strtab *t = &s->strings;
+	const int64_t *scores = s->scores[lexicon];
+	struct strview *emotes = NULL; /* this call's own: feeds may run in parallel */
+	size_t cap_emotes = 0, chat = c->chat;
+	int rc = 0;
+	size_t i = c->record;
+	for (; i < s->n_records && !rc; i++) {
 		const struct record *r = &s->records[i];
 		const struct lane *lane = &s->lanes[r->lane];
 		switch ((enum record_type)r->type) {
@@ -453,6 +478,8 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 			break;
 		}
 	}
+	c->record = i;
+	c->chat = chat;
 	free(emotes);
 	return rc;
 }
