@@ -93,6 +93,7 @@ struct tune {
 	struct grid grid;
 	size_t n; /* configurations */
 	struct tune_case *cases;
+	struct tune_early *early; /* the one windowing pass, fed while reading */
 	json_t **options; /* per configuration: its tunable options (owned) */
 	struct lexicon_entry *lexicons;
 	size_t n_lexicons, cap_lexicons;
@@ -200,6 +201,9 @@ static bool read_pipelined(struct tune *t, const uint32_t *files, const char *co
 	}
 	bool show = !t->base.quiet && log_stderr_is_tty();
 	bool ok = true;
+	/* This thread has time to spare while the reader thread decodes: with
+	 * one windowing key, it windows what it has stored (tune/run.h). */
+	t->early = tune_early_start(t->store, t->cases, t->n);
 	const struct pipeline_item *it;
 	while (ok && (it = pipeline_next(p))) {
 		switch (it->kind) {
@@ -221,6 +225,7 @@ static bool read_pipelined(struct tune *t, const uint32_t *files, const char *co
 		}
 		if (show && it->progress)
 			log_progress("tune: reading %s line %" PRId64, paths[it->file], it->line_no);
+		tune_early_feed(t->early);
 	}
 	pipeline_free(p);
 	return ok;
@@ -334,6 +339,7 @@ static void tune_free(struct tune *t)
 			tune_outcome_free(&t->outcomes[i]);
 	}
 	free(t->options);
+	tune_early_free(t->early); /* before the store and cases it uses */
 	free(t->cases);
 	free(t->outcomes);
 	free(t->scores);
@@ -568,7 +574,7 @@ int cmd_tune(int argc, char **argv)
 	};
 	struct tune_run_stats rstats;
 	t.outcomes = xcalloc(t.n, sizeof(*t.outcomes));
-	tune_run(t.store, t.cases, t.n, &ropt, t.outcomes, &rstats);
+	tune_run_early(t.store, t.cases, t.n, &ropt, t.early, t.outcomes, &rstats);
 	t.spans = rstats.spans;
 	t.n_spans = t.spans ? rstats.passes : 0;
 	double t2 = monotonic_seconds();

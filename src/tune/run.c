@@ -72,6 +72,7 @@ struct recording {
 	struct step *steps;
 	size_t n_steps, cap_steps;
 	uint32_t *stream_of; /* by store string id: 1 + the recording's stream number, 0: none */
+	size_t cap_stream_of; /* the store may still grow (an early pass) */
 	uint32_t n_streams;
 	uint64_t accepted, late;
 	double seconds;
@@ -115,6 +116,13 @@ static int record_row(void *ctx, int32_t group, struct window_row *row)
 	*copy = *row;
 	uint32_t id;
 	copy->stream_id = stable(r->store, row->stream_id, &id);
+	if (id >= r->cap_stream_of) {
+		size_t cap = r->cap_stream_of * 2 > id ? r->cap_stream_of * 2 : (size_t)id + 1;
+		r->stream_of = xrealloc(r->stream_of, cap * sizeof(*r->stream_of));
+		memset(r->stream_of + r->cap_stream_of, 0,
+		       (cap - r->cap_stream_of) * sizeof(*r->stream_of));
+		r->cap_stream_of = cap;
+	}
 	if (!r->stream_of[id])
 		r->stream_of[id] = ++r->n_streams;
 	copy->stream = r->stream_of[id] - 1;
@@ -211,37 +219,43 @@ static void record_spans(const struct recording *r, struct tune_spans *out)
 }
 
 /* Run the windowing of configuration proto over the store into r. */
-static void record_pass(const struct store *store, const struct tune_case *proto,
-                        const struct tune_run_options *opt, bool with_notices,
-                        struct recording *r)
+/* A windowing pass's engine, recording into r; record_finish ends it.
+ * The engine keeps a pointer to *seam (the caller's storage): it must
+ * outlive the engine. */
+static struct engine *record_begin(const struct store *store, const struct tune_case *proto,
+                                   const struct tune_run_options *opt, bool with_notices,
+                                   struct recording *r, struct seam *seam)
 {
-	double t0 = monotonic_seconds();
 	memset(r, 0, sizeof(*r));
 	r->store = store;
 	r->opt = opt;
 	struct store_stats ss;
 	store_get_stats(store, &ss);
-	r->stream_of = xcalloc(ss.strings ? ss.strings : 1, sizeof(*r->stream_of));
+	r->cap_stream_of = ss.strings ? ss.strings : 1;
+	r->stream_of = xcalloc(r->cap_stream_of, sizeof(*r->stream_of));
 
 	/* The engine's own detectors are not used (the seam replaces them):
 	 * off, they cost nothing. */
 	struct core_config core = proto->core;
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		core.detect.det[k].enabled = false;
-	struct seam seam = {r, record_row, record_closed, record_end, record_release, record_drop};
+	*seam = (struct seam){r, record_row, record_closed, record_end, record_release, record_drop};
 	struct engine_output out = {
 		.ctx = r,
 		.window = no_window,
 		.moment = no_moment,
 		.dead_letter = no_dead_letter,
-		.seam = &seam,
+		.seam = seam,
 	};
 	if (with_notices && opt->notice)
 		out.notice = record_notice;
-	struct engine *e = engine_new(&core, &out);
-	/* The callbacks cannot fail, so neither can feeding. */
-	(void)store_feed(store, proto->lexicon, e);
-	(void)engine_finish(e, opt->final_flush);
+	return engine_new(&core, &out); /* it copies out, not *seam */
+}
+
+/* Flush and free e, and fix the recording up. */
+static void record_finish(struct engine *e, bool final_flush, struct recording *r)
+{
+	(void)engine_finish(e, final_flush);
 	const struct engine_stats *st = engine_stats(e);
 	r->accepted = st->accepted;
 	r->late = st->dead[DEAD_LATE];
@@ -257,7 +271,106 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 	r->emotes_at = NULL;
 	free(r->stream_of); /* numbering done */
 	r->stream_of = NULL;
+}
+
+static void record_pass(const struct store *store, const struct tune_case *proto,
+                        const struct tune_run_options *opt, bool with_notices,
+                        struct recording *r)
+{
+	double t0 = monotonic_seconds();
+	struct seam seam;
+	struct engine *e = record_begin(store, proto, opt, with_notices, r, &seam);
+	/* The callbacks cannot fail, so neither can feeding. */
+	(void)store_feed(store, proto->lexicon, e);
+	record_finish(e, opt->final_flush, r);
 	r->seconds = monotonic_seconds() - t0;
+}
+
+/* --- an early windowing pass, fed as the store fills ------------------- */
+
+struct tune_early {
+	const struct store *store;
+	const struct tune_case *proto;
+	struct tune_run_options opt; /* notice: collect, for tune_run to say */
+	struct recording rec;
+	struct seam seam; /* e's */
+	struct engine *e;
+	struct store_cursor cursor;
+	char **notices;
+	size_t n_notices, cap_notices;
+	double seconds;
+};
+
+static void early_notice(void *ctx, const char *msg)
+{
+	struct tune_early *x = ctx;
+	x->notices = grow_array(x->notices, sizeof(*x->notices), &x->cap_notices, x->n_notices + 1);
+	x->notices[x->n_notices++] = xstrdup(msg);
+}
+
+static bool same_windowing(const struct tune_case *a, const struct tune_case *b);
+
+struct tune_early *tune_early_start(const struct store *store, const struct tune_case *cases,
+                                    size_t n)
+{
+	if (n == 0)
+		return NULL;
+	for (size_t i = 1; i < n; i++)
+		if (!same_windowing(&cases[0], &cases[i]))
+			return NULL;
+	double t0 = monotonic_seconds();
+	struct tune_early *x = xcalloc(1, sizeof(*x));
+	x->store = store;
+	x->proto = &cases[0];
+	x->opt.notice = early_notice;
+	x->opt.notice_ctx = x;
+	x->e = record_begin(store, x->proto, &x->opt, true, &x->rec, &x->seam);
+	x->seconds = monotonic_seconds() - t0;
+	return x;
+}
+
+void tune_early_feed(struct tune_early *x)
+{
+	if (!x || !store_feed_due(x->store, &x->cursor, 4096))
+		return;
+	double t0 = monotonic_seconds();
+	/* In batches: a batch's clock reads and call cost little. */
+	(void)store_feed_more(x->store, x->proto->lexicon, x->e, &x->cursor, 4096);
+	x->seconds += monotonic_seconds() - t0;
+}
+
+void tune_early_free(struct tune_early *x)
+{
+	if (!x)
+		return;
+	if (x->e)
+		engine_free(x->e);
+	recording_free(&x->rec);
+	for (size_t i = 0; i < x->n_notices; i++)
+		free(x->notices[i]);
+	free(x->notices);
+	free(x);
+}
+
+/* End x into *r, saying its notices through opt; false (and r untouched)
+ * when its feed is not the one store_feed gives: then x is of no use. */
+static bool early_finish(struct tune_early *x, const struct tune_run_options *opt,
+                         struct recording *r)
+{
+	if (store_opens_lanes(x->store))
+		return false; /* lanes named late in a file were open from the start */
+	double t0 = monotonic_seconds();
+	(void)store_feed_more(x->store, x->proto->lexicon, x->e, &x->cursor, 0);
+	record_finish(x->e, opt->final_flush, &x->rec);
+	x->e = NULL;
+	x->rec.opt = opt;
+	x->rec.seconds = x->seconds + (monotonic_seconds() - t0);
+	*r = x->rec;
+	memset(&x->rec, 0, sizeof(x->rec));
+	for (size_t i = 0; i < x->n_notices; i++)
+		if (opt->notice)
+			opt->notice(opt->notice_ctx, x->notices[i]);
+	return true;
 }
 
 /* --- detection passes ---------------------------------------------------- */
@@ -534,11 +647,27 @@ void tune_run(const struct store *store, const struct tune_case *cases, size_t n
               const struct tune_run_options *opt, struct tune_outcome *out,
               struct tune_run_stats *stats)
 {
+	tune_run_early(store, cases, n, opt, NULL, out, stats);
+}
+
+void tune_run_early(const struct store *store, const struct tune_case *cases, size_t n,
+                    const struct tune_run_options *opt, struct tune_early *early,
+                    struct tune_outcome *out, struct tune_run_stats *stats)
+{
 	struct scheduler s = {.store = store, .cases = cases, .opt = opt, .out = out};
 	memset(out, 0, n * sizeof(*out));
 	plan(&s, n);
 	if (opt->spans)
 		s.spans = xcalloc(s.n_passes ? s.n_passes : 1, sizeof(*s.spans));
+	/* The one windowing pass, done while reading: its judgings are ready. */
+	if (early && s.n_passes == 1 && early->proto == &cases[s.passes[0].cases[0]] &&
+	    early_finish(early, opt, &s.passes[0].rec)) {
+		if (s.spans)
+			record_spans(&s.passes[0].rec, &s.spans[0]);
+		for (size_t j = 0; j < s.passes[0].n_judgings; j++)
+			s.to_judge[s.judge_tail++] = s.passes[0].judgings[j];
+		s.next_pass = 1;
+	}
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 

@@ -35,6 +35,16 @@ struct str_entry {
 	uint32_t hash;
 };
 
+/* A slot carries what a probe compares (hash, length, where the bytes
+ * are) beside its id, so that a lookup touches the slot and the bytes but
+ * never entries[] (a cache miss per lookup on a big table). */
+struct str_slot {
+	const char *ptr;
+	uint32_t len;
+	uint32_t hash;
+	uint32_t id1; /* id + 1, or 0 for empty */
+};
+
 /* Append-only: an id, once given, names the same bytes for the life of the
  * table, and those bytes never move (they live in blocks, not in a
  * reallocated buffer), so views of them can be handed out freely. */
@@ -42,7 +52,7 @@ struct strtab {
 	struct str_entry *entries; /* by id */
 	uint32_t n;
 	size_t cap;
-	uint32_t *slots; /* id + 1, or 0 for empty; open addressing */
+	struct str_slot *slots; /* open addressing */
 	uint32_t mask;
 	char **blocks;
 	size_t n_blocks, cap_blocks;
@@ -84,15 +94,33 @@ static const char *strtab_copy(struct strtab *t, const char *p, size_t n)
 	return dst;
 }
 
+/* Equal bytes? Strings here are mostly short (names, emotes), where a
+ * word-at-a-time loop beats the call into memcmp. */
+static bool bytes_equal(const char *a, const char *b, size_t n)
+{
+	while (n >= 8) {
+		uint64_t x, y;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+		a += 8, b += 8, n -= 8;
+	}
+	while (n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
 /* The slot holding str, or the empty slot where it would go. */
-static uint32_t *strtab_slot(const struct strtab *t, const char *p, size_t n, uint32_t hash)
+static struct str_slot *strtab_slot(const struct strtab *t, const char *p, size_t n,
+                                    uint32_t hash)
 {
 	for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-		uint32_t *slot = &t->slots[i];
-		if (!*slot)
+		struct str_slot *slot = &t->slots[i];
+		if (!slot->id1)
 			return slot;
-		const struct str_entry *e = &t->entries[*slot - 1];
-		if (e->hash == hash && e->len == n && memcmp(e->ptr, p, n) == 0)
+		if (slot->hash == hash && slot->len == n && bytes_equal(slot->ptr, p, n))
 			return slot;
 	}
 }
@@ -104,22 +132,24 @@ static void strtab_grow(struct strtab *t)
 	t->slots = xcalloc(size, sizeof(*t->slots));
 	t->mask = size - 1;
 	for (uint32_t id = 0; id < t->n; id++) {
-		uint32_t i = t->entries[id].hash & t->mask;
-		while (t->slots[i])
+		const struct str_entry *e = &t->entries[id];
+		uint32_t i = e->hash & t->mask;
+		while (t->slots[i].id1)
 			i = (i + 1) & t->mask;
-		t->slots[i] = id + 1;
+		t->slots[i] = (struct str_slot){e->ptr, e->len, e->hash, id + 1};
 	}
 }
 
 static uint32_t strtab_intern(struct strtab *t, struct strview s)
 {
 	uint32_t hash = (uint32_t)hash_bytes(s.ptr, s.len);
-	uint32_t *slot = strtab_slot(t, s.ptr, s.len, hash);
-	if (*slot)
-		return *slot - 1;
+	struct str_slot *slot = strtab_slot(t, s.ptr, s.len, hash);
+	if (slot->id1)
+		return slot->id1 - 1;
 	t->entries = grow_array(t->entries, sizeof(*t->entries), &t->cap, (size_t)t->n + 1);
 	t->entries[t->n] = (struct str_entry){strtab_copy(t, s.ptr, s.len), (uint32_t)s.len, hash};
-	*slot = ++t->n;
+	*slot = (struct str_slot){t->entries[t->n].ptr, (uint32_t)s.len, hash, t->n + 1};
+	t->n++;
 	if (t->n * 2 > t->mask) /* keep the load under one half */
 		strtab_grow(t);
 	return t->n - 1;
@@ -362,12 +392,17 @@ void store_reject(struct store *s, enum dead_reason reason)
 
 /* --- feeding an engine ------------------------------------------------- */
 
+bool store_opens_lanes(const struct store *s)
+{
+	for (uint32_t i = 0; i < s->n_lanes; i++)
+		if (s->lanes[i].in_file && !s->lanes[i].open_record)
+			return true;
+	return false;
+}
+
 int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 {
 	const struct strtab *t = &s->strings;
-	const int64_t *scores = s->scores[lexicon];
-	struct strview *emotes = NULL; /* this call's own: feeds may run in parallel */
-	size_t cap_emotes = 0, chat = 0;
 	int rc = 0;
 
 	/* SPEC §7: lanes named in the files are open from the start, as
@@ -375,7 +410,27 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 	for (uint32_t i = 0; i < s->n_lanes && !rc; i++)
 		if (s->lanes[i].in_file && !s->lanes[i].open_record)
 			rc = engine_lane_open(e, strtab_get(t, s->lanes[i].topic), s->lanes[i].partition);
-	for (size_t i = 0; i < s->n_records && !rc; i++) {
+	struct store_cursor c = {0, 0};
+	return rc ? rc : store_feed_more(s, lexicon, e, &c, 0);
+}
+
+bool store_feed_due(const struct store *s, const struct store_cursor *c, size_t min_batch)
+{
+	return s->n_records - c->record >= min_batch && s->n_records > c->record;
+}
+
+int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
+                    struct store_cursor *c, size_t min_batch)
+{
+	if (!store_feed_due(s, c, min_batch))
+		return 0;
+	const struct strtab *t = &s->strings;
+	const int64_t *scores = s->scores[lexicon];
+	struct strview *emotes = NULL; /* this call's own: feeds may run in parallel */
+	size_t cap_emotes = 0, chat = c->chat;
+	int rc = 0;
+	size_t i = c->record;
+	for (; i < s->n_records && !rc; i++) {
 		const struct record *r = &s->records[i];
 		const struct lane *lane = &s->lanes[r->lane];
 		switch ((enum record_type)r->type) {
@@ -423,6 +478,8 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 			break;
 		}
 	}
+	c->record = i;
+	c->chat = chat;
 	free(emotes);
 	return rc;
 }
@@ -431,7 +488,8 @@ bool store_find_id(const struct store *s, struct strview str, struct strview *st
                    uint32_t *id)
 {
 	const struct strtab *t = &s->strings;
-	uint32_t slot = *strtab_slot(t, str.ptr, str.len, (uint32_t)hash_bytes(str.ptr, str.len));
+	uint32_t slot =
+	    strtab_slot(t, str.ptr, str.len, (uint32_t)hash_bytes(str.ptr, str.len))->id1;
 	if (!slot)
 		return false;
 	*stable = strtab_get(t, slot - 1);
@@ -450,7 +508,7 @@ void store_get_stats(const struct store *s, struct store_stats *out)
 	*out = s->stats;
 	out->strings = s->strings.n;
 	out->bytes = s->strings.bytes + s->strings.cap * sizeof(struct str_entry) +
-	             ((size_t)s->strings.mask + 1) * sizeof(uint32_t) +
+	             ((size_t)s->strings.mask + 1) * sizeof(struct str_slot) +
 	             s->cap_records * sizeof(struct record) + s->cap_emote_ids * sizeof(uint32_t) +
 	             s->opt.n_lexicons * s->cap_chat * sizeof(int64_t);
 	out->string_bytes = s->strings.bytes;

@@ -86,6 +86,27 @@ void store_reject(struct store *s, enum dead_reason reason);
  * number `lexicon`.  Returns 0 or the first non-zero engine status. */
 int store_feed(const struct store *s, size_t lexicon, struct engine *e);
 
+/* Where an incremental feed stands: zero it before the first call. */
+struct store_cursor {
+	size_t record, chat;
+};
+
+/* Feed the records stored since *c, if there are at least min_batch of
+ * them, and move *c past them; this may be called while the store is
+ * still being built, on the thread building it.  Unlike store_feed, it
+ * opens no lanes first: a feed made of such calls from an empty store
+ * equals store_feed only if store_opens_lanes() is false once the store
+ * is built.  Returns 0 or the first non-zero engine status. */
+int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
+                    struct store_cursor *c, size_t min_batch);
+
+/* Whether store_feed_more(c, min_batch) would feed anything. */
+bool store_feed_due(const struct store *s, const struct store_cursor *c, size_t min_batch);
+
+/* Whether store_feed opens lanes before the first record (lanes named in
+ * regular files without a lane_open record of their own). */
+bool store_opens_lanes(const struct store *s);
+
 /* The store's own copy of a string, whose bytes live as long as the store;
  * false if the store never saw it. */
 bool store_find(const struct store *s, struct strview str, struct strview *stable);
