@@ -143,6 +143,30 @@ for input in capture_a.jsonl controls.jsonl late.jsonl malformed.jsonl "$tmp/sma
 	rm -f "$tmp/e1.db" "$tmp/e2.db" "$tmp/e3.db"
 done
 
+# The one case where the early pass must be thrown away: a lane named in the
+# file without a lane_open record is open from the start (SPEC §7), so it
+# holds back its group's watermark before its first record.  Here partition
+# 0's viewer lane speaks once, at the end, 30 s into a 300 s chat: replay
+# takes that reading on time; an engine that opened the lane only when it
+# spoke would call it late.
+awk 'BEGIN {
+	t0 = 1763899200000
+	for (i = 0; i < 300; i++)
+		printf "{\"topic\":\"chat\",\"partition\":0,\"offset\":%d,\"timestamp_ms\":%.0f,\"key\":\"a\",\"value\":\"{\\\"timestamp\\\":%.0f,\\\"stream_id\\\":\\\"a\\\",\\\"user_id\\\":\\\"u%d\\\",\\\"message\\\":\\\"hype\\\"}\"}\n", i, t0 + i * 1000, t0 + i * 1000, i % 7
+	printf "{\"topic\":\"viewer\",\"partition\":0,\"offset\":0,\"timestamp_ms\":%.0f,\"key\":\"a\",\"value\":\"{\\\"timestamp\\\":%.0f,\\\"stream_id\\\":\\\"a\\\",\\\"viewer_count\\\":50}\"}\n", t0 + 30000, t0 + 30000
+}' >"$tmp/held.jsonl"
+($T replay -q -o "$tmp/rh.db" --window 20 --threshold 1 "$tmp/held.jsonl" &&
+	$T tune -q -j 2 -o "$tmp/e2.db" --grid window=20 --grid threshold=1,2 "$tmp/held.jsonl" >/dev/null &&
+	$T tune -q -j 1 -o "$tmp/e1.db" --grid window=20 --grid threshold=1,2 "$tmp/held.jsonl" >/dev/null) ||
+	fail "early pass: held-back lane: a run failed"
+same "held-back lane: replay takes the late-named lane's reading on time" \
+	"$(q "$tmp/rh.db" "select late, dead_letters from runs")" "0|0"
+same "early pass: held-back lane: -j 2 equals -j 1" "$(rows_of "$tmp/e2.db")" "$(rows_of "$tmp/e1.db")"
+same "early pass: held-back lane: tune equals replay" \
+	"$(q "$tmp/e2.db" "select windows, late from tuning_results where threshold = 1")" \
+	"$(q "$tmp/rh.db" "select (select count(*) from chat_summary_minute), late from runs")"
+rm -f "$tmp/e1.db" "$tmp/e2.db" "$tmp/rh.db"
+
 # A stream index that windowing lets go and hands to a new stream: A chats
 # for 20 minutes and falls silent; B starts 50 minutes in, C 8 minutes after
 # B (once A's windows have closed and A was released), with a spike.  C's

@@ -392,10 +392,20 @@ void store_reject(struct store *s, enum dead_reason reason)
 
 /* --- feeding an engine ------------------------------------------------- */
 
+/* SPEC §7: a lane named in a file that replay's lane scan reads, and not
+ * opened by a lane_open record of its own, is open from the start, as
+ * replay opens it after its lane scan.  The one statement of that rule:
+ * store_feed follows it, and store_opens_lanes tells the early pass (which
+ * fed without it) whether it was needed. */
+static bool open_from_start(const struct lane *l)
+{
+	return l->in_file && !l->open_record;
+}
+
 bool store_opens_lanes(const struct store *s)
 {
 	for (uint32_t i = 0; i < s->n_lanes; i++)
-		if (s->lanes[i].in_file && !s->lanes[i].open_record)
+		if (open_from_start(&s->lanes[i]))
 			return true;
 	return false;
 }
@@ -405,10 +415,8 @@ int store_feed(const struct store *s, size_t lexicon, struct engine *e)
 	const struct strtab *t = &s->strings;
 	int rc = 0;
 
-	/* SPEC §7: lanes named in the files are open from the start, as
-	 * replay opens them after its lane scan. */
 	for (uint32_t i = 0; i < s->n_lanes && !rc; i++)
-		if (s->lanes[i].in_file && !s->lanes[i].open_record)
+		if (open_from_start(&s->lanes[i]))
 			rc = engine_lane_open(e, strtab_get(t, s->lanes[i].topic), s->lanes[i].partition);
 	struct store_cursor c = {0, 0};
 	return rc ? rc : store_feed_more(s, lexicon, e, &c, 0);
