@@ -10,6 +10,7 @@
 #include "io/lanescan.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,25 @@
  * each line was searched alone.  Returns the offset of the first hit at
  * or after `from`, or n.
  */
+#define NO_HIT ((size_t)-1)
+
+/* The hit of one block at `at`, from the SIMD filter's two masks (bit k:
+ * a 't' at k with a 'c' at k + 4, in m; a "\u" at k, in esc): the first
+ * "topic" confirmed before the first "\u", else that "\u", else
+ * NO_HIT.  Both block widths decide it here, so they cannot disagree. */
+static inline size_t block_hit(const char *at, unsigned m, unsigned esc)
+{
+	unsigned first_esc = esc ? (unsigned)__builtin_ctz(esc) : UINT32_MAX;
+	for (; m; m &= m - 1) {
+		unsigned k = (unsigned)__builtin_ctz(m);
+		if (k > first_esc)
+			break;
+		if (!memcmp(at + k + 1, "opi", 3))
+			return k;
+	}
+	return esc ? first_esc : NO_HIT;
+}
+
 static size_t next_candidate_sse2(const char *p, size_t n, size_t i)
 {
 #ifdef __SSE2__
@@ -49,15 +69,9 @@ static size_t next_candidate_sse2(const char *p, size_t n, size_t i)
 			_mm_and_si128(_mm_cmpeq_epi8(first, bs), _mm_cmpeq_epi8(second, u)));
 		unsigned m = (unsigned)_mm_movemask_epi8(
 			_mm_and_si128(_mm_cmpeq_epi8(first, t), _mm_cmpeq_epi8(last, c)));
-		for (; m; m &= m - 1) {
-			unsigned k = (unsigned)__builtin_ctz(m);
-			if (esc && (unsigned)__builtin_ctz(esc) < k)
-				break;
-			if (!memcmp(p + i + k + 1, "opi", 3))
-				return i + k;
-		}
-		if (esc)
-			return i + (unsigned)__builtin_ctz(esc);
+		size_t k = block_hit(p + i, m, esc);
+		if (k != NO_HIT)
+			return i + k;
 	}
 #endif
 	for (; i < n; i++)
@@ -86,17 +100,10 @@ __attribute__((target("avx2"))) static size_t next_candidate_avx2(const char *p,
 		__m256i h = _mm256_and_si256(_mm256_cmpeq_epi8(first, t), _mm256_cmpeq_epi8(last, c));
 		if (_mm256_testz_si256(_mm256_or_si256(e, h), _mm256_or_si256(e, h)))
 			continue;
-		unsigned esc = (unsigned)_mm256_movemask_epi8(e);
-		unsigned m = (unsigned)_mm256_movemask_epi8(h);
-		for (; m; m &= m - 1) {
-			unsigned k = (unsigned)__builtin_ctz(m);
-			if (esc && (unsigned)__builtin_ctz(esc) < k)
-				break;
-			if (!memcmp(p + i + k + 1, "opi", 3))
-				return i + k;
-		}
-		if (esc)
-			return i + (unsigned)__builtin_ctz(esc);
+		size_t k = block_hit(p + i, (unsigned)_mm256_movemask_epi8(h),
+		                     (unsigned)_mm256_movemask_epi8(e));
+		if (k != NO_HIT)
+			return i + k;
 	}
 	return next_candidate_sse2(p, n, i);
 }
