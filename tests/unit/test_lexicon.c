@@ -345,6 +345,47 @@ START_TEST(distinct_beyond_64_words)
 }
 END_TEST
 
+START_TEST(every_default_word_found)
+{
+	/* Each word of the shipped lists, alone and upper-cased, glued to
+	 * nothing, counts once in its own polarity; with a letter added it
+	 * counts nothing (the short words' table holds each word, and only
+	 * it). */
+	struct error err;
+	struct lexicon *l = lexicon_new();
+	const char *lists[2] = {lexicon_default_positive, lexicon_default_negative};
+	ck_assert(lexicon_add_list(l, POLARITY_POSITIVE, lists[0], strlen(lists[0]), "p", &err));
+	ck_assert(lexicon_add_list(l, POLARITY_NEGATIVE, lists[1], strlen(lists[1]), "n", &err));
+	size_t checked = 0;
+	for (int k = 0; k < 2; k++) {
+		for (const char *q = lists[k]; *q;) {
+			const char *eol = strchr(q, '\n');
+			size_t n = eol ? (size_t)(eol - q) : strlen(q);
+			char w[80];
+			if (n && n < sizeof(w) - 2 && q[0] != '#') {
+				memcpy(w, q, n);
+				unsigned p, m;
+				sentiment_count(l, w, n, &p, &m);
+				ck_assert_msg(p == (k == 0) && m == (k == 1), "\"%.*s\": P=%u N=%u", (int)n, w, p, m);
+				for (size_t i = 0; i < n; i++)
+					if (w[i] >= 'a' && w[i] <= 'z')
+						w[i] = (char)(w[i] - 32);
+				sentiment_count(l, w, n, &p, &m);
+				ck_assert_msg(p == (k == 0) && m == (k == 1), "\"%.*s\": P=%u N=%u", (int)n, w, p, m);
+				w[n] = 'q';
+				w[n + 1] = 'q';
+				sentiment_count(l, w, n + 2, &p, &m);
+				ck_assert_msg(p + m == 0, "\"%.*s\": P=%u N=%u", (int)n + 2, w, p, m);
+				checked++;
+			}
+			q = eol ? eol + 1 : q + n;
+		}
+	}
+	ck_assert_uint_gt(checked, 20);
+	lexicon_free(l);
+}
+END_TEST
+
 START_TEST(default_lexicons)
 {
 	/* The shipped lists load together: no bad word, none in both lists. */
@@ -372,6 +413,7 @@ Suite *lexicon_suite(void)
 	tcase_add_test(tc, list_bad_words);
 	tcase_add_test(tc, list_word_length);
 	tcase_add_test(tc, default_lexicons);
+	tcase_add_test(tc, every_default_word_found);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sentiment");
 	tcase_add_checked_fixture(tc, setup, teardown);
