@@ -8,7 +8,8 @@
 #      split over three files, and as capture envelopes over two partitions;
 #   3. a log with a line over the 16 MiB limit and a 2 MiB dead line, so
 #      that blocks grow past their arena and shrink back;
-#   4. the SHA-256 in runs.inputs (hashed on a thread of its own), and a
+#   4. the lanes of a file large enough to be scanned in two halves;
+#   5. the SHA-256 in runs.inputs (hashed on a thread of its own), and a
 #      sink failing mid-run (rows are written on a writer thread).
 # And the comparison can tell: moving one ring's worth of lines (4096)
 # behind the next changes the dump, so a pipeline that handed blocks over
@@ -105,6 +106,25 @@ dump_of envpipe 1 - <"$tmp/env.jsonl"
 dump_of envpipe 2 - <"$tmp/env.jsonl"
 cmp -s "$tmp/envpipe.1.dump" "$tmp/envpipe.2.dump" || fail "envelopes from a pipe: --threads 2 differs"
 echo "ok   capture envelopes, two partitions ($env_rows window rows): --threads 2 = --threads 1"
+
+# A file large enough that --threads 2 scans it for lanes in two halves
+# at once (io/lanescan.c): every chat envelope, then the viewer ones, so
+# that the viewer lanes appear only in the second half.  Open from the
+# start, they hold their groups' watermarks back while the chat lanes run
+# ahead; opened at their first record (as from a pipe, which is not
+# scanned), their events come late: a lost lane would show.
+{
+	grep -a '"topic":"telemetra.events.chat"' "$tmp/env.jsonl"
+	grep -av '"topic":"telemetra.events.chat"' "$tmp/env.jsonl"
+} >"$tmp/halves.jsonl"
+[ "$(wc -c <"$tmp/halves.jsonl")" -gt $((32 << 20)) ] || fail "halves.jsonl is too small to be scanned in halves"
+same halves halves.jsonl
+dump_of halvespipe 1 - <"$tmp/halves.jsonl"
+late_file=$(grep -c ',late,' "$tmp/halves.1.dump")
+late_pipe=$(grep -c ',late,' "$tmp/halvespipe.1.dump")
+[ "$late_pipe" -gt $((late_file + 1000)) ] ||
+	fail "viewer lanes opened late give $late_pipe late events, open from the start $late_file: not a test"
+echo "ok   lanes of a file scanned in two halves ($late_file late; $late_pipe unscanned): --threads 2 = --threads 1"
 
 # Oversized lines: one over the 16 MiB limit (a dead letter with its first
 # MiB), one of 2 MiB that is not JSON.

@@ -383,7 +383,7 @@ int cmd_replay(int argc, char **argv)
 			input_hash_aside(r.inputs[i]);
 	/* SPEC §7: the lanes the files name are open from the start. */
 	if (!lanescan_files((const char *const *)argv + first, r.n_inputs, core.chat_topic,
-	                    core.viewer_topic, &r.lanes, &err)) {
+	                    core.viewer_topic, r.cfg.threads, &r.lanes, &err)) {
 		log_error("%s", err.msg);
 		goto out;
 	}

@@ -10,7 +10,9 @@
 #include "io/lanescan.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,6 +38,25 @@
  * each line was searched alone.  Returns the offset of the first hit at
  * or after `from`, or n.
  */
+#define NO_HIT ((size_t)-1)
+
+/* The hit of one block at `at`, from the SIMD filter's two masks (bit k:
+ * a 't' at k with a 'c' at k + 4, in m; a "\u" at k, in esc): the first
+ * "topic" confirmed before the first "\u", else that "\u", else
+ * NO_HIT.  Both block widths decide it here, so they cannot disagree. */
+static inline size_t block_hit(const char *at, unsigned m, unsigned esc)
+{
+	unsigned first_esc = esc ? (unsigned)__builtin_ctz(esc) : UINT32_MAX;
+	for (; m; m &= m - 1) {
+		unsigned k = (unsigned)__builtin_ctz(m);
+		if (k > first_esc)
+			break;
+		if (!memcmp(at + k + 1, "opi", 3))
+			return k;
+	}
+	return esc ? first_esc : NO_HIT;
+}
+
 static size_t next_candidate_sse2(const char *p, size_t n, size_t i)
 {
 #ifdef __SSE2__
@@ -49,15 +70,9 @@ static size_t next_candidate_sse2(const char *p, size_t n, size_t i)
 			_mm_and_si128(_mm_cmpeq_epi8(first, bs), _mm_cmpeq_epi8(second, u)));
 		unsigned m = (unsigned)_mm_movemask_epi8(
 			_mm_and_si128(_mm_cmpeq_epi8(first, t), _mm_cmpeq_epi8(last, c)));
-		for (; m; m &= m - 1) {
-			unsigned k = (unsigned)__builtin_ctz(m);
-			if (esc && (unsigned)__builtin_ctz(esc) < k)
-				break;
-			if (!memcmp(p + i + k + 1, "opi", 3))
-				return i + k;
-		}
-		if (esc)
-			return i + (unsigned)__builtin_ctz(esc);
+		size_t k = block_hit(p + i, m, esc);
+		if (k != NO_HIT)
+			return i + k;
 	}
 #endif
 	for (; i < n; i++)
@@ -86,17 +101,10 @@ __attribute__((target("avx2"))) static size_t next_candidate_avx2(const char *p,
 		__m256i h = _mm256_and_si256(_mm256_cmpeq_epi8(first, t), _mm256_cmpeq_epi8(last, c));
 		if (_mm256_testz_si256(_mm256_or_si256(e, h), _mm256_or_si256(e, h)))
 			continue;
-		unsigned esc = (unsigned)_mm256_movemask_epi8(e);
-		unsigned m = (unsigned)_mm256_movemask_epi8(h);
-		for (; m; m &= m - 1) {
-			unsigned k = (unsigned)__builtin_ctz(m);
-			if (esc && (unsigned)__builtin_ctz(esc) < k)
-				break;
-			if (!memcmp(p + i + k + 1, "opi", 3))
-				return i + k;
-		}
-		if (esc)
-			return i + (unsigned)__builtin_ctz(esc);
+		size_t k = block_hit(p + i, (unsigned)_mm256_movemask_epi8(h),
+		                     (unsigned)_mm256_movemask_epi8(e));
+		if (k != NO_HIT)
+			return i + k;
 	}
 	return next_candidate_sse2(p, n, i);
 }
@@ -147,24 +155,26 @@ static void scan_block(struct record_decoder *dec, const char *text, size_t n,
  */
 #define READ_CHUNK (1024 * 1024)
 
-static bool read_lines(struct record_decoder *dec, const char *path, struct lane_set *set,
-                       struct error *err)
+/* The lines of fd from byte `from` (a line's start) to the end of the
+ * file, or to byte `to` (just after a "\n") when it is not UINT64_MAX,
+ * into *set.  False when the file cannot be read: err says so. */
+static bool read_lines(struct record_decoder *dec, int fd, const char *path, uint64_t from,
+                       uint64_t to, struct lane_set *set, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		error_set(err, "cannot open %s: %s", path, strerror(errno));
-		return false;
-	}
 	size_t cap = READ_CHUNK, have = 0;
 	char *buf = xmalloc(cap);
 	bool skipping = false; /* inside an overlong line, until its "\n" */
 	bool ok = true;
+	uint64_t pos = from;
 	for (;;) {
 		if (cap - have < READ_CHUNK / 2) {
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}
-		ssize_t got = read(fd, buf + have, cap - have);
+		size_t want = cap - have;
+		if (to != UINT64_MAX && to - pos < want)
+			want = (size_t)(to - pos);
+		ssize_t got = want ? pread(fd, buf + have, want, (off_t)pos) : 0;
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
@@ -177,22 +187,23 @@ static bool read_lines(struct record_decoder *dec, const char *path, struct lane
 				scan_block(dec, buf, have, set);
 			break;
 		}
-		size_t from = have;
+		pos += (uint64_t)got;
+		size_t from_byte = have;
 		have += (size_t)got;
 		if (skipping) {
-			const char *nl = memchr(buf + from, '\n', have - from);
+			const char *nl = memchr(buf + from_byte, '\n', have - from_byte);
 			if (!nl) {
 				have = 0;
 				continue;
 			}
-			from = 0;
+			from_byte = 0;
 			size_t cut = (size_t)(nl - buf) + 1;
 			memmove(buf, buf + cut, have - cut);
 			have -= cut;
 			skipping = false;
 		}
-		/* buf[0..from) holds no "\n": it was cut after the last one. */
-		const char *nl = memrchr(buf + from, '\n', have - from);
+		/* buf[0..from_byte) holds no "\n": it was cut after the last one. */
+		const char *nl = memrchr(buf + from_byte, '\n', have - from_byte);
 		if (nl) {
 			size_t len = (size_t)(nl - buf);
 			scan_block(dec, buf, len, set);
@@ -208,6 +219,85 @@ static bool read_lines(struct record_decoder *dec, const char *path, struct lane
 		}
 	}
 	free(buf);
+	return ok;
+}
+
+/*
+ * With two threads a large file is scanned in two halves at once, cut
+ * just after a "\n" near its middle, the second half into a lane set of
+ * its own; the lanes of that set are then added to the first in their
+ * order, which gives the set one pass in file order gives (a lane keeps
+ * the place of its first appearance, and is open-recorded if either half
+ * says so).  The pre-scan is on the critical path: the engine cannot start
+ * before it is done.
+ */
+#define SPLIT_MIN (16u << 20) /* smaller files: one pass, the thread costs more */
+#define SPLIT_LOOK (64u << 10) /* how far past the middle a "\n" is looked for */
+
+struct half {
+	struct record_decoder dec;
+	int fd;
+	const char *path;
+	uint64_t from;
+	struct lane_set set;
+	struct error err;
+	bool ok;
+};
+
+static void *scan_half(void *arg)
+{
+	struct half *h = arg;
+	h->ok = read_lines(&h->dec, h->fd, h->path, h->from, UINT64_MAX, &h->set, &h->err);
+	return NULL;
+}
+
+/* Where to cut fd (size bytes) in two: just after a "\n" near its
+ * middle, or 0 for no cut. */
+static uint64_t split_point(int fd, uint64_t size)
+{
+	if (size < SPLIT_MIN)
+		return 0;
+	char *look = xmalloc(SPLIT_LOOK);
+	uint64_t mid = size / 2, cut = 0;
+	ssize_t got;
+	do
+		got = pread(fd, look, SPLIT_LOOK, (off_t)mid);
+	while (got < 0 && errno == EINTR);
+	const char *nl = got > 0 ? memchr(look, '\n', (size_t)got) : NULL;
+	if (nl)
+		cut = mid + (uint64_t)(nl - look) + 1;
+	free(look);
+	return cut;
+}
+
+static bool scan_file(struct record_decoder *dec, const char *path, unsigned threads,
+                      struct lane_set *set, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		error_set(err, "cannot open %s: %s", path, strerror(errno));
+		return false;
+	}
+	struct stat st;
+	uint64_t cut = threads >= 2 && fstat(fd, &st) == 0 ? split_point(fd, (uint64_t)st.st_size) : 0;
+	struct half h = {.dec = {.chat_topic = dec->chat_topic, .viewer_topic = dec->viewer_topic},
+	                 .fd = fd, .path = path, .from = cut};
+	pthread_t thread;
+	bool two = cut && pthread_create(&thread, NULL, scan_half, &h) == 0;
+	bool ok = read_lines(dec, fd, path, 0, two ? cut : UINT64_MAX, set, err);
+	if (two) {
+		pthread_join(thread, NULL);
+		if (ok && !h.ok) {
+			*err = h.err;
+			ok = false;
+		}
+		for (size_t i = 0; i < h.set.n; i++) {
+			const struct lane_seen *l = &h.set.lanes[i];
+			lane_set_add(set, sv_make(l->topic, l->topic_len), l->partition, l->has_open_record);
+		}
+	}
+	lane_set_free(&h.set);
+	record_decoder_free(&h.dec);
 	close(fd);
 	return ok;
 }
@@ -219,7 +309,8 @@ bool lanescan_rescannable(const char *path)
 }
 
 bool lanescan_files(const char *const *paths, size_t n, const char *chat_topic,
-                    const char *viewer_topic, struct lane_set *set, struct error *err)
+                    const char *viewer_topic, unsigned threads, struct lane_set *set,
+                    struct error *err)
 {
 	struct record_decoder dec = {.chat_topic = chat_topic, .viewer_topic = viewer_topic};
 	bool ok = true;
@@ -233,7 +324,7 @@ bool lanescan_files(const char *const *paths, size_t n, const char *chat_topic,
 		}
 		if (input_lines_stay(in)) { /* a regular file: in blocks */
 			input_close(in);
-			ok = read_lines(&dec, paths[i], set, err);
+			ok = scan_file(&dec, paths[i], threads, set, err);
 			continue;
 		}
 		input_skip_digest(in); /* the real pass computes it */

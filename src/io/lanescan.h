@@ -22,9 +22,11 @@ bool lanescan_rescannable(const char *path);
 
 /* Add to *set the lanes named by the rescannable files among paths[0..n),
  * with whether a lane_open record names them.  The topics decide nothing
- * here but are the decoder's (borrowed).  False with err set when a file
- * cannot be read. */
+ * here but are the decoder's (borrowed).  With threads >= 2 a large
+ * regular file is scanned in two halves at once (the same set results).
+ * False with err set when a file cannot be read. */
 bool lanescan_files(const char *const *paths, size_t n, const char *chat_topic,
-                    const char *viewer_topic, struct lane_set *set, struct error *err);
+                    const char *viewer_topic, unsigned threads, struct lane_set *set,
+                    struct error *err);
 
 #endif

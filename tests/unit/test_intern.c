@@ -141,6 +141,72 @@ START_TEST(many_strings_release_half)
 }
 END_TEST
 
+START_TEST(random_against_model)
+{
+	/* Random interning and releasing of strings of 0 to 23 bytes (some
+	 * held in the table whole, some not; some with NULs, many sharing
+	 * prefixes or lengths) against a plain model: a live string keeps its
+	 * id, and a string is found exactly when it is live. */
+	struct interner *nul = interner_new();
+	/* Trailing NULs and the length tell strings apart, short or long. */
+	static const char zeros[12] = "a";
+	uint32_t seen[12];
+	for (size_t n = 0; n < 12; n++) {
+		seen[n] = interner_intern(nul, zeros, n);
+		interner_retain(nul, seen[n]);
+		for (size_t m = 0; m < n; m++)
+			ck_assert_uint_ne(seen[m], seen[n]);
+	}
+	for (size_t n = 0; n < 12; n++)
+		ck_assert_uint_eq(interner_intern(nul, zeros, n), seen[n]);
+	interner_free(nul);
+
+	enum { K = 600 };
+	char str[K][24];
+	size_t len[K];
+	uint32_t id[K], refs[K] = {0};
+	uint64_t r = 7;
+	for (int k = 0; k < K; k++) {
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		len[k] = (size_t)(r >> 40) % 24;
+		for (size_t i = 0; i < len[k]; i++) /* few letters: many near misses */
+			str[k][i] = "ab\0c"[(r >> (2 * i % 40)) & 3];
+	}
+	/* A repeat of an earlier string is marked and skipped: the model
+	 * wants distinct strings. */
+	for (int k = 0; k < K; k++)
+		for (int j = 0; j < k; j++)
+			if (len[j] == len[k] && !memcmp(str[j], str[k], len[k]))
+				len[k] = 30;
+	struct interner *in = interner_new();
+	for (int step = 0; step < 200000; step++) {
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		int k = (int)((r >> 33) % K);
+		if (len[k] == 30)
+			continue;
+		if (refs[k] && (r >> 20) % 2) {
+			interner_release(in, id[k]);
+			refs[k]--;
+			continue;
+		}
+		uint32_t got = interner_intern(in, str[k], len[k]);
+		if (refs[k])
+			ck_assert_uint_eq(got, id[k]);
+		id[k] = got;
+		interner_retain(in, got);
+		refs[k]++;
+		struct strview v = interner_str(in, got);
+		ck_assert_uint_eq(v.len, len[k]);
+		ck_assert(!memcmp(v.ptr, str[k], len[k]));
+	}
+	uint32_t live = 0;
+	for (int k = 0; k < K; k++)
+		live += refs[k] > 0;
+	ck_assert_uint_eq(interner_count(in), live);
+	interner_free(in);
+}
+END_TEST
+
 START_TEST(idset_membership)
 {
 	struct idset s = {0};
@@ -193,6 +259,7 @@ Suite *intern_suite(void)
 	tcase_add_test(tc, reference_counts);
 	tcase_add_test(tc, ids_recycled_after_release);
 	tcase_add_test(tc, many_strings_release_half);
+	tcase_add_test(tc, random_against_model);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("idmap");
 	tcase_add_test(tc, idset_membership);

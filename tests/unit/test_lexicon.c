@@ -186,6 +186,85 @@ START_TEST(tokenizer_and_counts)
 }
 END_TEST
 
+/* The tokenizer, written plainly from SPEC §3 as an oracle: maximal runs
+ * of token bytes, ASCII lower-cased, distinct ones looked up one by one. */
+static bool oracle_token_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '\'' || c >= 0x80;
+}
+
+static void oracle_count(const struct lexicon *l, const char *msg, size_t len, unsigned *pos,
+                         unsigned *neg)
+{
+	char **toks = xcalloc(len + 1, sizeof(*toks));
+	size_t nt = 0;
+	*pos = *neg = 0;
+	for (size_t i = 0; i < len;) {
+		if (!oracle_token_byte((unsigned char)msg[i])) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < len && oracle_token_byte((unsigned char)msg[j]))
+			j++;
+		char *t = xstrndup(msg + i, j - i);
+		for (char *q = t; *q; q++)
+			if (*q >= 'A' && *q <= 'Z')
+				*q = (char)(*q + 32);
+		bool dup = false;
+		for (size_t k = 0; k < nt && !dup; k++)
+			dup = strcmp(toks[k], t) == 0;
+		if (dup) {
+			free(t);
+		} else {
+			unsigned p, n;
+			sentiment_count(l, t, j - i, &p, &n); /* one token alone */
+			*pos += p;
+			*neg += n;
+			toks[nt++] = t;
+		}
+		i = j;
+	}
+	for (size_t k = 0; k < nt; k++)
+		free(toks[k]);
+	free(toks);
+}
+
+START_TEST(tokenizer_matches_oracle)
+{
+	/* Random messages of lexicon words, near misses, separators, NULs and
+	 * bytes >= 0x80, long enough to cross the 64-byte windows the
+	 * tokenizer works in, with tokens running across them. */
+	static const char *const parts[] = {
+		"good", "GOOD", "bad", "great", "gg", "100", "don't", "tr\xc3\xa8s", "goodbad", "x",
+		" ", "  ", ".", ",", "\t", "\n", "\0", "_", "'", "@", "[", "`", "{", "/", ":", "\x7f",
+		"\xf0\x9f\x98\x80", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	};
+	static const size_t part_len[] = {4, 4, 3, 5, 2, 3, 5, 5, 7, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1,
+	                                  1, 1, 1, 1, 1, 1, 4, 69};
+	ck_assert_uint_eq(sizeof(parts) / sizeof(parts[0]), sizeof(part_len) / sizeof(part_len[0]));
+	uint64_t r = 42;
+	char msg[600];
+	for (int round = 0; round < 20000; round++) {
+		size_t len = 0;
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		size_t want = (size_t)(r >> 33) % 300;
+		while (len < want) {
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+			size_t k = (size_t)(r >> 33) % (sizeof(parts) / sizeof(parts[0]));
+			memcpy(msg + len, parts[k], part_len[k]);
+			len += part_len[k];
+		}
+		unsigned p, n, op, on;
+		sentiment_count(lex, msg, len, &p, &n);
+		oracle_count(lex, msg, len, &op, &on);
+		ck_assert_msg(p == op && n == on, "round %d (%zu bytes): P=%u N=%u, oracle %u %u", round,
+		              len, p, n, op, on);
+	}
+}
+END_TEST
+
 START_TEST(empty_lexicon)
 {
 	struct lexicon *l = lexicon_new();
@@ -266,6 +345,47 @@ START_TEST(distinct_beyond_64_words)
 }
 END_TEST
 
+START_TEST(every_default_word_found)
+{
+	/* Each word of the shipped lists, alone and upper-cased, glued to
+	 * nothing, counts once in its own polarity; with a letter added it
+	 * counts nothing (the short words' table holds each word, and only
+	 * it). */
+	struct error err;
+	struct lexicon *l = lexicon_new();
+	const char *lists[2] = {lexicon_default_positive, lexicon_default_negative};
+	ck_assert(lexicon_add_list(l, POLARITY_POSITIVE, lists[0], strlen(lists[0]), "p", &err));
+	ck_assert(lexicon_add_list(l, POLARITY_NEGATIVE, lists[1], strlen(lists[1]), "n", &err));
+	size_t checked = 0;
+	for (int k = 0; k < 2; k++) {
+		for (const char *q = lists[k]; *q;) {
+			const char *eol = strchr(q, '\n');
+			size_t n = eol ? (size_t)(eol - q) : strlen(q);
+			char w[80];
+			if (n && n < sizeof(w) - 2 && q[0] != '#') {
+				memcpy(w, q, n);
+				unsigned p, m;
+				sentiment_count(l, w, n, &p, &m);
+				ck_assert_msg(p == (k == 0) && m == (k == 1), "\"%.*s\": P=%u N=%u", (int)n, w, p, m);
+				for (size_t i = 0; i < n; i++)
+					if (w[i] >= 'a' && w[i] <= 'z')
+						w[i] = (char)(w[i] - 32);
+				sentiment_count(l, w, n, &p, &m);
+				ck_assert_msg(p == (k == 0) && m == (k == 1), "\"%.*s\": P=%u N=%u", (int)n, w, p, m);
+				w[n] = 'q';
+				w[n + 1] = 'q';
+				sentiment_count(l, w, n + 2, &p, &m);
+				ck_assert_msg(p + m == 0, "\"%.*s\": P=%u N=%u", (int)n + 2, w, p, m);
+				checked++;
+			}
+			q = eol ? eol + 1 : q + n;
+		}
+	}
+	ck_assert_uint_gt(checked, 20);
+	lexicon_free(l);
+}
+END_TEST
+
 START_TEST(default_lexicons)
 {
 	/* The shipped lists load together: no bad word, none in both lists. */
@@ -293,10 +413,12 @@ Suite *lexicon_suite(void)
 	tcase_add_test(tc, list_bad_words);
 	tcase_add_test(tc, list_word_length);
 	tcase_add_test(tc, default_lexicons);
+	tcase_add_test(tc, every_default_word_found);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sentiment");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, tokenizer_and_counts);
+	tcase_add_test(tc, tokenizer_matches_oracle);
 	tcase_add_test(tc, empty_lexicon);
 	tcase_add_test(tc, score_scaled);
 	tcase_add_test(tc, message_score_example);
