@@ -3,7 +3,8 @@
  *
  *   sink-test target              targets, JDBC conversion and secret
  *                                 scrubbing (no database needed)
- *   sink-test checkpoint SPEC     commit checkpoints, read them back
+ *   sink-test checkpoint SPEC     commit checkpoints, read them back; a
+ *                                 discarded batch is not committed
  *   sink-test rows SPEC           write awkward rows (quotes, tabs, Unicode,
  *                                 every byte) for a cross-database dump
  *   sink-test retry URL           a commit with the server stopped keeps its
@@ -21,6 +22,7 @@
 
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +342,33 @@ static void expect_capture(struct sink *s, const char *group, const char *path, 
 	      group, path, got, want);
 }
 
+static PGconn *admin(const char *url);
+static int64_t scalar(PGconn *c, const char *sql);
+
+/* The committed window rows of `stream` in the database of SPEC. */
+static int64_t count_stream(const char *spec, const char *stream)
+{
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chat_summary_minute WHERE stream_id = '%s'",
+	         stream);
+	if (!strncmp(spec, "postgres:", 9)) {
+		PGconn *c = admin(spec + 9);
+		int64_t n = scalar(c, sql);
+		PQfinish(c);
+		return n;
+	}
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	if (strncmp(spec, "sqlite:", 7) || sqlite3_open_v2(spec + 7, &db, SQLITE_OPEN_READONLY, NULL))
+		hard_error("cannot read %s", spec);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) || sqlite3_step(st) != SQLITE_ROW)
+		hard_error("%s: %s", sql, sqlite3_errmsg(db));
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 static int test_checkpoint(const char *spec)
 {
 	size_t len;
@@ -376,8 +405,18 @@ static int test_checkpoint(const char *spec)
 	expect_state(s, "g1", 0, state, len);
 	expect_capture(s, "g1", capture, 8192);
 	expect_offset(s, "g2", "telemetra.events.chat", 0, 901);
+
+	/* A discarded batch (a daemon that lost its partitions) is never
+	 * committed, its checkpoint neither; the next batch is. */
+	put_window(s, "discarded", 1, 5);
+	sink_discard(s);
+	put_window(s, "after-discard", 1, 5);
+	commit_checkpoint(s, "g1", 600, state, len, 9000);
+	expect_offset(s, "g1", "telemetra.events.chat", 0, 601);
 	check(sink_finish(s) == 0, "finish");
 	sink_close(s);
+	check(count_stream(spec, "discarded") == 0, "no row of the discarded batch is committed");
+	check(count_stream(spec, "after-discard") == 1, "the batch after the discard is committed");
 	free(state);
 	return failures ? 1 : 0;
 }

@@ -5,8 +5,9 @@
  * was made with incompatible options, unless --reset-state), or is kept
  * as it was when it comes straight back.  Revoked: the batch in hand is
  * committed first, so that the next owner starts from here.  Lost (our
- * session expired): let go without committing.  A lane opened or closed
- * here is written to the capture, so that a replay does the same.
+ * session expired): let go without committing, and drop what was not
+ * committed, capture included, as a restart does.  A lane opened or
+ * closed here is written to the capture, so that a replay does the same.
  */
 #include "config.h"
 
@@ -32,26 +33,53 @@ void daemon_let_go(struct daemon *d, struct lane *l)
 }
 
 /* The group moved on without us (a stall past the session timeout): the
- * partitions already have a new owner, who resumed from our last commit.
- * Committing our checkpoint now would set its offsets and state back, so
- * let go at once instead, as a revocation not given back does: capture
- * lane_close, forget the groups.  What we computed since the last commit
- * is computed again by the new owner, to the same rows. */
+ * partitions may already have a new owner, who resumed from our last
+ * commit.  Committing our checkpoint now would set its offsets and state
+ * back, so let go without committing.  And since our next assignment, of
+ * these partitions or others, resumes from the checkpoint too, do what a
+ * restart does: forget everything since the last commit — the rows of
+ * the batch in hand, the groups' state, and the capture's tail, cut back
+ * to its length at that commit.  No lane_close is written: the capture
+ * then ends where the checkpoint stands, so that a replay of it holds
+ * exactly the state a later assignment loads, and the records read again
+ * after it are in the capture once (a lane_close would have made the
+ * replay start those groups empty, and kept the tail that is read again).
+ * Every lane goes, whatever the list names: kafka_source unassigns the
+ * whole assignment after this handler, and keeping one lane's state would
+ * disagree with the capture cut back under it.  What was computed since
+ * the last commit is computed again by whoever resumes, to the same rows. */
 static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t n)
 {
+	(void)tps;
 	struct buf what = BUF_INIT;
 	lanes_summary(&d->lanes, lane_is_owned, &what);
-	struct log_field f[] = {LF_INT("count", n), LF_STR("partitions", what.data ? what.data : "")};
-	log_event(LOG_WARN, "partitions_lost", f, 2,
-	          "partitions lost: %zu (%s): the group gave them to another member while this "
-	          "one was stalled; not committing, their new owner resumes from the last commit",
-	          n, what.data ? what.data : "");
+	struct log_field f[] = {LF_INT("count", n), LF_STR("partitions", what.data ? what.data : ""),
+	                        LF_INT("records_dropped", (int64_t)d->batch_records)};
+	log_event(LOG_WARN, "partitions_lost", f, 3,
+	          "partitions lost: %zu (%s): this daemon's session in the group expired while it "
+	          "was stalled; not committing: whoever is given them next, this daemon included, "
+	          "resumes from the last commit, and the %llu records read since are dropped",
+	          n, what.data ? what.data : "", (unsigned long long)d->batch_records);
 	buf_free(&what);
-	for (size_t i = 0; i < n; i++) {
-		struct lane *l = lanes_find(&d->lanes, tps[i].topic, strlen(tps[i].topic), tps[i].partition);
-		if (l->owned)
-			daemon_let_go(d, l);
+	sink_discard(d->sink);
+	int64_t cut = capture_file_cut_back(&d->capture);
+	if (cut)
+		log_info("capture %s cut back by %lld bytes to its length at the last commit",
+		         d->capture.path, (long long)cut);
+	for (size_t i = 0; i < d->lanes.n; i++) {
+		struct lane *l = &d->lanes.v[i];
+		l->owned = l->revoked = l->caught_up = l->idle = false;
+		l->next_offset = -1;
 	}
+	size_t n_groups;
+	int32_t *parts = daemon_group_partitions(d->engine, 0, &n_groups);
+	for (size_t g = 0; g < n_groups; g++)
+		engine_drop_group(d->engine, parts[g]);
+	free(parts);
+	d->batch_records = 0;
+	d->n_emitted = 0;
+	d->dirty = false;
+	d->advance_base = monotonic_seconds();
 }
 
 static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, bool lost)

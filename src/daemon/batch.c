@@ -257,6 +257,7 @@ int daemon_commit_batch(struct daemon *d)
 			                        d->n_latency + 1);
 			d->latency[d->n_latency++] = done - d->emitted[i];
 		}
+		capture_file_committed(&d->capture, capture_bytes);
 		if (d->source)
 			kafka_source_commit_async(d->source, tps, n_offsets);
 		d->batches++;

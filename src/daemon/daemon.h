@@ -13,7 +13,10 @@
  * because the core is deterministic and rows are upserts on their keys,
  * the result is the same rows, none lost, none doubled.  The capture file
  * is cut back to its length at that commit, so that a replay of it sees
- * exactly what the committed state saw.
+ * exactly what the committed state saw.  Partitions lost without a
+ * restart (the session expired) are the same story within the process:
+ * the batch in hand, the groups' state and the capture's tail are
+ * dropped, and the next assignment resumes from the last commit.
  *
  * Failures: a database that cannot commit pauses consumption (group
  * membership is kept) and is retried with backoff, the batch kept in
@@ -139,7 +142,8 @@ void daemon_wait(double seconds);
 
 /* The handlers of io/kafka_source.h: partitions assigned (resumed from the
  * checkpoint, or kept across the rebalance), revoked (committed first) or
- * lost (let go without committing). */
+ * lost (let go without committing, everything since the last commit
+ * dropped, the capture cut back to it). */
 struct kafka_source_handlers daemon_kafka_handlers(struct daemon *d);
 
 /* A partition that is no longer ours: lane closed, group dropped with it. */

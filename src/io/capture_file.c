@@ -35,6 +35,15 @@ char *capture_file_path(const char *given, struct error *err)
 	return buf_detach(&path);
 }
 
+/* The length of the open file, which is where an append-mode stream
+ * writes next. */
+static int64_t end_of(struct capture_file *c)
+{
+	if (fseeko(c->f, 0, SEEK_END) != 0)
+		die("cannot find the end of the capture %s: %s", c->path, strerror(errno));
+	return (int64_t)ftello(c->f);
+}
+
 void capture_file_open(struct capture_file *c, char *path, int64_t committed)
 {
 	c->path = path;
@@ -53,6 +62,7 @@ void capture_file_open(struct capture_file *c, char *path, int64_t committed)
 	if (!c->f)
 		die("cannot open the capture %s: %s", c->path, strerror(errno));
 	setvbuf(c->f, NULL, _IOFBF, 1 << 20);
+	c->committed = end_of(c);
 }
 
 static void flush_line(struct capture_file *c)
@@ -97,6 +107,30 @@ int64_t capture_file_sync(struct capture_file *c)
 	return (int64_t)ftello(c->f);
 }
 
+void capture_file_committed(struct capture_file *c, int64_t bytes)
+{
+	if (c->f)
+		c->committed = bytes;
+}
+
+int64_t capture_file_cut_back(struct capture_file *c)
+{
+	if (!c->f)
+		return 0;
+	/* Written out first, so that the cut also takes what the buffer held. */
+	if (fflush(c->f) != 0)
+		die("cannot write the capture %s: %s", c->path, strerror(errno));
+	int64_t end = end_of(c);
+	if (end <= c->committed)
+		return 0;
+	if (ftruncate(fileno(c->f), (off_t)c->committed) != 0)
+		die("cannot cut the capture %s back to its last commit: %s", c->path, strerror(errno));
+	if (end_of(c) != c->committed)
+		die("the capture %s is not %lld bytes long after cutting it back", c->path,
+		    (long long)c->committed);
+	return end - c->committed;
+}
+
 int64_t capture_file_reopen(struct capture_file *c, struct error *err)
 {
 	FILE *f = fopen(c->path, "ab");
@@ -108,7 +142,7 @@ int64_t capture_file_reopen(struct capture_file *c, struct error *err)
 		die("cannot write the capture %s: %s", c->path, strerror(errno));
 	c->f = f;
 	setvbuf(c->f, NULL, _IOFBF, 1 << 20);
-	return (int64_t)ftello(f);
+	return c->committed = end_of(c);
 }
 
 void capture_file_close(struct capture_file *c)

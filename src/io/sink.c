@@ -16,6 +16,7 @@ int sink_dead_letter(struct sink *s, const struct dead_letter *dl)
 	return s->rows->dead_letter(s, dl);
 }
 int sink_commit(struct sink *s, const struct sink_checkpoint *cp) { return s->rows->commit(s, cp); }
+void sink_discard(struct sink *s) { s->rows->discard(s); }
 int sink_has_rows(struct sink *s, bool *any) { return s->rows->has_rows(s, any); }
 int sink_finish(struct sink *s) { return s->rows->finish(s); }
 

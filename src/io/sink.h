@@ -98,6 +98,7 @@ struct sink_row_ops {
 	int (*moment)(struct sink *s, const struct moment *m);
 	int (*dead_letter)(struct sink *s, const struct dead_letter *dl);
 	int (*commit)(struct sink *s, const struct sink_checkpoint *cp);
+	void (*discard)(struct sink *s);
 	int (*has_rows)(struct sink *s, bool *any);
 	int (*finish)(struct sink *s);
 	void (*close)(struct sink *s);
@@ -138,6 +139,10 @@ int sink_dead_letter(struct sink *s, const struct dead_letter *dl);
 /* Make everything written since the last commit durable, atomically with
  * the checkpoint if there is one (cp NULL: none). */
 int sink_commit(struct sink *s, const struct sink_checkpoint *cp);
+/* Drop everything written since the last commit, which is never to be
+ * committed (a live daemon that lost its partitions resumes from the last
+ * commit and computes it again).  The sink stays open. */
+void sink_discard(struct sink *s);
 /* Do the output tables (windows, moments, dead letters) hold rows? */
 int sink_has_rows(struct sink *s, bool *any);
 /* Success: commit and put the output in place. */

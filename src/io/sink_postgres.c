@@ -700,6 +700,18 @@ static void forget_batch(struct pg_sink *s)
 	}
 }
 
+static void pg_discard(struct sink *base)
+{
+	struct pg_sink *s = (struct pg_sink *)base;
+	if (s->spilled) /* rows already sent go with their transaction */
+		abandon_transaction(s);
+	s->spilled = false;
+	for (int i = 0; i < FIRST_CHECKPOINT_STAGE; i++) {
+		buf_reset(&s->stage_text[i]);
+		s->stage_rows[i] = 0;
+	}
+}
+
 static int pg_commit(struct sink *base, const struct sink_checkpoint *cp)
 {
 	struct pg_sink *s = (struct pg_sink *)base;
@@ -920,6 +932,7 @@ static const struct sink_row_ops pg_rows = {
 	.moment = pg_moment,
 	.dead_letter = pg_dead_letter,
 	.commit = pg_commit,
+	.discard = pg_discard,
 	.has_rows = pg_has_rows,
 	.finish = pg_finish,
 	.close = pg_close,

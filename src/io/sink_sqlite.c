@@ -241,6 +241,16 @@ static int sqlite_commit(struct sink *base, const struct sink_checkpoint *cp)
 	return 0;
 }
 
+/* The batch is the open transaction: rolled back, and the next write
+ * begins another. */
+static void sqlite_discard(struct sink *base)
+{
+	struct sqlite_sink *s = (struct sqlite_sink *)base;
+	if (s->in_txn && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = s->lost = false;
+}
+
 /* Run a prepared lookup with its bindings; *found says whether a row came. */
 static int lookup(struct sqlite_sink *s, sqlite3_stmt *st, const char *what, bool *found)
 {
@@ -635,6 +645,7 @@ static const struct sink_row_ops sqlite_rows = {
 	.moment = sqlite_moment,
 	.dead_letter = sqlite_dead_letter,
 	.commit = sqlite_commit,
+	.discard = sqlite_discard,
 	.has_rows = sqlite_has_rows,
 	.finish = sqlite_finish,
 	.close = sqlite_close,
