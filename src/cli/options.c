@@ -289,6 +289,8 @@ static const struct opt opts[] = {
 	GEN("decoys", 0, T_STRING, decoys, NULL, "FILE",
 	    "write the non-moments to FILE (same format; kind ad_break, level_shift, gift_train, "
 	    "spammer, bot, stream_start, stream_end, raid_out)"),
+	GEN("force", 0, T_FLAG, force, NULL, NULL,
+	    "let -o, --labels and --decoys replace files that exist"),
 	GEN("quiet", 'q', T_FLAG, quiet, NULL, NULL, "no summary line"),
 	/* gen: traffic */
 	GEN("seed", 0, T_COUNT, gen_seed, NULL, "N", "random seed"),

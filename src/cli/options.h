@@ -48,7 +48,7 @@ struct config {
 	/* output */
 	char *output, *sink;
 	bool append, no_final_flush, quiet;
-	bool replace, force; /* replay: replace PostgreSQL rows; overwrite a foreign -o file */
+	bool replace, force; /* replay: replace PostgreSQL rows; replay, gen: overwrite an -o file */
 	unsigned threads; /* replay: 1, or a reader thread beside the engine's */
 	/* live */
 	char *brokers, *postgres, *postgres_user, *postgres_password;
