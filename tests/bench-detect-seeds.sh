@@ -72,8 +72,9 @@ for set in $BENCH_SETS; do
 	for seed in $BENCH_SEEDS; do
 		base=$data/$set-$seed
 		if [ ! -s "$base.jsonl" ] || [ ! -s "$base.labels" ]; then
+			# (--force: a set cut short by an earlier run is made again)
 			# shellcheck disable=SC2046
-			"$TELEMETRA_GEN" gen -q --seed "$seed" $(set_opts $set) --labels "$base.labels" \
+			"$TELEMETRA_GEN" gen -q --force --seed "$seed" $(set_opts $set) --labels "$base.labels" \
 				--decoys "$base.decoys" -o "$base.jsonl" || exit 1
 		fi
 		# shellcheck disable=SC2086
