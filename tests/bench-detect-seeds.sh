@@ -54,37 +54,14 @@ set_opts() {
 }
 
 # falls BASE: replay BASE.jsonl, print "WHAT COUNT" lines: what its moments
-# fell on (the SQL of tests/bench-detect.sh)
-to_sql() { # to_sql TABLE FILE: gen's label lines as INSERTs (plain stream ids)
-	awk -F'"' -v t="$1" -v q="'" '{ printf "INSERT INTO %s VALUES (%s%s%s, %s%s%s, %s%s%s, %s%s%s);\n", t, q, $4, q, q, $8, q, q, $12, q, q, $16, q }' "$2"
-}
+# fell on (bench-detect-lib.sh, shared with tests/bench-detect.sh)
+. "$(dirname "$0")/bench-detect-lib.sh"
 falls() {
 	db=$tmp/falls.db
 	rm -f "$db"
 	# shellcheck disable=SC2086
 	"$TELEMETRA" replay -q $BENCH_REPLAY_OPTS -o "$db" "$1.jsonl" || { echo "bench-detect-seeds: replay failed" >&2; exit 1; }
-	{
-		echo "CREATE TABLE l (stream_id, start, end_, kind); CREATE TABLE d (stream_id, start, end_, kind);"
-		to_sql l "$1.labels"
-		to_sql d "$1.decoys"
-	} | sqlite3 -batch "$db" || exit 1
-	sqlite3 -batch -noheader -separator ' ' "$db" "
-		WITH m AS (
-			SELECT stream_id, julianday(timestamp) AS a,
-				coalesce(julianday(json_extract(metadata, '\$.window_end')),
-					julianday(timestamp) + 60.0 / 86400) AS b
-			FROM moments),
-		c AS (
-			SELECT CASE
-				WHEN EXISTS (SELECT 1 FROM l WHERE l.stream_id = m.stream_id
-					AND m.a <= julianday(l.end_) + 30.0 / 86400 AND m.b > julianday(l.start) - 30.0 / 86400)
-				THEN 'true_moments'
-				ELSE coalesce((SELECT d.kind FROM d WHERE d.stream_id = m.stream_id
-					AND m.a <= julianday(d.end_) + 30.0 / 86400 AND m.b > julianday(d.start) - 30.0 / 86400
-					ORDER BY d.start LIMIT 1), 'ordinary_traffic')
-				END AS what
-			FROM m)
-		SELECT what, count(*) FROM c GROUP BY what"
+	bd_falls "$db" "$1.labels" "$1.decoys" || exit 1
 }
 
 echo "== bench-detect-seeds: $TELEMETRA (traffic: $TELEMETRA_GEN gen), seeds $BENCH_SEEDS"
@@ -95,8 +72,9 @@ for set in $BENCH_SETS; do
 	for seed in $BENCH_SEEDS; do
 		base=$data/$set-$seed
 		if [ ! -s "$base.jsonl" ] || [ ! -s "$base.labels" ]; then
+			# (--force: a set cut short by an earlier run is made again)
 			# shellcheck disable=SC2046
-			"$TELEMETRA_GEN" gen -q --seed "$seed" $(set_opts $set) --labels "$base.labels" \
+			"$TELEMETRA_GEN" gen -q --force --seed "$seed" $(set_opts $set) --labels "$base.labels" \
 				--decoys "$base.decoys" -o "$base.jsonl" || exit 1
 		fi
 		# shellcheck disable=SC2086

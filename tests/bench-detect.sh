@@ -46,6 +46,7 @@ trap 'exit 99' HUP INT TERM
 t0=$(date +%s)
 
 q() { sqlite3 -batch -noheader "$1" "$2"; }
+. "$(dirname "$0")/bench-detect-lib.sh"
 
 # the data sets: NAME -> gen options, and stream-hours
 set_opts() {
@@ -149,37 +150,12 @@ for set in $BENCH_SETS; do
 done
 echo "== tuned configurations keep F1 within 0.05:$summary"
 
-# what the default configuration's moments fall on, seed 1
-to_sql() { # to_sql TABLE FILE: gen's label lines as INSERTs (plain stream ids)
-	awk -F'"' -v t="$1" -v q="'" '{ printf "INSERT INTO %s VALUES (%s%s%s, %s%s%s, %s%s%s, %s%s%s);\n", t, q, $4, q, q, $8, q, q, $12, q, q, $16, q }' "$2"
-}
+# what the default configuration's moments fall on, seed 1 (bench-detect-lib.sh)
 for set in $BENCH_SETS; do
 	db=$tmp/$set-replay.db
 	"$TELEMETRA" replay -q -o "$db" "$tmp/$set-$first.jsonl" || { echo "bench-detect: replay failed"; exit 1; }
-	{
-		echo "CREATE TABLE l (stream_id, start, end_, kind); CREATE TABLE d (stream_id, start, end_, kind);"
-		to_sql l "$tmp/$set-$first.labels"
-		to_sql d "$tmp/$set-$first.decoys"
-	} | sqlite3 -batch "$db" || exit 1
-	# a moment [time, end) matches an interval when it overlaps [start - 30 s, end + 30 s]
-	found=$(q "$db" "
-		WITH m AS (
-			SELECT stream_id, julianday(timestamp) AS a,
-				coalesce(julianday(json_extract(metadata, '\$.end')),
-					julianday(json_extract(metadata, '\$.window_end')),
-					julianday(timestamp) + 60.0 / 86400) AS b
-			FROM moments),
-		c AS (
-			SELECT CASE
-				WHEN EXISTS (SELECT 1 FROM l WHERE l.stream_id = m.stream_id
-					AND m.a <= julianday(l.end_) + 30.0 / 86400 AND m.b > julianday(l.start) - 30.0 / 86400)
-				THEN 'true moments'
-				ELSE coalesce((SELECT d.kind FROM d WHERE d.stream_id = m.stream_id
-					AND m.a <= julianday(d.end_) + 30.0 / 86400 AND m.b > julianday(d.start) - 30.0 / 86400
-					ORDER BY d.start LIMIT 1), 'ordinary traffic')
-				END AS what
-			FROM m)
-		SELECT what || ' ' || count(*) FROM c GROUP BY what ORDER BY count(*) DESC" | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+	found=$(bd_falls "$db" "$tmp/$set-$first.labels" "$tmp/$set-$first.decoys" |
+		tr '\n' ',' | sed 's/,$//; s/,/, /g') || exit 1
 	echo "== $set, seed $first, default configuration: its $(q "$db" "SELECT count(*) FROM moments") moments fall on: $found"
 done
 echo "== bench-detect took $(($(date +%s) - t0)) s"

@@ -23,7 +23,7 @@ db=$dir/day50.db
 if [ ! -s "$db" ]; then
 	echo "generating 50 streams x 24 h (once; kept in $dir) ..."
 	"$T" gen --seed 7 --streams 50 --duration 24h --chat-rate 0.2 --viewer-interval 60 \
-		--spikes 200 -q -o "$ev.tmp" && mv "$ev.tmp" "$ev" || exit 1
+		--spikes 200 -q --force -o "$ev.tmp" && mv "$ev.tmp" "$ev" || exit 1
 	rm -f "$db"
 	"$T" replay -q -o "$db" "$ev" || exit 1
 fi

@@ -144,7 +144,7 @@ fi
 # size limit, EFBIG) or an unreadable database leaves the previous file, or
 # no file, never a cut or empty one.
 mkdir "$tmp/whole" && echo previous >"$tmp/whole/log.jsonl" || exit 99
-(ulimit -f 8; trap '' XFSZ; exec $T gen -q --events 100000 -o "$tmp/whole/log.jsonl") >"$tmp/out" 2>&1
+(ulimit -f 8; trap '' XFSZ; exec $T gen -q --force --events 100000 -o "$tmp/whole/log.jsonl") >"$tmp/out" 2>&1
 got=$?
 if [ "$got" != 1 ] || ! grep -q "cannot write .*log.jsonl: File too large" "$tmp/out"; then
 	fail "gen over the file size limit exited $got: $(cat "$tmp/out")"
@@ -162,7 +162,7 @@ expect 1 "file is not a database" $T dump -o "$tmp/whole/dump.txt" "$tmp/whole/b
 # ... but only a regular file is replaced so: a link keeps pointing where
 # it did, and a FIFO (like a device: -o /dev/null) is written through.
 ln -s log.jsonl "$tmp/whole/link.jsonl" || exit 99
-$T gen -q --events 100 -o "$tmp/whole/link.jsonl" || fail "gen -o through a link failed"
+$T gen -q --force --events 100 -o "$tmp/whole/link.jsonl" || fail "gen -o through a link failed"
 if [ -L "$tmp/whole/link.jsonl" ] && [ "$(wc -l <"$tmp/whole/log.jsonl")" -ge 100 ]; then
 	ok "0  gen -o LINK writes through the link, which stays a link"
 else

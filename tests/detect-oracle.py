@@ -184,7 +184,7 @@ def analyse(args, tmpdir, set_, seed, agg):
         for _, a, b, kind in labs:
             found = any(s0 <= b + tol and e0 > a - tol for s0, e0 in mom.get(sid, []))
             lo, hi = (a - PANE) // PANE - p0, (b + PANE) // PANE - p0
-            row = {"stream": sid, "rate": rate, "kind": kind, "len": (b - a) / 1e6,
+            row = {"seed": seed, "start": a, "stream": sid, "rate": rate, "kind": kind, "len": (b - a) / 1e6,
                    "found": found}
             for m in METRICS:
                 best_ex = None

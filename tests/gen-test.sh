@@ -255,7 +255,7 @@ ok "reproducible"
 
 # --- --events N gives exactly N lines ---------------------------------------
 for n in 1 17 20000; do
-	gen --events $n --streams 3 -o "$tmp/n.jsonl" || fail "gen --events $n"
+	gen --events $n --streams 3 --force -o "$tmp/n.jsonl" || fail "gen --events $n"
 	[ "$(wc -l <"$tmp/n.jsonl")" -eq $n ] || fail "--events $n gives $(wc -l <"$tmp/n.jsonl") lines"
 done
 ok "--events N gives N lines"
@@ -392,6 +392,30 @@ fi
 gen --events 10 -o "$tmp/no/such/dir/x.jsonl" 2>/dev/null
 [ $? -eq 1 ] || fail "an uncreatable output does not exit 1"
 ok "runtime errors"
+
+# --- an existing file is replaced only with --force ---------------------------
+# (a file the user did not ask to overwrite is never overwritten)
+for opt in -o --labels --decoys; do
+	echo keep >"$tmp/kept"
+	: >"$tmp/empty"
+	case $opt in
+	-o) args="-o $tmp/kept" empty="-o $tmp/empty" ;;
+	*) args="$opt $tmp/kept -o $tmp/x-$opt.jsonl" empty="$opt $tmp/empty -o $tmp/y-$opt.jsonl" ;;
+	esac
+	# shellcheck disable=SC2086
+	gen --events 100 $args 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] || fail "gen $opt over an existing file exits $rc, want 2"
+	grep -q "$tmp/kept exists.*--force" "$tmp/err" || fail "gen $opt over an existing file says: $(cat "$tmp/err")"
+	[ "$(cat "$tmp/kept")" = keep ] || fail "gen $opt replaced an existing file without --force"
+	[ -e "$tmp/x-$opt.jsonl" ] && fail "gen $opt refused, yet wrote its other output"
+	# shellcheck disable=SC2086
+	gen --events 100 --force $args || fail "gen --force $opt failed"
+	[ "$(cat "$tmp/kept")" != keep ] || fail "gen --force $opt kept the old file"
+	# shellcheck disable=SC2086
+	gen --events 100 $empty || fail "gen $opt over an empty file (nothing to lose) failed"
+done
+ok "existing outputs: exit 2 naming the file and --force; --force replaces them"
 
 # --- Kafka: librdkafka's in-process mock cluster, then an unreachable broker -----
 if gen --kafka localhost:9092 -X test.mock.num.brokers=1 --events 5000 --streams 3 2>"$tmp/kerr"; then

@@ -23,7 +23,7 @@ dump_of() { # dump_of NAME INPUT REPLAY-OPTIONS...
 }
 
 for seed in 1 2 3; do
-	"$TELEMETRA" gen -q --seed "$seed" --streams 5 --events 20000 --spikes 2 \
+	"$TELEMETRA" gen -q --force --seed "$seed" --streams 5 --events 20000 --spikes 2 \
 		--disorder 0 --late 0 --malformed 0 -o "$tmp/in.jsonl" || fail "gen failed"
 
 	dump_of sorted "$tmp/in.jsonl"

@@ -46,6 +46,7 @@ static const struct {
 	{"min-baseline", true},
 	{"dispersion", true},
 	{"min-excess", true},
+	{"min-fano", true},
 	{"min-history", true},
 	{"min-stddev", true},
 	{"threshold", true},

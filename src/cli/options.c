@@ -122,6 +122,9 @@ static const struct opt opts[] = {
 	 "pane detector: less history gives a NULL z-score", NULL, TUNABLE, NULL},
 	{"dispersion", 0, T_DOUBLE, F(dispersion), CORE, NULL, "PHI",
 	 "pane detector: floor of the negative-binomial dispersion", NULL, TUNABLE, NULL},
+	{"min-fano", 0, T_DOUBLE, F(min_fano), CORE, NULL, "F",
+	 "pane detector: floor of a count's variance / mean (1 = Poisson): chat comes in "
+	 "clusters (replies) at every rate", NULL, TUNABLE, NULL},
 	{"long-span", 0, T_SECONDS, F(long_span_us), CORE, NULL, "SECONDS",
 	 "pane detector: also score the sum of the newest panes over this span; the slide "
 	 "turns it off", NULL, TUNABLE, NULL},
@@ -289,6 +292,8 @@ static const struct opt opts[] = {
 	GEN("decoys", 0, T_STRING, decoys, NULL, "FILE",
 	    "write the non-moments to FILE (same format; kind ad_break, level_shift, gift_train, "
 	    "spammer, bot, stream_start, stream_end, raid_out)"),
+	GEN("force", 0, T_FLAG, force, NULL, NULL,
+	    "let -o, --labels and --decoys replace files that exist"),
 	GEN("quiet", 'q', T_FLAG, quiet, NULL, NULL, "no summary line"),
 	/* gen: traffic */
 	GEN("seed", 0, T_COUNT, gen_seed, NULL, "N", "random seed"),
@@ -412,6 +417,7 @@ void config_init(struct config *c)
 	c->min_baseline_us = 300 * USEC_PER_SEC;
 	c->dispersion = 0.1;
 	c->min_excess = 5;
+	c->min_fano = 1.5;
 	c->long_span_us = 20 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
 	c->sentiment_drop_min_stddev = 0.05;
@@ -1269,6 +1275,11 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			          c->dispersion);
 			return false;
 		}
+		if (!(c->min_fano >= 1) || c->min_fano > 100) {
+			error_set(err, "--min-fano must be at least 1 (Poisson) and at most 100, got %g",
+			          c->min_fano);
+			return false;
+		}
 		core->detect.pane = (struct pane_config){
 			.metric = !strcmp(c->metric, "emote-chatters") ? METRIC_EMOTE_CHATTERS
 			          : !strcmp(c->metric, "chatters")     ? METRIC_CHATTERS
@@ -1277,6 +1288,7 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			.min_history = mh < 1 ? 1 : (unsigned)mh,
 			.dispersion = c->dispersion,
 			.min_excess = c->min_excess,
+			.min_fano = c->min_fano,
 			.long_span = c->long_span_us / c->slide_us < 1
 			                     ? 1
 			                     : (unsigned)(c->long_span_us / c->slide_us),

@@ -40,7 +40,7 @@ struct config {
 	bool merge;
 	char *detector, *metric; /* chat spike detector and its metric */
 	int64_t baseline_us, min_baseline_us, long_span_us;
-	double dispersion, min_excess;
+	double dispersion, min_excess, min_fano;
 	char *lexicon_positive, *lexicon_negative;
 	char *chat_topic, *viewer_topic;
 	double viewer_surge_threshold, viewer_surge_min_stddev;
@@ -48,7 +48,7 @@ struct config {
 	/* output */
 	char *output, *sink;
 	bool append, no_final_flush, quiet;
-	bool replace, force; /* replay: replace PostgreSQL rows; overwrite a foreign -o file */
+	bool replace, force; /* replay: replace PostgreSQL rows; replay, gen: overwrite an -o file */
 	unsigned threads; /* replay: 1, or a reader thread beside the engine's */
 	/* live */
 	char *brokers, *postgres, *postgres_user, *postgres_password;

@@ -392,6 +392,12 @@ int cmd_gen(int argc, char **argv)
 	if (o.spikes && o.duration_us == 0 && o.max_events == 0)
 		die_usage("--spikes needs a bounded run; add --duration SECONDS or --events N");
 
+	/* Before anything is generated or written: none of the three is put
+	 * in place of an existing file unless --force says so. */
+	new_file_refuse_replace(output, "output", NULL, "gen", "replace", cfg.force);
+	new_file_refuse_replace(labels, "--labels file", NULL, "gen", "replace", cfg.force);
+	new_file_refuse_replace(decoys, "--decoys file", NULL, "gen", "replace", cfg.force);
+
 	struct error err;
 	if (brokers && !kafka_conf_check(props, nprops, &err))
 		die_usage("%s", err.msg); /* before the labels are written */

@@ -173,10 +173,9 @@ static bool check_output(const struct replay *r, const char *path, char **names)
 		struct error err;
 		if (st.st_size > 0 && !sqlite_is_telemetra(path, &ours, &err))
 			ours = false;
-		if (st.st_size > 0 && !ours && !r->cfg.force)
-			die_usage("output %s exists and is not a telemetra database, so replay will not %s "
-			          "it; give another output, or --force to %s it",
-			          path, r->cfg.append ? "add to" : "replace", r->cfg.append ? "add to" : "replace");
+		if (!ours)
+			new_file_refuse_replace(path, "output", "is not a telemetra database", "replay",
+			                        r->cfg.append ? "add to" : "replace", r->cfg.force);
 	} else if (errno != ENOENT) {
 		log_error("cannot use output %s: %s", path, strerror(errno));
 		exit(EXIT_RUNTIME);

@@ -13,7 +13,7 @@
  *   c_i    = the history values clipped to the fence
  *   m      = (sum c_i + 0.5) / H          level (Jeffreys: never 0)
  *   s2     = mean of (c_i - m)^2
- *   phi    = max(phi_floor, (s2 - m) / m^2)           over-dispersion
+ *   phi    = max(phi_floor, (F - 1) / m, (s2 - m) / m^2)  over-dispersion
  *   X      ~ NegBin(mean m, variance m + phi m^2)
  *   p      = P(X > x) + P(X = x) / 2                  mid-p upper tail
  *   z      = probit(1 - p)                            equivalent z
@@ -527,7 +527,8 @@ static unsigned span_sums(const double *hist, unsigned n, unsigned span, double 
 /* The verdict on x against the span-sums v[0..ns), in history order, and
  * the same values sorted (the caller's). */
 static void judge_sums(const double *v, const double *sorted, unsigned ns, double x,
-                       unsigned span, double dispersion_floor, struct pane_verdict *out)
+                       unsigned span, double dispersion_floor, double min_fano,
+                       struct pane_verdict *out)
 {
 	double q1 = quantile(sorted, ns, 0.25), q3 = quantile(sorted, ns, 0.75);
 	double lo = q1 - 3 * (q3 - q1) - 1, hi = q3 + 3 * (q3 - q1) + 1;
@@ -545,6 +546,12 @@ static void judge_sums(const double *v, const double *sorted, unsigned ns, doubl
 	double phi = (ss / ns - m) / (m * m);
 	if (!(phi > dispersion_floor))
 		phi = dispersion_floor;
+	/* The variance is at least min_fano x the mean: NegBin's m + phi m^2
+	 * alone tends to Poisson at low counts, while chat comes in clusters
+	 * (a message draws replies) at every rate, and a history of mostly
+	 * zeros cannot show it (doc/decisions.md, "Small streams"). */
+	if (phi < (min_fano - 1) / m)
+		phi = (min_fano - 1) / m;
 	/* The floor applies to every span's own dispersion (not floor / L as
 	 * for independent panes): measured, floor / L fired on more ordinary
 	 * 20 s bursts (doc/decisions.md). */
@@ -564,7 +571,8 @@ static void judge_sums(const double *v, const double *sorted, unsigned ns, doubl
 }
 
 void pane_judge(const double *hist, unsigned n, double x, unsigned span,
-                double dispersion_floor, double *scratch, struct pane_verdict *out)
+                double dispersion_floor, double min_fano, double *scratch,
+                struct pane_verdict *out)
 {
 	/* The baseline of a span of L panes is the history's own L-pane sums
 	 * (overlapping: n - L + 1 of them), not L independent panes: chat is
@@ -575,7 +583,7 @@ void pane_judge(const double *hist, unsigned n, double x, unsigned span,
 	unsigned ns = span_sums(hist, n, span, v);
 	memcpy(sorted, v, ns * sizeof(*sorted));
 	qsort(sorted, ns, sizeof(*sorted), cmp_double);
-	judge_sums(v, sorted, ns, x, span, dispersion_floor, out);
+	judge_sums(v, sorted, ns, x, span, dispersion_floor, min_fano, out);
 }
 
 /* Sorted arrays of n values: insert x, remove one value equal to x (which
@@ -668,6 +676,7 @@ static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
 		json_object_set_new(m, "min_history_panes", json_integer(pc->min_history));
 		json_object_set_new(m, "dispersion_floor", json_real(pc->dispersion));
 		json_object_set_new(m, "min_excess", json_real(pc->min_excess));
+		json_object_set_new(m, "min_fano", json_real(pc->min_fano));
 		return m;
 	}
 	json_object_set_new(m, "metric", json_string(defs[k].metric));
@@ -854,7 +863,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 		scratch_reserve(d, s->n);
 		for (unsigned i = 0; i < s->n; i++)
 			d->hist[i] = s->ring[(s->head + i) % s->cap];
-		judge_sums(d->hist, s->sorted1, s->n, x, 1, pc->dispersion, v);
+		judge_sums(d->hist, s->sorted1, s->n, x, 1, pc->dispersion, pc->min_fano, v);
 		/* The long span: the newest L panes' sum, against the panes before
 		 * all L of them; two tests, so the smaller p is corrected. */
 		unsigned L = pc->long_span, tests = 1;
@@ -864,7 +873,7 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 			for (unsigned i = 1; i < L; i++)
 				xl += d->hist[s->n - i];
 			unsigned ns = span_sums(d->hist, s->n - (L - 1), L, d->scratch);
-			judge_sums(d->scratch, s->sortedL, ns, xl, L, pc->dispersion, &vl);
+			judge_sums(d->scratch, s->sortedL, ns, xl, L, pc->dispersion, pc->min_fano, &vl);
 			tests = 2;
 			if (vl.p_value < v->p_value)
 				*v = vl;
@@ -1081,7 +1090,8 @@ bool detect_same_judging(const struct detect_config *a, const struct detect_conf
 	const struct pane_config *p = &a->pane, *q = &b->pane;
 	return a->method == b->method && p->metric == q->metric && p->history == q->history &&
 	       p->min_history == q->min_history && p->dispersion == q->dispersion &&
-	       p->min_excess == q->min_excess && p->long_span == q->long_span &&
+	       p->min_excess == q->min_excess && p->min_fano == q->min_fano &&
+	       p->long_span == q->long_span &&
 	       a->window_panes == b->window_panes && a->slide_us == b->slide_us;
 }
 

@@ -72,6 +72,7 @@ struct pane_config {
 	double dispersion;    /* floor of the negative-binomial phi, > 0 */
 	double min_excess;    /* a spike needs count - level >= this */
 	unsigned long_span;   /* L >= 1: also score the newest L panes' sum */
+	double min_fano;      /* floor of a count's variance / mean (>= 1; below 1: none) */
 };
 
 struct detect_config {
@@ -141,12 +142,13 @@ struct pane_verdict {
 	double excess;     /* value - span * level */
 	double level;      /* robust mean count per pane (of the span-sums / span) */
 	double spread;     /* of a span-sum: sqrt(M + phi M^2), M = span * level */
-	double dispersion; /* phi of the span-sums used: max(floor, estimate) */
+	double dispersion; /* phi of the span-sums used: max(floor, (F - 1) / M, estimate) */
 	double p_value;    /* mid-p upper tail of x */
 	double z;          /* probit(1 - p_value) */
 };
 void pane_judge(const double *hist, unsigned n, double x, unsigned span,
-                double dispersion_floor, double *scratch, struct pane_verdict *out);
+                double dispersion_floor, double min_fano, double *scratch,
+                struct pane_verdict *out);
 
 /*
  * Judging and deciding.  detectors_on_window() is two steps: *judging*

@@ -146,3 +146,14 @@ void new_file_refuse_input(const char *path, const char *const *inputs, size_t n
 		          "another output",
 		          path, strcmp(in, "-") ? in : "- (standard input)");
 }
+
+void new_file_refuse_replace(const char *path, const char *what, const char *why, const char *cmd,
+                             const char *verb, bool force)
+{
+	struct stat st;
+	if (force || !path || !strcmp(path, "-") || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size == 0)
+		return;
+	die_usage("%s %s exists%s%s, so %s will not %s it; give another %s, or --force to %s it", what,
+	          path, why ? " and " : "", why ? why : "", cmd, verb, what, verb);
+}

@@ -49,6 +49,16 @@ const char *new_file_input_at(const char *path, const char *const *inputs, size_
 /* Exit 2 (die_usage) when path is one of the inputs: a command must not
  * put its output in place of what it reads. */
 void new_file_refuse_input(const char *path, const char *const *inputs, size_t n);
+/* Exit 2 (die_usage) when path (followed through links) is a non-empty
+ * regular file and the user did not ask for it to be replaced (force
+ * false): a file the user did not ask to overwrite is never overwritten.
+ * An empty file holds nothing to lose; a device or a FIFO is written
+ * through, not replaced.  The message reads "WHAT PATH exists[ and WHY],
+ * so CMD will not VERB it; give another WHAT, or --force to VERB it"
+ * (why may be NULL).  The one check of replay -o, gen -o, --labels and
+ * --decoys. */
+void new_file_refuse_replace(const char *path, const char *what, const char *why, const char *cmd,
+                             const char *verb, bool force);
 
 /* Create the file that will become path.  False with err naming path and
  * the reason. */
