@@ -1245,19 +1245,18 @@ static void stream_pack(struct detectors *d, struct stream_state *st)
 	st->pack = p;
 }
 
+static struct state *save_state(const struct detect_config *cfg, const struct stream_state *st);
+
 struct state *detectors_checkpoint_stream(const struct detectors *d, uint32_t stream)
 {
 	if (stream >= d->n_streams || !d->streams[stream].pack)
 		return detectors_save_stream(d, stream);
 	/* The saved state of the series the pack stands for, written by the
-	 * one save function: a view of d with that series as its only stream. */
-	struct detectors view = *d;
+	 * one save function from a copy of the stream's state holding it. */
 	struct stream_state st = d->streams[stream];
 	st.pack = NULL;
 	st.series[DETECTOR_CHAT_SPIKE] = series_unpack(d, d->streams[stream].pack);
-	view.streams = &st;
-	view.n_streams = 1;
-	struct state *out = detectors_save_stream(&view, 0);
+	struct state *out = save_state(&d->cfg, &st);
 	series_free(st.series[DETECTOR_CHAT_SPIKE]);
 	return out;
 }
@@ -1293,11 +1292,17 @@ struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 {
 	if (stream >= d->n_streams || !d->streams[stream].stream_id)
 		return NULL;
-	const struct stream_state *st = &d->streams[stream];
+	return save_state(&d->cfg, &d->streams[stream]);
+}
+
+/* One stream's state (its series as they are: a packed one is the
+ * caller's to unpack first) as a new value the caller owns. */
+static struct state *save_state(const struct detect_config *cfg, const struct stream_state *st)
+{
 	struct state *out = state_object();
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
 		const struct series *s = st->series[k];
-		const struct detector_config *c = &d->cfg.det[k];
+		const struct detector_config *c = &cfg->det[k];
 		if (!c->enabled || !s || (!s->n && !s->run && !s->has_last))
 			continue;
 		struct state *values = state_array();
@@ -1313,7 +1318,7 @@ struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 			                 "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
 			                 r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
 			                 metadata_save(r->peak_metadata));
-			if (pane_chat(&d->cfg, k))
+			if (pane_chat(cfg, k))
 				state_set(run, "peak_span", state_integer(r->peak_span));
 		}
 		struct state *o = state_pack("{soso}", "values", values, "run", run);
@@ -1323,7 +1328,7 @@ struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 				state_append(ks, state_integer(s->ks[(s->head + i) % s->cap]));
 			state_set(o, "ks", ks);
 		}
-		if (pane_chat(&d->cfg, k) && s->has_last) {
+		if (pane_chat(cfg, k) && s->has_last) {
 			state_set(o, "last_pane", state_integer(s->last_pane));
 			state_set(o, "seen", state_integer(s->seen));
 		}
