@@ -158,6 +158,8 @@ struct detectors {
 	struct detect_config cfg;
 	struct stream_state *streams; /* indexed by the windower's stream index */
 	uint32_t n_streams;
+	size_t cap_streams; /* grown geometrically: one new stream at a time
+	                     * made 1 M streams 1 M reallocs (mremap) */
 	/* Scratch shared by the group's streams, allocated on first use and
 	 * grown to the longest history judged so far (<= max_n): a group
 	 * (partition) that never judges a history costs nothing. */
@@ -253,7 +255,14 @@ static struct series *series_unpack(const struct detectors *d, const struct pack
 static struct stream_state *stream_state(struct detectors *d, const struct window_row *row)
 {
 	if (row->stream >= d->n_streams) {
-		d->streams = xrealloc(d->streams, (row->stream + 1) * sizeof(*d->streams));
+		/* room for one first: most groups of a many-partition input hold one */
+		if (!d->cap_streams && row->stream == 0) {
+			d->streams = xrealloc(d->streams, sizeof(*d->streams));
+			d->cap_streams = 1;
+		} else {
+			d->streams = grow_array(d->streams, sizeof(*d->streams), &d->cap_streams,
+			                        (size_t)row->stream + 1);
+		}
 		memset(d->streams + d->n_streams, 0,
 		       (row->stream + 1 - d->n_streams) * sizeof(*d->streams));
 		d->n_streams = row->stream + 1;
