@@ -146,13 +146,32 @@ struct pack {
 	} v[]; /* m of them */
 };
 
+/* A pack of at most one non-zero value, kept in the stream's state in
+ * place of its series pointers: a stream seen once (the 1 M-stream case)
+ * holds one non-zero pane, and a pack of its own was a 48-byte block. */
+struct small_pack {
+	int64_t last_pane;
+	uint32_t n, seen;
+	uint32_t at;  /* the non-zero value's place, */
+	double value; /* or 0: none */
+};
+
 struct stream_state {
 	char *stream_id; /* owned copy, for moments emitted after the row */
 	uint32_t stream_id_len;
 	bool in_runs; /* listed in detectors.runs */
-	struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
-	struct pack *pack; /* owned; then every series is NULL (see struct pack) */
+	bool small;   /* packed in place: `sp` holds it, and no series or pack is */
+	union {
+		struct {
+			struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
+			struct pack *pack; /* owned; then every series is NULL (see struct pack) */
+		};
+		struct small_pack sp; /* when small */
+	};
 };
+
+_Static_assert(sizeof(struct small_pack) <= sizeof(struct series *) * (DETECTOR_COUNT + 1),
+               "a small pack fits in the space of the series and pack pointers");
 
 struct detectors {
 	struct detect_config cfg;
@@ -238,9 +257,11 @@ void detectors_free(struct detectors *d)
 	if (!d)
 		return;
 	for (uint32_t s = 0; s < d->n_streams; s++) {
-		for (int k = 0; k < DETECTOR_COUNT; k++)
-			series_free(d->streams[s].series[k]);
-		free(d->streams[s].pack);
+		if (!d->streams[s].small) {
+			for (int k = 0; k < DETECTOR_COUNT; k++)
+				series_free(d->streams[s].series[k]);
+			free(d->streams[s].pack);
+		}
 		free(d->streams[s].stream_id);
 	}
 	free(d->streams);
@@ -250,7 +271,8 @@ void detectors_free(struct detectors *d)
 	free(d);
 }
 
-static struct series *series_unpack(const struct detectors *d, const struct pack *p);
+static struct series *series_unpack(const struct detectors *d, const struct stream_state *st);
+static void pack_free(struct stream_state *st);
 
 static struct stream_state *stream_state(struct detectors *d, const struct window_row *row)
 {
@@ -268,10 +290,10 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 		d->n_streams = row->stream + 1;
 	}
 	struct stream_state *st = &d->streams[row->stream];
-	if (st->pack) { /* back from idle: its series as it was */
-		st->series[DETECTOR_CHAT_SPIKE] = series_unpack(d, st->pack);
-		free(st->pack);
-		st->pack = NULL;
+	if (st->pack || st->small) { /* back from idle: its series as it was */
+		struct series *s = series_unpack(d, st);
+		pack_free(st);
+		st->series[DETECTOR_CHAT_SPIKE] = s;
 	}
 	if (!st->stream_id) {
 		st->stream_id = xstrndup(row->stream_id.ptr, row->stream_id.len);
@@ -747,7 +769,7 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
                    void *ctx)
 {
 	struct stream_state *st = &d->streams[stream];
-	struct series *s = st->series[k];
+	struct series *s = st->small ? NULL : st->series[k];
 	if (!s || !s->run)
 		return 0;
 	struct run *r = s->run;
@@ -1096,6 +1118,8 @@ bool detect_same_judging(const struct detect_config *a, const struct detect_conf
 
 static bool has_run(const struct stream_state *st)
 {
+	if (st->small)
+		return false;
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		if (st->series[k] && st->series[k]->run)
 			return true;
@@ -1129,7 +1153,7 @@ int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn em
 		if (i && s == d->runs[i - 1])
 			continue; /* listed again after a release and a reuse */
 		struct stream_state *st = &d->streams[s];
-		for (int k = 0; k < DETECTOR_COUNT && !rc; k++) {
+		for (int k = 0; k < DETECTOR_COUNT && !rc && !st->small; k++) {
 			const struct series *se = st->series[k];
 			if (se && se->run && se->run->last_k < closed_k)
 				rc = end_run(d, s, k, emit, ctx);
@@ -1173,12 +1197,12 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 		return INT64_MIN;
 	struct stream_state *st = &d->streams[stream];
 	int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1, at = INT64_MIN;
-	if (st->pack) { /* as its chat spike series below */
-		int64_t lp = st->pack->last_pane;
+	if (st->pack || st->small) { /* as its chat spike series below */
+		int64_t lp = st->small ? st->sp.last_pane : st->pack->last_pane;
 		at = lp + (int64_t)series_cap(&d->cfg, DETECTOR_CHAT_SPIKE) + 1 - wp;
 		if (at > closed_k)
 			return at;
-		free(st->pack);
+		pack_free(st);
 		free(st->stream_id);
 		memset(st, 0, sizeof(*st));
 		return at;
@@ -1209,23 +1233,38 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 	return at;
 }
 
-/* A series made from a pack (struct pack); the caller owns it. */
-static struct series *series_unpack(const struct detectors *d, const struct pack *p)
+/* The series a packed stream's pack (struct pack, or struct small_pack
+ * in place) was made from; the caller owns it. */
+static struct series *series_unpack(const struct detectors *d, const struct stream_state *st)
 {
+	const struct pack *p = st->small ? NULL : st->pack;
+	struct packed_value one = {st->sp.at, st->sp.value};
+	uint32_t n = p ? p->n : st->sp.n, m = p ? p->m : st->sp.value != 0;
+	const struct packed_value *v = p ? p->v : &one;
 	struct series *s = xcalloc(1, sizeof(*s));
 	s->cap = series_cap(&d->cfg, DETECTOR_CHAT_SPIKE);
 	s->sorted = true;
-	series_reserve(s, p->n);
-	for (uint32_t i = 0; i < p->n; i++)
+	series_reserve(s, n);
+	for (uint32_t i = 0; i < n; i++)
 		s->ring[i] = 0;
-	for (uint32_t j = 0; j < p->m; j++)
-		s->ring[p->v[j].at] = p->v[j].value;
-	s->n = p->n;
-	s->seen = p->seen;
+	for (uint32_t j = 0; j < m; j++)
+		s->ring[v[j].at] = v[j].value;
+	s->n = n;
+	s->seen = p ? p->seen : st->sp.seen;
 	s->has_last = true;
-	s->last_pane = p->last_pane;
+	s->last_pane = p ? p->last_pane : st->sp.last_pane;
 	pane_sort(s, d->cfg.pane.long_span);
 	return s;
+}
+
+/* Free a packed stream's pack: the stream then holds no series either. */
+static void pack_free(struct stream_state *st)
+{
+	if (!st->small)
+		free(st->pack);
+	memset(&st->sp, 0, sizeof(st->sp));
+	st->small = false;
+	st->pack = NULL;
 }
 
 /* Pack an idle stream waiting for its release, when all it holds is the
@@ -1241,6 +1280,18 @@ static void stream_pack(struct detectors *d, struct stream_state *st)
 	uint32_t m = 0;
 	for (unsigned i = 0; i < s->n; i++)
 		m += ring_at(s, i) != 0;
+	if (m <= 1) {
+		struct small_pack sp = {.last_pane = s->last_pane, .n = s->n, .seen = s->seen};
+		for (unsigned i = 0; i < s->n; i++)
+			if (ring_at(s, i) != 0) {
+				sp.at = i;
+				sp.value = ring_at(s, i);
+			}
+		series_free(s);
+		st->sp = sp; /* over the series pointers, all NULL now */
+		st->small = true;
+		return;
+	}
 	struct pack *p = xmalloc(sizeof(*p) + m * sizeof(p->v[0]));
 	*p = (struct pack){.last_pane = s->last_pane, .n = s->n, .seen = s->seen, .m = m};
 	m = 0;
@@ -1258,13 +1309,16 @@ static struct state *save_state(const struct detect_config *cfg, const struct st
 
 struct state *detectors_checkpoint_stream(const struct detectors *d, uint32_t stream)
 {
-	if (stream >= d->n_streams || !d->streams[stream].pack)
+	if (stream >= d->n_streams || (!d->streams[stream].pack && !d->streams[stream].small))
 		return detectors_save_stream(d, stream);
 	/* The saved state of the series the pack stands for, written by the
 	 * one save function from a copy of the stream's state holding it. */
 	struct stream_state st = d->streams[stream];
+	struct series *s = series_unpack(d, &st);
+	memset(&st.sp, 0, sizeof(st.sp));
+	st.small = false;
 	st.pack = NULL;
-	st.series[DETECTOR_CHAT_SPIKE] = series_unpack(d, d->streams[stream].pack);
+	st.series[DETECTOR_CHAT_SPIKE] = s;
 	struct state *out = save_state(&d->cfg, &st);
 	series_free(st.series[DETECTOR_CHAT_SPIKE]);
 	return out;
@@ -1301,6 +1355,12 @@ struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 {
 	if (stream >= d->n_streams || !d->streams[stream].stream_id)
 		return NULL;
+	if (d->streams[stream].small) { /* as a packed stream: no series */
+		struct stream_state st = d->streams[stream];
+		memset(&st.sp, 0, sizeof(st.sp));
+		st.small = false;
+		return save_state(&d->cfg, &st);
+	}
 	return save_state(&d->cfg, &d->streams[stream]);
 }
 
