@@ -156,9 +156,19 @@ struct small_pack {
 	double value; /* or 0: none */
 };
 
+/* Ids up to this long (most) are kept in the stream's state, not in a
+ * block of their own (a 32-byte block for "s123456"). */
+#define ID_INLINE 15
+
 struct stream_state {
-	char *stream_id; /* owned copy, for moments emitted after the row */
+	/* A copy of the stream's id, for moments emitted after the row:
+	 * in `in` when it is at most ID_INLINE bytes, else an owned block. */
+	union {
+		char *ptr;
+		char in[ID_INLINE + 1];
+	} id;
 	uint32_t stream_id_len;
+	bool live;    /* the index is in use (has an id) */
 	bool in_runs; /* listed in detectors.runs */
 	bool small;   /* packed in place: `sp` holds it, and no series or pack is */
 	union {
@@ -172,6 +182,17 @@ struct stream_state {
 
 _Static_assert(sizeof(struct small_pack) <= sizeof(struct series *) * (DETECTOR_COUNT + 1),
                "a small pack fits in the space of the series and pack pointers");
+
+static struct strview id_view(const struct stream_state *st)
+{
+	return sv_make(st->stream_id_len <= ID_INLINE ? st->id.in : st->id.ptr, st->stream_id_len);
+}
+
+static void id_free(struct stream_state *st)
+{
+	if (st->live && st->stream_id_len > ID_INLINE)
+		free(st->id.ptr);
+}
 
 struct detectors {
 	struct detect_config cfg;
@@ -262,7 +283,7 @@ void detectors_free(struct detectors *d)
 				series_free(d->streams[s].series[k]);
 			free(d->streams[s].pack);
 		}
-		free(d->streams[s].stream_id);
+		id_free(&d->streams[s]);
 	}
 	free(d->streams);
 	free(d->runs);
@@ -295,9 +316,14 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 		pack_free(st);
 		st->series[DETECTOR_CHAT_SPIKE] = s;
 	}
-	if (!st->stream_id) {
-		st->stream_id = xstrndup(row->stream_id.ptr, row->stream_id.len);
-		st->stream_id_len = (uint32_t)row->stream_id.len;
+	if (!st->live) {
+		struct strview id = row->stream_id;
+		if (id.len <= ID_INLINE)
+			memcpy(st->id.in, id.ptr, id.len);
+		else
+			st->id.ptr = xstrndup(id.ptr, id.len);
+		st->stream_id_len = (uint32_t)id.len;
+		st->live = true;
 	}
 	return st;
 }
@@ -742,7 +768,7 @@ static int emit_moment(const struct detectors *d, struct stream_state *st, uint3
 	char *meta = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	struct moment m = {
 		.stream = stream,
-		.stream_id = sv_make(st->stream_id, st->stream_id_len),
+		.stream_id = id_view(st),
 		.type = def->name,
 		.time_us = start,
 		.end_us = end,
@@ -1193,7 +1219,7 @@ static void stream_pack(struct detectors *d, struct stream_state *st);
 
 int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t closed_k)
 {
-	if (stream >= d->n_streams || !d->streams[stream].stream_id)
+	if (stream >= d->n_streams || !d->streams[stream].live)
 		return INT64_MIN;
 	struct stream_state *st = &d->streams[stream];
 	int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1, at = INT64_MIN;
@@ -1203,7 +1229,7 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 		if (at > closed_k)
 			return at;
 		pack_free(st);
-		free(st->stream_id);
+		id_free(st);
 		memset(st, 0, sizeof(*st));
 		return at;
 	}
@@ -1228,7 +1254,7 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 	}
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		series_free(st->series[k]);
-	free(st->stream_id);
+	id_free(st);
 	memset(st, 0, sizeof(*st));
 	return at;
 }
@@ -1353,7 +1379,7 @@ static json_t *metadata_load(const struct state *v)
  * "last_pane" and "seen" (its chat spike). */
 struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 {
-	if (stream >= d->n_streams || !d->streams[stream].stream_id)
+	if (stream >= d->n_streams || !d->streams[stream].live)
 		return NULL;
 	if (d->streams[stream].small) { /* as a packed stream: no series */
 		struct stream_state st = d->streams[stream];
