@@ -146,18 +146,60 @@ struct pack {
 	} v[]; /* m of them */
 };
 
-struct stream_state {
-	char *stream_id; /* owned copy, for moments emitted after the row */
-	uint32_t stream_id_len;
-	bool in_runs; /* listed in detectors.runs */
-	struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
-	struct pack *pack; /* owned; then every series is NULL (see struct pack) */
+/* A pack of at most one non-zero value, kept in the stream's state in
+ * place of its series pointers: a stream seen once (the 1 M-stream case)
+ * holds one non-zero pane, and a pack of its own was a 48-byte block. */
+struct small_pack {
+	int64_t last_pane;
+	uint32_t n, seen;
+	uint32_t at;  /* the non-zero value's place, */
+	double value; /* or 0: none */
 };
+
+/* Ids up to this long (most) are kept in the stream's state, not in a
+ * block of their own (a 32-byte block for "s123456"). */
+#define ID_INLINE 15
+
+struct stream_state {
+	/* A copy of the stream's id, for moments emitted after the row:
+	 * in `in` when it is at most ID_INLINE bytes, else an owned block. */
+	union {
+		char *ptr;
+		char in[ID_INLINE + 1];
+	} id;
+	uint32_t stream_id_len;
+	bool live;    /* the index is in use (has an id) */
+	bool in_runs; /* listed in detectors.runs */
+	bool small;   /* packed in place: `sp` holds it, and no series or pack is */
+	union {
+		struct {
+			struct series *series[DETECTOR_COUNT]; /* owned; NULL until its first row */
+			struct pack *pack; /* owned; then every series is NULL (see struct pack) */
+		};
+		struct small_pack sp; /* when small */
+	};
+};
+
+_Static_assert(sizeof(struct small_pack) <= sizeof(struct series *) * (DETECTOR_COUNT + 1),
+               "a small pack fits in the space of the series and pack pointers");
+
+static struct strview id_view(const struct stream_state *st)
+{
+	return sv_make(st->stream_id_len <= ID_INLINE ? st->id.in : st->id.ptr, st->stream_id_len);
+}
+
+static void id_free(struct stream_state *st)
+{
+	if (st->live && st->stream_id_len > ID_INLINE)
+		free(st->id.ptr);
+}
 
 struct detectors {
 	struct detect_config cfg;
 	struct stream_state *streams; /* indexed by the windower's stream index */
 	uint32_t n_streams;
+	size_t cap_streams; /* grown geometrically: one new stream at a time
+	                     * made 1 M streams 1 M reallocs (mremap) */
 	/* Scratch shared by the group's streams, allocated on first use and
 	 * grown to the longest history judged so far (<= max_n): a group
 	 * (partition) that never judges a history costs nothing. */
@@ -236,10 +278,12 @@ void detectors_free(struct detectors *d)
 	if (!d)
 		return;
 	for (uint32_t s = 0; s < d->n_streams; s++) {
-		for (int k = 0; k < DETECTOR_COUNT; k++)
-			series_free(d->streams[s].series[k]);
-		free(d->streams[s].pack);
-		free(d->streams[s].stream_id);
+		if (!d->streams[s].small) {
+			for (int k = 0; k < DETECTOR_COUNT; k++)
+				series_free(d->streams[s].series[k]);
+			free(d->streams[s].pack);
+		}
+		id_free(&d->streams[s]);
 	}
 	free(d->streams);
 	free(d->runs);
@@ -248,25 +292,38 @@ void detectors_free(struct detectors *d)
 	free(d);
 }
 
-static struct series *series_unpack(const struct detectors *d, const struct pack *p);
+static struct series *series_unpack(const struct detectors *d, const struct stream_state *st);
+static void pack_free(struct stream_state *st);
 
 static struct stream_state *stream_state(struct detectors *d, const struct window_row *row)
 {
 	if (row->stream >= d->n_streams) {
-		d->streams = xrealloc(d->streams, (row->stream + 1) * sizeof(*d->streams));
+		/* room for one first: most groups of a many-partition input hold one */
+		if (!d->cap_streams && row->stream == 0) {
+			d->streams = xrealloc(d->streams, sizeof(*d->streams));
+			d->cap_streams = 1;
+		} else {
+			d->streams = grow_array(d->streams, sizeof(*d->streams), &d->cap_streams,
+			                        (size_t)row->stream + 1);
+		}
 		memset(d->streams + d->n_streams, 0,
 		       (row->stream + 1 - d->n_streams) * sizeof(*d->streams));
 		d->n_streams = row->stream + 1;
 	}
 	struct stream_state *st = &d->streams[row->stream];
-	if (st->pack) { /* back from idle: its series as it was */
-		st->series[DETECTOR_CHAT_SPIKE] = series_unpack(d, st->pack);
-		free(st->pack);
-		st->pack = NULL;
+	if (st->pack || st->small) { /* back from idle: its series as it was */
+		struct series *s = series_unpack(d, st);
+		pack_free(st);
+		st->series[DETECTOR_CHAT_SPIKE] = s;
 	}
-	if (!st->stream_id) {
-		st->stream_id = xstrndup(row->stream_id.ptr, row->stream_id.len);
-		st->stream_id_len = (uint32_t)row->stream_id.len;
+	if (!st->live) {
+		struct strview id = row->stream_id;
+		if (id.len <= ID_INLINE)
+			memcpy(st->id.in, id.ptr, id.len);
+		else
+			st->id.ptr = xstrndup(id.ptr, id.len);
+		st->stream_id_len = (uint32_t)id.len;
+		st->live = true;
 	}
 	return st;
 }
@@ -720,7 +777,7 @@ static int emit_moment(const struct detectors *d, struct stream_state *st, uint3
 	char *meta = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	struct moment m = {
 		.stream = stream,
-		.stream_id = sv_make(st->stream_id, st->stream_id_len),
+		.stream_id = id_view(st),
 		.type = def->name,
 		.time_us = start,
 		.end_us = end,
@@ -747,7 +804,7 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
                    void *ctx)
 {
 	struct stream_state *st = &d->streams[stream];
-	struct series *s = st->series[k];
+	struct series *s = st->small ? NULL : st->series[k];
 	if (!s || !s->run)
 		return 0;
 	struct run *r = s->run;
@@ -1097,6 +1154,8 @@ bool detect_same_judging(const struct detect_config *a, const struct detect_conf
 
 static bool has_run(const struct stream_state *st)
 {
+	if (st->small)
+		return false;
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		if (st->series[k] && st->series[k]->run)
 			return true;
@@ -1130,7 +1189,7 @@ int detectors_on_closed(struct detectors *d, int64_t closed_k, moment_emit_fn em
 		if (i && s == d->runs[i - 1])
 			continue; /* listed again after a release and a reuse */
 		struct stream_state *st = &d->streams[s];
-		for (int k = 0; k < DETECTOR_COUNT && !rc; k++) {
+		for (int k = 0; k < DETECTOR_COUNT && !rc && !st->small; k++) {
 			const struct series *se = st->series[k];
 			if (se && se->run && se->run->last_k < closed_k)
 				rc = end_run(d, s, k, emit, ctx);
@@ -1170,17 +1229,17 @@ static void stream_pack(struct detectors *d, struct stream_state *st);
 
 int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t closed_k)
 {
-	if (stream >= d->n_streams || !d->streams[stream].stream_id)
+	if (stream >= d->n_streams || !d->streams[stream].live)
 		return INT64_MIN;
 	struct stream_state *st = &d->streams[stream];
 	int64_t wp = d->cfg.window_panes ? d->cfg.window_panes : 1, at = INT64_MIN;
-	if (st->pack) { /* as its chat spike series below */
-		int64_t lp = st->pack->last_pane;
+	if (st->pack || st->small) { /* as its chat spike series below */
+		int64_t lp = st->small ? st->sp.last_pane : st->pack->last_pane;
 		at = lp + (int64_t)series_cap(&d->cfg, DETECTOR_CHAT_SPIKE) + 1 - wp;
 		if (at > closed_k)
 			return at;
-		free(st->pack);
-		free(st->stream_id);
+		pack_free(st);
+		id_free(st);
 		memset(st, 0, sizeof(*st));
 		return at;
 	}
@@ -1205,28 +1264,43 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 	}
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		series_free(st->series[k]);
-	free(st->stream_id);
+	id_free(st);
 	memset(st, 0, sizeof(*st));
 	return at;
 }
 
-/* A series made from a pack (struct pack); the caller owns it. */
-static struct series *series_unpack(const struct detectors *d, const struct pack *p)
+/* The series a packed stream's pack (struct pack, or struct small_pack
+ * in place) was made from; the caller owns it. */
+static struct series *series_unpack(const struct detectors *d, const struct stream_state *st)
 {
+	const struct pack *p = st->small ? NULL : st->pack;
+	struct packed_value one = {st->sp.at, st->sp.value};
+	uint32_t n = p ? p->n : st->sp.n, m = p ? p->m : st->sp.value != 0;
+	const struct packed_value *v = p ? p->v : &one;
 	struct series *s = xcalloc(1, sizeof(*s));
 	s->cap = series_cap(&d->cfg, DETECTOR_CHAT_SPIKE);
 	s->sorted = true;
-	series_reserve(s, p->n);
-	for (uint32_t i = 0; i < p->n; i++)
+	series_reserve(s, n);
+	for (uint32_t i = 0; i < n; i++)
 		s->ring[i] = 0;
-	for (uint32_t j = 0; j < p->m; j++)
-		s->ring[p->v[j].at] = p->v[j].value;
-	s->n = p->n;
-	s->seen = p->seen;
+	for (uint32_t j = 0; j < m; j++)
+		s->ring[v[j].at] = v[j].value;
+	s->n = n;
+	s->seen = p ? p->seen : st->sp.seen;
 	s->has_last = true;
-	s->last_pane = p->last_pane;
+	s->last_pane = p ? p->last_pane : st->sp.last_pane;
 	pane_sort(s, d->cfg.pane.long_span);
 	return s;
+}
+
+/* Free a packed stream's pack: the stream then holds no series either. */
+static void pack_free(struct stream_state *st)
+{
+	if (!st->small)
+		free(st->pack);
+	memset(&st->sp, 0, sizeof(st->sp));
+	st->small = false;
+	st->pack = NULL;
 }
 
 /* Pack an idle stream waiting for its release, when all it holds is the
@@ -1242,6 +1316,18 @@ static void stream_pack(struct detectors *d, struct stream_state *st)
 	uint32_t m = 0;
 	for (unsigned i = 0; i < s->n; i++)
 		m += ring_at(s, i) != 0;
+	if (m <= 1) {
+		struct small_pack sp = {.last_pane = s->last_pane, .n = s->n, .seen = s->seen};
+		for (unsigned i = 0; i < s->n; i++)
+			if (ring_at(s, i) != 0) {
+				sp.at = i;
+				sp.value = ring_at(s, i);
+			}
+		series_free(s);
+		st->sp = sp; /* over the series pointers, all NULL now */
+		st->small = true;
+		return;
+	}
 	struct pack *p = xmalloc(sizeof(*p) + m * sizeof(p->v[0]));
 	*p = (struct pack){.last_pane = s->last_pane, .n = s->n, .seen = s->seen, .m = m};
 	m = 0;
@@ -1255,19 +1341,21 @@ static void stream_pack(struct detectors *d, struct stream_state *st)
 	st->pack = p;
 }
 
+static struct state *save_state(const struct detect_config *cfg, const struct stream_state *st);
+
 struct state *detectors_checkpoint_stream(const struct detectors *d, uint32_t stream)
 {
-	if (stream >= d->n_streams || !d->streams[stream].pack)
+	if (stream >= d->n_streams || (!d->streams[stream].pack && !d->streams[stream].small))
 		return detectors_save_stream(d, stream);
 	/* The saved state of the series the pack stands for, written by the
-	 * one save function: a view of d with that series as its only stream. */
-	struct detectors view = *d;
+	 * one save function from a copy of the stream's state holding it. */
 	struct stream_state st = d->streams[stream];
+	struct series *s = series_unpack(d, &st);
+	memset(&st.sp, 0, sizeof(st.sp));
+	st.small = false;
 	st.pack = NULL;
-	st.series[DETECTOR_CHAT_SPIKE] = series_unpack(d, d->streams[stream].pack);
-	view.streams = &st;
-	view.n_streams = 1;
-	struct state *out = detectors_save_stream(&view, 0);
+	st.series[DETECTOR_CHAT_SPIKE] = s;
+	struct state *out = save_state(&d->cfg, &st);
 	series_free(st.series[DETECTOR_CHAT_SPIKE]);
 	return out;
 }
@@ -1301,13 +1389,25 @@ static json_t *metadata_load(const struct state *v)
  * "last_pane" and "seen" (its chat spike). */
 struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 {
-	if (stream >= d->n_streams || !d->streams[stream].stream_id)
+	if (stream >= d->n_streams || !d->streams[stream].live)
 		return NULL;
-	const struct stream_state *st = &d->streams[stream];
+	if (d->streams[stream].small) { /* as a packed stream: no series */
+		struct stream_state st = d->streams[stream];
+		memset(&st.sp, 0, sizeof(st.sp));
+		st.small = false;
+		return save_state(&d->cfg, &st);
+	}
+	return save_state(&d->cfg, &d->streams[stream]);
+}
+
+/* One stream's state (its series as they are: a packed one is the
+ * caller's to unpack first) as a new value the caller owns. */
+static struct state *save_state(const struct detect_config *cfg, const struct stream_state *st)
+{
 	struct state *out = state_object();
 	for (int k = 0; k < DETECTOR_COUNT; k++) {
 		const struct series *s = st->series[k];
-		const struct detector_config *c = &d->cfg.det[k];
+		const struct detector_config *c = &cfg->det[k];
 		if (!c->enabled || !s || (!s->n && !s->run && !s->has_last))
 			continue;
 		struct state *values = state_array();
@@ -1323,7 +1423,7 @@ struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 			                 "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
 			                 r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
 			                 metadata_save(r->peak_metadata));
-			if (pane_chat(&d->cfg, k))
+			if (pane_chat(cfg, k))
 				state_set(run, "peak_span", state_integer(r->peak_span));
 		}
 		struct state *o = state_pack("{soso}", "values", values, "run", run);
@@ -1333,7 +1433,7 @@ struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 				state_append(ks, state_integer(s->ks[(s->head + i) % s->cap]));
 			state_set(o, "ks", ks);
 		}
-		if (pane_chat(&d->cfg, k) && s->has_last) {
+		if (pane_chat(cfg, k) && s->has_last) {
 			state_set(o, "last_pane", state_integer(s->last_pane));
 			state_set(o, "seen", state_integer(s->seen));
 		}

@@ -60,16 +60,18 @@ struct pane {
 	size_t n_slices;
 };
 
+/* 48 bytes: with 1 M streams alive at once each byte here is a megabyte,
+ * so the name's hash is not kept (the table's tag holds its high half; a
+ * deletion or a growth hashes the names again). */
 struct stream {
 	char *name; /* NULL for a released index, free for reuse */
-	uint32_t len;
-	uint64_t hash;
 	struct pane **panes; /* sorted by index, only panes that hold events */
-	size_t n_panes;
-	size_t cap_panes;
+	int64_t release_k;   /* with no panes: may go once closed_k >= this */
+	uint32_t len;
+	uint32_t n_panes;
+	uint32_t cap_panes;
 	uint32_t due_pos; /* in windower.due while it has panes, else UINT32_MAX */
-	bool held;         /* has an entry in windower.release */
-	int64_t release_k; /* with no panes: may go once closed_k >= this */
+	bool held;        /* has an entry in windower.release */
 };
 
 struct emote_rank {
@@ -218,6 +220,8 @@ static void *grow_from_one(void *array, size_t elem_size, size_t *cap, size_t ne
 	return grow_array(array, elem_size, cap, need);
 }
 
+static uint64_t stream_hash(const struct stream *s) { return hash_bytes(s->name, s->len); }
+
 static uint64_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
 {
 	for (uint32_t i = (uint32_t)h & w->stream_mask;; i = (i + 1) & w->stream_mask) {
@@ -227,7 +231,7 @@ static uint64_t *stream_slot(const struct windower *w, struct strview id, uint64
 		if (TAG(v) != TAG(h))
 			continue;
 		const struct stream *s = &w->streams[(uint32_t)v - 1];
-		if (s->hash == h && s->len == id.len && memcmp(s->name, id.ptr, id.len) == 0)
+		if (s->len == id.len && memcmp(s->name, id.ptr, id.len) == 0)
 			return &w->stream_table[i];
 	}
 }
@@ -255,8 +259,7 @@ uint32_t windower_stream_add(struct windower *w, struct strview id, bool *create
 		idx = w->n_streams++;
 	}
 	w->streams[idx] = (struct stream){.name = xstrndup(id.ptr, id.len),
-	                                  .len = (uint32_t)id.len, .hash = h,
-	                                  .due_pos = UINT32_MAX};
+	                                  .len = (uint32_t)id.len, .due_pos = UINT32_MAX};
 	*slot = TAG(h) | (idx + 1);
 	w->live_streams++;
 	if ((uint64_t)w->live_streams * 2 > w->stream_mask) {
@@ -266,10 +269,11 @@ uint32_t windower_stream_add(struct windower *w, struct strview id, bool *create
 		for (uint32_t s = 0; s < w->n_streams; s++) {
 			if (!w->streams[s].name)
 				continue;
-			uint32_t i = (uint32_t)w->streams[s].hash & w->stream_mask;
+			uint64_t hs = stream_hash(&w->streams[s]);
+			uint32_t i = (uint32_t)hs & w->stream_mask;
 			while (w->stream_table[i])
 				i = (i + 1) & w->stream_mask;
-			w->stream_table[i] = TAG(w->streams[s].hash) | (s + 1);
+			w->stream_table[i] = TAG(hs) | (s + 1);
 		}
 	}
 	return idx;
@@ -286,11 +290,11 @@ uint32_t windower_stream(struct windower *w, struct strview id)
 static void stream_release(struct windower *w, uint32_t s)
 {
 	struct stream *st = &w->streams[s];
-	uint32_t mask = w->stream_mask, i = (uint32_t)st->hash & mask;
+	uint32_t mask = w->stream_mask, i = (uint32_t)stream_hash(st) & mask;
 	while ((uint32_t)w->stream_table[i] != s + 1)
 		i = (i + 1) & mask;
 	for (uint32_t j = (i + 1) & mask; w->stream_table[j]; j = (j + 1) & mask) {
-		uint32_t home = (uint32_t)w->streams[(uint32_t)w->stream_table[j] - 1].hash & mask;
+		uint32_t home = (uint32_t)stream_hash(&w->streams[(uint32_t)w->stream_table[j] - 1]) & mask;
 		/* j's entry may fill the hole at i if its home is not in (i, j] */
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			w->stream_table[i] = w->stream_table[j];
@@ -428,7 +432,9 @@ static struct pane *find_or_add_pane(struct windower *w, struct stream *s, int64
 		if (lo < s->n_panes && s->panes[lo]->index == index)
 			return s->panes[lo];
 	}
-	s->panes = grow_array(s->panes, sizeof(*s->panes), &s->cap_panes, s->n_panes + 1);
+	size_t cap = s->cap_panes;
+	s->panes = grow_array(s->panes, sizeof(*s->panes), &cap, (size_t)s->n_panes + 1);
+	s->cap_panes = (uint32_t)cap; /* a stream's open panes: far below 2^32 */
 	memmove(&s->panes[lo + 1], &s->panes[lo], (s->n_panes - lo) * sizeof(*s->panes));
 	struct pane *p = xcalloc(1, sizeof(*p));
 	p->index = index;
