@@ -174,3 +174,20 @@ grep '^stream_' "$tmp/swapped.1.dump" >"$tmp/swapped.rows"
 cmp -s "$tmp/gen.rows" "$tmp/swapped.rows" &&
 	fail "moving 4096 lines behind the next 4096 left the window rows as they were: this test could not see a reordering"
 echo "ok   a block of 4096 lines moved changes the window rows: the comparison sees order"
+
+# The writer thread copies rows into 16 KiB chunks (io/writer.c); a row
+# larger than a chunk gets one of its own.  Bad lines of 20 and 40 KB among
+# good ones: each dead letter keeps every byte of its line, in order.
+awk 'BEGIN {
+	t0 = 1763899200000
+	x = "x"; while (length(x) < 40000) x = x x
+	for (i = 0; i < 300; i++) {
+		printf "{\"timestamp\":%.0f,\"stream_id\":\"a\",\"user_id\":\"u%d\",\"message\":\"hi\"}\n", t0 + i * 1000, i % 9
+		if (i % 100 == 50)
+			printf "{\"timestamp\":%.0f,\"stream_id\":\"a\",\"bad\":\"%s\"\n", t0 + i * 1000, substr(x, 1, 20000 * (1 + int(i / 100) % 2))
+	}
+}' >"$tmp/big.jsonl"
+same big big.jsonl
+raw=$(sqlite3 -batch -noheader "$tmp/big.2.db" "select group_concat(length(raw), ' ') from (select raw from dead_letters order by position)")
+[ "$raw" = "20051 40051 20051" ] || fail "dead letters of 20 and 40 KB through the writer: lengths '$raw'"
+echo "ok   dead letters larger than a writer chunk: whole, and --threads 2 = --threads 1"
