@@ -361,6 +361,8 @@ static void sqlite_discard(struct sink *base)
 	if (s->in_txn && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = s->lost = false;
+	s->n_pending = 0; /* rows waiting for their batch's statement go too */
+	buf_reset(&s->pending_text);
 }
 
 /* Run a prepared lookup with its bindings; *found says whether a row came. */
