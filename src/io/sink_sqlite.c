@@ -48,11 +48,12 @@ struct sqlite_sink {
 	struct buf scratch;
 	struct dead_keys *dead_keys;
 	struct deferred *deferred; /* chat_summary_minute's indexes, built at finish */
-	/* With the indexes deferred, window rows wait here and go in
-	 * BATCH_ROWS at a time (see "Window rows in batches"). */
-	sqlite3_stmt *put_windows; /* INSERT of BATCH_ROWS rows */
+	/* Window rows wait here until batch_rows of them are pending: with
+	 * the indexes deferred BATCH_ROWS, going in one statement (see
+	 * "Window rows in batches"); otherwise 1. */
+	sqlite3_stmt *put_windows; /* INSERT of BATCH_ROWS rows, or NULL */
 	struct pending_row *pending;
-	size_t n_pending;
+	size_t n_pending, batch_rows;
 	struct buf pending_text; /* the pending rows' texts */
 	bool in_txn; /* we opened a transaction and have not committed it */
 	bool lost;   /* SQLite rolled it back by itself: the batch is gone */
@@ -139,7 +140,10 @@ static int step(struct sqlite_sink *s, sqlite3_stmt *st, const char *what)
  * 1 M-stream replay's: 3.0 us a row one by one, 1.2-1.4 us in statements of
  * 32).  The rows are copied here (their texts into pending_text) and bound
  * when a batch is full; commit() and finish() write what is left one row
- * at a time, so the ids and the rows are what one INSERT a row gives. */
+ * at a time, so the ids and the rows are what one INSERT a row gives.
+ * Every window row takes this path, so its columns are bound in one place:
+ * on any other file (the upsert statement) a batch is one row, written as
+ * it comes. */
 #define BATCH_ROWS 32
 #define WINDOW_COLS 14
 
@@ -188,7 +192,7 @@ static void bind_pending(struct sqlite_sink *s, sqlite3_stmt *st, int col, const
 static int flush_pending(struct sqlite_sink *s)
 {
 	int rc = 0;
-	if (s->n_pending == BATCH_ROWS) {
+	if (s->put_windows && s->n_pending == BATCH_ROWS) {
 		for (size_t i = 0; i < BATCH_ROWS; i++)
 			bind_pending(s, s->put_windows, (int)i * WINDOW_COLS, &s->pending[i]);
 		rc = step(s, s->put_windows, "writing chat_summary_minute rows");
@@ -228,32 +232,12 @@ static int pend_window(struct sqlite_sink *s, const struct window_row *r)
 	p->has_z = r->has_z;
 	p->z_score = r->z_score;
 	p->is_anomaly = r->is_anomaly;
-	return ++s->n_pending == BATCH_ROWS ? flush_pending(s) : 0;
+	return ++s->n_pending == s->batch_rows ? flush_pending(s) : 0;
 }
 
 static int sqlite_window(struct sink *base, const struct window_row *r)
 {
-	struct sqlite_sink *s = (struct sqlite_sink *)base;
-	if (s->put_windows)
-		return pend_window(s, r);
-	sqlite3_stmt *st = s->put_window;
-	sqlite3_bind_text(st, 1, r->stream_id.ptr, (int)r->stream_id.len, SQLITE_TRANSIENT);
-	bind_time(st, 2, r->start_us);
-	bind_time(st, 3, r->end_us);
-	sqlite3_bind_int64(st, 4, r->chat_count);
-	sqlite3_bind_int64(st, 5, r->unique_chatters);
-	bind_opt_double(st, 6, r->has_sentiment, r->avg_sentiment);
-	sqlite3_bind_int64(st, 7, r->positive_count);
-	sqlite3_bind_int64(st, 8, r->negative_count);
-	sqlite3_bind_double(st, 9, r->chat_rate);
-	bind_opt_double(st, 10, r->has_viewers, r->avg_viewers);
-	buf_reset(&s->scratch);
-	format_top_emotes_json(&s->scratch, r);
-	sqlite3_bind_text(st, 11, s->scratch.data, (int)s->scratch.len, SQLITE_TRANSIENT);
-	bind_opt_double(st, 12, r->has_z, r->z_score);
-	sqlite3_bind_int(st, 13, r->is_anomaly);
-	bind_time(st, 14, wall_clock_us());
-	return step(s, st, "writing a chat_summary_minute row");
+	return pend_window((struct sqlite_sink *)base, r);
 }
 
 static int sqlite_moment(struct sink *base, const struct moment *m)
@@ -907,7 +891,8 @@ struct sink *sink_sqlite_open(const char *path, const struct sink_options *opt, 
 			sqlite_close(&s->base);
 			return NULL;
 		}
-		s->pending = xcalloc(BATCH_ROWS, sizeof(*s->pending));
 	}
+	s->batch_rows = s->put_windows ? BATCH_ROWS : 1;
+	s->pending = xcalloc(s->batch_rows, sizeof(*s->pending));
 	return &s->base;
 }
