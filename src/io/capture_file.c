@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -47,22 +46,19 @@ static int64_t end_of(struct capture_file *c)
 void capture_file_open(struct capture_file *c, char *path, int64_t committed)
 {
 	c->path = path;
-	struct stat st;
-	if (committed >= 0 && stat(c->path, &st) == 0 && st.st_size > committed) {
-		if (truncate(c->path, committed) != 0)
-			die("cannot cut the capture %s back to its last commit: %s", c->path,
-			    strerror(errno));
-		log_info("capture %s cut back from %lld to %lld bytes, its length at the last commit",
-		         c->path, (long long)st.st_size, (long long)committed);
-	} else if (committed > 0 && (stat(c->path, &st) != 0 || st.st_size < committed)) {
-		log_warn("capture %s is shorter than at the last commit (%lld bytes): a replay of it "
-		         "will not match the database", c->path, (long long)committed);
-	}
 	c->f = fopen(c->path, "ab");
 	if (!c->f)
 		die("cannot open the capture %s: %s", c->path, strerror(errno));
 	setvbuf(c->f, NULL, _IOFBF, 1 << 20);
-	c->committed = end_of(c);
+	int64_t length = end_of(c);
+	if (committed > length)
+		log_warn("capture %s is shorter than at the last commit (%lld bytes): a replay of it "
+		         "will not match the database", c->path, (long long)committed);
+	c->committed = committed >= 0 && committed < length ? committed : length;
+	int64_t cut = capture_file_cut_back(c);
+	if (cut)
+		log_info("capture %s cut back from %lld to %lld bytes, its length at the last commit",
+		         c->path, (long long)length, (long long)c->committed);
 }
 
 static void flush_line(struct capture_file *c)

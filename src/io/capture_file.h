@@ -56,8 +56,9 @@ int64_t capture_file_sync(struct capture_file *c);
 void capture_file_committed(struct capture_file *c, int64_t bytes);
 
 /* Drop everything appended since the last commit (a daemon resuming from
- * it without a restart): the file is cut back to that length and appended
- * to from there.  The number of bytes dropped; 0 without a capture. */
+ * it, after a restart or without one): the file is cut back to that length
+ * and appended to from there.  The number of bytes dropped; 0 without a
+ * capture. */
 int64_t capture_file_cut_back(struct capture_file *c);
 
 /* Switch to a new file at the same path (SIGHUP, after a rotation moved
