@@ -1348,13 +1348,9 @@ struct state *detectors_checkpoint_stream(const struct detectors *d, uint32_t st
 	if (stream >= d->n_streams || (!d->streams[stream].pack && !d->streams[stream].small))
 		return detectors_save_stream(d, stream);
 	/* The saved state of the series the pack stands for, written by the
-	 * one save function from a copy of the stream's state holding it. */
-	struct stream_state st = d->streams[stream];
-	struct series *s = series_unpack(d, &st);
-	memset(&st.sp, 0, sizeof(st.sp));
-	st.small = false;
-	st.pack = NULL;
-	st.series[DETECTOR_CHAT_SPIKE] = s;
+	 * one save function (which reads only the series). */
+	struct stream_state st = {0};
+	st.series[DETECTOR_CHAT_SPIKE] = series_unpack(d, &d->streams[stream]);
 	struct state *out = save_state(&d->cfg, &st);
 	series_free(st.series[DETECTOR_CHAT_SPIKE]);
 	return out;
@@ -1391,17 +1387,14 @@ struct state *detectors_save_stream(const struct detectors *d, uint32_t stream)
 {
 	if (stream >= d->n_streams || !d->streams[stream].live)
 		return NULL;
-	if (d->streams[stream].small) { /* as a packed stream: no series */
-		struct stream_state st = d->streams[stream];
-		memset(&st.sp, 0, sizeof(st.sp));
-		st.small = false;
-		return save_state(&d->cfg, &st);
-	}
-	return save_state(&d->cfg, &d->streams[stream]);
+	static const struct stream_state no_series; /* a packed stream's, in place */
+	const struct stream_state *st = &d->streams[stream];
+	return save_state(&d->cfg, st->small ? &no_series : st);
 }
 
 /* One stream's state (its series as they are: a packed one is the
- * caller's to unpack first) as a new value the caller owns. */
+ * caller's to unpack first) as a new value the caller owns.  Reads
+ * nothing of st but its series. */
 static struct state *save_state(const struct detect_config *cfg, const struct stream_state *st)
 {
 	struct state *out = state_object();
