@@ -25,7 +25,8 @@
 #  10. one daemon stopped (SIGSTOP) past its session, alone in its group:
 #      it loses its partitions, gets them back in the same process and
 #      consumes what was produced meanwhile; the capture holds each offset
-#      once and its replay equals PostgreSQL.
+#      once, its replay equals PostgreSQL, and the runs row counts each
+#      record once.
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -374,6 +375,11 @@ wait_for "s10 to be given them again" 60 assigned10 4
 wait_for "s10 to read the $M12 records again" 60 consumed10 $((2 * M12))
 stop_daemon "$d" s10
 [ "$(committed s10 g10)" = "$produced" ] || fail "10: committed $(committed s10 g10) of $produced at the stop"
+# The runs row counts what this start committed: each record once,
+# though the metrics counted the dropped batch's reads as well.
+got=$(sql_in s10 "SELECT records FROM runs ORDER BY id DESC LIMIT 1")
+[ "$got" = "$M12" ] && echo "ok   10: the runs row counts the $M12 records once" ||
+	fail "10: the runs row of the second start counts $got records, want $M12"
 logged s10 "capture .* cut back by" || fail "10: the capture was not cut back at the loss"
 twice=$(grep -o '^{"topic":"[^"]*","partition":[0-9]*,"offset":[0-9]*' "$tmp/s10.capture" | sort | uniq -d | wc -l)
 [ "$twice" = 0 ] && echo "ok   10: the capture holds each offset once" ||

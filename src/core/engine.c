@@ -177,6 +177,22 @@ void engine_free(struct engine *e)
 
 const struct engine_stats *engine_stats(const struct engine *e) { return &e->stats; }
 
+void engine_stats_minus(struct engine_stats *out, const struct engine_stats *a,
+                        const struct engine_stats *b)
+{
+	out->records = a->records - b->records;
+	out->controls = a->controls - b->controls;
+	out->chat = a->chat - b->chat;
+	out->viewer = a->viewer - b->viewer;
+	out->accepted = a->accepted - b->accepted;
+	for (int r = 0; r < DEAD_REASON_COUNT; r++)
+		out->dead[r] = a->dead[r] - b->dead[r];
+	out->dead_total = a->dead_total - b->dead_total;
+	out->windows = a->windows - b->windows;
+	out->moments = a->moments - b->moments;
+	out->streams_released = a->streams_released - b->streams_released;
+}
+
 void engine_watermark_range(const struct engine *e, int64_t *lowest, int64_t *highest)
 {
 	*lowest = e->n_groups ? TIME_POS_INF : TIME_NEG_INF;

@@ -142,6 +142,10 @@ int engine_advance(struct engine *e, int64_t watermark_us);
 int engine_finish(struct engine *e, bool final_flush);
 
 const struct engine_stats *engine_stats(const struct engine *e);
+/* *out = a - b, field by field: the counts of what happened between two
+ * snapshots b and a (a taken later), or a count net of a part set aside. */
+void engine_stats_minus(struct engine_stats *out, const struct engine_stats *a,
+                        const struct engine_stats *b);
 /* The lowest and highest global watermark over the groups (TIME_NEG_INF
  * when there is no group). */
 void engine_watermark_range(const struct engine *e, int64_t *lowest, int64_t *highest);

@@ -62,6 +62,8 @@ static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t 
 	          n, what.data ? what.data : "", (unsigned long long)d->batch_records);
 	buf_free(&what);
 	sink_discard(d->sink);
+	/* Everything counted since the last commit is dropped with it. */
+	engine_stats_minus(&d->dropped_stats, engine_stats(d->engine), &d->committed_stats);
 	int64_t cut = capture_file_cut_back(&d->capture);
 	if (cut)
 		log_info("capture %s cut back by %lld bytes to its length at the last commit",

@@ -265,9 +265,10 @@ int daemon_commit_batch(struct daemon *d)
 		d->batch_records = 0;
 		d->dirty = false;
 		d->batch_started = done;
-		/* Every row the engine emitted was in this batch: its counts
-		 * are now exactly what the database holds from this run. */
-		d->committed_stats = *engine_stats(d->engine);
+		/* Every row the engine emitted was in this batch or a dropped
+		 * one: its counts, less the dropped, are now exactly what the
+		 * database holds from this run. */
+		engine_stats_minus(&d->committed_stats, engine_stats(d->engine), &d->dropped_stats);
 		if (done >= d->next_run_update && daemon_update_run(d, 0) == 0)
 			d->next_run_update = done + (double)d->cfg.log_interval_us / 1e6;
 	}

@@ -74,6 +74,10 @@ struct daemon {
 	double *emitted; /* when each window row of the batch was emitted */
 	size_t n_emitted, cap_emitted;
 	struct engine_stats committed_stats; /* as of the last successful commit */
+	/* What the engine counted in batches dropped at a loss of partitions
+	 * (assign.c, on_lost): read again later, so counted again, it must not
+	 * be in the runs row twice.  The metrics keep it: they count reads. */
+	struct engine_stats dropped_stats;
 
 	/* this start's runs row */
 	struct run_info run;
