@@ -26,7 +26,10 @@
 #      it loses its partitions, gets them back in the same process and
 #      consumes what was produced meanwhile; the capture holds each offset
 #      once, its replay equals PostgreSQL, and the runs row counts each
-#      record once.
+#      record once;
+#  11. a rebalance while PostgreSQL is away: the partitions a paused daemon
+#      keeps stay paused, and those it gave away are fetched again when
+#      they come back.
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -385,6 +388,48 @@ twice=$(grep -o '^{"topic":"[^"]*","partition":[0-9]*,"offset":[0-9]*' "$tmp/s10
 [ "$twice" = 0 ] && echo "ok   10: the capture holds each offset once" ||
 	fail "10: $twice offsets are in the capture twice"
 compare_with_capture s10 s10
+
+# 11. a rebalance while the database is away -----------------------------------------
+step "11. a rebalance while PostgreSQL is away leaves consumption paused"
+# A, idle with everything committed, pauses when its probe finds the
+# database gone.  A kcat consumer joins the group (a second daemon could
+# not: it waits for the database before joining), so A keeps half its
+# partitions.  Records produced then must wait in Kafka, not pile up in
+# A's batch for as long as the outage lasts: A's first commit after it
+# holds none of them.  When kcat leaves, A takes back the half it gave
+# away while paused, and must fetch it: librdkafka keeps a partition's
+# pause through a rebalance, and resuming only the assignment of the
+# moment left that half paused for good (A stalled with "lag 0").
+new_db s11
+start_daemon s11a s11 g11 --idle-timeout 3600
+a=$last_pid
+wait_for "A to commit all $produced records" 120 reached s11 g11 "$produced"
+pg_harness_stop_server || hard_error "cannot stop PostgreSQL"
+wait_for "A's probe to find the database away" 30 logged s11a "consumption paused"
+kcat -b "$BS" -G g11 -q -X partition.assignment.strategy=range -X session.timeout.ms=6000 \
+	-X heartbeat.interval.ms=500 -X auto.offset.reset=latest \
+	telemetra.events.chat telemetra.events.viewer >"$tmp/s11.kcat" 2>"$tmp/s11kcat.log" &
+k=$!
+pids="$pids $k"
+assigned11() { [ "$(grep -c "partitions assigned" "$tmp/s11a.log")" -ge 2 ]; }
+wait_for "A's assignment after kcat joined" 60 assigned11
+"$TELEMETRA" gen -q --seed 13 --streams 12 --events 2000 --late 0 --start 2025-11-23T16:00:00Z \
+	-o "$tmp/outage.jsonl" || hard_error "gen failed"
+M11=$("$PRODUCE" "$BS" "$tmp/outage.jsonl") || hard_error "producing into Kafka failed"
+produced=$((produced + M11))
+# kcat's half arriving is the sign that a fetching A has had its half.
+kcat11() { [ -s "$tmp/s11.kcat" ]; }
+wait_for "kcat to receive its share of the $M11 new records" 30 kcat11
+pg_harness_start_server || hard_error "cannot start PostgreSQL again"
+wait_for "A to commit after the outage" 60 logged s11a "is back after"
+recovered=$(sed -n 's/.*is back after .*: batch of \([0-9]*\) records committed.*/\1/p' "$tmp/s11a.log" | head -1)
+[ "$recovered" = 0 ] && echo "ok   11: A consumed nothing while the database was away" ||
+	fail "11: A's first commit after the outage holds '$recovered' records, want 0"
+kill -TERM "$k"
+wait "$k"
+wait_for "A to commit all $produced records once kcat left" 120 reached s11 g11 "$produced"
+stop_daemon "$a" s11a
+compare_with_capture s11a s11
 
 [ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }
 echo "all live scenarios passed"

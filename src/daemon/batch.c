@@ -283,13 +283,17 @@ static void commit_or_pause(struct daemon *d)
 	double now = monotonic_seconds();
 	if (d->sink_down && now < d->next_retry)
 		return;
+	uint64_t records = d->batch_records;
 	if (daemon_commit_batch(d) == 0) {
 		if (d->sink_down) {
 			struct log_field f[] = {LF_STR("database", d->target),
-			                        LF_NUM("outage_seconds", monotonic_seconds() - d->sink_down_since)};
-			log_event(LOG_INFO, "database_recovered", f, 2,
-			          "database %s is back after %.1f s: batch committed, consumption resumed",
-			          d->target, monotonic_seconds() - d->sink_down_since);
+			                        LF_NUM("outage_seconds", monotonic_seconds() - d->sink_down_since),
+			                        LF_INT("records", (int64_t)records)};
+			log_event(LOG_INFO, "database_recovered", f, 3,
+			          "database %s is back after %.1f s: batch of %llu records committed, "
+			          "consumption resumed",
+			          d->target, monotonic_seconds() - d->sink_down_since,
+			          (unsigned long long)records);
 			d->sink_down = false;
 			kafka_source_resume(d->source);
 		}

@@ -22,6 +22,12 @@ struct kafka_source {
 	rd_kafka_message_t *held; /* the message handed out by the last poll */
 	bool connected;
 	bool stopped; /* the assigned handler returned -1: poll says so */
+	/* What kafka_source_pause() paused, until kafka_source_resume().
+	 * librdkafka keeps a partition's pause through a rebalance, even one
+	 * that gives it away and back (librdkafka issue #1849), so resuming
+	 * only the assignment of the moment would leave a partition that was
+	 * away meanwhile paused for good: assigned, never fetched. */
+	rd_kafka_topic_partition_list_t *paused;
 };
 
 static struct topic_partition *to_tps(const rd_kafka_topic_partition_list_t *list)
@@ -185,20 +191,23 @@ int kafka_source_poll(struct kafka_source *src, int timeout_ms, struct kafka_mes
 	return 1;
 }
 
-static void pause_resume(struct kafka_source *src, bool pause)
+void kafka_source_pause(struct kafka_source *src)
 {
 	rd_kafka_topic_partition_list_t *parts = NULL;
-	if (rd_kafka_assignment(src->rk, &parts) || !parts)
+	if (src->paused || rd_kafka_assignment(src->rk, &parts) || !parts)
 		return;
-	if (pause)
-		rd_kafka_pause_partitions(src->rk, parts);
-	else
-		rd_kafka_resume_partitions(src->rk, parts);
-	rd_kafka_topic_partition_list_destroy(parts);
+	rd_kafka_pause_partitions(src->rk, parts);
+	src->paused = parts;
 }
 
-void kafka_source_pause(struct kafka_source *src) { pause_resume(src, true); }
-void kafka_source_resume(struct kafka_source *src) { pause_resume(src, false); }
+void kafka_source_resume(struct kafka_source *src)
+{
+	if (!src->paused)
+		return;
+	rd_kafka_resume_partitions(src->rk, src->paused);
+	rd_kafka_topic_partition_list_destroy(src->paused);
+	src->paused = NULL;
+}
 
 int64_t kafka_source_lag(struct kafka_source *src, const char *topic, int32_t partition,
                          int64_t next_offset)
@@ -229,6 +238,8 @@ void kafka_source_close(struct kafka_source *src)
 		return;
 	if (src->held)
 		rd_kafka_message_destroy(src->held);
+	if (src->paused)
+		rd_kafka_topic_partition_list_destroy(src->paused);
 	rd_kafka_consumer_close(src->rk);
 	rd_kafka_destroy(src->rk);
 	free(src);

@@ -75,8 +75,10 @@ struct kafka_source *kafka_source_new(const struct kafka_source_config *cfg,
  * -1: the assigned handler asked to stop (the caller stops and closes). */
 int kafka_source_poll(struct kafka_source *src, int timeout_ms, struct kafka_message *msg);
 
-/* Stop or restart fetching from every assigned partition (the database is
- * away); group membership is kept as long as poll is called. */
+/* Stop fetching from every assigned partition (the database is away), or
+ * start again; group membership is kept as long as poll is called.  A
+ * partition paused stays so across rebalances, given away and back, until
+ * kafka_source_resume(); one assigned after the pause is not paused. */
 void kafka_source_pause(struct kafka_source *src);
 void kafka_source_resume(struct kafka_source *src);
 
