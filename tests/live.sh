@@ -28,8 +28,8 @@
 #      once, its replay equals PostgreSQL, and the runs row counts each
 #      record once;
 #  11. a rebalance while PostgreSQL is away: the partitions a paused daemon
-#      keeps stay paused, and those it gave away are fetched again when
-#      they come back.
+#      keeps stay paused (their lag still counted), and those it gave away
+#      are fetched again when they come back.
 #
 # Synchronisation polls the committed offsets in PostgreSQL and the daemon's
 # log, each with a deadline; the only sleeps are the lengths of outages.
@@ -401,7 +401,7 @@ step "11. a rebalance while PostgreSQL is away leaves consumption paused"
 # pause through a rebalance, and resuming only the assignment of the
 # moment left that half paused for good (A stalled with "lag 0").
 new_db s11
-start_daemon s11a s11 g11 --idle-timeout 3600
+start_daemon s11a s11 g11 --idle-timeout 3600 --metrics 127.0.0.1:0
 a=$last_pid
 wait_for "A to commit all $produced records" 120 reached s11 g11 "$produced"
 pg_harness_stop_server || hard_error "cannot stop PostgreSQL"
@@ -420,6 +420,14 @@ produced=$((produced + M11))
 # kcat's half arriving is the sign that a fetching A has had its half.
 kcat11() { [ -s "$tmp/s11.kcat" ]; }
 wait_for "kcat to receive its share of the $M11 new records" 30 kcat11
+# Paused, A fetches nothing, so its lag must come from the brokers: it
+# was 0 before, and stood still at 0 when only fetches told it.
+port=$(sed -n 's/.*serving \/metrics.* (port \([0-9]*\)).*/\1/p' "$tmp/s11a.log" | tail -1)
+lag11() {
+	n=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^telemetra_consumer_lag_records\{/ { s += $2 } END { print s + 0 }')
+	[ "${n:-0}" -gt 0 ]
+}
+wait_for "A's lag to show the records waiting in its paused partitions" 30 lag11
 pg_harness_start_server || hard_error "cannot start PostgreSQL again"
 wait_for "A to commit after the outage" 60 logged s11a "is back after"
 recovered=$(sed -n 's/.*is back after .*: batch of \([0-9]*\) records committed.*/\1/p' "$tmp/s11a.log" | head -1)
@@ -429,7 +437,6 @@ kill -TERM "$k"
 wait "$k"
 wait_for "A to commit all $produced records once kcat left" 120 reached s11 g11 "$produced"
 stop_daemon "$a" s11a
-compare_with_capture s11a s11
 
 [ "$failures" -eq 0 ] || { echo "$failures failures; daemon logs:"; tail -n 15 "$tmp"/*.log; exit 1; }
 echo "all live scenarios passed"

@@ -129,6 +129,12 @@ static void daemon_ops_update(struct daemon *d, double now, bool final)
 	ops_watchdog(d->ops, now);
 	if (!final && !ops_due(d->ops, now))
 		return;
+	/* Paused, the lag comes from the brokers, asked as often as the
+	 * database is probed. */
+	if (d->sink_down && d->source && now >= d->next_ends_refresh) {
+		kafka_source_refresh_ends(d->source, 500);
+		d->next_ends_refresh = now + PROBE_SECONDS;
+	}
 	struct ops_partition *parts = xcalloc(d->lanes.n + 1, sizeof(*parts));
 	size_t owned = 0;
 	for (size_t i = 0; i < d->lanes.n; i++) {

@@ -96,6 +96,7 @@ struct daemon {
 	/* the database being away */
 	bool sink_down;
 	double sink_down_since, next_retry, backoff;
+	double next_ends_refresh; /* monotonic: paused, when to ask for the lag */
 	bool kafka_down;
 	bool assignment_failed; /* on_assigned returned -1: stop, exit 1 */
 	double now;             /* the clock at the message being handled */

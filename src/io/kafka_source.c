@@ -28,6 +28,7 @@ struct kafka_source {
 	 * only the assignment of the moment would leave a partition that was
 	 * away meanwhile paused for good: assigned, never fetched. */
 	rd_kafka_topic_partition_list_t *paused;
+	rd_kafka_topic_partition_list_t *ends; /* while paused: their end offsets */
 };
 
 static struct topic_partition *to_tps(const rd_kafka_topic_partition_list_t *list)
@@ -207,14 +208,38 @@ void kafka_source_resume(struct kafka_source *src)
 	rd_kafka_resume_partitions(src->rk, src->paused);
 	rd_kafka_topic_partition_list_destroy(src->paused);
 	src->paused = NULL;
+	if (src->ends)
+		rd_kafka_topic_partition_list_destroy(src->ends);
+	src->ends = NULL;
+}
+
+void kafka_source_refresh_ends(struct kafka_source *src, int timeout_ms)
+{
+	if (!src->paused || !src->paused->cnt)
+		return;
+	rd_kafka_topic_partition_list_t *ends = rd_kafka_topic_partition_list_copy(src->paused);
+	for (int i = 0; i < ends->cnt; i++)
+		ends->elems[i].offset = RD_KAFKA_OFFSET_END; /* as a time: the latest offset */
+	if (rd_kafka_offsets_for_times(src->rk, ends, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rd_kafka_topic_partition_list_destroy(ends);
+		return;
+	}
+	if (src->ends)
+		rd_kafka_topic_partition_list_destroy(src->ends);
+	src->ends = ends;
 }
 
 int64_t kafka_source_lag(struct kafka_source *src, const char *topic, int32_t partition,
                          int64_t next_offset)
 {
 	int64_t low, high;
-	if (rd_kafka_get_watermark_offsets(src->rk, topic, partition, &low, &high) ||
-	    high < 0 || next_offset < 0)
+	if (rd_kafka_get_watermark_offsets(src->rk, topic, partition, &low, &high))
+		high = -1;
+	const rd_kafka_topic_partition_t *end =
+		src->ends ? rd_kafka_topic_partition_list_find(src->ends, topic, partition) : NULL;
+	if (end && !end->err && end->offset > high)
+		high = end->offset;
+	if (high < 0 || next_offset < 0)
 		return -1;
 	return high > next_offset ? high - next_offset : 0;
 }
@@ -240,6 +265,8 @@ void kafka_source_close(struct kafka_source *src)
 		rd_kafka_message_destroy(src->held);
 	if (src->paused)
 		rd_kafka_topic_partition_list_destroy(src->paused);
+	if (src->ends)
+		rd_kafka_topic_partition_list_destroy(src->ends);
 	rd_kafka_consumer_close(src->rk);
 	rd_kafka_destroy(src->rk);
 	free(src);

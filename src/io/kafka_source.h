@@ -82,8 +82,16 @@ int kafka_source_poll(struct kafka_source *src, int timeout_ms, struct kafka_mes
 void kafka_source_pause(struct kafka_source *src);
 void kafka_source_resume(struct kafka_source *src);
 
+/* While paused, ask the brokers for the end offsets of what is paused
+ * (waiting up to timeout_ms), for kafka_source_lag: the high watermarks
+ * librdkafka caches come with fetches, and a paused partition fetches
+ * nothing, so the lag would stand still through an outage.  Does nothing
+ * when not paused; a failed request keeps the previous answer. */
+void kafka_source_refresh_ends(struct kafka_source *src, int timeout_ms);
+
 /* Messages published but not yet consumed in (topic, partition), from the
- * client's cached high watermark; -1 when unknown. */
+ * client's cached high watermark, or while paused the brokers' end offset
+ * if kafka_source_refresh_ends() learnt a later one; -1 when unknown. */
 int64_t kafka_source_lag(struct kafka_source *src, const char *topic, int32_t partition,
                          int64_t next_offset);
 
