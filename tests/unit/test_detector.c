@@ -560,7 +560,7 @@ START_TEST(pane_baseline_by_hand)
 	/* Ten panes of 5: quartiles 5 and 5, fence [4, 6]; level (50 + 0.5) /
 	 * 10 = 5.05; the variance is below the mean, so phi is the floor. */
 	double flat[10] = {5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
-	pane_judge(flat, 10, 5, 1, 0.1, 1.0, scratch, &v);
+	pane_judge(flat, 10, 5, 1, 0.1, 1.0, 3, scratch, &v);
 	ck_assert_double_eq_tol(v.level, 5.05, 1e-12);
 	ck_assert_double_eq_tol(v.dispersion, 0.1, 1e-12);
 	ck_assert_double_eq_tol(v.spread, sqrt(5.05 + 0.1 * 5.05 * 5.05), 1e-12);
@@ -569,7 +569,7 @@ START_TEST(pane_baseline_by_hand)
 	/* A burst in the history is clipped to the fence: 100 counts as 6, so
 	 * the level is (9 * 5 + 6 + 0.5) / 10 = 5.15, not 14.55. */
 	double burst[10] = {5, 5, 5, 100, 5, 5, 5, 5, 5, 5};
-	pane_judge(burst, 10, 30, 1, 0.1, 1.0, scratch, &v);
+	pane_judge(burst, 10, 30, 1, 0.1, 1.0, 3, scratch, &v);
 	ck_assert_double_eq_tol(v.level, 5.15, 1e-12);
 	double p = nb_upper_tail(31, 5.15, 0.1) + 0.5 * nb_pmf(30, 5.15, 0.1);
 	ck_assert_double_eq_tol(v.p_value, p, 1e-15);
@@ -577,7 +577,7 @@ START_TEST(pane_baseline_by_hand)
 	ck_assert(v.z > 3);
 	/* A span of 2 panes: against the history's 9 sums of 2 neighbouring
 	 * panes (10 each: fence [9, 11], level (90 + 0.5) / 9), phi the floor. */
-	pane_judge(flat, 10, 20, 2, 0.1, 1.0, scratch, &v);
+	pane_judge(flat, 10, 20, 2, 0.1, 1.0, 3, scratch, &v);
 	p = nb_upper_tail(21, 90.5 / 9, 0.1) + 0.5 * nb_pmf(20, 90.5 / 9, 0.1);
 	ck_assert_double_eq_tol(v.p_value, p, 1e-15);
 	ck_assert_double_eq_tol(v.excess, 20 - 90.5 / 9, 1e-12);
@@ -586,14 +586,14 @@ START_TEST(pane_baseline_by_hand)
 	 * more than independent panes' would, and the span's phi shows it. */
 	double waves[10] = {2, 2, 8, 8, 2, 2, 8, 8, 2, 2};
 	struct pane_verdict one;
-	pane_judge(waves, 10, 8, 1, 0.01, 1.0, scratch, &one);
-	pane_judge(waves, 10, 20, 2, 0.01, 1.0, scratch, &v);
+	pane_judge(waves, 10, 8, 1, 0.01, 1.0, 3, scratch, &one);
+	pane_judge(waves, 10, 20, 2, 0.01, 1.0, 3, scratch, &v);
 	ck_assert(one.dispersion > 0.1);
 	ck_assert(v.dispersion > one.dispersion / 2); /* independence: phi / 2 */
 	/* All zeros: the level is 0.5 / n, never 0, so one message is weak
 	 * evidence (p about 1/40 of a pane in 20), not infinite. */
 	double zeros[20] = {0};
-	pane_judge(zeros, 20, 1, 1, 0.1, 1.0, scratch, &v);
+	pane_judge(zeros, 20, 1, 1, 0.1, 1.0, 3, scratch, &v);
 	ck_assert_double_eq_tol(v.level, 0.025, 1e-12);
 	ck_assert(v.z < 2.5);
 }
@@ -637,7 +637,7 @@ static struct detect_config pane_default(void)
 	c.window_panes = 6;
 	c.slide_us = SEC(10);
 	c.pane = (struct pane_config){.metric = METRIC_MESSAGES, .history = 60, .min_history = 30,
-	                              .dispersion = 0.1, .min_excess = 3, .min_fano = 1.5,
+	                              .dispersion = 0.1, .min_excess = 3, .min_fano = 1.5, .fence = 3,
 	                              .long_span = 2};
 	return c;
 }
@@ -1020,8 +1020,8 @@ START_TEST(sorted_history_matches_a_fresh_sort)
 			hist[j] = (double)counts[from + j];
 		struct pane_verdict one, two;
 		double x = (double)counts[i];
-		pane_judge(hist, (unsigned)n, x, 1, 0.1, c.pane.min_fano, scratch, &one);
-		pane_judge(hist, (unsigned)n - 1, x + hist[n - 1], 2, 0.1, c.pane.min_fano, scratch,
+		pane_judge(hist, (unsigned)n, x, 1, 0.1, c.pane.min_fano, c.pane.fence, scratch, &one);
+		pane_judge(hist, (unsigned)n - 1, x + hist[n - 1], 2, 0.1, c.pane.min_fano, c.pane.fence, scratch,
 		           &two);
 		double p = two.p_value < one.p_value ? two.p_value : one.p_value;
 		p = p * (2 - p);
