@@ -421,7 +421,7 @@ void config_init(struct config *c)
 	c->dispersion = 0.1;
 	c->min_excess = 5;
 	c->min_fano = 1.5;
-	c->fence = 3;
+	c->fence = 2;
 	c->long_span_us = 20 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
 	c->sentiment_drop_min_stddev = 0.05;

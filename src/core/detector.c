@@ -10,7 +10,7 @@
  *
  *   x      = the pane's count (messages, or distinct chatters)
  *   fence  = [q25 - K IQR - 1, q75 + K IQR + 1]   (quartiles of the H;
- *                                                  K = --fence, default 3)
+ *                                                  K = --fence, default 2)
  *   c_i    = the history values clipped to the fence
  *   m      = (sum c_i + 0.5) / H          level (Jeffreys: never 0)
  *   s2     = mean of (c_i - m)^2
@@ -34,9 +34,13 @@
  * against min_excess (x - M).
  *
  * Clipping to the fence keeps a burst (or an ad break's silence) from
- * moving its own baseline (Tukey's far-out fence: 1.5 IQR clipped the
- * ordinary tail of bursty chat too, and so under-estimated phi), while a lasting change of level moves the
- * quartiles and is absorbed within about H/4..H/2 panes.  A stream silent
+ * moving its own baseline, and an earlier moment still in the history
+ * from hiding the next one, while a lasting change of level moves the
+ * quartiles and is absorbed within about H/4..H/2 panes.  K = 2 since the
+ * Fano floor: before it, a fence under 3 IQR clipped the ordinary tail of
+ * bursty chat too and under-estimated phi on quiet streams; with the floor
+ * setting their least variance, 2 IQR finds more small-stream moments
+ * (doc/decisions.md, "The fence").  A stream silent
  * for H panes or more starts afresh: its history is empty again, and z is
  * NULL until min_history panes are known, as at a stream's start.
  * doc/decisions.md ("Detector") gives the measurements behind the choice.
