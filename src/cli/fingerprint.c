@@ -47,6 +47,7 @@ static const struct {
 	{"dispersion", true},
 	{"min-excess", true},
 	{"min-fano", true},
+	{"fence", true},
 	{"min-history", true},
 	{"min-stddev", true},
 	{"threshold", true},

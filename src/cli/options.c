@@ -125,6 +125,9 @@ static const struct opt opts[] = {
 	{"min-fano", 0, T_DOUBLE, F(min_fano), CORE, NULL, "F",
 	 "pane detector: floor of a count's variance / mean (1 = Poisson): chat comes in "
 	 "clusters (replies) at every rate", NULL, TUNABLE, NULL},
+	{"fence", 0, T_DOUBLE, F(fence), CORE, NULL, "K",
+	 "pane detector: history counts are clipped to [q1 - K IQR - 1, q3 + K IQR + 1] "
+	 "before the baseline is estimated", NULL, TUNABLE, NULL},
 	{"long-span", 0, T_SECONDS, F(long_span_us), CORE, NULL, "SECONDS",
 	 "pane detector: also score the sum of the newest panes over this span; the slide "
 	 "turns it off", NULL, TUNABLE, NULL},
@@ -418,6 +421,7 @@ void config_init(struct config *c)
 	c->dispersion = 0.1;
 	c->min_excess = 5;
 	c->min_fano = 1.5;
+	c->fence = 2;
 	c->long_span_us = 20 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
 	c->sentiment_drop_min_stddev = 0.05;
@@ -1280,6 +1284,10 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			          c->min_fano);
 			return false;
 		}
+		if (!(c->fence >= 0) || c->fence > 100) {
+			error_set(err, "--fence must be at least 0 and at most 100 IQRs, got %g", c->fence);
+			return false;
+		}
 		core->detect.pane = (struct pane_config){
 			.metric = !strcmp(c->metric, "emote-chatters") ? METRIC_EMOTE_CHATTERS
 			          : !strcmp(c->metric, "chatters")     ? METRIC_CHATTERS
@@ -1289,6 +1297,7 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			.dispersion = c->dispersion,
 			.min_excess = c->min_excess,
 			.min_fano = c->min_fano,
+			.fence = c->fence,
 			.long_span = c->long_span_us / c->slide_us < 1
 			                     ? 1
 			                     : (unsigned)(c->long_span_us / c->slide_us),

@@ -40,7 +40,7 @@ struct config {
 	bool merge;
 	char *detector, *metric; /* chat spike detector and its metric */
 	int64_t baseline_us, min_baseline_us, long_span_us;
-	double dispersion, min_excess, min_fano;
+	double dispersion, min_excess, min_fano, fence;
 	char *lexicon_positive, *lexicon_negative;
 	char *chat_topic, *viewer_topic;
 	double viewer_surge_threshold, viewer_surge_min_stddev;

@@ -9,7 +9,8 @@
  * before it (panes between emitted rows held no event: known zeros):
  *
  *   x      = the pane's count (messages, or distinct chatters)
- *   fence  = [q25 - 3 IQR - 1, q75 + 3 IQR + 1]   (quartiles of the H)
+ *   fence  = [q25 - K IQR - 1, q75 + K IQR + 1]   (quartiles of the H;
+ *                                                  K = --fence, default 2)
  *   c_i    = the history values clipped to the fence
  *   m      = (sum c_i + 0.5) / H          level (Jeffreys: never 0)
  *   s2     = mean of (c_i - m)^2
@@ -33,9 +34,13 @@
  * against min_excess (x - M).
  *
  * Clipping to the fence keeps a burst (or an ad break's silence) from
- * moving its own baseline (Tukey's far-out fence: 1.5 IQR clipped the
- * ordinary tail of bursty chat too, and so under-estimated phi), while a lasting change of level moves the
- * quartiles and is absorbed within about H/4..H/2 panes.  A stream silent
+ * moving its own baseline, and an earlier moment still in the history
+ * from hiding the next one, while a lasting change of level moves the
+ * quartiles and is absorbed within about H/4..H/2 panes.  K = 2 since the
+ * Fano floor: before it, a fence under 3 IQR clipped the ordinary tail of
+ * bursty chat too and under-estimated phi on quiet streams; with the floor
+ * setting their least variance, 2 IQR finds more small-stream moments
+ * (doc/decisions.md, "The fence").  A stream silent
  * for H panes or more starts afresh: its history is empty again, and z is
  * NULL until min_history panes are known, as at a stream's start.
  * doc/decisions.md ("Detector") gives the measurements behind the choice.
@@ -584,11 +589,11 @@ static unsigned span_sums(const double *hist, unsigned n, unsigned span, double 
 /* The verdict on x against the span-sums v[0..ns), in history order, and
  * the same values sorted (the caller's). */
 static void judge_sums(const double *v, const double *sorted, unsigned ns, double x,
-                       unsigned span, double dispersion_floor, double min_fano,
+                       unsigned span, double dispersion_floor, double min_fano, double fence,
                        struct pane_verdict *out)
 {
 	double q1 = quantile(sorted, ns, 0.25), q3 = quantile(sorted, ns, 0.75);
-	double lo = q1 - 3 * (q3 - q1) - 1, hi = q3 + 3 * (q3 - q1) + 1;
+	double lo = q1 - fence * (q3 - q1) - 1, hi = q3 + fence * (q3 - q1) + 1;
 	double sum = 0;
 	for (unsigned i = 0; i < ns; i++) {
 		double c = v[i] < lo ? lo : v[i] > hi ? hi : v[i];
@@ -628,7 +633,7 @@ static void judge_sums(const double *v, const double *sorted, unsigned ns, doubl
 }
 
 void pane_judge(const double *hist, unsigned n, double x, unsigned span,
-                double dispersion_floor, double min_fano, double *scratch,
+                double dispersion_floor, double min_fano, double fence, double *scratch,
                 struct pane_verdict *out)
 {
 	/* The baseline of a span of L panes is the history's own L-pane sums
@@ -640,7 +645,7 @@ void pane_judge(const double *hist, unsigned n, double x, unsigned span,
 	unsigned ns = span_sums(hist, n, span, v);
 	memcpy(sorted, v, ns * sizeof(*sorted));
 	qsort(sorted, ns, sizeof(*sorted), cmp_double);
-	judge_sums(v, sorted, ns, x, span, dispersion_floor, min_fano, out);
+	judge_sums(v, sorted, ns, x, span, dispersion_floor, min_fano, fence, out);
 }
 
 /* Sorted arrays of n values: insert x, remove one value equal to x (which
@@ -734,6 +739,7 @@ static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
 		json_object_set_new(m, "dispersion_floor", json_real(pc->dispersion));
 		json_object_set_new(m, "min_excess", json_real(pc->min_excess));
 		json_object_set_new(m, "min_fano", json_real(pc->min_fano));
+		json_object_set_new(m, "fence", json_real(pc->fence));
 		return m;
 	}
 	json_object_set_new(m, "metric", json_string(defs[k].metric));
@@ -920,7 +926,8 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 		scratch_reserve(d, s->n);
 		for (unsigned i = 0; i < s->n; i++)
 			d->hist[i] = s->ring[(s->head + i) % s->cap];
-		judge_sums(d->hist, s->sorted1, s->n, x, 1, pc->dispersion, pc->min_fano, v);
+		judge_sums(d->hist, s->sorted1, s->n, x, 1, pc->dispersion, pc->min_fano, pc->fence,
+		           v);
 		/* The long span: the newest L panes' sum, against the panes before
 		 * all L of them; two tests, so the smaller p is corrected. */
 		unsigned L = pc->long_span, tests = 1;
@@ -930,7 +937,8 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 			for (unsigned i = 1; i < L; i++)
 				xl += d->hist[s->n - i];
 			unsigned ns = span_sums(d->hist, s->n - (L - 1), L, d->scratch);
-			judge_sums(d->scratch, s->sortedL, ns, xl, L, pc->dispersion, pc->min_fano, &vl);
+			judge_sums(d->scratch, s->sortedL, ns, xl, L, pc->dispersion, pc->min_fano,
+			           pc->fence, &vl);
 			tests = 2;
 			if (vl.p_value < v->p_value)
 				*v = vl;
@@ -1148,6 +1156,7 @@ bool detect_same_judging(const struct detect_config *a, const struct detect_conf
 	return a->method == b->method && p->metric == q->metric && p->history == q->history &&
 	       p->min_history == q->min_history && p->dispersion == q->dispersion &&
 	       p->min_excess == q->min_excess && p->min_fano == q->min_fano &&
+	       p->fence == q->fence &&
 	       p->long_span == q->long_span &&
 	       a->window_panes == b->window_panes && a->slide_us == b->slide_us;
 }

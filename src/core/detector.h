@@ -73,6 +73,7 @@ struct pane_config {
 	double min_excess;    /* a spike needs count - level >= this */
 	unsigned long_span;   /* L >= 1: also score the newest L panes' sum */
 	double min_fano;      /* floor of a count's variance / mean (>= 1; below 1: none) */
+	double fence;         /* K: history clipped to [q1 - K IQR - 1, q3 + K IQR + 1] */
 };
 
 struct detect_config {
@@ -147,7 +148,7 @@ struct pane_verdict {
 	double z;          /* probit(1 - p_value) */
 };
 void pane_judge(const double *hist, unsigned n, double x, unsigned span,
-                double dispersion_floor, double min_fano, double *scratch,
+                double dispersion_floor, double min_fano, double fence, double *scratch,
                 struct pane_verdict *out);
 
 /*

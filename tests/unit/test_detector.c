@@ -560,7 +560,7 @@ START_TEST(pane_baseline_by_hand)
 	/* Ten panes of 5: quartiles 5 and 5, fence [4, 6]; level (50 + 0.5) /
 	 * 10 = 5.05; the variance is below the mean, so phi is the floor. */
 	double flat[10] = {5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
-	pane_judge(flat, 10, 5, 1, 0.1, 1.0, scratch, &v);
+	pane_judge(flat, 10, 5, 1, 0.1, 1.0, 3, scratch, &v);
 	ck_assert_double_eq_tol(v.level, 5.05, 1e-12);
 	ck_assert_double_eq_tol(v.dispersion, 0.1, 1e-12);
 	ck_assert_double_eq_tol(v.spread, sqrt(5.05 + 0.1 * 5.05 * 5.05), 1e-12);
@@ -569,7 +569,7 @@ START_TEST(pane_baseline_by_hand)
 	/* A burst in the history is clipped to the fence: 100 counts as 6, so
 	 * the level is (9 * 5 + 6 + 0.5) / 10 = 5.15, not 14.55. */
 	double burst[10] = {5, 5, 5, 100, 5, 5, 5, 5, 5, 5};
-	pane_judge(burst, 10, 30, 1, 0.1, 1.0, scratch, &v);
+	pane_judge(burst, 10, 30, 1, 0.1, 1.0, 3, scratch, &v);
 	ck_assert_double_eq_tol(v.level, 5.15, 1e-12);
 	double p = nb_upper_tail(31, 5.15, 0.1) + 0.5 * nb_pmf(30, 5.15, 0.1);
 	ck_assert_double_eq_tol(v.p_value, p, 1e-15);
@@ -577,7 +577,7 @@ START_TEST(pane_baseline_by_hand)
 	ck_assert(v.z > 3);
 	/* A span of 2 panes: against the history's 9 sums of 2 neighbouring
 	 * panes (10 each: fence [9, 11], level (90 + 0.5) / 9), phi the floor. */
-	pane_judge(flat, 10, 20, 2, 0.1, 1.0, scratch, &v);
+	pane_judge(flat, 10, 20, 2, 0.1, 1.0, 3, scratch, &v);
 	p = nb_upper_tail(21, 90.5 / 9, 0.1) + 0.5 * nb_pmf(20, 90.5 / 9, 0.1);
 	ck_assert_double_eq_tol(v.p_value, p, 1e-15);
 	ck_assert_double_eq_tol(v.excess, 20 - 90.5 / 9, 1e-12);
@@ -586,14 +586,14 @@ START_TEST(pane_baseline_by_hand)
 	 * more than independent panes' would, and the span's phi shows it. */
 	double waves[10] = {2, 2, 8, 8, 2, 2, 8, 8, 2, 2};
 	struct pane_verdict one;
-	pane_judge(waves, 10, 8, 1, 0.01, 1.0, scratch, &one);
-	pane_judge(waves, 10, 20, 2, 0.01, 1.0, scratch, &v);
+	pane_judge(waves, 10, 8, 1, 0.01, 1.0, 3, scratch, &one);
+	pane_judge(waves, 10, 20, 2, 0.01, 1.0, 3, scratch, &v);
 	ck_assert(one.dispersion > 0.1);
 	ck_assert(v.dispersion > one.dispersion / 2); /* independence: phi / 2 */
 	/* All zeros: the level is 0.5 / n, never 0, so one message is weak
 	 * evidence (p about 1/40 of a pane in 20), not infinite. */
 	double zeros[20] = {0};
-	pane_judge(zeros, 20, 1, 1, 0.1, 1.0, scratch, &v);
+	pane_judge(zeros, 20, 1, 1, 0.1, 1.0, 3, scratch, &v);
 	ck_assert_double_eq_tol(v.level, 0.025, 1e-12);
 	ck_assert(v.z < 2.5);
 }
@@ -637,7 +637,7 @@ static struct detect_config pane_default(void)
 	c.window_panes = 6;
 	c.slide_us = SEC(10);
 	c.pane = (struct pane_config){.metric = METRIC_MESSAGES, .history = 60, .min_history = 30,
-	                              .dispersion = 0.1, .min_excess = 3, .min_fano = 1.5,
+	                              .dispersion = 0.1, .min_excess = 3, .min_fano = 1.5, .fence = 2,
 	                              .long_span = 2};
 	return c;
 }
@@ -777,7 +777,8 @@ END_TEST
  * (k + 1) / 2 > 2.33, k > 3.66.  At low rates Poisson noise, the min
  * excess of 5 and the Fano floor (variance >= 1.5 x mean) add to that.
  * Measured on 30 noise seeds, the least k (in steps of 0.5) that fired on
- * all of them (the Fano floor moved 0.3 msg/s aligned from 5 to 5.5 only):
+ * all of them (the Fano floor moved 0.3 msg/s aligned from 5 to 5.5 only;
+ * the fence, --fence 2 or 3, moves none):
  *
  *   msg/s     0.3   1    3    30   300
  *   aligned   5.5   4    3    3    2.5
@@ -985,6 +986,64 @@ START_TEST(first_minutes_and_an_hour_of_silence)
 }
 END_TEST
 
+
+/* The fence: history counts are clipped to [q1 - K IQR - 1, q3 + K IQR +
+ * 1] with K = --fence (default 2; 3 before the Fano floor made a tighter
+ * fence safe on quiet streams: doc/decisions.md, "The fence").  By hand:
+ * the history 4 6 4 6 4 6 4 6 4 12 has quartiles 4 and 6 (positions 2.25
+ * and 6.75 of the sorted ten), IQR 2, so the fence is [-1, 11] for K = 2,
+ * [-3, 13] for K = 3 and [3, 7] for K = 0: the 12 counts as 11, 12 and 7,
+ * and the level (sum + 0.5) / 10 is 5.55, 5.65 and 5.15.  Then the
+ * detector itself, at the test configuration (K = 2, one span): forty
+ * panes alternating 4 and 6 but a 12 for the 4 of pane 20 (between the
+ * two fences: quartiles 4 and 6 again), then 20: the level is (19 x 4 +
+ * 20 x 6 + 11 + 0.5) / 40 = 5.1875, and z is pane_judge's with K = 2, not
+ * the one with K = 3 (level 5.2125). */
+START_TEST(fence_clips_at_k_iqr)
+{
+	double scratch[128];
+	struct pane_verdict v, v3;
+	double h[10] = {4, 6, 4, 6, 4, 6, 4, 6, 4, 12};
+	pane_judge(h, 10, 12, 1, 0.1, 1.0, 2, scratch, &v);
+	ck_assert_double_eq_tol(v.level, 55.5 / 10, 1e-12);
+	pane_judge(h, 10, 12, 1, 0.1, 1.0, 3, scratch, &v3);
+	ck_assert_double_eq_tol(v3.level, 56.5 / 10, 1e-12);
+	ck_assert(v.z > v3.z); /* a tighter fence: a lower level and spread */
+	pane_judge(h, 10, 12, 1, 0.1, 1.0, 0, scratch, &v);
+	ck_assert_double_eq_tol(v.level, 51.5 / 10, 1e-12);
+	/* the low side: a 0 among them is clipped up to q1 - K IQR - 1 */
+	double low[10] = {4, 6, 4, 6, 4, 6, 4, 6, 6, 0};
+	pane_judge(low, 10, 5, 1, 0.1, 1.0, 0, scratch, &v);
+	ck_assert_double_eq_tol(v.level, (4 * 4 + 5 * 6 + 3 + 0.5) / 10, 1e-12);
+
+	struct detect_config c = pane_default();
+	ck_assert_double_eq(c.pane.fence, 2);
+	c.pane.long_span = 1;
+	struct detectors *d = detectors_new(&c);
+	double hist[40];
+	struct window_row r;
+	for (int64_t p = 0; p < 40; p++) {
+		hist[p] = p == 20 ? 12 : p % 2 ? 6 : 4;
+		r = row(0, "s", p - 5, 1.0);
+		r.pane_chat_count = r.pane_chatters = (int64_t)hist[p];
+		ck_assert_int_eq(detectors_on_window(d, &r, count_moments, &(size_t){0}), 0);
+	}
+	r = row(0, "s", 40 - 5, 1.0);
+	r.pane_chat_count = r.pane_chatters = 20;
+	size_t moments = 0;
+	ck_assert_int_eq(detectors_on_window(d, &r, count_moments, &moments), 0);
+	detectors_free(d);
+	pane_judge(hist, 40, 20, 1, 0.1, 1.5, 2, scratch, &v);
+	pane_judge(hist, 40, 20, 1, 0.1, 1.5, 3, scratch, &v3);
+	ck_assert_double_eq_tol(v.level, 207.5 / 40, 1e-12);
+	ck_assert_double_eq_tol(v3.level, 208.5 / 40, 1e-12);
+	ck_assert(r.has_z);
+	ck_assert_msg(r.z_score == v.z, "z %.17g, with K = 2 %.17g, K = 3 %.17g", r.z_score, v.z,
+	              v3.z);
+	ck_assert(v.z != v3.z);
+}
+END_TEST
+
 /* The detector keeps its history sorted as it slides (no sort per
  * window): every z equals the one pane_judge gives from a fresh sort of
  * the same history, bit for bit, through the ring's wrap-around and the
@@ -1020,9 +1079,9 @@ START_TEST(sorted_history_matches_a_fresh_sort)
 			hist[j] = (double)counts[from + j];
 		struct pane_verdict one, two;
 		double x = (double)counts[i];
-		pane_judge(hist, (unsigned)n, x, 1, 0.1, c.pane.min_fano, scratch, &one);
-		pane_judge(hist, (unsigned)n - 1, x + hist[n - 1], 2, 0.1, c.pane.min_fano, scratch,
-		           &two);
+		pane_judge(hist, (unsigned)n, x, 1, 0.1, c.pane.min_fano, c.pane.fence, scratch, &one);
+		pane_judge(hist, (unsigned)n - 1, x + hist[n - 1], 2, 0.1, c.pane.min_fano, c.pane.fence,
+		           scratch, &two);
 		double p = two.p_value < one.p_value ? two.p_value : one.p_value;
 		p = p * (2 - p);
 		double z = p >= 1 ? -40 : -probit(p) < -40 ? -40 : -probit(p);
@@ -1193,6 +1252,7 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, pane_state_round_trip);
 	tcase_add_test(tc, growing_state_round_trip);
 	tcase_add_test(tc, sorted_history_matches_a_fresh_sort);
+	tcase_add_test(tc, fence_clips_at_k_iqr);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -281,7 +281,7 @@ static struct core_config config(int64_t delay_s, bool optional)
 	c.detect.method = DETECT_PANE;
 	c.detect.window_panes = 6;
 	c.detect.slide_us = SEC(10);
-	c.detect.pane = (struct pane_config){METRIC_CHATTERS, 90, 30, 0.1, 5, 2, 1.5};
+	c.detect.pane = (struct pane_config){METRIC_CHATTERS, 90, 30, 0.1, 5, 2, 1.5, 2};
 	c.detect.det[DETECTOR_CHAT_SPIKE] = (struct detector_config){true, 10, 10, 1.0 / 60, 3.0};
 	c.detect.det[DETECTOR_VIEWER_SURGE] = (struct detector_config){optional, 10, 10, 1.0, 2.0};
 	c.detect.det[DETECTOR_SENTIMENT_DROP] = (struct detector_config){optional, 10, 10, 0.05, 2.0};
