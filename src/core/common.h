@@ -33,6 +33,18 @@ bool sv_eq_cstr(struct strview a, const char *s);
 /* Byte-order comparison, shorter first on a common prefix (memcmp order). */
 int sv_cmp(struct strview a, struct strview b);
 
+/* The value of a hexadecimal digit of either case; -1 for any other byte. */
+static inline int hex_digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /*
  * Errors in the pure core are returned, never printed: a function that can
  * fail takes a struct error * and fills in one human sentence (what, where,

@@ -36,17 +36,6 @@ static inline const char *skip_ws(const char *p, const char *end)
 	return p;
 }
 
-static inline int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Skip string bytes that need no attention: everything but a quote, a
  * backslash or a control character.  Strings (the chat message above all)
@@ -240,8 +229,8 @@ static const char *scan_string_rest(struct scanner *s, const char *open, const c
 				p += 2;
 				break;
 			case 'u':
-				if (s->end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
-				    hexval(p[4]) < 0 || hexval(p[5]) < 0) {
+				if (s->end - p < 6 || hex_digit_value(p[2]) < 0 || hex_digit_value(p[3]) < 0 ||
+				    hex_digit_value(p[4]) < 0 || hex_digit_value(p[5]) < 0) {
 					fail(s, p, "invalid \\u escape");
 					return NULL;
 				}
@@ -619,12 +608,12 @@ static size_t decode_into(const char *raw, size_t n, char *out)
 		case 'r': out[o++] = '\r'; break;
 		case 't': out[o++] = '\t'; break;
 		case 'u': {
-			uint32_t cp = (uint32_t)(hexval(raw[i]) << 12 | hexval(raw[i + 1]) << 8 |
-			                         hexval(raw[i + 2]) << 4 | hexval(raw[i + 3]));
+			uint32_t cp = (uint32_t)(hex_digit_value(raw[i]) << 12 | hex_digit_value(raw[i + 1]) << 8 |
+			                         hex_digit_value(raw[i + 2]) << 4 | hex_digit_value(raw[i + 3]));
 			i += 4;
 			if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= n && raw[i] == '\\' && raw[i + 1] == 'u') {
-				uint32_t lo = (uint32_t)(hexval(raw[i + 2]) << 12 | hexval(raw[i + 3]) << 8 |
-				                         hexval(raw[i + 4]) << 4 | hexval(raw[i + 5]));
+				uint32_t lo = (uint32_t)(hex_digit_value(raw[i + 2]) << 12 | hex_digit_value(raw[i + 3]) << 8 |
+				                         hex_digit_value(raw[i + 4]) << 4 | hex_digit_value(raw[i + 5]));
 				if (lo >= 0xDC00 && lo < 0xE000) {
 					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 					i += 6;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/common.h"
 #include "io/dump.h"
 #include "io/pg.h"
 
@@ -31,17 +32,12 @@ struct pg_dump {
 	struct buf bytes[16]; /* decoded bytea per column, valid during a row */
 };
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static void decode_hex(struct buf *out, const char *s, size_t n)
 {
 	buf_reset(out);
 	buf_reserve(out, n / 2 + 1);
 	for (size_t i = 0; i + 1 < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
 		if (hi >= 0 && lo >= 0)
 			buf_addc(out, (char)(hi << 4 | lo));
 	}

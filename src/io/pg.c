@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/common.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/secret.h"
@@ -121,17 +122,6 @@ char *conninfo_redact(const char *target)
 	return redact_secrets(target);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void wipe_buf(struct buf *b)
 {
 	if (b->data)
@@ -157,8 +147,8 @@ static void add_secret_forms(struct pg_target *t, const char *p, size_t n)
 	struct buf d = BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
-		if (p[i] == '%' && i + 2 < n && (hi = hexval(p[i + 1])) >= 0 &&
-		    (lo = hexval(p[i + 2])) >= 0) {
+		if (p[i] == '%' && i + 2 < n && (hi = hex_digit_value(p[i + 1])) >= 0 &&
+		    (lo = hex_digit_value(p[i + 2])) >= 0) {
 			buf_addc(&d, (char)(hi << 4 | lo));
 			i += 2;
 		} else {
