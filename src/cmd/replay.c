@@ -68,6 +68,9 @@ static const char *sink_error(struct replay *r)
 }
 
 #define KAFKA_TIMEOUT_MS 15000
+/* How many decoded lines ahead of the engine replay --threads 2 starts
+ * each one's table lookups (engine_prefetch); measured in doc/decisions.md. */
+#define PREFETCH_AHEAD 8
 
 /* --kafka: every partition of the range is a lane open from the start (as
  * a capture of the range has a lane_open record for each), then every
@@ -271,6 +274,15 @@ static int replay_pipelined(struct replay *r, const struct core_config *core)
 	int status = EXIT_OK;
 	const struct pipeline_item *it;
 	while (status == EXIT_OK && (it = pipeline_next(p))) {
+		/* The lookups of the events a few lines on miss the caches with
+		 * many chatters: start them now (issue 12), the table slots first
+		 * and, once those are in, what they point to. */
+		const struct pipeline_item *ahead = pipeline_peek(p, PREFETCH_AHEAD);
+		if (ahead && ahead->kind == PIPELINE_LINE)
+			engine_prefetch(r->engine, &ahead->line, true);
+		ahead = pipeline_peek(p, PREFETCH_AHEAD / 2);
+		if (ahead && ahead->kind == PIPELINE_LINE)
+			engine_prefetch(r->engine, &ahead->line, false);
 		struct strview source = sv_make(paths[it->file], strlen(paths[it->file]));
 		struct record_pos pos = {source, -1, it->line_no};
 		int rc = 0;

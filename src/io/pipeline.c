@@ -359,6 +359,13 @@ const struct pipeline_item *pipeline_next(struct pipeline *p)
 	return p->cur ? &p->cur->items[p->next_item++] : NULL;
 }
 
+const struct pipeline_item *pipeline_peek(const struct pipeline *p, size_t ahead)
+{
+	if (!p->cur || p->next_item - 1 + ahead >= p->cur->n)
+		return NULL;
+	return &p->cur->items[p->next_item - 1 + ahead];
+}
+
 void pipeline_free(struct pipeline *p)
 {
 	if (!p)
