@@ -275,14 +275,10 @@ static int replay_pipelined(struct replay *r, const struct core_config *core)
 	const struct pipeline_item *it;
 	while (status == EXIT_OK && (it = pipeline_next(p))) {
 		/* The lookups of the events a few lines on miss the caches with
-		 * many chatters: start them now (issue 12), the table slots first
-		 * and, once those are in, what they point to. */
+		 * many chatters: start them now (issue 12). */
 		const struct pipeline_item *ahead = pipeline_peek(p, PREFETCH_AHEAD);
 		if (ahead && ahead->kind == PIPELINE_LINE)
-			engine_prefetch(r->engine, &ahead->line, true);
-		ahead = pipeline_peek(p, PREFETCH_AHEAD / 2);
-		if (ahead && ahead->kind == PIPELINE_LINE)
-			engine_prefetch(r->engine, &ahead->line, false);
+			engine_prefetch(r->engine, &ahead->line);
 		struct strview source = sv_make(paths[it->file], strlen(paths[it->file]));
 		struct record_pos pos = {source, -1, it->line_no};
 		int rc = 0;

@@ -465,7 +465,7 @@ void engine_score(const struct core_config *cfg, struct event *ev)
 	ev->has_score = true;
 }
 
-void engine_prefetch(const struct engine *e, const struct decoded_line *r, bool early)
+void engine_prefetch(const struct engine *e, const struct decoded_line *r)
 {
 	const struct event *ev = &r->ev;
 	if (!(r->type == LINE_EVENT || (r->type == LINE_ENVELOPE && r->payload_ok)) ||
@@ -474,8 +474,7 @@ void engine_prefetch(const struct engine *e, const struct decoded_line *r, bool 
 	int32_t partition = r->type == LINE_EVENT ? -1 : r->env.partition;
 	const struct group *g = find_group(e, partition);
 	if (g)
-		windower_prefetch(g->win, ev->stream_hash, ev->kind == EVENT_CHAT, ev->chatter_hash,
-		                  early);
+		windower_prefetch(g->win, ev->stream_hash, ev->kind == EVENT_CHAT, ev->chatter_hash);
 }
 
 int engine_decoded(struct engine *e, struct strview source, int64_t line_no, const char *line,

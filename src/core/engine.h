@@ -118,12 +118,11 @@ struct decoded_line;
 int engine_decoded(struct engine *e, struct strview source, int64_t line_no, const char *line,
                    size_t len, const struct decoded_line *r);
 /* A hint, for a caller holding decoded lines that engine_decoded() will
- * get soon: fetch into the cache what r's event will look up (its
- * stream's and chatter's table slots, early; then, early false and some
- * lines later, the entries those slots point to).  Changes no state and
- * no output; a line without an event, or an event built without
- * has_hashes, is ignored. */
-void engine_prefetch(const struct engine *e, const struct decoded_line *r, bool early);
+ * get soon: fetch into the cache the table slots r's event will look up
+ * (its stream's and its chatter's).  Changes no state and no output; a
+ * line without an event, or an event built without has_hashes, is
+ * ignored. */
+void engine_prefetch(const struct engine *e, const struct decoded_line *r);
 /* An event decoded by the caller (topic "" and partition -1 for the
  * default lane of bare events).  raw, for a late event's dead letter, may
  * be NULL. */

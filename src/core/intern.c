@@ -137,20 +137,9 @@ uint32_t interner_intern(struct interner *in, const char *s, size_t n)
 	return interner_intern_hashed(in, s, n, hash_bytes(s, n));
 }
 
-void interner_prefetch(const struct interner *in, uint64_t h, bool early)
+void interner_prefetch(const struct interner *in, uint64_t h)
 {
-	uint32_t i = (uint32_t)h & in->mask;
-	if (early) {
-		__builtin_prefetch(&in->table[i]);
-		return;
-	}
-	/* The first tag match is the entry a hit reads (another string with
-	 * the same high hash half is rare). */
-	for (uint64_t v; (v = in->table[i]); i = (i + 1) & in->mask)
-		if (TAG(v) == TAG(h)) {
-			__builtin_prefetch(entry_of(in, SLOT_ID(v)));
-			return;
-		}
+	__builtin_prefetch(&in->table[(uint32_t)h & in->mask]);
 }
 
 uint32_t interner_intern_hashed(struct interner *in, const char *s, size_t n, uint64_t h)

@@ -35,11 +35,9 @@ void interner_free(struct interner *in);
 uint32_t interner_intern(struct interner *in, const char *s, size_t n);
 /* The same, for a caller that has h = hash_bytes(s, n) already. */
 uint32_t interner_intern_hashed(struct interner *in, const char *s, size_t n, uint64_t h);
-/* A hint that a string of hash h will be interned soon: with early true,
- * the table slot it starts from is fetched into the cache; without, the
- * slot (which an early hint should have brought in) is read and the entry
- * it points to is fetched too.  Changes nothing. */
-void interner_prefetch(const struct interner *in, uint64_t h, bool early);
+/* A hint that a string of hash h will be interned soon: the table slot
+ * its probe starts from is fetched into the cache.  Changes nothing. */
+void interner_prefetch(const struct interner *in, uint64_t h);
 void interner_retain(struct interner *in, uint32_t id);
 /* Drop one reference; at zero the string is freed and its id recycled. */
 void interner_release(struct interner *in, uint32_t id);

@@ -248,24 +248,11 @@ uint32_t windower_stream_add(struct windower *w, struct strview id, bool *create
 }
 
 void windower_prefetch(const struct windower *w, uint64_t stream_hash, bool is_chat,
-                       uint64_t chatter_hash, bool early)
+                       uint64_t chatter_hash)
 {
 	if (is_chat)
-		interner_prefetch(w->chatters, chatter_hash, early);
-	if (!w->stream_table)
-		return;
-	uint32_t i = (uint32_t)stream_hash & w->stream_mask;
-	if (early) {
-		__builtin_prefetch(&w->stream_table[i]);
-		return;
-	}
-	for (uint64_t v; (v = w->stream_table[i]); i = (i + 1) & w->stream_mask)
-		if (TAG(v) == TAG(stream_hash)) {
-			const struct stream *s = &w->streams[(uint32_t)v - 1];
-			__builtin_prefetch(s);
-			__builtin_prefetch(s->name);
-			return;
-		}
+		interner_prefetch(w->chatters, chatter_hash);
+	__builtin_prefetch(&w->stream_table[(uint32_t)stream_hash & w->stream_mask]);
 }
 
 uint32_t windower_stream_add_hashed(struct windower *w, struct strview id, uint64_t h,

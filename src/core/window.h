@@ -125,11 +125,10 @@ void windower_add_chat_hashed(struct windower *w, uint32_t stream, int64_t t, in
                               const struct chat_contribution *c, uint64_t chatter_hash);
 /* A hint that an event of a stream hashed stream_hash (and, for chat, a
  * chatter hashed chatter_hash; is_chat false ignores it) will come soon:
- * early, the table slots its lookups start from are fetched into the
- * cache; later (early false, those slots already in), the stream and the
- * interned chatter they point to.  Changes nothing. */
+ * the table slots its lookups start from are fetched into the cache.
+ * Changes nothing. */
 void windower_prefetch(const struct windower *w, uint64_t stream_hash, bool is_chat,
-                       uint64_t chatter_hash, bool early);
+                       uint64_t chatter_hash);
 void windower_add_viewer(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
                          int64_t viewer_count);
 
