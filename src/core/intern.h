@@ -13,9 +13,10 @@
  * interner_id_limit()), so id-indexed side arrays stay small.
  *
  * Layout: entries[] is indexed by id; a separate open-addressing table of
- * (id + 1) values tagged with the high half of the string's hash, with
+ * (id + 1) values tagged with the low half of the string's hash, with
  * linear probing and backward-shift deletion, maps a string's hash to its
- * id (a probe reads an entry only when the tags match).
+ * id (a probe reads an entry only when the tags match, and a deletion
+ * reads none: a slot's tag gives its home).
  */
 #ifndef TELEMETRA_INTERN_H
 #define TELEMETRA_INTERN_H
