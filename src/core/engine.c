@@ -345,11 +345,11 @@ static void key_grow(struct engine *e)
 }
 
 /* A stream_id must live in one group; say so once if it does not. */
-static void check_keying(struct engine *e, const struct group *g, struct strview stream_id)
+static void check_keying(struct engine *e, const struct group *g, struct strview stream_id,
+                         uint64_t h)
 {
 	if (!e->out.notice)
 		return;
-	uint64_t h = hash_bytes(stream_id.ptr, stream_id.len);
 	if (!h)
 		h = 1;
 	if (!e->key_hash || (e->key_count + 1) * 4 > (e->key_mask + 1) * 3)
@@ -401,9 +401,11 @@ static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
 		 * the stream is new to its group (first sight, or back after a
 		 * release), which is the only time its group can differ. */
 		bool created;
-		uint32_t stream = windower_stream_add(g->win, ev->stream_id, &created);
+		uint64_t sh = ev->has_hashes ? ev->stream_hash
+		                             : hash_bytes(ev->stream_id.ptr, ev->stream_id.len);
+		uint32_t stream = windower_stream_add_hashed(g->win, ev->stream_id, sh, &created);
 		if (created)
-			check_keying(e, g, ev->stream_id);
+			check_keying(e, g, ev->stream_id, sh);
 		if (ev->kind == EVENT_CHAT) {
 			int64_t score = ev->score;
 			if (!ev->has_score) {
@@ -412,7 +414,9 @@ static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
 				score = sentiment_score_scaled(p, n);
 			}
 			struct chat_contribution c = {score, ev->chatter, ev->emotes, ev->n_emotes};
-			windower_add_chat(g->win, stream, ev->time_us, first_k, &c);
+			uint64_t ch = ev->has_hashes ? ev->chatter_hash
+			                             : hash_bytes(ev->chatter.ptr, ev->chatter.len);
+			windower_add_chat_hashed(g->win, stream, ev->time_us, first_k, &c, ch);
 		} else {
 			windower_add_viewer(g->win, stream, ev->time_us, first_k, ev->viewer_count);
 		}
@@ -475,6 +479,18 @@ void engine_score(const struct core_config *cfg, struct event *ev)
 	sentiment_count(cfg->lexicon, ev->message.ptr, ev->message.len, &p, &n);
 	ev->score = sentiment_score_scaled(p, n);
 	ev->has_score = true;
+}
+
+void engine_prefetch(const struct engine *e, const struct decoded_line *r)
+{
+	const struct event *ev = &r->ev;
+	if (!(r->type == LINE_EVENT || (r->type == LINE_ENVELOPE && r->payload_ok)) ||
+	    !ev->has_hashes)
+		return;
+	int32_t partition = r->type == LINE_EVENT ? -1 : r->env.partition;
+	const struct group *g = find_group(e, partition);
+	if (g)
+		windower_prefetch(g->win, ev->stream_hash, ev->kind == EVENT_CHAT, ev->chatter_hash);
 }
 
 int engine_decoded(struct engine *e, struct strview source, int64_t line_no, const char *line,

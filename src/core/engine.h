@@ -117,6 +117,12 @@ void engine_score(const struct core_config *cfg, struct event *ev);
 struct decoded_line;
 int engine_decoded(struct engine *e, struct strview source, int64_t line_no, const char *line,
                    size_t len, const struct decoded_line *r);
+/* A hint, for a caller holding decoded lines that engine_decoded() will
+ * get soon: fetch into the cache the table slots r's event will look up
+ * (its stream's and its chatter's).  Changes no state and no output; a
+ * line without an event, or an event built without has_hashes, is
+ * ignored. */
+void engine_prefetch(const struct engine *e, const struct decoded_line *r);
 /* An event decoded by the caller (topic "" and partition -1 for the
  * default lane of bare events).  raw, for a late event's dead letter, may
  * be NULL. */

@@ -188,6 +188,7 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 	if (utf8_chars(ev->stream_id) > STREAM_ID_MAX_CHARS)
 		return reject(&c, DEAD_BAD_FIELD, "field \"%s\" is longer than 255 characters",
 		              "stream_id");
+	ev->stream_hash = hash_bytes(ev->stream_id.ptr, ev->stream_id.len);
 
 	const struct jscan_value *ts = f[JK_TIMESTAMP];
 	if (!ts)
@@ -218,6 +219,7 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 			return reject(&c, DEAD_WRONG_TYPE, "field \"%s\" must be an integer", "viewer_count");
 		if (ev->viewer_count < 0)
 			return reject(&c, DEAD_NEGATIVE_COUNT, "field \"%s\" is negative", "viewer_count");
+		ev->has_hashes = true;
 		return true;
 	}
 
@@ -234,6 +236,7 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 	memcpy(dst + 2, who.ptr, who.len);
 	d->scratch.len += who.len + 2;
 	ev->chatter = sv_make(dst, who.len + 2);
+	ev->chatter_hash = hash_bytes(ev->chatter.ptr, ev->chatter.len);
 
 	const struct jscan_value *msg = f[JK_MESSAGE];
 	if (!msg)
@@ -244,6 +247,7 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 
 	if (f[JK_EMOTES] && !decode_emotes(&c, f[JK_EMOTES], ev))
 		return false;
+	ev->has_hashes = true;
 	return true;
 }
 

@@ -79,6 +79,15 @@ struct event {
 	 * has_score false and the engine scores the message itself. */
 	bool has_score;
 	int64_t score;
+	/* hash_bytes() of stream_id and of chatter, computed where the event
+	 * is decoded (on replay's reader thread with --threads 2), so that the
+	 * engine neither hashes them again nor waits to know where to look:
+	 * it can prefetch the table slots of events still queued
+	 * (engine_prefetch).  An event built by hand leaves has_hashes false
+	 * and the engine hashes the ids itself. */
+	bool has_hashes;
+	uint64_t stream_hash;
+	uint64_t chatter_hash;
 };
 
 /* Reusable decoding state; owns its buffers.  Zero-initialise, free with

@@ -4,8 +4,10 @@
  *
  * Members are kept twice: densely, in insertion order, in ids[] (what
  * window combining iterates, with no empty slots to skip), and in an
- * open-addressing table of positions into ids[] (what membership tests
- * probe; 0 marks an empty slot, so entries are stored as position + 1).
+ * open-addressing table (what membership tests probe; 0 marks an empty
+ * slot): of id + 1 in a set, so that a probe reads nothing else, and of
+ * position + 1 into ids[] for an idcount's keys, whose counts go by
+ * position.
  * A zeroed struct is an empty container; the table doubles at half load.
  */
 #ifndef TELEMETRA_IDMAP_H
@@ -17,11 +19,12 @@
 struct idset {
 	uint32_t *ids; /* the members, dense */
 	uint32_t n;
-	uint32_t *table; /* position + 1 into ids[], or 0 */
+	uint32_t *table; /* id + 1 (idcount keys: position + 1 into ids[]), or 0 */
 	uint32_t cap;    /* table size: 0 or a power of two; ids[] holds cap / 2 */
 };
 
-/* Add id; true if it was not yet present. */
+/* Add id (below UINT32_MAX, as interned ids are); true if it was not yet
+ * present. */
 bool idset_add(struct idset *s, uint32_t id);
 void idset_free(struct idset *s);
 

@@ -13,9 +13,10 @@
  * interner_id_limit()), so id-indexed side arrays stay small.
  *
  * Layout: entries[] is indexed by id; a separate open-addressing table of
- * (id + 1) values tagged with the high half of the string's hash, with
+ * (id + 1) values tagged with the low half of the string's hash, with
  * linear probing and backward-shift deletion, maps a string's hash to its
- * id (a probe reads an entry only when the tags match).
+ * id (a probe reads an entry only when the tags match, and a deletion
+ * reads none: a slot's tag gives its home).
  */
 #ifndef TELEMETRA_INTERN_H
 #define TELEMETRA_INTERN_H
@@ -33,6 +34,11 @@ void interner_free(struct interner *in);
  * entry must be retained before the next interner_release() of any id,
  * or it may be reclaimed. */
 uint32_t interner_intern(struct interner *in, const char *s, size_t n);
+/* The same, for a caller that has h = hash_bytes(s, n) already. */
+uint32_t interner_intern_hashed(struct interner *in, const char *s, size_t n, uint64_t h);
+/* A hint that a string of hash h will be interned soon: the table slot
+ * its probe starts from is fetched into the cache.  Changes nothing. */
+void interner_prefetch(const struct interner *in, uint64_t h);
 void interner_retain(struct interner *in, uint32_t id);
 /* Drop one reference; at zero the string is freed and its id recycled. */
 void interner_release(struct interner *in, uint32_t id);

@@ -244,7 +244,20 @@ uint32_t windower_find_stream(const struct windower *w, struct strview id)
 
 uint32_t windower_stream_add(struct windower *w, struct strview id, bool *created)
 {
-	uint64_t h = hash_bytes(id.ptr, id.len);
+	return windower_stream_add_hashed(w, id, hash_bytes(id.ptr, id.len), created);
+}
+
+void windower_prefetch(const struct windower *w, uint64_t stream_hash, bool is_chat,
+                       uint64_t chatter_hash)
+{
+	if (is_chat)
+		interner_prefetch(w->chatters, chatter_hash);
+	__builtin_prefetch(&w->stream_table[(uint32_t)stream_hash & w->stream_mask]);
+}
+
+uint32_t windower_stream_add_hashed(struct windower *w, struct strview id, uint64_t h,
+                                    bool *created)
+{
 	uint64_t *slot = stream_slot(w, id, h);
 	if (created)
 		*created = !*slot;
@@ -467,12 +480,18 @@ static struct agg *target_agg(struct windower *w, uint32_t stream, int64_t t, in
 void windower_add_chat(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
                        const struct chat_contribution *c)
 {
+	windower_add_chat_hashed(w, stream, t, first_k, c, hash_bytes(c->chatter.ptr, c->chatter.len));
+}
+
+void windower_add_chat_hashed(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
+                              const struct chat_contribution *c, uint64_t chatter_hash)
+{
 	struct agg *a = target_agg(w, stream, t, first_k);
 	a->chat_count++;
 	a->score_sum += c->score;
 	a->positive_count += c->score > 0;
 	a->negative_count += c->score < 0;
-	uint32_t id = interner_intern(w->chatters, c->chatter.ptr, c->chatter.len);
+	uint32_t id = interner_intern_hashed(w->chatters, c->chatter.ptr, c->chatter.len, chatter_hash);
 	if (idset_add(&a->chatters, id))
 		interner_retain(w->chatters, id);
 	if (c->n_emotes)

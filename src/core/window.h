@@ -96,6 +96,10 @@ void windower_free(struct windower *w);
  * after windower_release); *created, if not NULL, says which.  One hash,
  * one probe sequence: the engine's only stream lookup per event. */
 uint32_t windower_stream_add(struct windower *w, struct strview stream_id, bool *created);
+/* The same with h = hash_bytes(stream_id) already known (struct event's
+ * stream_hash). */
+uint32_t windower_stream_add_hashed(struct windower *w, struct strview stream_id, uint64_t h,
+                                    bool *created);
 uint32_t windower_stream(struct windower *w, struct strview stream_id);
 /* Index of an existing stream, or UINT32_MAX. */
 uint32_t windower_find_stream(const struct windower *w, struct strview stream_id);
@@ -116,6 +120,15 @@ int64_t windower_admit(const struct windower *w, int64_t t, int64_t lane_waterma
 
 void windower_add_chat(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
                        const struct chat_contribution *c);
+/* The same with chatter_hash = hash_bytes(c->chatter) already known. */
+void windower_add_chat_hashed(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
+                              const struct chat_contribution *c, uint64_t chatter_hash);
+/* A hint that an event of a stream hashed stream_hash (and, for chat, a
+ * chatter hashed chatter_hash; is_chat false ignores it) will come soon:
+ * the table slots its lookups start from are fetched into the cache.
+ * Changes nothing. */
+void windower_prefetch(const struct windower *w, uint64_t stream_hash, bool is_chat,
+                       uint64_t chatter_hash);
 void windower_add_viewer(struct windower *w, uint32_t stream, int64_t t, int64_t first_k,
                          int64_t viewer_count);
 

@@ -134,14 +134,16 @@ static size_t need_of(const struct pin *pn, const struct pipeline_item *it)
 	return n;
 }
 
-static void copy_into(struct pin *pn, struct pipeline_item *dst, const struct pipeline_item *src)
+/* Make the item in its block self-contained, in place: every view that
+ * points into the decoder's buffers (or into a line the input does not
+ * keep) is copied into the block's arena, which need_of() sized. */
+static void settle_views(struct pin *pn, struct pipeline_item *it)
 {
-	*dst = *src;
-	dst->raw = copy_view(pn, sv_make(src->raw, src->raw_len)).ptr;
-	dst->message = copy_str(pn, src->message);
-	if (src->kind != PIPELINE_LINE)
+	it->raw = copy_view(pn, sv_make(it->raw, it->raw_len)).ptr;
+	it->message = copy_str(pn, it->message);
+	if (it->kind != PIPELINE_LINE)
 		return;
-	struct decoded_line *d = &dst->line;
+	struct decoded_line *d = &it->line;
 	if (d->type == LINE_DEAD || (d->type == LINE_ENVELOPE && !d->payload_ok))
 		d->detail = copy_str(pn, d->detail);
 	else
@@ -163,7 +165,7 @@ static void copy_into(struct pin *pn, struct pipeline_item *dst, const struct pi
 			b->used = (b->used + ALIGN - 1) & ~(ALIGN - 1);
 			struct strview *em = (struct strview *)(void *)take(b, ev->n_emotes * sizeof(*em));
 			for (size_t i = 0; i < ev->n_emotes; i++)
-				em[i] = copy_view(pn, src->line.ev.emotes[i]);
+				em[i] = copy_view(pn, ev->emotes[i]);
 			ev->emotes = em;
 		} else {
 			ev->emotes = NULL;
@@ -208,17 +210,36 @@ static bool publish(struct pipeline *p)
 	return go;
 }
 
-/* Reader: append a copy of *it; false if the consumer wants no more. */
-static bool emit(struct pipeline *p, const struct pipeline_item *it, const char *stable_lo,
-                 const char *stable_hi)
+/* Reader: the block slot the next item is to be decoded into (the ring's
+ * own memory: an item is ~300 bytes, and decoding it elsewhere cost a copy
+ * and a clear of that per line); NULL if the consumer wants no more.  The
+ * slot is the reader's until place() hands it over. */
+static struct pipeline_item *slot(struct pipeline *p)
+{
+	if (p->fill->n == PIPELINE_ITEMS && !publish(p))
+		return NULL;
+	return &p->fill->items[p->fill->n];
+}
+
+/* Reader: make the item in slot(p) part of its block, copying what it
+ * points to that would not stay (see settle_views); false if the consumer
+ * wants no more.  stable_lo..stable_hi is the line's range when the input
+ * keeps its lines (else NULL). */
+static bool place(struct pipeline *p, struct pipeline_item *it, const char *stable_lo,
+                  const char *stable_hi)
 {
 	struct pin pn = {stable_lo, stable_hi, p->fill};
 	size_t need = need_of(&pn, it);
 	struct block *b = p->fill;
-	if (b->n == PIPELINE_ITEMS || (b->n && b->used + need > b->cap)) {
+	if (b->n && b->used + need > b->cap) {
+		/* The arena is full: the item starts the next block (rare: a
+		 * copy, of an item whose views point outside both blocks). */
+		struct pipeline_item moved = *it;
 		if (!publish(p))
 			return false;
 		b = pn.b = p->fill;
+		it = &b->items[0];
+		*it = moved;
 	}
 	if (b->used + need > b->cap) { /* b is empty: nothing points into it */
 		size_t cap = need > ARENA_BASE ? need : ARENA_BASE;
@@ -226,10 +247,22 @@ static bool emit(struct pipeline *p, const struct pipeline_item *it, const char 
 		b->arena = xmalloc(cap);
 		b->cap = cap;
 	}
-	copy_into(&pn, &b->items[b->n++], it);
+	settle_views(&pn, it);
+	b->n++;
 	b->file = it->file;
 	b->end = stable_hi;
 	return true;
+}
+
+/* Reader: append a copy of *it (an item built outside the ring: the end
+ * of a file); false if the consumer wants no more. */
+static bool emit(struct pipeline *p, const struct pipeline_item *it)
+{
+	struct pipeline_item *s = slot(p);
+	if (!s)
+		return false;
+	*s = *it;
+	return place(p, s, NULL, NULL);
 }
 
 static bool blank(const char *s, size_t n)
@@ -253,31 +286,50 @@ static void *reader(void *arg)
 		struct error err;
 		int got;
 		while ((got = input_next(in, &line, &err)) > 0) {
-			struct pipeline_item it = {.file = f, .line_no = line.number};
-			if (line.overlong) {
-				it.kind = PIPELINE_OVERLONG;
-				it.full_len = line.full_len;
-			} else if (blank(line.data, line.len)) {
+			if (!line.overlong && blank(line.data, line.len))
 				continue;
+			struct pipeline_item *it = slot(p);
+			if (!it)
+				return NULL;
+			/* Every field the consumer reads is set here or by
+			 * record_decode, by the line's type, except an advance
+			 * record's topic (and an envelope's fields on some dead
+			 * paths), which settle_views would follow: those small
+			 * parts are cleared, not the whole item. */
+			it->file = f;
+			it->line_no = line.number;
+			it->progress = false;
+			it->done_bytes = 0;
+			it->raw = NULL;
+			it->raw_len = 0;
+			it->full_len = 0;
+			it->status = 0;
+			it->message = NULL;
+			it->zero_padding = 0;
+			if (line.overlong) {
+				it->kind = PIPELINE_OVERLONG;
+				it->full_len = line.full_len;
 			} else {
-				it.kind = PIPELINE_LINE;
-				record_decode(&p->dec, line.data, line.len, true, &it.line);
-				if (has_event(&it.line))
-					engine_score(p->cfg, &it.line.ev);
+				it->kind = PIPELINE_LINE;
+				it->line.env = (struct capture_envelope){0};
+				it->line.control = (struct capture_control){0};
+				record_decode(&p->dec, line.data, line.len, true, &it->line);
+				if (has_event(&it->line))
+					engine_score(p->cfg, &it->line.ev);
 			}
 			/* An envelope's dead letters and late events carry its
 			 * payload, not the line: the line need not travel. */
-			if (!(it.kind == PIPELINE_LINE && it.line.type == LINE_ENVELOPE)) {
-				it.raw = line.data;
-				it.raw_len = line.len;
+			if (!(it->kind == PIPELINE_LINE && it->line.type == LINE_ENVELOPE)) {
+				it->raw = line.data;
+				it->raw_len = line.len;
 			}
 			if ((line.number & 0xFFFF) == 0) {
 				struct input_info info;
 				input_info(in, &info);
-				it.progress = true;
-				it.done_bytes = before + info.raw_bytes;
+				it->progress = true;
+				it->done_bytes = before + info.raw_bytes;
 			}
-			if (!emit(p, &it, stays ? line.data : NULL, stays ? line.data + line.len : NULL))
+			if (!place(p, it, stays ? line.data : NULL, stays ? line.data + line.len : NULL))
 				return NULL;
 		}
 		struct input_info info;
@@ -291,7 +343,7 @@ static void *reader(void *arg)
 			end.raw = line.data;
 			end.raw_len = line.len;
 		}
-		if (!emit(p, &end, NULL, NULL))
+		if (!emit(p, &end))
 			return NULL;
 		before += info.raw_bytes;
 		if (got < 0 && got != INPUT_DAMAGED)
@@ -357,6 +409,13 @@ const struct pipeline_item *pipeline_next(struct pipeline *p)
 	}
 	pthread_mutex_unlock(&p->mu);
 	return p->cur ? &p->cur->items[p->next_item++] : NULL;
+}
+
+const struct pipeline_item *pipeline_peek(const struct pipeline *p, size_t ahead)
+{
+	if (!p->cur || p->next_item - 1 + ahead >= p->cur->n)
+		return NULL;
+	return &p->cur->items[p->next_item - 1 + ahead];
 }
 
 void pipeline_free(struct pipeline *p)

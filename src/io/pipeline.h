@@ -70,6 +70,10 @@ struct pipeline *pipeline_start(struct input *const *inputs, size_t n,
 /* The next item, valid until the next call; NULL after the last file's
  * PIPELINE_END. */
 const struct pipeline_item *pipeline_next(struct pipeline *p);
+/* The item `ahead` places after the one pipeline_next() returned last, if
+ * it is in the same block already handed over (else NULL), valid as long
+ * as that one: a look ahead that never waits, for prefetching. */
+const struct pipeline_item *pipeline_peek(const struct pipeline *p, size_t ahead);
 
 /* Stop the reader (wherever it is) and wait for it, then free everything.
  * The inputs may then be read (input_info) and closed. */

@@ -71,6 +71,18 @@ START_TEST(chat_full)
 	ck_assert_uint_eq(ev.n_emotes, 2);
 	ck_assert_sv_eq(ev.emotes[0], "Kappa");
 	ck_assert_sv_eq(ev.emotes[1], "PogChamp");
+	/* The ids' hashes travel with the event (the engine trusts them in
+	 * place of hashing again): they must be hash_bytes() of the views. */
+	ck_assert(ev.has_hashes);
+	ck_assert(ev.stream_hash == hash_bytes(ev.stream_id.ptr, ev.stream_id.len));
+	ck_assert(ev.chatter_hash == hash_bytes(ev.chatter.ptr, ev.chatter.len));
+	/* ... whichever alias named them, escaped or not. */
+	ck_assert(decode("{\"timestamp\":0,\"channel\":\"c\\u0041\",\"username\":\"B\\tb\","
+	                 "\"message\":\"\"}"));
+	ck_assert_sv_eq(ev.stream_id, "cA");
+	ck_assert(ev.has_hashes);
+	ck_assert(ev.stream_hash == hash_bytes("cA", 2));
+	ck_assert(ev.chatter_hash == hash_bytes("n:B\tb", 5));
 }
 END_TEST
 
@@ -82,6 +94,8 @@ START_TEST(viewer_full)
 	ck_assert_int_eq(ev.time_us, T1_US);
 	ck_assert_sv_eq(ev.stream_id, "s1");
 	ck_assert_int_eq(ev.viewer_count, 1234);
+	ck_assert(ev.has_hashes);
+	ck_assert(ev.stream_hash == hash_bytes("s1", 2));
 	ck_assert(decode("{\"timestamp\":1763901296500,\"stream_id\":\"s1\",\"viewer_count\":0}"));
 	ck_assert_int_eq(ev.viewer_count, 0);
 	ck_assert_int_eq(ev.time_us, T1_US + 500000); /* epoch milliseconds */
