@@ -64,6 +64,14 @@ struct engine {
 	bool ended; /* engine_finish: no record comes after (so no second group) */
 };
 
+/* The detectors' way to a stream's id: the windower keeps a stream at
+ * least as long as they hold state for it (consider_release asks them
+ * first), so they keep no copy. */
+static struct strview stream_name(const void *win, uint32_t stream)
+{
+	return windower_stream_name(win, stream);
+}
+
 static struct group *group_new(const struct engine *e, int32_t partition)
 {
 	struct group *g = xcalloc(1, sizeof(*g));
@@ -71,6 +79,7 @@ static struct group *group_new(const struct engine *e, int32_t partition)
 	watermarks_init(&g->wm, e->cfg.watermark_delay_us);
 	g->win = windower_new(&e->cfg.window);
 	g->det = detectors_new(&e->cfg.detect);
+	detectors_set_names(g->det, stream_name, g->win);
 	return g;
 }
 
