@@ -275,6 +275,8 @@ uint32_t windower_stream_add(struct windower *w, struct strview id, bool *create
 		*created = !*slot;
 	if (*slot)
 		return (uint32_t)*slot - 1;
+	if (id.len >= 1u << 30)
+		abort(); /* len's 30 bits: ids are at most 255 characters (core/event.h) */
 	uint32_t idx;
 	if (w->n_free_streams) {
 		idx = w->free_streams[--w->n_free_streams];
