@@ -161,18 +161,10 @@ struct small_pack {
 	double value; /* or 0: none */
 };
 
-/* Ids up to this long (most) are kept in the stream's state, not in a
- * block of their own (a 32-byte block for "s123456"). */
-#define ID_INLINE 15
-
+/* One stream's detector state: 40 bytes, of which its id is none (see
+ * struct detectors): with 1 M streams alive at once each byte here is a
+ * megabyte. */
 struct stream_state {
-	/* A copy of the stream's id, for moments emitted after the row:
-	 * in `in` when it is at most ID_INLINE bytes, else an owned block. */
-	union {
-		char *ptr;
-		char in[ID_INLINE + 1];
-	} id;
-	uint32_t stream_id_len;
 	bool live;    /* the index is in use (has an id) */
 	bool in_runs; /* listed in detectors.runs */
 	bool small;   /* packed in place: `sp` holds it, and no series or pack is */
@@ -187,17 +179,6 @@ struct stream_state {
 
 _Static_assert(sizeof(struct small_pack) <= sizeof(struct series *) * (DETECTOR_COUNT + 1),
                "a small pack fits in the space of the series and pack pointers");
-
-static struct strview id_view(const struct stream_state *st)
-{
-	return sv_make(st->stream_id_len <= ID_INLINE ? st->id.in : st->id.ptr, st->stream_id_len);
-}
-
-static void id_free(struct stream_state *st)
-{
-	if (st->live && st->stream_id_len > ID_INLINE)
-		free(st->id.ptr);
-}
 
 struct detectors {
 	struct detect_config cfg;
@@ -220,7 +201,33 @@ struct detectors {
 	uint32_t *runs;
 	size_t n_runs, cap_runs;
 	bool runs_scanned;
+	/* The streams' ids, for moments emitted after their row: the caller's
+	 * (detectors_set_names), or else copies kept here, indexed as streams
+	 * (owned: the live ones' ptr). */
+	stream_name_fn name_fn;
+	const void *name_ctx;
+	struct strview *ids;
 };
+
+void detectors_set_names(struct detectors *d, stream_name_fn fn, const void *ctx)
+{
+	d->name_fn = fn;
+	d->name_ctx = ctx;
+}
+
+static struct strview id_view(const struct detectors *d, uint32_t stream)
+{
+	return d->name_fn ? d->name_fn(d->name_ctx, stream) : d->ids[stream];
+}
+
+/* Free a live stream's copy of its id, if the detectors keep copies. */
+static void id_free(struct detectors *d, uint32_t stream)
+{
+	if (!d->name_fn && d->streams[stream].live) {
+		free((char *)d->ids[stream].ptr);
+		d->ids[stream] = sv_make(NULL, 0);
+	}
+}
 
 static bool pane_chat(const struct detect_config *cfg, int k)
 {
@@ -288,9 +295,10 @@ void detectors_free(struct detectors *d)
 				series_free(d->streams[s].series[k]);
 			free(d->streams[s].pack);
 		}
-		id_free(&d->streams[s]);
+		id_free(d, s);
 	}
 	free(d->streams);
+	free(d->ids);
 	free(d->runs);
 	free(d->hist);
 	free(d->scratch);
@@ -304,6 +312,7 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 {
 	if (row->stream >= d->n_streams) {
 		/* room for one first: most groups of a many-partition input hold one */
+		size_t had = d->cap_streams;
 		if (!d->cap_streams && row->stream == 0) {
 			d->streams = xrealloc(d->streams, sizeof(*d->streams));
 			d->cap_streams = 1;
@@ -311,6 +320,8 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 			d->streams = grow_array(d->streams, sizeof(*d->streams), &d->cap_streams,
 			                        (size_t)row->stream + 1);
 		}
+		if (!d->name_fn && d->cap_streams != had)
+			d->ids = xrealloc(d->ids, d->cap_streams * sizeof(*d->ids));
 		memset(d->streams + d->n_streams, 0,
 		       (row->stream + 1 - d->n_streams) * sizeof(*d->streams));
 		d->n_streams = row->stream + 1;
@@ -322,12 +333,9 @@ static struct stream_state *stream_state(struct detectors *d, const struct windo
 		st->series[DETECTOR_CHAT_SPIKE] = s;
 	}
 	if (!st->live) {
-		struct strview id = row->stream_id;
-		if (id.len <= ID_INLINE)
-			memcpy(st->id.in, id.ptr, id.len);
-		else
-			st->id.ptr = xstrndup(id.ptr, id.len);
-		st->stream_id_len = (uint32_t)id.len;
+		if (!d->name_fn)
+			d->ids[row->stream] = sv_make(xstrndup(row->stream_id.ptr, row->stream_id.len),
+			                              row->stream_id.len);
 		st->live = true;
 	}
 	return st;
@@ -752,7 +760,7 @@ static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
 	return m;
 }
 
-static int emit_moment(const struct detectors *d, struct stream_state *st, uint32_t stream,
+static int emit_moment(const struct detectors *d, uint32_t stream,
                        enum detector_kind k, int64_t start, int64_t end, unsigned windows,
                        unsigned span, double value, double z, double mean, double sd, double intensity,
                        json_t *metadata, moment_emit_fn emit, void *ctx)
@@ -783,7 +791,7 @@ static int emit_moment(const struct detectors *d, struct stream_state *st, uint3
 	char *meta = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 	struct moment m = {
 		.stream = stream,
-		.stream_id = id_view(st),
+		.stream_id = id_view(d, stream),
 		.type = def->name,
 		.time_us = start,
 		.end_us = end,
@@ -820,7 +828,7 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
 	json_object_set_new(meta, "window_start", json_time(r->first_start));
 	json_object_set_new(meta, "window_end", json_time(r->last_end));
 	json_object_set_new(meta, "windows", json_integer(r->windows));
-	int rc = emit_moment(d, st, stream, k, r->first_start, r->last_end, r->windows,
+	int rc = emit_moment(d, stream, k, r->first_start, r->last_end, r->windows,
 	                     r->peak_span, r->peak_value, r->peak_z, r->peak_mean, r->peak_stddev,
 	                     r->peak_intensity, meta, emit, ctx);
 	json_decref(meta);
@@ -1062,7 +1070,7 @@ static int decide(struct detectors *d, struct stream_state *st, int k, struct wi
 	double intensity = defs[k].direction * j.z;
 	json_t *meta = moment_metadata(d, k, row, &j);
 	if (!d->cfg.merge) {
-		rc = emit_moment(d, st, row->stream, k, row->start_us, row->end_us, 1,
+		rc = emit_moment(d, row->stream, k, row->start_us, row->end_us, 1,
 		                 j.pane ? j.pane->span : 1, j.value,
 		                 j.z, j.mean, j.sd, intensity, meta, emit, ctx);
 		json_decref(meta);
@@ -1248,7 +1256,7 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 		if (at > closed_k)
 			return at;
 		pack_free(st);
-		id_free(st);
+		id_free(d, stream);
 		memset(st, 0, sizeof(*st));
 		return at;
 	}
@@ -1273,7 +1281,7 @@ int64_t detectors_release_stream(struct detectors *d, uint32_t stream, int64_t c
 	}
 	for (int k = 0; k < DETECTOR_COUNT; k++)
 		series_free(st->series[k]);
-	id_free(st);
+	id_free(d, stream);
 	memset(st, 0, sizeof(*st));
 	return at;
 }

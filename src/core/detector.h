@@ -107,6 +107,16 @@ struct detectors;
 struct detectors *detectors_new(const struct detect_config *cfg);
 void detectors_free(struct detectors *d);
 
+/* Where a moment finds its stream's id: fn(ctx, stream) returns the id the
+ * stream's rows carried, for as long as the detectors hold state for it
+ * (until detectors_release_stream frees it, or detectors_free); the view
+ * need stay valid only until the moment's callback returns.  The engine's
+ * windower knows every stream it has rows for, so the detectors need not
+ * keep a copy of each id (16 bytes a stream).  Without it (the default),
+ * they keep one.  Call it before the first row. */
+typedef struct strview (*stream_name_fn)(const void *ctx, uint32_t stream);
+void detectors_set_names(struct detectors *d, stream_name_fn fn, const void *ctx);
+
 /* Judge one finalized window: fills row->z_score, has_z and is_anomaly
  * (chat_spike) and emits or accumulates moments.  Rows of a stream must
  * arrive in window order. */

@@ -53,7 +53,24 @@ struct engine {
 	uint64_t *key_hash;
 	int32_t *key_seen;
 	size_t key_mask, key_count; /* key_mask + 1 slots, 0 before the first */
+	/* While the engine has had one group only (a file without envelopes:
+	 * every record is in group -1), every stream it has seen was first
+	 * seen there, so the table need not say so: it holds only the streams
+	 * released since (the windower forgets them), and the live ones are
+	 * added from the group's windower when a second group comes, or a
+	 * group is loaded or dropped (key_materialize).  The 1 M-stream replay
+	 * saves the table's 25 MB. */
+	bool key_lazy;
+	bool ended; /* engine_finish: no record comes after (so no second group) */
 };
+
+/* The detectors' way to a stream's id: the windower keeps a stream at
+ * least as long as they hold state for it (consider_release asks them
+ * first), so they keep no copy. */
+static struct strview stream_name(const void *win, uint32_t stream)
+{
+	return windower_stream_name(win, stream);
+}
 
 static struct group *group_new(const struct engine *e, int32_t partition)
 {
@@ -62,6 +79,7 @@ static struct group *group_new(const struct engine *e, int32_t partition)
 	watermarks_init(&g->wm, e->cfg.watermark_delay_us);
 	g->win = windower_new(&e->cfg.window);
 	g->det = detectors_new(&e->cfg.detect);
+	detectors_set_names(g->det, stream_name, g->win);
 	return g;
 }
 
@@ -141,10 +159,14 @@ static void remove_group(struct engine *e, struct group *g)
 	e->group_table[i] = NULL;
 }
 
+static void key_materialize(struct engine *e);
+
 static struct group *group_of(struct engine *e, int32_t partition)
 {
 	struct group *g = find_group(e, partition);
 	if (!g) {
+		if (e->n_groups)
+			key_materialize(e); /* a second group: no longer the only one */
 		g = group_new(e, partition);
 		add_group(e, g);
 	}
@@ -158,6 +180,7 @@ struct engine *engine_new(const struct core_config *cfg, const struct engine_out
 	e->out = *out;
 	e->rec.chat_topic = cfg->chat_topic;
 	e->rec.viewer_topic = cfg->viewer_topic;
+	e->key_lazy = true;
 	return e;
 }
 
@@ -272,13 +295,22 @@ static int on_window(void *ctx, struct window_row *row)
  * it).  A stream released here and seen again starts from nothing, which
  * is what its state had become equivalent to: the rows are those of a run
  * that kept it. */
+static uint64_t key_hash_of(struct strview stream_id);
+static void key_put(struct engine *e, uint64_t h, int32_t partition);
+
 static void consider_release(struct engine *e, struct group *g, uint32_t s, int64_t closed_k)
 {
 	int64_t at = seam_release(e, g, s, closed_k);
 	if (at <= closed_k) {
-		if (windower_release(g->win, s))
+		/* the name goes with the release: hashed first, for the keying table */
+		bool keep_key = e->key_lazy && !e->ended && e->out.notice &&
+		                windower_stream_live(g->win, s);
+		uint64_t h = keep_key ? key_hash_of(windower_stream_name(g->win, s)) : 0;
+		if (windower_release(g->win, s)) {
 			e->stats.streams_released++;
-		else
+			if (keep_key)
+				key_put(e, h, g->partition);
+		} else
 			windower_hold(g->win, s, at); /* still held from before: goes at its turn */
 	} else if (at != INT64_MAX) {
 		windower_hold(g->win, s, at);
@@ -344,14 +376,18 @@ static void key_grow(struct engine *e)
 	free(old_seen);
 }
 
-/* A stream_id must live in one group; say so once if it does not. */
-static void check_keying(struct engine *e, const struct group *g, struct strview stream_id,
-                         uint64_t h)
+/* The table's key for a stream of hash h (hash_bytes of its id): 0 marks
+ * an empty slot. */
+static uint64_t key_of_hash(uint64_t h) { return h ? h : 1; }
+
+static uint64_t key_hash_of(struct strview stream_id)
 {
-	if (!e->out.notice)
-		return;
-	if (!h)
-		h = 1;
+	return key_of_hash(hash_bytes(stream_id.ptr, stream_id.len));
+}
+
+/* The slot of hash h, added (never seen: key_seen 0) if it has none. */
+static size_t key_find_or_add(struct engine *e, uint64_t h)
+{
 	if (!e->key_hash || (e->key_count + 1) * 4 > (e->key_mask + 1) * 3)
 		key_grow(e);
 	size_t i = key_slot(e, h);
@@ -360,6 +396,41 @@ static void check_keying(struct engine *e, const struct group *g, struct strview
 		e->key_seen[i] = 0;
 		e->key_count++;
 	}
+	return i;
+}
+
+/* Record that the stream of hash h was seen in partition, unless an
+ * earlier sight (or report) is recorded: what check_keying records. */
+static void key_put(struct engine *e, uint64_t h, int32_t partition)
+{
+	size_t i = key_find_or_add(e, h);
+	if (e->key_seen[i] == 0)
+		e->key_seen[i] = partition + 2;
+}
+
+/* Leave the lazy keying (see struct engine): the sole group's live
+ * streams into the table, which from now on records every stream. */
+static void key_materialize(struct engine *e)
+{
+	if (!e->key_lazy)
+		return;
+	e->key_lazy = false;
+	if (!e->out.notice || !e->n_groups)
+		return;
+	const struct group *g = e->groups[0]; /* the only one */
+	for (uint32_t s = 0; s < windower_stream_count(g->win); s++)
+		if (windower_stream_live(g->win, s))
+			key_put(e, key_hash_of(windower_stream_name(g->win, s)), g->partition);
+}
+
+/* A stream_id (of hash h, hash_bytes of it) must live in one group; say
+ * so once if it does not. */
+static void check_keying(struct engine *e, const struct group *g, struct strview stream_id,
+                         uint64_t h)
+{
+	if (!e->out.notice || e->key_lazy) /* lazy: g is the only group there has been */
+		return;
+	size_t i = key_find_or_add(e, key_of_hash(h)); /* may move key_seen */
 	int32_t *seen = &e->key_seen[i];
 	if (*seen == 0) {
 		*seen = g->partition + 2;
@@ -588,6 +659,9 @@ int engine_advance(struct engine *e, int64_t watermark_us)
 
 int engine_finish(struct engine *e, bool final_flush)
 {
+	/* End of input: the final flush releases every stream, and a table of
+	 * them all (1 M streams: 25 MB at the very end) would serve no record. */
+	e->ended = true;
 	if (!final_flush)
 		return 0;
 	for (size_t i = 0; i < e->n_groups; i++) {
@@ -673,6 +747,9 @@ static bool load_time(const struct state *v, int64_t *t)
 
 bool engine_load_group(struct engine *e, const char *text, size_t len, struct error *err)
 {
+	/* Loaded streams are not recorded as seen (only streams created by
+	 * an event are), which the lazy keying could not tell apart. */
+	key_materialize(e);
 	struct state_error jerr;
 	struct state *state = state_parse(text, len, &jerr);
 	if (!state) {
@@ -761,6 +838,7 @@ void engine_drop_group(struct engine *e, int32_t partition)
 	struct group *g = find_group(e, partition);
 	if (!g)
 		return;
+	key_materialize(e); /* its streams are forgotten with it, not their keying */
 	if (e->last == g)
 		e->last = NULL;
 	if (e->out.seam) /* the engine's own detectors go with the group */

@@ -142,9 +142,9 @@ int engine_lane_idle(struct engine *e, struct strview topic, int32_t partition);
 int engine_lane_close(struct engine *e, struct strview topic, int32_t partition);
 int engine_advance(struct engine *e, int64_t watermark_us);
 
-/* End of input.  With final_flush the watermark goes to +inf: every open
- * window is emitted, then every open moment run.  Without, they stay open,
- * as when a live daemon stops. */
+/* End of input: no record may follow.  With final_flush the watermark goes
+ * to +inf: every open window is emitted, then every open moment run.
+ * Without, they stay open, as when a live daemon stops. */
 int engine_finish(struct engine *e, bool final_flush);
 
 const struct engine_stats *engine_stats(const struct engine *e);

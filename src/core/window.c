@@ -60,19 +60,44 @@ struct pane {
 	size_t n_slices;
 };
 
+/* Names up to this long (nearly all) are kept in the stream itself: a
+ * block of their own cost a 32-byte malloc chunk a stream ("s123456"),
+ * 32 MB of the 1 M-stream replay. */
+#define NAME_INLINE 15
+
 /* 48 bytes: with 1 M streams alive at once each byte here is a megabyte,
  * so the name's hash is not kept (the table's tag holds its high half; a
  * deletion or a growth hashes the names again). */
 struct stream {
-	char *name; /* NULL for a released index, free for reuse */
+	union {
+		char in[NAME_INLINE + 1]; /* len <= NAME_INLINE: NUL-terminated here */
+		char *ptr;                /* longer: an owned block */
+	} name;
 	struct pane **panes; /* sorted by index, only panes that hold events */
 	int64_t release_k;   /* with no panes: may go once closed_k >= this */
-	uint32_t len;
+	uint32_t len : 30;
+	uint32_t live : 1; /* 0 for a released index, free for reuse */
+	uint32_t held : 1; /* has an entry in windower.release */
 	uint32_t n_panes;
 	uint32_t cap_panes;
 	uint32_t due_pos; /* in windower.due while it has panes, else UINT32_MAX */
-	bool held;        /* has an entry in windower.release */
 };
+
+_Static_assert(sizeof(struct stream) == 48, "a stream stays 48 bytes");
+
+/* The stream's name (NUL-terminated), wherever it is kept; valid until the
+ * stream is released or the streams array grows (a new stream). */
+static const char *name_of(const struct stream *s)
+{
+	return s->len <= NAME_INLINE ? s->name.in : s->name.ptr;
+}
+
+/* Free a live stream's name block, if it has one. */
+static void name_free(struct stream *s)
+{
+	if (s->live && s->len > NAME_INLINE)
+		free(s->name.ptr);
+}
 
 struct emote_rank {
 	uint32_t count;
@@ -185,7 +210,7 @@ void windower_free(struct windower *w)
 		for (size_t i = 0; i < st->n_panes; i++)
 			pane_free(w, st->panes[i]);
 		free(st->panes);
-		free(st->name);
+		name_free(st);
 	}
 	free(w->streams);
 	free(w->stream_table);
@@ -220,7 +245,7 @@ static void *grow_from_one(void *array, size_t elem_size, size_t *cap, size_t ne
 	return grow_array(array, elem_size, cap, need);
 }
 
-static uint64_t stream_hash(const struct stream *s) { return hash_bytes(s->name, s->len); }
+static uint64_t stream_hash(const struct stream *s) { return hash_bytes(name_of(s), s->len); }
 
 static uint64_t *stream_slot(const struct windower *w, struct strview id, uint64_t h)
 {
@@ -231,7 +256,7 @@ static uint64_t *stream_slot(const struct windower *w, struct strview id, uint64
 		if (TAG(v) != TAG(h))
 			continue;
 		const struct stream *s = &w->streams[(uint32_t)v - 1];
-		if (s->len == id.len && memcmp(s->name, id.ptr, id.len) == 0)
+		if (s->len == id.len && memcmp(name_of(s), id.ptr, id.len) == 0)
 			return &w->stream_table[i];
 	}
 }
@@ -263,6 +288,8 @@ uint32_t windower_stream_add_hashed(struct windower *w, struct strview id, uint6
 		*created = !*slot;
 	if (*slot)
 		return (uint32_t)*slot - 1;
+	if (id.len >= 1u << 30)
+		abort(); /* len's 30 bits: ids are at most 255 characters (core/event.h) */
 	uint32_t idx;
 	if (w->n_free_streams) {
 		idx = w->free_streams[--w->n_free_streams];
@@ -271,8 +298,12 @@ uint32_t windower_stream_add_hashed(struct windower *w, struct strview id, uint6
 		                           (size_t)w->n_streams + 1);
 		idx = w->n_streams++;
 	}
-	w->streams[idx] = (struct stream){.name = xstrndup(id.ptr, id.len),
-	                                  .len = (uint32_t)id.len, .due_pos = UINT32_MAX};
+	struct stream *st = &w->streams[idx];
+	*st = (struct stream){.len = (uint32_t)id.len, .live = 1, .due_pos = UINT32_MAX};
+	if (id.len <= NAME_INLINE)
+		memcpy(st->name.in, id.ptr, id.len); /* NUL after it: zeroed above */
+	else
+		st->name.ptr = xstrndup(id.ptr, id.len);
 	*slot = TAG(h) | (idx + 1);
 	w->live_streams++;
 	if ((uint64_t)w->live_streams * 2 > w->stream_mask) {
@@ -280,7 +311,7 @@ uint32_t windower_stream_add_hashed(struct windower *w, struct strview id, uint6
 		w->stream_mask = w->stream_mask * 2 + 1;
 		w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
 		for (uint32_t s = 0; s < w->n_streams; s++) {
-			if (!w->streams[s].name)
+			if (!w->streams[s].live)
 				continue;
 			uint64_t hs = stream_hash(&w->streams[s]);
 			uint32_t i = (uint32_t)hs & w->stream_mask;
@@ -315,7 +346,7 @@ static void stream_release(struct windower *w, uint32_t s)
 		}
 	}
 	w->stream_table[i] = 0;
-	free(st->name);
+	name_free(st);
 	free(st->panes);
 	*st = (struct stream){.due_pos = UINT32_MAX};
 	w->free_streams = grow_array(w->free_streams, sizeof(*w->free_streams),
@@ -326,7 +357,7 @@ static void stream_release(struct windower *w, uint32_t s)
 
 bool windower_stream_live(const struct windower *w, uint32_t s)
 {
-	return s < w->n_streams && w->streams[s].name;
+	return s < w->n_streams && w->streams[s].live;
 }
 
 uint32_t windower_live_streams(const struct windower *w) { return w->live_streams; }
@@ -338,7 +369,7 @@ bool windower_stream_has_panes(const struct windower *w, uint32_t s)
 
 struct strview windower_stream_name(const struct windower *w, uint32_t s)
 {
-	return sv_make(w->streams[s].name, w->streams[s].len);
+	return sv_make(name_of(&w->streams[s]), w->streams[s].len);
 }
 
 uint32_t windower_stream_count(const struct windower *w) { return w->n_streams; }
@@ -810,7 +841,7 @@ uint32_t windower_due_release(struct windower *w)
 bool windower_release(struct windower *w, uint32_t s)
 {
 	struct stream *st = &w->streams[s];
-	if (!st->name || st->n_panes || st->held)
+	if (!st->live || st->n_panes || st->held)
 		return false;
 	stream_release(w, s);
 	return true;
@@ -889,7 +920,7 @@ void windower_save(const struct windower *w, struct buf *out)
 			continue;
 		buf_adds(out, first_stream ? "{\"id\":" : ",{\"id\":");
 		first_stream = false;
-		buf_add_json_string(out, st->name, st->len);
+		buf_add_json_string(out, name_of(st), st->len);
 		buf_adds(out, ",\"panes\":[");
 		for (size_t i = 0; i < st->n_panes; i++) {
 			const struct pane *p = st->panes[i];
@@ -1000,7 +1031,7 @@ bool windower_load(struct windower *w, const struct state *state, struct error *
 			struct pane *p = find_or_add_pane(w, &w->streams[s], index);
 			if (w->streams[s].n_panes == had) { /* its aggregate would leak */
 				error_set(err, "bad window state: pane %" PRId64 " of stream %s saved twice",
-				          (int64_t)index, w->streams[s].name);
+				          (int64_t)index, name_of(&w->streams[s]));
 				return false;
 			}
 			if (!agg_load(w, &p->main, main_agg, err))

@@ -477,6 +477,58 @@ START_TEST(checkpoint_while_held_resumes_exactly)
 }
 END_TEST
 
+/* The keying check while the engine has had one group only records no
+ * stream (engine.c, key_lazy): a second group must still learn every
+ * stream the first one saw, those released before it came as well as
+ * those alive. */
+static int notices;
+
+static void count_notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	notices++;
+}
+
+static int kmsg(struct engine *e, int32_t partition, int64_t offset, int64_t t_s, const char *stream)
+{
+	char payload[256];
+	snprintf(payload, sizeof(payload),
+	         "{\"timestamp\":%lld,\"stream_id\":\"%s\",\"user_id\":\"u\",\"message\":\"hi\"}",
+	         (long long)(T * 1000 + t_s * 1000), stream);
+	return engine_message(e, SV_LIT("telemetra.events.chat"), partition, offset, payload,
+	                      strlen(payload));
+}
+
+START_TEST(keying_of_the_only_group_survives_release)
+{
+	struct core_config c = config(5, false);
+	struct text out = {0};
+	struct engine_output port = {&out, on_window, on_moment, on_dead, count_notice, NULL};
+	struct engine *e = engine_new(&c, &port);
+	int64_t off = 0;
+	char id[32];
+	notices = 0;
+	for (int i = 0; i < 100; i++) {
+		snprintf(id, sizeof(id), "k%d", i);
+		ck_assert_int_eq(kmsg(e, 0, off++, 0, id), 0);
+	}
+	for (int64_t t = 0; t <= 1500; t += 10) /* b keeps partition 0's watermark moving */
+		ck_assert_int_eq(kmsg(e, 0, off++, t, "b"), 0);
+	ck_assert_uint_ge(engine_stats(e)->streams_released, 100); /* every k, gone */
+	ck_assert_int_eq(notices, 0);
+	ck_assert_int_eq(kmsg(e, 1, 0, 1500, "k7"), 0); /* released from partition 0 */
+	ck_assert_int_eq(notices, 1);
+	ck_assert_int_eq(kmsg(e, 1, 1, 1500, "b"), 0); /* alive in partition 0 */
+	ck_assert_int_eq(notices, 2);
+	ck_assert_int_eq(kmsg(e, 1, 2, 1501, "k7"), 0); /* reported once */
+	ck_assert_int_eq(kmsg(e, 1, 3, 1501, "new"), 0);
+	ck_assert_int_eq(notices, 2);
+	engine_free(e);
+	text_free(&out);
+}
+END_TEST
+
 Suite *release_suite(void)
 {
 	Suite *s = suite_create("release");
@@ -491,6 +543,7 @@ Suite *release_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, released_stream_comes_back_with_the_same_rows);
 	tcase_add_test(tc, checkpoint_while_held_resumes_exactly);
+	tcase_add_test(tc, keying_of_the_only_group_survives_release);
 	suite_add_tcase(s, tc);
 	return s;
 }
