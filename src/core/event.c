@@ -154,15 +154,34 @@ static bool decode_kind(struct decode_ctx *c, const struct jscan_value *type,
 	              "cannot tell chat from viewer: no \"type\", \"viewer_count\" or \"message\"");
 }
 
+/* The next element of the emotes array: the scanner's record of it, or
+ * the array walked again. */
+static inline bool next_element(const struct jscan *scan, bool recorded, size_t *next,
+                                struct jscan_array_iter *it, struct jscan_value *e)
+{
+	if (!recorded)
+		return jscan_array_next(it, e);
+	if (*next >= scan->n_elems)
+		return false;
+	*e = scan->elems[(*next)++];
+	return true;
+}
+
 static bool decode_emotes(struct decode_ctx *c, const struct jscan_value *v, struct event *ev)
 {
 	struct event_decoder *d = c->d;
 	if (v->type != JS_ARRAY)
 		return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be an array of strings", "emotes");
+	/* The scanner recorded the elements when they are all strings: they
+	 * need no second scan (each is what jscan_array_next() would give). */
+	const struct jscan *scan = &d->scan;
+	bool recorded = scan->elems_of && scan->elems_of == scan->known[JK_EMOTES];
+	size_t next = 0;
 	struct jscan_array_iter it;
 	struct jscan_value e;
-	jscan_array_begin(&it, v);
-	while (jscan_array_next(&it, &e)) {
+	if (!recorded)
+		jscan_array_begin(&it, v);
+	while (next_element(scan, recorded, &next, &it, &e)) {
 		struct strview s;
 		if (e.type != JS_STRING)
 			return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be an array of strings",

@@ -531,6 +531,15 @@ START_TEST(emotes_validation)
 	ck_assert_sv_eq(ev.emotes[1], "Kappa");
 	ck_assert_sv_eq(ev.emotes[2], "Kappa");
 	ck_assert_sv_eq(ev.emotes[3], "\xf0\x9f\x98\x80");
+	/* duplicate "emotes": the last counts, whichever of them the scanner
+	 * recorded (an array of strings) or did not */
+	expect_dead("{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"u\",\"message\":\"m\","
+	            "\"emotes\":[\"Kappa\"],\"emotes\":[\"a\",1]}",
+	            EVENT_UNKNOWN, DEAD_WRONG_TYPE, "emotes");
+	ck_assert(decode("{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"u\",\"message\":\"m\","
+	                 "\"emotes\":[1],\"emotes\":[\"a\",\"\",\"b\"]}"));
+	ck_assert_uint_eq(ev.n_emotes, 2);
+	ck_assert_sv_eq(ev.emotes[1], "b");
 	/* a viewer event's emotes are not looked at */
 	ck_assert(decode("{\"stream_id\":\"s\",\"timestamp\":0,\"viewer_count\":1,\"emotes\":5}"));
 	ck_assert_uint_eq(ev.n_emotes, 0);
