@@ -604,9 +604,21 @@ enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
 					scan->elems_of = 0; /* elems were written over */
 				}
 			}
-			p = after ? after : scan_value(&s, p, &m->value);
-			if (!p)
-				return JSCAN_NOT_JSON;
+			if (after) {
+				p = after;
+			} else if (p < s.end && *p == '"') {
+				/* The usual value, a string: scan_value()'s case, inline. */
+				const char *close = scan_string(&s, p + 1, &m->value.escaped);
+				if (!close)
+					return JSCAN_NOT_JSON;
+				m->value.type = JS_STRING;
+				m->value.text = sv_make(p + 1, (size_t)(close - p - 1));
+				p = close + 1;
+			} else {
+				p = scan_value(&s, p, &m->value);
+				if (!p)
+					return JSCAN_NOT_JSON;
+			}
 			scan->n++;
 			if (k != JK_OTHER)
 				scan->known[k] = (uint32_t)scan->n;
