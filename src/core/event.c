@@ -66,6 +66,24 @@ static bool reject(struct decode_ctx *c, enum dead_reason r, const char *fmt, ..
 	return false;
 }
 
+/* Is s[0..n) ASCII without NUL?  Eight bytes at a time: ids are short,
+ * and for such an id the two checks below (UTF-8, then NUL) cannot fail,
+ * so it can skip both.  A false answer only sends it the long way. */
+static bool plain_ascii(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t bad = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		bad |= (w | ((w - ones) & ~w)) & highs; /* a high bit, or a zero byte */
+	}
+	for (; i < n; i++)
+		bad |= (unsigned char)s[i] - 1u >= 0x7Fu; /* 0, or 0x80 and up */
+	return !bad;
+}
+
 /* An identifier: a non-empty string or an integer literal, valid UTF-8
  * without NUL. */
 static bool read_id(struct decode_ctx *c, const struct jscan_value *v, const char *field,
@@ -80,11 +98,20 @@ static bool read_id(struct decode_ctx *c, const struct jscan_value *v, const cha
 		return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be a string or an integer", field);
 	if (out->len == 0)
 		return reject(c, DEAD_BAD_FIELD, "field \"%s\" is empty", field);
+	if (plain_ascii(out->ptr, out->len))
+		return true;
 	if (!utf8_valid(out->ptr, out->len))
 		return reject(c, DEAD_INVALID_UTF8, "field \"%s\" is not valid UTF-8", field);
 	if (memchr(out->ptr, '\0', out->len))
 		return reject(c, DEAD_BAD_FIELD, "field \"%s\" contains a NUL character", field);
 	return true;
+}
+
+/* The value of the last member named k, NULL when absent or null. */
+static inline const struct jscan_value *field(const struct jscan *scan, enum jscan_key k)
+{
+	const struct jscan_member *m = jscan_known(scan, k);
+	return m && m->value.type != JS_NULL ? &m->value : NULL;
 }
 
 static size_t utf8_chars(struct strview s)
@@ -127,25 +154,47 @@ static bool decode_kind(struct decode_ctx *c, const struct jscan_value *type,
 	              "cannot tell chat from viewer: no \"type\", \"viewer_count\" or \"message\"");
 }
 
+/* The next element of the emotes array: the scanner's record of it, or
+ * the array walked again. */
+static inline bool next_element(const struct jscan *scan, bool recorded, size_t *next,
+                                struct jscan_array_iter *it, struct jscan_value *e)
+{
+	if (!recorded)
+		return jscan_array_next(it, e);
+	if (*next >= scan->n_elems)
+		return false;
+	*e = scan->elems[(*next)++];
+	return true;
+}
+
 static bool decode_emotes(struct decode_ctx *c, const struct jscan_value *v, struct event *ev)
 {
 	struct event_decoder *d = c->d;
 	if (v->type != JS_ARRAY)
 		return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be an array of strings", "emotes");
+	/* The scanner recorded the elements when they are all strings: they
+	 * need no second scan (each is what jscan_array_next() would give). */
+	const struct jscan *scan = &d->scan;
+	bool recorded = scan->elems_of && scan->elems_of == scan->known[JK_EMOTES];
+	size_t next = 0;
 	struct jscan_array_iter it;
 	struct jscan_value e;
-	jscan_array_begin(&it, v);
-	while (jscan_array_next(&it, &e)) {
+	if (!recorded)
+		jscan_array_begin(&it, v);
+	while (next_element(scan, recorded, &next, &it, &e)) {
 		struct strview s;
 		if (e.type != JS_STRING)
 			return reject(c, DEAD_WRONG_TYPE, "field \"%s\" must be an array of strings",
 			              "emotes");
 		jscan_string(&e, &d->scratch, &s);
-		if (!utf8_valid(s.ptr, s.len))
-			return reject(c, DEAD_INVALID_UTF8, "an entry of \"%s\" is not valid UTF-8", "emotes");
-		if (memchr(s.ptr, '\0', s.len))
-			return reject(c, DEAD_BAD_FIELD, "an entry of \"%s\" contains a NUL character",
-			              "emotes");
+		if (!plain_ascii(s.ptr, s.len)) {
+			if (!utf8_valid(s.ptr, s.len))
+				return reject(c, DEAD_INVALID_UTF8, "an entry of \"%s\" is not valid UTF-8",
+				              "emotes");
+			if (memchr(s.ptr, '\0', s.len))
+				return reject(c, DEAD_BAD_FIELD, "an entry of \"%s\" contains a NUL character",
+				              "emotes");
+		}
 		if (s.len == 0)
 			continue;
 		d->emotes = grow_array(d->emotes, sizeof(*d->emotes), &d->emotes_cap, ev->n_emotes + 1);
@@ -167,36 +216,34 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 	buf_reserve(&d->scratch, 2 * raw_len + 16);
 
 	/* The members the decoder reads, found by the scanner as it went;
-	 * everything else is ignored.  null counts as absent. */
-	const struct jscan_value *f[JK_COUNT];
-	for (int k = 0; k < JK_COUNT; k++) {
-		const struct jscan_member *m = jscan_known(&d->scan, (enum jscan_key)k);
-		f[k] = m && m->value.type != JS_NULL ? &m->value : NULL;
-	}
+	 * everything else is ignored.  null counts as absent.  Looked up as
+	 * needed, not all fourteen up front. */
+#define F(k) field(&d->scan, k)
 
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind_hint;
 	if (ev->kind == EVENT_UNKNOWN &&
-	    !decode_kind(&c, f[JK_TYPE], f[JK_VIEWER_COUNT], f[JK_MESSAGE], &ev->kind))
+	    !decode_kind(&c, F(JK_TYPE), F(JK_VIEWER_COUNT), F(JK_MESSAGE), &ev->kind))
 		return false;
 
-	const struct jscan_value *sid = f[JK_STREAM_ID] ? f[JK_STREAM_ID] : f[JK_CHANNEL];
+	const struct jscan_value *sid = F(JK_STREAM_ID) ? F(JK_STREAM_ID) : F(JK_CHANNEL);
 	if (!sid)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "stream_id");
-	if (!read_id(&c, sid, f[JK_STREAM_ID] ? "stream_id" : "channel", &ev->stream_id))
+	if (!read_id(&c, sid, F(JK_STREAM_ID) ? "stream_id" : "channel", &ev->stream_id))
 		return false;
-	if (utf8_chars(ev->stream_id) > STREAM_ID_MAX_CHARS)
+	/* (No more characters than bytes.) */
+	if (ev->stream_id.len > STREAM_ID_MAX_CHARS && utf8_chars(ev->stream_id) > STREAM_ID_MAX_CHARS)
 		return reject(&c, DEAD_BAD_FIELD, "field \"%s\" is longer than 255 characters",
 		              "stream_id");
 	ev->stream_hash = hash_bytes(ev->stream_id.ptr, ev->stream_id.len);
 
-	const struct jscan_value *ts = f[JK_TIMESTAMP];
+	const struct jscan_value *ts = F(JK_TIMESTAMP);
 	if (!ts)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "timestamp");
 	if (ts->type == JS_STRING) {
 		struct strview t;
 		jscan_string(ts, &d->scratch, &t);
-		if (!timestamp_parse_text(t.ptr, t.len, &ev->time_us))
+		if (!timestamp_parse_text_cached(&d->day, t.ptr, t.len, &ev->time_us))
 			return reject(&c, DEAD_BAD_TIMESTAMP,
 			              "field \"%s\" is not an RFC 3339 time such as 2025-11-23T12:34:56Z",
 			              "timestamp");
@@ -211,7 +258,7 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 	}
 
 	if (ev->kind == EVENT_VIEWER) {
-		const struct jscan_value *vc = f[JK_VIEWER_COUNT];
+		const struct jscan_value *vc = F(JK_VIEWER_COUNT);
 		if (!vc)
 			return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing",
 			              "viewer_count");
@@ -223,32 +270,33 @@ bool event_decode_scanned(struct event_decoder *d, size_t raw_len, enum event_ki
 		return true;
 	}
 
-	const struct jscan_value *uid = f[JK_USER_ID] ? f[JK_USER_ID] : f[JK_USERNAME];
+	const struct jscan_value *uid = F(JK_USER_ID) ? F(JK_USER_ID) : F(JK_USERNAME);
 	if (!uid)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" (or \"username\") is missing",
 		              "user_id");
 	struct strview who;
-	if (!read_id(&c, uid, f[JK_USER_ID] ? "user_id" : "username", &who))
+	if (!read_id(&c, uid, F(JK_USER_ID) ? "user_id" : "username", &who))
 		return false;
 	char *dst = d->scratch.data + d->scratch.len;
-	dst[0] = f[JK_USER_ID] ? 'u' : 'n';
+	dst[0] = F(JK_USER_ID) ? 'u' : 'n';
 	dst[1] = ':';
 	memcpy(dst + 2, who.ptr, who.len);
 	d->scratch.len += who.len + 2;
 	ev->chatter = sv_make(dst, who.len + 2);
 	ev->chatter_hash = hash_bytes(ev->chatter.ptr, ev->chatter.len);
 
-	const struct jscan_value *msg = f[JK_MESSAGE];
+	const struct jscan_value *msg = F(JK_MESSAGE);
 	if (!msg)
 		return reject(&c, DEAD_MISSING_FIELD, "required field \"%s\" is missing", "message");
 	if (msg->type != JS_STRING)
 		return reject(&c, DEAD_WRONG_TYPE, "field \"%s\" must be a string", "message");
 	jscan_string(msg, &d->scratch, &ev->message);
 
-	if (f[JK_EMOTES] && !decode_emotes(&c, f[JK_EMOTES], ev))
+	if (F(JK_EMOTES) && !decode_emotes(&c, F(JK_EMOTES), ev))
 		return false;
 	ev->has_hashes = true;
 	return true;
+#undef F
 }
 
 bool event_decode(struct event_decoder *d, const char *raw, size_t len, enum event_kind kind_hint,

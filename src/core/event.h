@@ -29,6 +29,7 @@
 #include "core/buf.h"
 #include "core/common.h"
 #include "core/json_scan.h"
+#include "core/timestamp.h"
 
 #define EVENT_MAX_BYTES (1024 * 1024)
 #define STREAM_ID_MAX_CHARS 255
@@ -97,6 +98,7 @@ struct event_decoder {
 	struct buf scratch;
 	struct strview *emotes;
 	size_t emotes_cap;
+	struct timestamp_day_cache day; /* the last date parsed */
 };
 
 void event_decoder_free(struct event_decoder *d);

@@ -468,6 +468,43 @@ static const char *scan_value(struct scanner *s, const char *p, struct jscan_val
 	return q;
 }
 
+/*
+ * An array of strings only at p (the "emotes" of a chat event), scanned as
+ * scan_value() would and its elements recorded into scan->elems; returns
+ * the byte after it, or NULL when it is anything else or not valid, with
+ * nothing decided: the caller then scans it with scan_value(), which
+ * gives the verdict and the message (err may have been set here first).
+ */
+static const char *scan_string_array(struct scanner *s, const char *p, struct jscan *scan)
+{
+	scan->n_elems = 0;
+	p = skip_ws(p + 1, s->end);
+	if (p < s->end && *p == ']')
+		return p + 1;
+	for (;;) {
+		if (p >= s->end || *p != '"')
+			return NULL;
+		if (scan->n_elems == scan->elems_cap)
+			scan->elems = grow_array(scan->elems, sizeof(*scan->elems), &scan->elems_cap,
+			                         scan->n_elems + 1);
+		struct jscan_value *e = &scan->elems[scan->n_elems];
+		const char *q = scan_string(s, p + 1, &e->escaped);
+		if (!q)
+			return NULL;
+		e->type = JS_STRING;
+		e->text = sv_make(p + 1, (size_t)(q - p - 1));
+		scan->n_elems++;
+		p = skip_ws(q + 1, s->end);
+		if (p < s->end && *p == ',') {
+			p = skip_ws(p + 1, s->end);
+			continue;
+		}
+		if (p < s->end && *p == ']')
+			return p + 1;
+		return NULL;
+	}
+}
+
 static enum jscan_key classify_name(const char *k, size_t n)
 {
 	/* By length first: one switch and at most three comparisons of a few
@@ -508,6 +545,7 @@ enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
 	struct scanner s = {text, text + len, err};
 	const char *p = skip_ws(text, s.end);
 	scan->n = 0;
+	scan->elems_of = 0;
 	memset(scan->known, 0, sizeof(scan->known));
 	if (p >= s.end) {
 		error_set(err, "empty record");
@@ -553,11 +591,35 @@ enum jscan_status jscan_object(struct jscan *scan, const char *text, size_t len,
 				return JSCAN_NOT_JSON;
 			}
 			p = skip_ws(p + 1, s.end);
-			p = scan_value(&s, p, &m->value);
-			if (!p)
-				return JSCAN_NOT_JSON;
-			scan->n++;
 			enum jscan_key k = classify_key(&m->key);
+			const char *after = NULL;
+			if (k == JK_EMOTES && p < s.end && *p == '[') {
+				after = scan_string_array(&s, p, scan);
+				if (after) {
+					m->value.type = JS_ARRAY;
+					m->value.escaped = false;
+					m->value.text = sv_make(p, (size_t)(after - p));
+					scan->elems_of = (uint32_t)scan->n + 1;
+				} else {
+					scan->elems_of = 0; /* elems were written over */
+				}
+			}
+			if (after) {
+				p = after;
+			} else if (p < s.end && *p == '"') {
+				/* The usual value, a string: scan_value()'s case, inline. */
+				const char *close = scan_string(&s, p + 1, &m->value.escaped);
+				if (!close)
+					return JSCAN_NOT_JSON;
+				m->value.type = JS_STRING;
+				m->value.text = sv_make(p + 1, (size_t)(close - p - 1));
+				p = close + 1;
+			} else {
+				p = scan_value(&s, p, &m->value);
+				if (!p)
+					return JSCAN_NOT_JSON;
+			}
+			scan->n++;
 			if (k != JK_OTHER)
 				scan->known[k] = (uint32_t)scan->n;
 			p = skip_ws(p, s.end);
@@ -586,6 +648,10 @@ void jscan_free(struct jscan *scan)
 	free(scan->members);
 	scan->members = NULL;
 	scan->n = scan->cap = 0;
+	free(scan->elems);
+	scan->elems = NULL;
+	scan->n_elems = scan->elems_cap = 0;
+	scan->elems_of = 0;
 }
 
 /* Decode escapes of raw[0..n) into out (which must hold n bytes). */

@@ -83,6 +83,13 @@ struct jscan {
 	/* By enum jscan_key: 1 + the index of the last member of that name
 	 * (duplicate keys: the last one wins, as in jscan_find), 0 for none. */
 	uint32_t known[JK_COUNT];
+	/* The elements of the last "emotes" member, recorded while it was
+	 * scanned when it is an array of strings only, so that the decoder
+	 * need not scan it again: elems_of is 1 + that member's index (compare
+	 * with known[JK_EMOTES]), 0 when none was recorded. */
+	struct jscan_value *elems;
+	size_t n_elems, elems_cap;
+	uint32_t elems_of;
 };
 
 enum jscan_status {

@@ -71,21 +71,33 @@ static bool expect(const char *s, size_t len, size_t *i, char c)
 	return false;
 }
 
-bool timestamp_parse_text(const char *s, size_t n, int64_t *out_us)
+/* The date of s[0..n), "YYYY-MM-DD" in its first 10 bytes, checked, as
+ * days since 1970. */
+static bool parse_date(const char *s, size_t n, int64_t *days)
 {
 	size_t i = 0;
-	unsigned year, mon, day, hh, mm, ss;
+	unsigned year, mon, day;
 	if (!digits(s, n, &i, 4, &year) || !expect(s, n, &i, '-') || !digits(s, n, &i, 2, &mon) ||
 	    !expect(s, n, &i, '-') || !digits(s, n, &i, 2, &day))
 		return false;
+	if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon))
+		return false;
+	*days = days_from_civil(year, mon, day);
+	return true;
+}
+
+/* The rest of a time after its date (s[10..n)), given the date's days. */
+static bool parse_after_date(const char *s, size_t n, int64_t days, int64_t *out_us)
+{
+	size_t i = 10;
+	unsigned hh, mm, ss;
 	if (i >= n || (s[i] != 'T' && s[i] != 't' && s[i] != ' '))
 		return false;
 	i++;
 	if (!digits(s, n, &i, 2, &hh) || !expect(s, n, &i, ':') || !digits(s, n, &i, 2, &mm) ||
 	    !expect(s, n, &i, ':') || !digits(s, n, &i, 2, &ss))
 		return false;
-	if (year < 1 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
-	    hh > 23 || mm > 59 || ss > 59)
+	if (hh > 23 || mm > 59 || ss > 59)
 		return false;
 
 	int64_t frac_us = 0;
@@ -129,13 +141,32 @@ bool timestamp_parse_text(const char *s, size_t n, int64_t *out_us)
 	if (i != n)
 		return false;
 
-	int64_t days = days_from_civil(year, mon, day);
 	int64_t secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset_s;
 	int64_t us = secs * USEC_PER_SEC + frac_us;
 	if (us < TIMESTAMP_MIN_US || us > TIMESTAMP_MAX_US)
 		return false;
 	*out_us = us;
 	return true;
+}
+
+bool timestamp_parse_text(const char *s, size_t n, int64_t *out_us)
+{
+	int64_t days;
+	return parse_date(s, n, &days) && parse_after_date(s, n, days, out_us);
+}
+
+bool timestamp_parse_text_cached(struct timestamp_day_cache *c, const char *s, size_t n,
+                                 int64_t *out_us)
+{
+	if (n >= 10 && c->valid && memcmp(s, c->date, 10) == 0)
+		return parse_after_date(s, n, c->days, out_us);
+	int64_t days;
+	if (!parse_date(s, n, &days))
+		return false;
+	c->valid = true;
+	memcpy(c->date, s, 10);
+	c->days = days;
+	return parse_after_date(s, n, days, out_us);
 }
 
 bool timestamp_parse_number(const char *s, size_t n, int64_t *out_us)

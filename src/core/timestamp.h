@@ -26,6 +26,19 @@
 #define TIMESTAMP_BUFSZ 32
 
 bool timestamp_parse_text(const char *s, size_t n, int64_t *out_us);
+
+/* The last date timestamp_parse_text_cached() parsed: the events of a log
+ * share a few dates, and checking and converting one (days_from_civil, the
+ * month's length) was a third of parsing a time.  Zero-initialised means
+ * empty; the caller owns it (one per decoder: it is not shared). */
+struct timestamp_day_cache {
+	bool valid;
+	char date[10]; /* "YYYY-MM-DD", valid */
+	int64_t days;
+};
+/* timestamp_parse_text(), the same answer, with the date looked up in c. */
+bool timestamp_parse_text_cached(struct timestamp_day_cache *c, const char *s, size_t n,
+                                 int64_t *out_us);
 bool timestamp_parse_number(const char *s, size_t n, int64_t *out_us);
 
 /* "YYYY-MM-DD HH:MM:SS.ffffff" (UTC), the form stored in SQLite and dumps.

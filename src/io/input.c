@@ -33,7 +33,8 @@
  * pages back to keep memory bounded cost as much again.)  Anything else —
  * gzip, a pipe, standard input — is read in chunks, inflated if need be,
  * into one line buffer.  Either way the raw bytes are hashed as they go
- * by, or by a thread of their own (input_hash_aside).
+ * by, or by a thread of their own (input_hash_aside), in the segments
+ * they were read into.
  *
  * A file that another process truncates while we read it (a live daemon
  * cutting its capture back at restart) ends before the size it had when
@@ -43,11 +44,13 @@
 struct seg {
 	struct seg *next;
 	size_t len, cap;
+	uint64_t file_end; /* file offset after the last byte read into it */
 	char data[]; /* cap bytes */
 };
 
 #define SEG_BYTES (CHUNK - 64)  /* a segment's usual capacity */
 #define SEG_MIN_READ (64 * 1024) /* a shorter room left is not read into */
+#define HASH_QUEUE 16            /* reads queued for the hasher, at most */
 
 struct input {
 	char *path;
@@ -59,15 +62,25 @@ struct input {
 	bool unhashed; /* input_skip_digest(): a regular file's bytes are not hashed */
 	bool defer_release; /* input_defer_release() */
 
-	/* input_hash_aside(): a thread of its own hashes the file from the
-	 * start, without waiting for the reader (so it can run while the
-	 * lanes are scanned), reading it with pread() into a buffer of its
-	 * own, so resident memory stays bounded whoever is ahead.  hashed is
-	 * the hasher's to write, hash_stop the closer's. */
+	/* input_hash_aside(): a thread of its own hashes the bytes the reader
+	 * has read into its segments, in file order, rather than reading the
+	 * file a second time (a kernel copy of every byte).  The reader queues
+	 * each read's span (hash_q, under hash_mu); a segment is given back
+	 * or written over only once the hasher is past it (hash_wait).  The
+	 * segments stay the reader's to allocate and free; the hasher only
+	 * reads them.  hashed is the hasher's to write (under hash_mu; read
+	 * without it too), hash_stop the closer's. */
 	bool hash_aside, hasher_running;
 	pthread_t hasher;
-	atomic_size_t hashed;
-	atomic_bool hash_stop;
+	pthread_mutex_t hash_mu;
+	pthread_cond_t hash_more, hash_done; /* to the hasher; to the reader */
+	struct hash_span {
+		const unsigned char *p;
+		size_t len;
+	} hash_q[HASH_QUEUE];
+	size_t hash_head, hash_tail; /* spans queued; spans hashed */
+	atomic_uint_fast64_t hashed; /* file bytes hashed */
+	bool hash_stop;
 
 	/* a regular file read into segments (seg mode) */
 	bool seg_mode;
@@ -347,23 +360,25 @@ static bool fill(struct input *in, struct error *err)
 static void *hasher(void *arg)
 {
 	struct input *in = arg;
-	/* Read with pread() into a buffer of its own, not the reader's
-	 * segments: neither waits for the other, and the page cache is
-	 * shared, so this costs one copy and no memory. */
-	unsigned char *buf = xmalloc(CHUNK);
-	size_t pos = 0;
-	while (pos < in->size_hint && !atomic_load_explicit(&in->hash_stop, memory_order_relaxed)) {
-		size_t want = in->size_hint - pos < CHUNK ? (size_t)(in->size_hint - pos) : CHUNK;
-		ssize_t n = pread(in->fd, buf, want, (off_t)pos);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* shrank or unreadable: no digest; the reader says why */
-		sha256_update(&in->hash, buf, (size_t)n);
-		pos += (size_t)n;
-		atomic_store_explicit(&in->hashed, pos, memory_order_release);
+	pthread_mutex_lock(&in->hash_mu);
+	for (;;) {
+		while (in->hash_tail == in->hash_head && !in->hash_stop &&
+		       atomic_load_explicit(&in->hashed, memory_order_relaxed) < in->size_hint)
+			pthread_cond_wait(&in->hash_more, &in->hash_mu);
+		if (in->hash_stop || in->hash_tail == in->hash_head)
+			break; /* told to stop, or all of it */
+		struct hash_span sp = in->hash_q[in->hash_tail % HASH_QUEUE];
+		pthread_mutex_unlock(&in->hash_mu);
+		/* The span is the reader's segment, which it neither changes
+		 * nor gives back before `hashed` is past it. */
+		sha256_update(&in->hash, sp.p, sp.len);
+		pthread_mutex_lock(&in->hash_mu);
+		in->hash_tail++;
+		uint64_t done = atomic_load_explicit(&in->hashed, memory_order_relaxed) + sp.len;
+		atomic_store_explicit(&in->hashed, done, memory_order_release);
+		pthread_cond_signal(&in->hash_done);
 	}
-	free(buf);
+	pthread_mutex_unlock(&in->hash_mu);
 	return NULL;
 }
 
@@ -371,7 +386,41 @@ void input_hash_aside(struct input *in)
 {
 	if (!in->seg_mode || in->unhashed || in->hasher_running || in->file_read)
 		return;
+	pthread_mutex_init(&in->hash_mu, NULL);
+	pthread_cond_init(&in->hash_more, NULL);
+	pthread_cond_init(&in->hash_done, NULL);
 	in->hash_aside = in->hasher_running = pthread_create(&in->hasher, NULL, hasher, in) == 0;
+	if (!in->hasher_running) {
+		pthread_cond_destroy(&in->hash_done);
+		pthread_cond_destroy(&in->hash_more);
+		pthread_mutex_destroy(&in->hash_mu);
+	}
+}
+
+/* Reader: hand the bytes just read at p to the hasher (waiting while it
+ * has HASH_QUEUE spans to do). */
+static void hash_queue(struct input *in, const char *p, size_t len)
+{
+	pthread_mutex_lock(&in->hash_mu);
+	while (in->hash_head - in->hash_tail == HASH_QUEUE)
+		pthread_cond_wait(&in->hash_done, &in->hash_mu);
+	in->hash_q[in->hash_head % HASH_QUEUE] = (struct hash_span){(const unsigned char *)p, len};
+	in->hash_head++;
+	pthread_cond_signal(&in->hash_more);
+	pthread_mutex_unlock(&in->hash_mu);
+}
+
+/* Reader: wait until the hasher is past file offset `upto`, so that the
+ * bytes before it may be given back or written over.  No-op without a
+ * hasher. */
+static void hash_wait(struct input *in, uint64_t upto)
+{
+	if (!in->hasher_running || atomic_load_explicit(&in->hashed, memory_order_acquire) >= upto)
+		return;
+	pthread_mutex_lock(&in->hash_mu);
+	while (atomic_load_explicit(&in->hashed, memory_order_acquire) < upto)
+		pthread_cond_wait(&in->hash_done, &in->hash_mu);
+	pthread_mutex_unlock(&in->hash_mu);
 }
 
 /* Wait for the hasher, which has finished or is told to stop. */
@@ -379,10 +428,17 @@ static void join_hasher(struct input *in, bool stop)
 {
 	if (!in->hasher_running)
 		return;
-	if (stop)
-		atomic_store(&in->hash_stop, true);
+	if (stop) {
+		pthread_mutex_lock(&in->hash_mu);
+		in->hash_stop = true;
+		pthread_cond_signal(&in->hash_more);
+		pthread_mutex_unlock(&in->hash_mu);
+	}
 	pthread_join(in->hasher, NULL);
 	in->hasher_running = false;
+	pthread_cond_destroy(&in->hash_done);
+	pthread_cond_destroy(&in->hash_more);
+	pthread_mutex_destroy(&in->hash_mu);
 	if (atomic_load(&in->hashed) == in->size_hint)
 		in->raw_eof = true;
 }
@@ -398,6 +454,7 @@ static void release_segs(struct input *in, const char *upto)
 	while (in->segs != in->seg_last &&
 	       !(upto && upto >= in->segs->data && upto <= in->segs->data + in->segs->len)) {
 		struct seg *s = in->segs;
+		hash_wait(in, s->file_end); /* it is written over or freed next */
 		in->segs = s->next;
 		if (!in->seg_pool && s->cap == SEG_BYTES) {
 			s->next = NULL;
@@ -431,6 +488,7 @@ static void new_seg(struct input *in, const char *from, size_t keep)
 	if (keep)
 		memcpy(s->data, from, keep);
 	s->len = keep;
+	s->file_end = in->file_read;
 	if (in->seg_last)
 		in->seg_last->next = s;
 	else
@@ -470,10 +528,13 @@ static bool read_seg(struct input *in, struct error *err)
 			          (long long)in->line_no + 1);
 			return false;
 		}
-		if (!in->unhashed && !in->hash_aside)
+		if (in->hash_aside)
+			hash_queue(in, s->data + s->len, (size_t)n);
+		else if (!in->unhashed)
 			sha256_update(&in->hash, s->data + s->len, (size_t)n);
 		s->len += (size_t)n;
 		in->file_read += (uint64_t)n;
+		s->file_end = in->file_read;
 		if (in->file_read == in->size_hint)
 			in->seg_eof = true;
 		return true;
@@ -497,10 +558,13 @@ static bool skip_overlong(struct input *in, struct input_line *line, struct erro
 	size_t head_end = in->seg_pos + INPUT_HEAD_BYTES;
 	uint64_t total = in->seg_last->len - in->seg_pos;
 	bool newline = false;
+	/* The bytes after the head are written over: hashed first. */
+	hash_wait(in, in->file_read);
 	in->seg_last->len = head_end; /* room enough after it: no new segment */
 	while (!in->seg_eof) {
 		if (!read_seg(in, err))
 			return false;
+		hash_wait(in, in->file_read);
 		struct seg *s = in->seg_last;
 		const char *from = s->data + head_end;
 		const char *nl = memchr(from, '\n', s->len - head_end);

@@ -59,8 +59,8 @@ int input_next(struct input *in, struct input_line *line, struct error *err);
 bool input_lines_stay(const struct input *in);
 
 /* Hash a regular file on a thread of its own, started now, instead of on
- * the reader's: the same digest, off the reader's path, and computed
- * while the caller may still be busy elsewhere (scanning for lanes).
+ * the reader's: the same digest, off the reader's path.  The hasher hashes
+ * the bytes the reader has read (its segments), not the file read again.
  * input_info()'s digest is final once input_next() has returned 0 (it
  * waits for the hasher then).  Call before the first input_next(). */
 void input_hash_aside(struct input *in);

@@ -98,6 +98,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			           "known \"%s\" is not jscan_find's", names[k]);
 		FUZZ_CHECK(capture_classify(&ref) == walk_classify(&ref), "capture_classify %d, walk %d",
 		           (int)capture_classify(&ref), (int)walk_classify(&ref));
+		/* Recorded emotes are the array's elements, walked again. */
+		if (ref.elems_of && ref.elems_of == ref.known[JK_EMOTES]) {
+			const struct jscan_value *arr = &ref.members[ref.elems_of - 1].value;
+			FUZZ_CHECK(arr->type == JS_ARRAY, "recorded emotes are not an array");
+			struct jscan_array_iter it;
+			struct jscan_value e;
+			size_t i = 0;
+			jscan_array_begin(&it, arr);
+			while (jscan_array_next(&it, &e)) {
+				FUZZ_CHECK(i < ref.n_elems && same_value(&e, &ref.elems[i]),
+				           "recorded emote %zu differs", i);
+				i++;
+			}
+			FUZZ_CHECK(i == ref.n_elems, "%zu emotes recorded, %zu in the array", ref.n_elems, i);
+		}
 	}
 	jscan_free(&ref);
 	jscan_free(&js);

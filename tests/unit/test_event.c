@@ -335,6 +335,9 @@ START_TEST(dead_invalid_utf8)
 	} c[] = {
 		/* raw invalid bytes */
 		{"{\"stream_id\":\"s\xff\",\"timestamp\":0,\"viewer_count\":1}", "stream_id"},
+		/* in the first, then the second 8-byte word of a longer id */
+		{"{\"stream_id\":\"stream\xc3(_0123456\",\"timestamp\":0,\"viewer_count\":1}", "stream_id"},
+		{"{\"stream_id\":\"stream_01234\xff\",\"timestamp\":0,\"viewer_count\":1}", "stream_id"},
 		{"{\"channel\":\"\xc3(\",\"timestamp\":0,\"viewer_count\":1}", "channel"},
 		{"{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"\xed\xa0\x80\",\"message\":\"m\"}",
 		 "user_id"},
@@ -371,6 +374,11 @@ START_TEST(dead_bad_field)
 		{"{\"stream_id\":\"\",\"timestamp\":0,\"viewer_count\":1}", "stream_id"},
 		{"{\"channel\":\"\",\"timestamp\":0,\"viewer_count\":1}", "channel"},
 		{"{\"stream_id\":\"a\\u0000b\",\"timestamp\":0,\"viewer_count\":1}", "stream_id"},
+		{"{\"stream_id\":\"stream\\u0000_0123456\",\"timestamp\":0,\"viewer_count\":1}",
+		 "stream_id"},
+		{"{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"u\",\"message\":\"m\","
+		 "\"emotes\":[\"KappaPride\\u0000\"]}",
+		 "emotes"},
 		{"{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"\",\"message\":\"m\"}", "user_id"},
 		{"{\"stream_id\":\"s\",\"timestamp\":0,\"username\":\"\",\"message\":\"m\"}", "username"},
 		{"{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"\\u0000\",\"message\":\"m\"}",
@@ -523,6 +531,15 @@ START_TEST(emotes_validation)
 	ck_assert_sv_eq(ev.emotes[1], "Kappa");
 	ck_assert_sv_eq(ev.emotes[2], "Kappa");
 	ck_assert_sv_eq(ev.emotes[3], "\xf0\x9f\x98\x80");
+	/* duplicate "emotes": the last counts, whichever of them the scanner
+	 * recorded (an array of strings) or did not */
+	expect_dead("{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"u\",\"message\":\"m\","
+	            "\"emotes\":[\"Kappa\"],\"emotes\":[\"a\",1]}",
+	            EVENT_UNKNOWN, DEAD_WRONG_TYPE, "emotes");
+	ck_assert(decode("{\"stream_id\":\"s\",\"timestamp\":0,\"user_id\":\"u\",\"message\":\"m\","
+	                 "\"emotes\":[1],\"emotes\":[\"a\",\"\",\"b\"]}"));
+	ck_assert_uint_eq(ev.n_emotes, 2);
+	ck_assert_sv_eq(ev.emotes[1], "b");
 	/* a viewer event's emotes are not looked at */
 	ck_assert(decode("{\"stream_id\":\"s\",\"timestamp\":0,\"viewer_count\":1,\"emotes\":5}"));
 	ck_assert_uint_eq(ev.n_emotes, 0);

@@ -622,6 +622,45 @@ START_TEST(known_keys)
 }
 END_TEST
 
+START_TEST(emotes_recorded)
+{
+	struct jscan js = {0};
+	struct error err = {{0}}, err2 = {{0}};
+	/* An array of strings is recorded, escapes flagged. */
+	ck_assert_int_eq(scan_str(&js, "{\"emotes\": [ \"a\" , \"b\\u0063\"],\"x\":1}", NULL), JSCAN_OK);
+	ck_assert_uint_eq(js.elems_of, js.known[JK_EMOTES]);
+	ck_assert_uint_eq(js.n_elems, 2);
+	ck_assert_sv_eq(js.elems[0].text, "a");
+	ck_assert(!js.elems[0].escaped && js.elems[1].escaped);
+	ck_assert_sv_eq(jscan_known(&js, JK_EMOTES)->value.text, "[ \"a\" , \"b\\u0063\"]");
+	ck_assert_int_eq(jscan_known(&js, JK_EMOTES)->value.type, JS_ARRAY);
+	ck_assert_int_eq(scan_str(&js, "{\"emotes\":[]}", NULL), JSCAN_OK);
+	ck_assert_uint_eq(js.elems_of, js.known[JK_EMOTES]);
+	ck_assert_uint_eq(js.n_elems, 0);
+	/* Anything else is scanned as any array, and not recorded; the last
+	 * "emotes" is the one that counts. */
+	ck_assert_int_eq(scan_str(&js, "{\"emotes\":[\"a\",1]}", NULL), JSCAN_OK);
+	ck_assert_uint_eq(js.elems_of, 0);
+	ck_assert_int_eq(scan_str(&js, "{\"emotes\":[\"a\"],\"emotes\":[[\"b\"]]}", NULL), JSCAN_OK);
+	ck_assert_uint_ne(js.elems_of, js.known[JK_EMOTES]);
+	ck_assert_int_eq(scan_str(&js, "{\"emotes\":[{}],\"emotes\":[\"c\"]}", NULL), JSCAN_OK);
+	ck_assert_uint_eq(js.elems_of, js.known[JK_EMOTES]);
+	ck_assert_sv_eq(js.elems[0].text, "c");
+	/* A broken array fails as it did when any array was scanned alike:
+	 * the same message as the same array under another name. */
+	const char *bad[] = {"[\"a\",]", "[\"a\"", "[\"a\" \"b\"]", "[\"a\\x\"]", "[\"a", "[\"a\",1,]"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char t1[64], t2[64];
+		snprintf(t1, sizeof(t1), "{\"emotes\":%s}", bad[i]);
+		snprintf(t2, sizeof(t2), "{\"emoteZ\":%s}", bad[i]);
+		ck_assert_int_eq(scan_str(&js, t1, &err), JSCAN_NOT_JSON);
+		ck_assert_int_eq(scan_str(&js, t2, &err2), JSCAN_NOT_JSON);
+		ck_assert_str_eq(err.msg, err2.msg);
+	}
+	jscan_free(&js);
+}
+END_TEST
+
 Suite *json_suite(void)
 {
 	Suite *s = suite_create("json_scan");
@@ -643,6 +682,7 @@ Suite *json_suite(void)
 	tcase_add_test(tc, integers);
 	tcase_add_test(tc, integer_int64_min);
 	tcase_add_test(tc, known_keys);
+	tcase_add_test(tc, emotes_recorded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("simd");
 	tcase_set_timeout(tc, 60); /* a few hundred thousand scans: slow under sanitizers */

@@ -243,6 +243,41 @@ START_TEST(text_respects_length)
 }
 END_TEST
 
+START_TEST(text_cached_agrees)
+{
+	/* The day cache gives timestamp_parse_text()'s answer whatever came
+	 * before: the same date with good and bad times, a bad date after a
+	 * good one of the same bytes' prefix, and an empty cache against a
+	 * date of NUL bytes (its zeroed bytes must not count as a date). */
+	static const char nul_date[] = "\0\0\0\0\0\0\0\0\0\0T12:34:56Z";
+	struct { const char *s; size_t n; } cases[] = {
+		{nul_date, sizeof(nul_date) - 1},
+		{"2025-11-23T12:34:56Z", 20},
+		{"2025-11-23T12:34:56.5+01:00", 27},
+		{"2025-11-23T24:00:00Z", 20},
+		{"2025-11-23", 10},
+		{"2025-11-2", 9},
+		{"2025-02-29T00:00:00Z", 20},
+		{"2024-02-29T00:00:00Z", 20},
+		{"2024-02-29T00:00:00Zjunk", 24},
+		{"2024-02-30T00:00:00Z", 20},
+		{"2024-02-29 23:59:59.999999999Z", 30},
+		{"0000-01-01T00:00:00Z", 20},
+		{"2025-11-23T12:34:56Z", 20},
+	};
+	struct timestamp_day_cache c = {0};
+	for (size_t r = 0; r < 2; r++)
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			int64_t want = -1, got = -1;
+			bool ok = timestamp_parse_text(cases[i].s, cases[i].n, &want);
+			ck_assert_msg(timestamp_parse_text_cached(&c, cases[i].s, cases[i].n, &got) == ok,
+			              "case %zu: cached verdict differs", i);
+			if (ok)
+				ck_assert_int_eq(got, want);
+		}
+}
+END_TEST
+
 struct num_case {
 	const char *in;
 	int64_t want;
@@ -420,6 +455,7 @@ Suite *timestamp_suite(void)
 	tcase_add_test(tc, text_calendar);
 	tcase_add_test(tc, text_rejects);
 	tcase_add_test(tc, text_respects_length);
+	tcase_add_test(tc, text_cached_agrees);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("number");
 	tcase_add_test(tc, number_seconds_and_milliseconds);
