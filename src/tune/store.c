@@ -6,7 +6,8 @@
  *        records[]: type, lane, time, stream, chatter,  ◄────┘
  *                   emote ids, viewer_count, position
  *        scores[lexicon][chat ordinal]
- *        strtab: every string once, in blocks that never move
+ *        strtab: every stream id, emote and topic once; chatters copied;
+ *                both in blocks that never move
  *
  * store_line() decodes a line with record_decode(), as engine_line()
  * (core/engine.c) does, so that the records fed by store_feed() are exactly
@@ -176,12 +177,13 @@ struct record {
 	int64_t position; /* line number of a bare event, offset of an envelope */
 	union {
 		int64_t viewer_count; /* REC_VIEWER */
-		uint32_t chatter;     /* REC_CHAT: string id */
+		const char *chatter;  /* REC_CHAT: its bytes, in the chatter arena */
 	} u;
 	size_t emotes_at;   /* REC_CHAT: emote ids [emotes_at, +n_emotes) */
 	uint32_t n_emotes;
 	uint32_t stream; /* string id */
 	uint32_t lane; /* events and lane controls: index into lanes */
+	uint32_t chatter_len; /* REC_CHAT */
 	uint16_t file; /* the input file it came from */
 	uint8_t type;  /* enum record_type */
 	bool envelope; /* a Kafka message: its position is topic/partition/offset */
@@ -200,7 +202,14 @@ struct lane {
 struct store {
 	struct store_options opt;
 	struct strtab strings;
+	/* Chatters, copied but not interned: there are about as many as
+	 * events, no output row names one, and the engine interns them anyway;
+	 * a lookup in a table that size costs a cache miss or two an event,
+	 * and keeping them out of `strings` keeps that table small enough to
+	 * stay in cache for the stream ids and emotes every event names. */
+	struct strtab chatters; /* its blocks only */
 	char **files;
+	struct strview *file_views; /* files[i] as a view, for feeding */
 	bool *rescannable; /* by file: io/lanescan.h's lanescan_rescannable() */
 	size_t n_files, cap_files;
 	struct lane *lanes;
@@ -228,7 +237,7 @@ struct store *store_new(const struct store_options *opt)
 	                                          sizeof(*lexicons));
 	memcpy(lexicons, opt->lexicons, opt->n_lexicons * sizeof(*lexicons));
 	s->opt.lexicons = lexicons;
-	strtab_init(&s->strings);
+	strtab_init(&s->strings); /* chatters: zeroed, blocks only */
 	s->scores = xcalloc(opt->n_lexicons ? opt->n_lexicons : 1, sizeof(*s->scores));
 	return s;
 }
@@ -238,9 +247,11 @@ void store_free(struct store *s)
 	if (!s)
 		return;
 	strtab_free(&s->strings);
+	strtab_free(&s->chatters);
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
 	free(s->files);
+	free(s->file_views);
 	free(s->rescannable);
 	free(s->lanes);
 	free(s->records);
@@ -255,10 +266,13 @@ void store_free(struct store *s)
 
 uint32_t store_add_file(struct store *s, const char *path)
 {
-	size_t cap = s->cap_files;
+	size_t cap = s->cap_files, cap_views = s->cap_files;
 	s->files = grow_array(s->files, sizeof(*s->files), &s->cap_files, s->n_files + 1);
 	s->rescannable = grow_array(s->rescannable, sizeof(*s->rescannable), &cap, s->n_files + 1);
+	s->file_views = grow_array(s->file_views, sizeof(*s->file_views), &cap_views,
+	                           s->n_files + 1);
 	s->files[s->n_files] = xstrdup(path);
+	s->file_views[s->n_files] = sv_make(s->files[s->n_files], strlen(path));
 	s->rescannable[s->n_files] = lanescan_rescannable(path);
 	return (uint32_t)s->n_files++;
 }
@@ -307,7 +321,8 @@ static void add_event(struct store *s, uint32_t file, const struct event *ev, ui
 		return;
 	}
 	s->stats.chat++;
-	r->u.chatter = strtab_intern(&s->strings, ev->chatter);
+	r->u.chatter = strtab_copy(&s->chatters, ev->chatter.ptr, ev->chatter.len);
+	r->chatter_len = (uint32_t)ev->chatter.len;
 	r->emotes_at = s->n_emote_ids;
 	r->n_emotes = (uint32_t)ev->n_emotes;
 	s->emote_ids = grow_array(s->emote_ids, sizeof(*s->emote_ids), &s->cap_emote_ids,
@@ -454,7 +469,7 @@ int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
 				emotes = grow_array(emotes, sizeof(*emotes), &cap_emotes, r->n_emotes);
 				for (uint32_t k = 0; k < r->n_emotes; k++)
 					emotes[k] = strtab_get(t, s->emote_ids[r->emotes_at + k]);
-				ev.chatter = strtab_get(t, r->u.chatter);
+				ev.chatter = sv_make(r->u.chatter, r->chatter_len);
 				ev.emotes = emotes;
 				ev.n_emotes = r->n_emotes;
 				ev.has_score = true;
@@ -463,9 +478,8 @@ int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
 				ev.viewer_count = r->u.viewer_count;
 			}
 			struct strview topic = strtab_get(t, lane->topic);
-			const char *file = s->files[r->file];
 			struct record_pos pos = {
-				r->envelope ? topic : sv_make(file, strlen(file)),
+				r->envelope ? topic : s->file_views[r->file],
 				lane->partition,
 				r->position,
 			};
@@ -515,7 +529,7 @@ void store_get_stats(const struct store *s, struct store_stats *out)
 {
 	*out = s->stats;
 	out->strings = s->strings.n;
-	out->bytes = s->strings.bytes + s->strings.cap * sizeof(struct str_entry) +
+	out->bytes = s->strings.bytes + s->chatters.bytes + s->strings.cap * sizeof(struct str_entry) +
 	             ((size_t)s->strings.mask + 1) * sizeof(struct str_slot) +
 	             s->cap_records * sizeof(struct record) + s->cap_emote_ids * sizeof(uint32_t) +
 	             s->opt.n_lexicons * s->cap_chat * sizeof(int64_t);
