@@ -393,46 +393,68 @@ static int collect_moment(void *ctx, const struct moment *m)
 	return 0;
 }
 
-/* Replay the recording into a detection stage of mode `mode` (verdicts:
- * one per row, for judging and deciding), counting rows into out. */
-static void detect(const struct recording *r, const struct detect_config *cfg,
+/* Replay the recording into n detection stages of mode `mode` at once,
+ * one per configuration cfgs[i], counting rows into outs[i] (verdicts:
+ * one per row, for judging and deciding; NULL for DETECTION_FULL).  Each
+ * stage gets the seam's calls in the recorded order, so interleaving them
+ * step by step changes nothing for any of them; what it changes is that a
+ * row and its verdict, read from memory once, serve the whole batch from
+ * cache (a sweep's decisions are otherwise bound by reading every row's
+ * verdicts, kilobytes a row apart, once per threshold). */
+static void detect(const struct recording *r, const struct detect_config *const *cfgs, size_t n,
                    enum detection_mode mode, struct row_verdicts *verdicts,
-                   struct tune_outcome *out)
+                   struct tune_outcome *const *outs)
 {
 	double t0 = monotonic_seconds();
-	struct collector c = {r->store, out, 0};
-	struct detection *d = detection_new(cfg, mode, verdicts, verdicts ? r->n_rows : 0,
-	                                    collect_moment, &c);
-	struct seam seam = detection_seam(d);
+	struct collector *c = xcalloc(n, sizeof(*c));
+	struct detection **d = xcalloc(n, sizeof(*d));
+	struct seam *seam = xcalloc(n, sizeof(*seam));
+	for (size_t b = 0; b < n; b++) {
+		c[b] = (struct collector){r->store, outs[b], 0};
+		d[b] = detection_new(cfgs[b], mode, verdicts, verdicts ? r->n_rows : 0, collect_moment,
+		                     &c[b]);
+		seam[b] = detection_seam(d[b]);
+	}
 	size_t row = 0;
 	/* The consumers cannot fail (memory only), so neither can replaying. */
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct step *st = &r->steps[i];
 		switch ((enum step_kind)st->kind) {
 		case STEP_ROWS:
-			for (; row < st->rows_end; row++) {
-				struct window_row w = r->rows[row]; /* shared: its fields are ours */
-				(void)seam.row(seam.ctx, st->group, &w);
-				out->windows++;
-				out->anomalous_windows += w.is_anomaly;
-			}
+			for (; row < st->rows_end; row++)
+				for (size_t b = 0; b < n; b++) {
+					struct window_row w = r->rows[row]; /* shared: its fields are ours */
+					(void)seam[b].row(seam[b].ctx, st->group, &w);
+					outs[b]->windows++;
+					outs[b]->anomalous_windows += w.is_anomaly;
+				}
 			break;
 		case STEP_CLOSED:
-			(void)seam.closed(seam.ctx, st->group, st->closed_k);
+			for (size_t b = 0; b < n; b++)
+				(void)seam[b].closed(seam[b].ctx, st->group, st->closed_k);
 			break;
 		case STEP_END:
-			(void)seam.end(seam.ctx, st->group);
+			for (size_t b = 0; b < n; b++)
+				(void)seam[b].end(seam[b].ctx, st->group);
 			break;
 		case STEP_DROP:
-			seam.drop(seam.ctx, st->group);
+			for (size_t b = 0; b < n; b++)
+				seam[b].drop(seam[b].ctx, st->group);
 			break;
 		}
 	}
-	detection_free(d);
-	out->accepted = r->accepted;
-	out->late = r->late;
-	out->windowing_seconds = r->seconds;
-	out->detect_seconds += monotonic_seconds() - t0;
+	/* The batch's time, divided: the sum is the work. */
+	double share = (monotonic_seconds() - t0) / (double)n;
+	for (size_t b = 0; b < n; b++) {
+		detection_free(d[b]);
+		outs[b]->accepted = r->accepted;
+		outs[b]->late = r->late;
+		outs[b]->windowing_seconds = r->seconds;
+		outs[b]->detect_seconds += share;
+	}
+	free(seam);
+	free(d);
+	free(c);
 }
 
 /* One configuration alone: judged and decided in one pass, as the engine
@@ -440,27 +462,37 @@ static void detect(const struct recording *r, const struct detect_config *cfg,
 static void detect_pass(const struct recording *r, const struct detect_config *cfg,
                         struct tune_outcome *out)
 {
-	detect(r, cfg, DETECTION_FULL, NULL, out);
+	detect(r, &cfg, 1, DETECTION_FULL, NULL, &out);
 }
 
 /* Configurations that judge alike (detect_same_judging: they differ in
  * thresholds or merging only) share one judging of the rows: the
  * verdicts, one per row (a new array the caller frees), then decided under
- * each one's thresholds (decide_pass). */
+ * each one's thresholds (decide_batch). */
 static struct row_verdicts *judge_pass(const struct recording *r, const struct detect_config *cfg,
                                        double *seconds)
 {
-	struct tune_outcome scratch = {0}; /* judging emits no moment */
+	struct tune_outcome scratch = {0}, *out = &scratch; /* judging emits no moment */
 	struct row_verdicts *v = xcalloc(r->n_rows ? r->n_rows : 1, sizeof(*v));
-	detect(r, cfg, DETECTION_JUDGE, v, &scratch);
+	detect(r, &cfg, 1, DETECTION_JUDGE, v, &out);
 	*seconds = scratch.detect_seconds;
 	return v;
 }
 
-static void decide_pass(const struct recording *r, struct row_verdicts *verdicts,
-                        const struct detect_config *cfg, struct tune_outcome *out)
+/* Configurations of one judging, decided together (see detect). */
+#define DECIDE_BATCH 16
+
+static void decide_batch(const struct recording *r, struct row_verdicts *verdicts,
+                         const struct tune_case *cases, const size_t *which, size_t n,
+                         struct tune_outcome *outs)
 {
-	detect(r, cfg, DETECTION_DECIDE, verdicts, out);
+	const struct detect_config *cfgs[DECIDE_BATCH];
+	struct tune_outcome *o[DECIDE_BATCH];
+	for (size_t b = 0; b < n; b++) {
+		cfgs[b] = &cases[which[b]].core.detect;
+		o[b] = &outs[which[b]];
+	}
+	detect(r, cfgs, n, DETECTION_DECIDE, verdicts, o);
 }
 
 void tune_outcome_free(struct tune_outcome *o)
@@ -476,8 +508,9 @@ struct judging {
 	size_t pass;
 	size_t *cases; /* indexes into the case list, ascending */
 	size_t n_cases, cap_cases;
-	size_t next_case;            /* next decision job to hand out */
-	size_t finished;             /* decision jobs done */
+	size_t next_case;            /* first case of the next decision batch to hand out */
+	size_t batch;                /* cases a decision batch takes (<= DECIDE_BATCH) */
+	size_t finished;             /* cases decided */
 	struct row_verdicts *verdicts; /* once judged (more than one case) */
 	double judge_seconds;
 };
@@ -495,7 +528,7 @@ struct pass {
 /*
  * Jobs, each taken under the mutex and run outside it, in this order of
  * preference (each frees memory or unblocks the next):
- *   decide   one configuration of a judged group   (verdicts -> moments)
+ *   decide   a batch of configurations of a judged group (verdicts -> moments)
  *   judge    one group of a recorded pass: its verdicts; a group of one
  *            configuration judges and decides in one go (detect_pass)
  *   record   the next windowing pass
@@ -565,6 +598,18 @@ static void plan(struct scheduler *s, size_t n)
 		jg->cases = grow_array(jg->cases, sizeof(*jg->cases), &jg->cap_cases, jg->n_cases + 1);
 		jg->cases[jg->n_cases++] = i;
 	}
+	/* Decision batches: as few as DECIDE_BATCH allows, but at least one
+	 * per job where there are cases enough, and of equal sizes, so that
+	 * the jobs end together. */
+	for (size_t j = 0; j < s->n_judgings; j++) {
+		struct judging *jg = &s->judgings[j];
+		size_t batches = (jg->n_cases + DECIDE_BATCH - 1) / DECIDE_BATCH;
+		size_t jobs = s->opt->jobs ? s->opt->jobs : 1;
+		batches = (batches + jobs - 1) / jobs * jobs;
+		if (batches > jg->n_cases)
+			batches = jg->n_cases;
+		jg->batch = (jg->n_cases + batches - 1) / batches;
+	}
 	s->to_judge = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_judge));
 	s->to_decide = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_decide));
 }
@@ -585,19 +630,24 @@ static void *worker(void *arg)
 		if (s->decide_head < s->decide_tail) {
 			struct judging *jg = &s->judgings[s->to_decide[s->decide_head]];
 			struct pass *p = &s->passes[jg->pass];
-			size_t c = jg->cases[jg->next_case++];
+			size_t first = jg->next_case;
+			size_t n = jg->n_cases - first < jg->batch ? jg->n_cases - first : jg->batch;
+			jg->next_case += n;
 			if (jg->next_case == jg->n_cases)
 				s->decide_head++;
 			pthread_mutex_unlock(&s->mu);
-			decide_pass(&p->rec, jg->verdicts, &s->cases[c].core.detect, &s->out[c]);
+			decide_batch(&p->rec, jg->verdicts, s->cases, jg->cases + first, n, s->out);
 			/* The shared judging's time, divided: the sum is the work. */
-			s->out[c].detect_seconds += jg->judge_seconds / (double)jg->n_cases;
+			for (size_t b = 0; b < n; b++)
+				s->out[jg->cases[first + b]].detect_seconds +=
+				    jg->judge_seconds / (double)jg->n_cases;
 			pthread_mutex_lock(&s->mu);
-			if (++jg->finished == jg->n_cases) {
+			jg->finished += n;
+			if (jg->finished == jg->n_cases) {
 				free(jg->verdicts);
 				jg->verdicts = NULL;
 			}
-			pass_done(p, 1);
+			pass_done(p, n);
 			continue;
 		}
 		if (s->judge_head < s->judge_tail) {

@@ -32,10 +32,13 @@
  * closes and ends.  A configuration alone judges and decides in one pass
  * (DETECTION_FULL, detectors_on_window as in the engine).  So a threshold
  * sweep costs one windowing pass, one judging pass and one decision pass
- * (a few comparisons a row) per threshold.
+ * (a few comparisons a row) per threshold.  Decision passes run in
+ * batches (up to 16 configurations, one walk over the recording, each
+ * row handed to every stage of the batch in turn), so that a row's
+ * verdicts are read from memory once a batch, not once a threshold.
  *
  * Parallelism: windowing passes run in parallel, and so do the judging
- * passes of a recorded group and the decision passes of a judged one; a
+ * passes of a recorded group and the decision batches of a judged one; a
  * worker prefers decisions, then judgings (they free verdicts and
  * recordings as their groups finish) and starts a new windowing pass
  * otherwise.  Every result depends on its configuration alone, never on
