@@ -93,7 +93,7 @@ struct tune {
 	struct grid grid;
 	size_t n; /* configurations */
 	struct tune_case *cases;
-	struct tune_early *early; /* the one windowing pass, fed while reading */
+	struct tune_early *early; /* the first windowing pass, fed while reading */
 	json_t **options; /* per configuration: its tunable options (owned) */
 	struct lexicon_entry *lexicons;
 	size_t n_lexicons, cap_lexicons;
@@ -201,8 +201,9 @@ static bool read_pipelined(struct tune *t, const uint32_t *files, const char *co
 	}
 	bool show = !t->base.quiet && log_stderr_is_tty();
 	bool ok = true;
-	/* This thread has time to spare while the reader thread decodes: with
-	 * one windowing key, it windows what it has stored (tune/run.h). */
+	/* This thread has time to spare while the reader thread decodes: it
+	 * windows what it has stored, for the first windowing key
+	 * (tune/run.h). */
 	t->early = tune_early_start(t->store, t->cases, t->n);
 	const struct pipeline_item *it;
 	while (ok && (it = pipeline_next(p))) {

@@ -286,19 +286,31 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 	r->seconds = monotonic_seconds() - t0;
 }
 
-/* --- an early windowing pass, fed as the store fills ------------------- */
+/* --- early windowing passes, fed as the store fills --------------------- */
 
-struct tune_early {
-	const struct store *store;
+/* Why two: on two cores the reading thread has time for about two
+ * windowing passes while the reader thread decodes (each costs about a
+ * third of the decoding), and six windowing keys (the bench's grid) then
+ * leave four, two rounds of two jobs, rather than five, three rounds with
+ * one core idle in the last. */
+#define EARLY_PASSES 2
+
+struct early_pass {
 	const struct tune_case *proto;
-	struct tune_run_options opt; /* notice: collect, for tune_run to say */
 	struct recording rec;
 	struct seam seam; /* e's */
 	struct engine *e;
 	struct store_cursor cursor;
+	double seconds;
+};
+
+struct tune_early {
+	const struct store *store;
+	struct tune_run_options opt; /* notice: collect, for tune_run to say */
+	struct early_pass p[EARLY_PASSES];
+	size_t n;
 	char **notices;
 	size_t n_notices, cap_notices;
-	double seconds;
 };
 
 static void early_notice(void *ctx, const char *msg)
@@ -315,62 +327,85 @@ struct tune_early *tune_early_start(const struct store *store, const struct tune
 {
 	if (n == 0)
 		return NULL;
-	for (size_t i = 1; i < n; i++)
-		if (!same_windowing(&cases[0], &cases[i]))
-			return NULL;
-	double t0 = monotonic_seconds();
 	struct tune_early *x = xcalloc(1, sizeof(*x));
 	x->store = store;
-	x->proto = &cases[0];
 	x->opt.notice = early_notice;
 	x->opt.notice_ctx = x;
-	x->e = record_begin(store, x->proto, &x->opt, true, &x->rec, &x->seam);
-	x->seconds = monotonic_seconds() - t0;
+	/* The first keys in order of first appearance: plan()'s passes 0, 1. */
+	for (size_t i = 0; i < n && x->n < EARLY_PASSES; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < x->n && !seen; k++)
+			seen = same_windowing(x->p[k].proto, &cases[i]);
+		if (seen)
+			continue;
+		double t0 = monotonic_seconds();
+		struct early_pass *ep = &x->p[x->n];
+		ep->proto = &cases[i];
+		/* notices from the first pass only, as tune_run says them */
+		ep->e = record_begin(store, ep->proto, &x->opt, x->n == 0, &ep->rec, &ep->seam);
+		ep->seconds = monotonic_seconds() - t0;
+		x->n++;
+	}
 	return x;
 }
 
 void tune_early_feed(struct tune_early *x)
 {
-	if (!x || !store_feed_due(x->store, &x->cursor, 4096))
+	if (!x || !store_feed_due(x->store, &x->p[0].cursor, 4096))
 		return;
-	double t0 = monotonic_seconds();
-	/* In batches: a batch's clock reads and call cost little. */
-	(void)store_feed_more(x->store, x->proto->lexicon, x->e, &x->cursor, 4096);
-	x->seconds += monotonic_seconds() - t0;
+	for (size_t k = 0; k < x->n; k++) {
+		struct early_pass *ep = &x->p[k];
+		double t0 = monotonic_seconds();
+		/* In batches: a batch's clock reads and call cost little. */
+		(void)store_feed_more(x->store, ep->proto->lexicon, ep->e, &ep->cursor, 4096);
+		ep->seconds += monotonic_seconds() - t0;
+	}
 }
 
 void tune_early_free(struct tune_early *x)
 {
 	if (!x)
 		return;
-	if (x->e)
-		engine_free(x->e);
-	recording_free(&x->rec);
+	for (size_t k = 0; k < x->n; k++) {
+		if (x->p[k].e)
+			engine_free(x->p[k].e);
+		recording_free(&x->p[k].rec);
+	}
 	for (size_t i = 0; i < x->n_notices; i++)
 		free(x->notices[i]);
 	free(x->notices);
 	free(x);
 }
 
-/* End x into *r, saying its notices through opt; false (and r untouched)
- * when its feed is not the one store_feed gives: then x is of no use. */
-static bool early_finish(struct tune_early *x, const struct tune_run_options *opt,
+/* End pass k of x into *r; the caller has checked that the store's feed
+ * is the one the early passes fed (early_usable). */
+static void early_finish(struct tune_early *x, size_t k, const struct tune_run_options *opt,
                          struct recording *r)
 {
-	if (store_opens_lanes(x->store))
-		return false; /* lanes named late in a file were open from the start */
+	struct early_pass *ep = &x->p[k];
 	double t0 = monotonic_seconds();
-	(void)store_feed_more(x->store, x->proto->lexicon, x->e, &x->cursor, 0);
-	record_finish(x->e, opt->final_flush, &x->rec);
-	x->e = NULL;
-	x->rec.opt = opt;
-	x->rec.seconds = x->seconds + (monotonic_seconds() - t0);
-	*r = x->rec;
-	memset(&x->rec, 0, sizeof(x->rec));
+	(void)store_feed_more(x->store, ep->proto->lexicon, ep->e, &ep->cursor, 0);
+	record_finish(ep->e, opt->final_flush, &ep->rec);
+	ep->e = NULL;
+	ep->rec.opt = opt;
+	ep->rec.seconds = ep->seconds + (monotonic_seconds() - t0);
+	*r = ep->rec;
+	memset(&ep->rec, 0, sizeof(ep->rec));
+}
+
+/* Whether x's passes are of use: false when their feed is not the one
+ * store_feed gives (lanes named late in a file were open from the start). */
+static bool early_usable(const struct tune_early *x)
+{
+	return x && x->n > 0 && !store_opens_lanes(x->store);
+}
+
+/* Say the notices the early passes collected (the first pass's). */
+static void early_notices(const struct tune_early *x, const struct tune_run_options *opt)
+{
 	for (size_t i = 0; i < x->n_notices; i++)
 		if (opt->notice)
 			opt->notice(opt->notice_ctx, x->notices[i]);
-	return true;
 }
 
 /* --- detection passes ---------------------------------------------------- */
@@ -709,14 +744,21 @@ void tune_run_early(const struct store *store, const struct tune_case *cases, si
 	plan(&s, n);
 	if (opt->spans)
 		s.spans = xcalloc(s.n_passes ? s.n_passes : 1, sizeof(*s.spans));
-	/* The one windowing pass, done while reading: its judgings are ready. */
-	if (early && s.n_passes == 1 && early->proto == &cases[s.passes[0].cases[0]] &&
-	    early_finish(early, opt, &s.passes[0].rec)) {
-		if (s.spans)
-			record_spans(&s.passes[0].rec, &s.spans[0]);
-		for (size_t j = 0; j < s.passes[0].n_judgings; j++)
-			s.to_judge[s.judge_tail++] = s.passes[0].judgings[j];
-		s.next_pass = 1;
+	/* The first windowing passes (plan() numbers passes by first
+	 * appearance, as tune_early_start picks them), done while reading:
+	 * their judgings are ready. */
+	if (early_usable(early) && early->n <= s.n_passes) {
+		for (size_t p = 0; p < early->n; p++) {
+			if (early->p[p].proto != &cases[s.passes[p].cases[0]])
+				abort(); /* not the cases tune_early_start was given: a bug */
+			early_finish(early, p, opt, &s.passes[p].rec);
+			if (s.spans)
+				record_spans(&s.passes[p].rec, &s.spans[p]);
+			for (size_t j = 0; j < s.passes[p].n_judgings; j++)
+				s.to_judge[s.judge_tail++] = s.passes[p].judgings[j];
+		}
+		early_notices(early, opt);
+		s.next_pass = early->n;
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);

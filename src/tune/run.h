@@ -122,16 +122,18 @@ void tune_run(const struct store *store, const struct tune_case *cases, size_t n
               struct tune_run_stats *stats);
 
 /*
- * An early windowing pass: when every case shares one windowing key, the
- * pass can be fed as the store fills (tune_early_feed after each batch
- * the reader stores, on the reading thread), so that windowing overlaps
- * the reader thread's decoding.  tune_run_early then uses it as the pass
- * if the store's feed turned out to be what the early one fed (no lane
- * opened from the start: store_opens_lanes), and runs the pass itself
- * otherwise; its notices are said then, once.  Results are the same
- * either way.  tune_early_start returns NULL when there is more than one
- * windowing key; cases and store must outlive it.  The caller frees it
- * with tune_early_free after tune_run_early (NULL is fine everywhere).
+ * An early windowing pass: the first windowing key's pass (cases[0]'s)
+ * can be fed as the store fills (tune_early_feed after each batch the
+ * reader stores, on the reading thread), so that windowing overlaps the
+ * reader thread's decoding: the reading thread, which only interns and
+ * stores, would otherwise wait on the decoder for most of the read, one
+ * core of two idle.  tune_run_early then uses it as that pass if the
+ * store's feed turned out to be what the early one fed (no lane opened
+ * from the start: store_opens_lanes), and runs the pass itself otherwise;
+ * its notices are said then, once.  Results are the same either way.
+ * tune_early_start returns NULL when there is no case; cases and store
+ * must outlive it.  The caller frees it with tune_early_free after
+ * tune_run_early (NULL is fine everywhere).
  */
 struct tune_early;
 struct tune_early *tune_early_start(const struct store *store, const struct tune_case *cases,
