@@ -113,6 +113,38 @@ static bool bytes_equal(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/* The table's hash: hash_bytes' tail loop takes a multiply a byte, and
+ * the strings here are mostly under 16 bytes (stream ids, emotes), hashed
+ * several times an event; up to 16 bytes, two overlapping loads and one
+ * mix do.  Longer strings take hash_bytes. */
+static uint32_t str_hash(const char *p, size_t n)
+{
+	uint64_t a, b;
+	if (n > 16)
+		return (uint32_t)hash_bytes(p, n);
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		a = x, b = y;
+	} else if (n > 0) {
+		a = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+		    (uint64_t)(unsigned char)p[n - 1] << 16;
+		b = 0;
+	} else {
+		a = b = 0;
+	}
+	uint64_t h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+	h ^= (b + n) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
 /* The slot holding str, or the empty slot where it would go. */
 static struct str_slot *strtab_slot(const struct strtab *t, const char *p, size_t n,
                                     uint32_t hash)
@@ -143,7 +175,7 @@ static void strtab_grow(struct strtab *t)
 
 static uint32_t strtab_intern(struct strtab *t, struct strview s)
 {
-	uint32_t hash = (uint32_t)hash_bytes(s.ptr, s.len);
+	uint32_t hash = str_hash(s.ptr, s.len);
 	struct str_slot *slot = strtab_slot(t, s.ptr, s.len, hash);
 	if (slot->id1)
 		return slot->id1 - 1;
@@ -214,6 +246,7 @@ struct store {
 	size_t n_files, cap_files;
 	struct lane *lanes;
 	uint32_t n_lanes;
+	uint32_t bare_lane; /* 1 + the lane ("", -1), or 0 before the first bare event */
 	size_t cap_lanes;
 	struct record *records;
 	size_t n_records, cap_records;
@@ -375,7 +408,10 @@ void store_decoded(struct store *s, uint32_t file, int64_t line_no, const struct
 		dead(s, r->reason);
 		return;
 	case LINE_EVENT:
-		add_event(s, file, &r->ev, lane_of(s, SV_LIT(""), -1), line_no, false);
+		/* the default lane of bare events: looked up once, not a line */
+		if (!s->bare_lane)
+			s->bare_lane = lane_of(s, SV_LIT(""), -1) + 1;
+		add_event(s, file, &r->ev, s->bare_lane - 1, line_no, false);
 		return;
 	case LINE_CONTROL:
 		add_control(s, file, &r->control);
@@ -511,7 +547,7 @@ bool store_find_id(const struct store *s, struct strview str, struct strview *st
 {
 	const struct strtab *t = &s->strings;
 	uint32_t slot =
-	    strtab_slot(t, str.ptr, str.len, (uint32_t)hash_bytes(str.ptr, str.len))->id1;
+	    strtab_slot(t, str.ptr, str.len, str_hash(str.ptr, str.len))->id1;
 	if (!slot)
 		return false;
 	*stable = strtab_get(t, slot - 1);
