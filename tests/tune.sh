@@ -126,13 +126,13 @@ for args in "--no-final-flush capture_a.jsonl" "controls.jsonl" "late.jsonl" "ma
 		"$(q "$tmp/rc.db" "select windows, moments, late, dead_letters from runs")"
 done
 
-# With -j 2, tune windows the records of its first two windowing keys as it
+# With -j 2, tune windows the records of its first windowing key as it
 # stores them, while the reader thread decodes (src/tune/run.h, the early
-# passes), and uses those passes only if the store's feed turns out the same
-# (no lane named in a file is opened from the start: captures fall back).
-# Their rows must equal those of -j 1 (read alone, windowed after) and of a
-# grid where the same key comes third (no early pass), on bare events,
-# captures and controls.
+# pass), and uses that pass only if the store's feed turns out the same (no
+# lane named in a file is opened from the start: captures fall back).  Its
+# rows must equal those of -j 1 (read alone, windowed after) and of a grid
+# where the same key comes later (no early pass), on bare events, captures
+# and controls.
 rows_of() { q "$1" "select threshold, windows, anomalous_windows, moments, accepted, late, dead_letters, moments_per_stream from tuning_results where window = 20 order by threshold"; }
 for input in capture_a.jsonl controls.jsonl late.jsonl malformed.jsonl "$tmp/small.jsonl"; do
 	(cd "$fx" && $T tune -q -j 2 -o "$tmp/e2.db" --grid window=20 --grid threshold=1,2,3 "$input" >/dev/null &&

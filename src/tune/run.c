@@ -288,12 +288,11 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 
 /* --- early windowing passes, fed as the store fills --------------------- */
 
-/* Why two: on two cores the reading thread has time for about two
- * windowing passes while the reader thread decodes (each costs about a
- * third of the decoding), and six windowing keys (the bench's grid) then
- * leave four, two rounds of two jobs, rather than five, three rounds with
- * one core idle in the last. */
-#define EARLY_PASSES 2
+/* Why one: the reading thread has time for about one windowing pass
+ * while the reader thread decodes.  Two (the first two keys, fed in turns
+ * of 4096 records) measured the same wall time on the bench grid and
+ * about 0.15 s more CPU: the two engines evict each other's panes. */
+#define EARLY_PASSES 1
 
 struct early_pass {
 	const struct tune_case *proto;
@@ -331,7 +330,7 @@ struct tune_early *tune_early_start(const struct store *store, const struct tune
 	x->store = store;
 	x->opt.notice = early_notice;
 	x->opt.notice_ctx = x;
-	/* The first keys in order of first appearance: plan()'s passes 0, 1. */
+	/* The first keys in order of first appearance: plan()'s first passes. */
 	for (size_t i = 0; i < n && x->n < EARLY_PASSES; i++) {
 		bool seen = false;
 		for (size_t k = 0; k < x->n && !seen; k++)
