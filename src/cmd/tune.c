@@ -93,7 +93,7 @@ struct tune {
 	struct grid grid;
 	size_t n; /* configurations */
 	struct tune_case *cases;
-	struct tune_early *early; /* the one windowing pass, fed while reading */
+	struct tune_early *early; /* the first windowing pass, fed while reading */
 	json_t **options; /* per configuration: its tunable options (owned) */
 	struct lexicon_entry *lexicons;
 	size_t n_lexicons, cap_lexicons;
@@ -201,8 +201,9 @@ static bool read_pipelined(struct tune *t, const uint32_t *files, const char *co
 	}
 	bool show = !t->base.quiet && log_stderr_is_tty();
 	bool ok = true;
-	/* This thread has time to spare while the reader thread decodes: with
-	 * one windowing key, it windows what it has stored (tune/run.h). */
+	/* This thread has time to spare while the reader thread decodes: it
+	 * windows what it has stored, for the first windowing key
+	 * (tune/run.h). */
 	t->early = tune_early_start(t->store, t->cases, t->n);
 	const struct pipeline_item *it;
 	while (ok && (it = pipeline_next(p))) {
@@ -285,8 +286,13 @@ static bool read_inputs(struct tune *t)
 		paths[i] = info.path; /* the input's own copy: it does not change */
 		files[i] = store_add_file(t->store, info.path);
 	}
-	bool ok = t->base.jobs > 1 && t->n_lexicons == 1 ? read_pipelined(t, files, paths)
-	                                                 : read_serial(t, files);
+	bool pipelined = t->base.jobs > 1 && t->n_lexicons == 1;
+	/* As replay --threads 2: the SHA-256 for runs.inputs on a thread of its
+	 * own, not on the reader thread, which is the read's critical path. */
+	if (pipelined)
+		for (size_t i = 0; i < t->n_inputs; i++)
+			input_hash_aside(t->inputs[i]);
+	bool ok = pipelined ? read_pipelined(t, files, paths) : read_serial(t, files);
 	log_progress_done();
 	free(paths);
 	free(files);

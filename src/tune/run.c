@@ -286,19 +286,30 @@ static void record_pass(const struct store *store, const struct tune_case *proto
 	r->seconds = monotonic_seconds() - t0;
 }
 
-/* --- an early windowing pass, fed as the store fills ------------------- */
+/* --- early windowing passes, fed as the store fills --------------------- */
 
-struct tune_early {
-	const struct store *store;
+/* Why one: the reading thread has time for about one windowing pass
+ * while the reader thread decodes.  Two (the first two keys, fed in turns
+ * of 4096 records) measured the same wall time on the bench grid and
+ * about 0.15 s more CPU: the two engines evict each other's panes. */
+#define EARLY_PASSES 1
+
+struct early_pass {
 	const struct tune_case *proto;
-	struct tune_run_options opt; /* notice: collect, for tune_run to say */
 	struct recording rec;
 	struct seam seam; /* e's */
 	struct engine *e;
 	struct store_cursor cursor;
+	double seconds;
+};
+
+struct tune_early {
+	const struct store *store;
+	struct tune_run_options opt; /* notice: collect, for tune_run to say */
+	struct early_pass p[EARLY_PASSES];
+	size_t n;
 	char **notices;
 	size_t n_notices, cap_notices;
-	double seconds;
 };
 
 static void early_notice(void *ctx, const char *msg)
@@ -315,62 +326,85 @@ struct tune_early *tune_early_start(const struct store *store, const struct tune
 {
 	if (n == 0)
 		return NULL;
-	for (size_t i = 1; i < n; i++)
-		if (!same_windowing(&cases[0], &cases[i]))
-			return NULL;
-	double t0 = monotonic_seconds();
 	struct tune_early *x = xcalloc(1, sizeof(*x));
 	x->store = store;
-	x->proto = &cases[0];
 	x->opt.notice = early_notice;
 	x->opt.notice_ctx = x;
-	x->e = record_begin(store, x->proto, &x->opt, true, &x->rec, &x->seam);
-	x->seconds = monotonic_seconds() - t0;
+	/* The first keys in order of first appearance: plan()'s first passes. */
+	for (size_t i = 0; i < n && x->n < EARLY_PASSES; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < x->n && !seen; k++)
+			seen = same_windowing(x->p[k].proto, &cases[i]);
+		if (seen)
+			continue;
+		double t0 = monotonic_seconds();
+		struct early_pass *ep = &x->p[x->n];
+		ep->proto = &cases[i];
+		/* notices from the first pass only, as tune_run says them */
+		ep->e = record_begin(store, ep->proto, &x->opt, x->n == 0, &ep->rec, &ep->seam);
+		ep->seconds = monotonic_seconds() - t0;
+		x->n++;
+	}
 	return x;
 }
 
 void tune_early_feed(struct tune_early *x)
 {
-	if (!x || !store_feed_due(x->store, &x->cursor, 4096))
+	if (!x || !store_feed_due(x->store, &x->p[0].cursor, 4096))
 		return;
-	double t0 = monotonic_seconds();
-	/* In batches: a batch's clock reads and call cost little. */
-	(void)store_feed_more(x->store, x->proto->lexicon, x->e, &x->cursor, 4096);
-	x->seconds += monotonic_seconds() - t0;
+	for (size_t k = 0; k < x->n; k++) {
+		struct early_pass *ep = &x->p[k];
+		double t0 = monotonic_seconds();
+		/* In batches: a batch's clock reads and call cost little. */
+		(void)store_feed_more(x->store, ep->proto->lexicon, ep->e, &ep->cursor, 4096);
+		ep->seconds += monotonic_seconds() - t0;
+	}
 }
 
 void tune_early_free(struct tune_early *x)
 {
 	if (!x)
 		return;
-	if (x->e)
-		engine_free(x->e);
-	recording_free(&x->rec);
+	for (size_t k = 0; k < x->n; k++) {
+		if (x->p[k].e)
+			engine_free(x->p[k].e);
+		recording_free(&x->p[k].rec);
+	}
 	for (size_t i = 0; i < x->n_notices; i++)
 		free(x->notices[i]);
 	free(x->notices);
 	free(x);
 }
 
-/* End x into *r, saying its notices through opt; false (and r untouched)
- * when its feed is not the one store_feed gives: then x is of no use. */
-static bool early_finish(struct tune_early *x, const struct tune_run_options *opt,
+/* End pass k of x into *r; the caller has checked that the store's feed
+ * is the one the early passes fed (early_usable). */
+static void early_finish(struct tune_early *x, size_t k, const struct tune_run_options *opt,
                          struct recording *r)
 {
-	if (store_opens_lanes(x->store))
-		return false; /* lanes named late in a file were open from the start */
+	struct early_pass *ep = &x->p[k];
 	double t0 = monotonic_seconds();
-	(void)store_feed_more(x->store, x->proto->lexicon, x->e, &x->cursor, 0);
-	record_finish(x->e, opt->final_flush, &x->rec);
-	x->e = NULL;
-	x->rec.opt = opt;
-	x->rec.seconds = x->seconds + (monotonic_seconds() - t0);
-	*r = x->rec;
-	memset(&x->rec, 0, sizeof(x->rec));
+	(void)store_feed_more(x->store, ep->proto->lexicon, ep->e, &ep->cursor, 0);
+	record_finish(ep->e, opt->final_flush, &ep->rec);
+	ep->e = NULL;
+	ep->rec.opt = opt;
+	ep->rec.seconds = ep->seconds + (monotonic_seconds() - t0);
+	*r = ep->rec;
+	memset(&ep->rec, 0, sizeof(ep->rec));
+}
+
+/* Whether x's passes are of use: false when their feed is not the one
+ * store_feed gives (lanes named late in a file were open from the start). */
+static bool early_usable(const struct tune_early *x)
+{
+	return x && x->n > 0 && !store_opens_lanes(x->store);
+}
+
+/* Say the notices the early passes collected (the first pass's). */
+static void early_notices(const struct tune_early *x, const struct tune_run_options *opt)
+{
 	for (size_t i = 0; i < x->n_notices; i++)
 		if (opt->notice)
 			opt->notice(opt->notice_ctx, x->notices[i]);
-	return true;
 }
 
 /* --- detection passes ---------------------------------------------------- */
@@ -393,46 +427,68 @@ static int collect_moment(void *ctx, const struct moment *m)
 	return 0;
 }
 
-/* Replay the recording into a detection stage of mode `mode` (verdicts:
- * one per row, for judging and deciding), counting rows into out. */
-static void detect(const struct recording *r, const struct detect_config *cfg,
+/* Replay the recording into n detection stages of mode `mode` at once,
+ * one per configuration cfgs[i], counting rows into outs[i] (verdicts:
+ * one per row, for judging and deciding; NULL for DETECTION_FULL).  Each
+ * stage gets the seam's calls in the recorded order, so interleaving them
+ * step by step changes nothing for any of them; what it changes is that a
+ * row and its verdict, read from memory once, serve the whole batch from
+ * cache (a sweep's decisions are otherwise bound by reading every row's
+ * verdicts, kilobytes a row apart, once per threshold). */
+static void detect(const struct recording *r, const struct detect_config *const *cfgs, size_t n,
                    enum detection_mode mode, struct row_verdicts *verdicts,
-                   struct tune_outcome *out)
+                   struct tune_outcome *const *outs)
 {
 	double t0 = monotonic_seconds();
-	struct collector c = {r->store, out, 0};
-	struct detection *d = detection_new(cfg, mode, verdicts, verdicts ? r->n_rows : 0,
-	                                    collect_moment, &c);
-	struct seam seam = detection_seam(d);
+	struct collector *c = xcalloc(n, sizeof(*c));
+	struct detection **d = xcalloc(n, sizeof(*d));
+	struct seam *seam = xcalloc(n, sizeof(*seam));
+	for (size_t b = 0; b < n; b++) {
+		c[b] = (struct collector){r->store, outs[b], 0};
+		d[b] = detection_new(cfgs[b], mode, verdicts, verdicts ? r->n_rows : 0, collect_moment,
+		                     &c[b]);
+		seam[b] = detection_seam(d[b]);
+	}
 	size_t row = 0;
 	/* The consumers cannot fail (memory only), so neither can replaying. */
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct step *st = &r->steps[i];
 		switch ((enum step_kind)st->kind) {
 		case STEP_ROWS:
-			for (; row < st->rows_end; row++) {
-				struct window_row w = r->rows[row]; /* shared: its fields are ours */
-				(void)seam.row(seam.ctx, st->group, &w);
-				out->windows++;
-				out->anomalous_windows += w.is_anomaly;
-			}
+			for (; row < st->rows_end; row++)
+				for (size_t b = 0; b < n; b++) {
+					struct window_row w = r->rows[row]; /* shared: its fields are ours */
+					(void)seam[b].row(seam[b].ctx, st->group, &w);
+					outs[b]->windows++;
+					outs[b]->anomalous_windows += w.is_anomaly;
+				}
 			break;
 		case STEP_CLOSED:
-			(void)seam.closed(seam.ctx, st->group, st->closed_k);
+			for (size_t b = 0; b < n; b++)
+				(void)seam[b].closed(seam[b].ctx, st->group, st->closed_k);
 			break;
 		case STEP_END:
-			(void)seam.end(seam.ctx, st->group);
+			for (size_t b = 0; b < n; b++)
+				(void)seam[b].end(seam[b].ctx, st->group);
 			break;
 		case STEP_DROP:
-			seam.drop(seam.ctx, st->group);
+			for (size_t b = 0; b < n; b++)
+				seam[b].drop(seam[b].ctx, st->group);
 			break;
 		}
 	}
-	detection_free(d);
-	out->accepted = r->accepted;
-	out->late = r->late;
-	out->windowing_seconds = r->seconds;
-	out->detect_seconds += monotonic_seconds() - t0;
+	/* The batch's time, divided: the sum is the work. */
+	double share = (monotonic_seconds() - t0) / (double)n;
+	for (size_t b = 0; b < n; b++) {
+		detection_free(d[b]);
+		outs[b]->accepted = r->accepted;
+		outs[b]->late = r->late;
+		outs[b]->windowing_seconds = r->seconds;
+		outs[b]->detect_seconds += share;
+	}
+	free(seam);
+	free(d);
+	free(c);
 }
 
 /* One configuration alone: judged and decided in one pass, as the engine
@@ -440,27 +496,37 @@ static void detect(const struct recording *r, const struct detect_config *cfg,
 static void detect_pass(const struct recording *r, const struct detect_config *cfg,
                         struct tune_outcome *out)
 {
-	detect(r, cfg, DETECTION_FULL, NULL, out);
+	detect(r, &cfg, 1, DETECTION_FULL, NULL, &out);
 }
 
 /* Configurations that judge alike (detect_same_judging: they differ in
  * thresholds or merging only) share one judging of the rows: the
  * verdicts, one per row (a new array the caller frees), then decided under
- * each one's thresholds (decide_pass). */
+ * each one's thresholds (decide_batch). */
 static struct row_verdicts *judge_pass(const struct recording *r, const struct detect_config *cfg,
                                        double *seconds)
 {
-	struct tune_outcome scratch = {0}; /* judging emits no moment */
+	struct tune_outcome scratch = {0}, *out = &scratch; /* judging emits no moment */
 	struct row_verdicts *v = xcalloc(r->n_rows ? r->n_rows : 1, sizeof(*v));
-	detect(r, cfg, DETECTION_JUDGE, v, &scratch);
+	detect(r, &cfg, 1, DETECTION_JUDGE, v, &out);
 	*seconds = scratch.detect_seconds;
 	return v;
 }
 
-static void decide_pass(const struct recording *r, struct row_verdicts *verdicts,
-                        const struct detect_config *cfg, struct tune_outcome *out)
+/* Configurations of one judging, decided together (see detect). */
+#define DECIDE_BATCH 16
+
+static void decide_batch(const struct recording *r, struct row_verdicts *verdicts,
+                         const struct tune_case *cases, const size_t *which, size_t n,
+                         struct tune_outcome *outs)
 {
-	detect(r, cfg, DETECTION_DECIDE, verdicts, out);
+	const struct detect_config *cfgs[DECIDE_BATCH];
+	struct tune_outcome *o[DECIDE_BATCH];
+	for (size_t b = 0; b < n; b++) {
+		cfgs[b] = &cases[which[b]].core.detect;
+		o[b] = &outs[which[b]];
+	}
+	detect(r, cfgs, n, DETECTION_DECIDE, verdicts, o);
 }
 
 void tune_outcome_free(struct tune_outcome *o)
@@ -476,8 +542,9 @@ struct judging {
 	size_t pass;
 	size_t *cases; /* indexes into the case list, ascending */
 	size_t n_cases, cap_cases;
-	size_t next_case;            /* next decision job to hand out */
-	size_t finished;             /* decision jobs done */
+	size_t next_case;            /* first case of the next decision batch to hand out */
+	size_t batch;                /* cases a decision batch takes (<= DECIDE_BATCH) */
+	size_t finished;             /* cases decided */
 	struct row_verdicts *verdicts; /* once judged (more than one case) */
 	double judge_seconds;
 };
@@ -495,7 +562,7 @@ struct pass {
 /*
  * Jobs, each taken under the mutex and run outside it, in this order of
  * preference (each frees memory or unblocks the next):
- *   decide   one configuration of a judged group   (verdicts -> moments)
+ *   decide   a batch of configurations of a judged group (verdicts -> moments)
  *   judge    one group of a recorded pass: its verdicts; a group of one
  *            configuration judges and decides in one go (detect_pass)
  *   record   the next windowing pass
@@ -565,6 +632,18 @@ static void plan(struct scheduler *s, size_t n)
 		jg->cases = grow_array(jg->cases, sizeof(*jg->cases), &jg->cap_cases, jg->n_cases + 1);
 		jg->cases[jg->n_cases++] = i;
 	}
+	/* Decision batches: as few as DECIDE_BATCH allows, but at least one
+	 * per job where there are cases enough, and of equal sizes, so that
+	 * the jobs end together. */
+	for (size_t j = 0; j < s->n_judgings; j++) {
+		struct judging *jg = &s->judgings[j];
+		size_t batches = (jg->n_cases + DECIDE_BATCH - 1) / DECIDE_BATCH;
+		size_t jobs = s->opt->jobs ? s->opt->jobs : 1;
+		batches = (batches + jobs - 1) / jobs * jobs;
+		if (batches > jg->n_cases)
+			batches = jg->n_cases;
+		jg->batch = (jg->n_cases + batches - 1) / batches;
+	}
 	s->to_judge = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_judge));
 	s->to_decide = xcalloc(s->n_judgings ? s->n_judgings : 1, sizeof(*s->to_decide));
 }
@@ -585,19 +664,24 @@ static void *worker(void *arg)
 		if (s->decide_head < s->decide_tail) {
 			struct judging *jg = &s->judgings[s->to_decide[s->decide_head]];
 			struct pass *p = &s->passes[jg->pass];
-			size_t c = jg->cases[jg->next_case++];
+			size_t first = jg->next_case;
+			size_t n = jg->n_cases - first < jg->batch ? jg->n_cases - first : jg->batch;
+			jg->next_case += n;
 			if (jg->next_case == jg->n_cases)
 				s->decide_head++;
 			pthread_mutex_unlock(&s->mu);
-			decide_pass(&p->rec, jg->verdicts, &s->cases[c].core.detect, &s->out[c]);
+			decide_batch(&p->rec, jg->verdicts, s->cases, jg->cases + first, n, s->out);
 			/* The shared judging's time, divided: the sum is the work. */
-			s->out[c].detect_seconds += jg->judge_seconds / (double)jg->n_cases;
+			for (size_t b = 0; b < n; b++)
+				s->out[jg->cases[first + b]].detect_seconds +=
+				    jg->judge_seconds / (double)jg->n_cases;
 			pthread_mutex_lock(&s->mu);
-			if (++jg->finished == jg->n_cases) {
+			jg->finished += n;
+			if (jg->finished == jg->n_cases) {
 				free(jg->verdicts);
 				jg->verdicts = NULL;
 			}
-			pass_done(p, 1);
+			pass_done(p, n);
 			continue;
 		}
 		if (s->judge_head < s->judge_tail) {
@@ -659,14 +743,21 @@ void tune_run_early(const struct store *store, const struct tune_case *cases, si
 	plan(&s, n);
 	if (opt->spans)
 		s.spans = xcalloc(s.n_passes ? s.n_passes : 1, sizeof(*s.spans));
-	/* The one windowing pass, done while reading: its judgings are ready. */
-	if (early && s.n_passes == 1 && early->proto == &cases[s.passes[0].cases[0]] &&
-	    early_finish(early, opt, &s.passes[0].rec)) {
-		if (s.spans)
-			record_spans(&s.passes[0].rec, &s.spans[0]);
-		for (size_t j = 0; j < s.passes[0].n_judgings; j++)
-			s.to_judge[s.judge_tail++] = s.passes[0].judgings[j];
-		s.next_pass = 1;
+	/* The first windowing passes (plan() numbers passes by first
+	 * appearance, as tune_early_start picks them), done while reading:
+	 * their judgings are ready. */
+	if (early_usable(early) && early->n <= s.n_passes) {
+		for (size_t p = 0; p < early->n; p++) {
+			if (early->p[p].proto != &cases[s.passes[p].cases[0]])
+				abort(); /* not the cases tune_early_start was given: a bug */
+			early_finish(early, p, opt, &s.passes[p].rec);
+			if (s.spans)
+				record_spans(&s.passes[p].rec, &s.spans[p]);
+			for (size_t j = 0; j < s.passes[p].n_judgings; j++)
+				s.to_judge[s.judge_tail++] = s.passes[p].judgings[j];
+		}
+		early_notices(early, opt);
+		s.next_pass = early->n;
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);

@@ -32,10 +32,13 @@
  * closes and ends.  A configuration alone judges and decides in one pass
  * (DETECTION_FULL, detectors_on_window as in the engine).  So a threshold
  * sweep costs one windowing pass, one judging pass and one decision pass
- * (a few comparisons a row) per threshold.
+ * (a few comparisons a row) per threshold.  Decision passes run in
+ * batches (up to 16 configurations, one walk over the recording, each
+ * row handed to every stage of the batch in turn), so that a row's
+ * verdicts are read from memory once a batch, not once a threshold.
  *
  * Parallelism: windowing passes run in parallel, and so do the judging
- * passes of a recorded group and the decision passes of a judged one; a
+ * passes of a recorded group and the decision batches of a judged one; a
  * worker prefers decisions, then judgings (they free verdicts and
  * recordings as their groups finish) and starts a new windowing pass
  * otherwise.  Every result depends on its configuration alone, never on
@@ -119,16 +122,18 @@ void tune_run(const struct store *store, const struct tune_case *cases, size_t n
               struct tune_run_stats *stats);
 
 /*
- * An early windowing pass: when every case shares one windowing key, the
- * pass can be fed as the store fills (tune_early_feed after each batch
- * the reader stores, on the reading thread), so that windowing overlaps
- * the reader thread's decoding.  tune_run_early then uses it as the pass
- * if the store's feed turned out to be what the early one fed (no lane
- * opened from the start: store_opens_lanes), and runs the pass itself
- * otherwise; its notices are said then, once.  Results are the same
- * either way.  tune_early_start returns NULL when there is more than one
- * windowing key; cases and store must outlive it.  The caller frees it
- * with tune_early_free after tune_run_early (NULL is fine everywhere).
+ * An early windowing pass: the first windowing key's pass (cases[0]'s)
+ * can be fed as the store fills (tune_early_feed after each batch the
+ * reader stores, on the reading thread), so that windowing overlaps the
+ * reader thread's decoding: the reading thread, which only interns and
+ * stores, would otherwise wait on the decoder for most of the read, one
+ * core of two idle.  tune_run_early then uses it as that pass if the
+ * store's feed turned out to be what the early one fed (no lane opened
+ * from the start: store_opens_lanes), and runs the pass itself otherwise;
+ * its notices are said then, once.  Results are the same either way.
+ * tune_early_start returns NULL when there is no case; cases and store
+ * must outlive it.  The caller frees it with tune_early_free after
+ * tune_run_early (NULL is fine everywhere).
  */
 struct tune_early;
 struct tune_early *tune_early_start(const struct store *store, const struct tune_case *cases,

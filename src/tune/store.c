@@ -6,7 +6,8 @@
  *        records[]: type, lane, time, stream, chatter,  ◄────┘
  *                   emote ids, viewer_count, position
  *        scores[lexicon][chat ordinal]
- *        strtab: every string once, in blocks that never move
+ *        strtab: every stream id, emote and topic once; chatters copied;
+ *                both in blocks that never move
  *
  * store_line() decodes a line with record_decode(), as engine_line()
  * (core/engine.c) does, so that the records fed by store_feed() are exactly
@@ -112,6 +113,38 @@ static bool bytes_equal(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/* The table's hash: hash_bytes' tail loop takes a multiply a byte, and
+ * the strings here are mostly under 16 bytes (stream ids, emotes), hashed
+ * several times an event; up to 16 bytes, two overlapping loads and one
+ * mix do.  Longer strings take hash_bytes. */
+static uint32_t str_hash(const char *p, size_t n)
+{
+	uint64_t a, b;
+	if (n > 16)
+		return (uint32_t)hash_bytes(p, n);
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, p, 4);
+		memcpy(&y, p + n - 4, 4);
+		a = x, b = y;
+	} else if (n > 0) {
+		a = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+		    (uint64_t)(unsigned char)p[n - 1] << 16;
+		b = 0;
+	} else {
+		a = b = 0;
+	}
+	uint64_t h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+	h ^= (b + n) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
 /* The slot holding str, or the empty slot where it would go. */
 static struct str_slot *strtab_slot(const struct strtab *t, const char *p, size_t n,
                                     uint32_t hash)
@@ -142,7 +175,7 @@ static void strtab_grow(struct strtab *t)
 
 static uint32_t strtab_intern(struct strtab *t, struct strview s)
 {
-	uint32_t hash = (uint32_t)hash_bytes(s.ptr, s.len);
+	uint32_t hash = str_hash(s.ptr, s.len);
 	struct str_slot *slot = strtab_slot(t, s.ptr, s.len, hash);
 	if (slot->id1)
 		return slot->id1 - 1;
@@ -176,12 +209,13 @@ struct record {
 	int64_t position; /* line number of a bare event, offset of an envelope */
 	union {
 		int64_t viewer_count; /* REC_VIEWER */
-		uint32_t chatter;     /* REC_CHAT: string id */
+		const char *chatter;  /* REC_CHAT: its bytes, in the chatter arena */
 	} u;
 	size_t emotes_at;   /* REC_CHAT: emote ids [emotes_at, +n_emotes) */
 	uint32_t n_emotes;
 	uint32_t stream; /* string id */
 	uint32_t lane; /* events and lane controls: index into lanes */
+	uint32_t chatter_len; /* REC_CHAT */
 	uint16_t file; /* the input file it came from */
 	uint8_t type;  /* enum record_type */
 	bool envelope; /* a Kafka message: its position is topic/partition/offset */
@@ -200,11 +234,19 @@ struct lane {
 struct store {
 	struct store_options opt;
 	struct strtab strings;
+	/* Chatters, copied but not interned: there are about as many as
+	 * events, no output row names one, and the engine interns them anyway;
+	 * a lookup in a table that size costs a cache miss or two an event,
+	 * and keeping them out of `strings` keeps that table small enough to
+	 * stay in cache for the stream ids and emotes every event names. */
+	struct strtab chatters; /* its blocks only */
 	char **files;
+	struct strview *file_views; /* files[i] as a view, for feeding */
 	bool *rescannable; /* by file: io/lanescan.h's lanescan_rescannable() */
 	size_t n_files, cap_files;
 	struct lane *lanes;
 	uint32_t n_lanes;
+	uint32_t bare_lane; /* 1 + the lane ("", -1), or 0 before the first bare event */
 	size_t cap_lanes;
 	struct record *records;
 	size_t n_records, cap_records;
@@ -228,7 +270,7 @@ struct store *store_new(const struct store_options *opt)
 	                                          sizeof(*lexicons));
 	memcpy(lexicons, opt->lexicons, opt->n_lexicons * sizeof(*lexicons));
 	s->opt.lexicons = lexicons;
-	strtab_init(&s->strings);
+	strtab_init(&s->strings); /* chatters: zeroed, blocks only */
 	s->scores = xcalloc(opt->n_lexicons ? opt->n_lexicons : 1, sizeof(*s->scores));
 	return s;
 }
@@ -238,9 +280,11 @@ void store_free(struct store *s)
 	if (!s)
 		return;
 	strtab_free(&s->strings);
+	strtab_free(&s->chatters);
 	for (size_t i = 0; i < s->n_files; i++)
 		free(s->files[i]);
 	free(s->files);
+	free(s->file_views);
 	free(s->rescannable);
 	free(s->lanes);
 	free(s->records);
@@ -255,10 +299,13 @@ void store_free(struct store *s)
 
 uint32_t store_add_file(struct store *s, const char *path)
 {
-	size_t cap = s->cap_files;
+	size_t cap = s->cap_files, cap_views = s->cap_files;
 	s->files = grow_array(s->files, sizeof(*s->files), &s->cap_files, s->n_files + 1);
 	s->rescannable = grow_array(s->rescannable, sizeof(*s->rescannable), &cap, s->n_files + 1);
+	s->file_views = grow_array(s->file_views, sizeof(*s->file_views), &cap_views,
+	                           s->n_files + 1);
 	s->files[s->n_files] = xstrdup(path);
+	s->file_views[s->n_files] = sv_make(s->files[s->n_files], strlen(path));
 	s->rescannable[s->n_files] = lanescan_rescannable(path);
 	return (uint32_t)s->n_files++;
 }
@@ -307,7 +354,8 @@ static void add_event(struct store *s, uint32_t file, const struct event *ev, ui
 		return;
 	}
 	s->stats.chat++;
-	r->u.chatter = strtab_intern(&s->strings, ev->chatter);
+	r->u.chatter = strtab_copy(&s->chatters, ev->chatter.ptr, ev->chatter.len);
+	r->chatter_len = (uint32_t)ev->chatter.len;
 	r->emotes_at = s->n_emote_ids;
 	r->n_emotes = (uint32_t)ev->n_emotes;
 	s->emote_ids = grow_array(s->emote_ids, sizeof(*s->emote_ids), &s->cap_emote_ids,
@@ -360,7 +408,10 @@ void store_decoded(struct store *s, uint32_t file, int64_t line_no, const struct
 		dead(s, r->reason);
 		return;
 	case LINE_EVENT:
-		add_event(s, file, &r->ev, lane_of(s, SV_LIT(""), -1), line_no, false);
+		/* the default lane of bare events: looked up once, not a line */
+		if (!s->bare_lane)
+			s->bare_lane = lane_of(s, SV_LIT(""), -1) + 1;
+		add_event(s, file, &r->ev, s->bare_lane - 1, line_no, false);
 		return;
 	case LINE_CONTROL:
 		add_control(s, file, &r->control);
@@ -440,6 +491,19 @@ int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
 	size_t i = c->record;
 	for (; i < s->n_records && !rc; i++) {
 		const struct record *r = &s->records[i];
+		/* The engine's work between two records evicts what the
+		 * hardware prefetcher brought in: a profile of a grid puts
+		 * most of this loop's time on loading the record, its score
+		 * and its emotes.  Ask for them a few records ahead (a hint:
+		 * reading past the end is not done, prefetching is harmless). */
+		if (i + 8 < s->n_records) {
+			const struct record *ahead = &s->records[i + 8];
+			__builtin_prefetch(ahead);
+			__builtin_prefetch(&s->emote_ids[ahead->emotes_at]);
+			__builtin_prefetch(ahead->type == REC_CHAT ? ahead->u.chatter : NULL);
+			if (chat + 8 < s->n_chat)
+				__builtin_prefetch(&scores[chat + 8]);
+		}
 		const struct lane *lane = &s->lanes[r->lane];
 		switch ((enum record_type)r->type) {
 		case REC_CHAT:
@@ -451,10 +515,11 @@ int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
 				.message = SV_LIT(""),
 			};
 			if (r->type == REC_CHAT) {
-				emotes = grow_array(emotes, sizeof(*emotes), &cap_emotes, r->n_emotes);
+				if (r->n_emotes > cap_emotes)
+					emotes = grow_array(emotes, sizeof(*emotes), &cap_emotes, r->n_emotes);
 				for (uint32_t k = 0; k < r->n_emotes; k++)
 					emotes[k] = strtab_get(t, s->emote_ids[r->emotes_at + k]);
-				ev.chatter = strtab_get(t, r->u.chatter);
+				ev.chatter = sv_make(r->u.chatter, r->chatter_len);
 				ev.emotes = emotes;
 				ev.n_emotes = r->n_emotes;
 				ev.has_score = true;
@@ -463,9 +528,8 @@ int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
 				ev.viewer_count = r->u.viewer_count;
 			}
 			struct strview topic = strtab_get(t, lane->topic);
-			const char *file = s->files[r->file];
 			struct record_pos pos = {
-				r->envelope ? topic : sv_make(file, strlen(file)),
+				r->envelope ? topic : s->file_views[r->file],
 				lane->partition,
 				r->position,
 			};
@@ -497,7 +561,7 @@ bool store_find_id(const struct store *s, struct strview str, struct strview *st
 {
 	const struct strtab *t = &s->strings;
 	uint32_t slot =
-	    strtab_slot(t, str.ptr, str.len, (uint32_t)hash_bytes(str.ptr, str.len))->id1;
+	    strtab_slot(t, str.ptr, str.len, str_hash(str.ptr, str.len))->id1;
 	if (!slot)
 		return false;
 	*stable = strtab_get(t, slot - 1);
@@ -515,7 +579,7 @@ void store_get_stats(const struct store *s, struct store_stats *out)
 {
 	*out = s->stats;
 	out->strings = s->strings.n;
-	out->bytes = s->strings.bytes + s->strings.cap * sizeof(struct str_entry) +
+	out->bytes = s->strings.bytes + s->chatters.bytes + s->strings.cap * sizeof(struct str_entry) +
 	             ((size_t)s->strings.mask + 1) * sizeof(struct str_slot) +
 	             s->cap_records * sizeof(struct record) + s->cap_emote_ids * sizeof(uint32_t) +
 	             s->opt.n_lexicons * s->cap_chat * sizeof(int64_t);

@@ -15,10 +15,13 @@
  * never fed.  (A late event is a dead letter too, but whether an event is
  * late depends on the windowing, so the engines count those.)
  *
- * Records are compact (about 48 bytes per event plus its emote ids):
- *   - strings (stream ids, chatters, emotes, topics) are interned in an
- *     append-only table whose bytes never move, so the views handed to the
- *     engine stay valid for the life of the store;
+ * Records are compact (about 56 bytes per event plus its emote ids and
+ * chatter):
+ *   - strings (stream ids, emotes, topics) are interned in an append-only
+ *     table whose bytes never move, so the views handed to the engine stay
+ *     valid for the life of the store; chatters are copied into blocks
+ *     that never move either, but not interned (store_find does not know
+ *     them: no output names a chatter);
  *   - the message text is not kept: its sentiment score is computed once
  *     for each lexicon the grid uses (store_options.lexicons), which is all
  *     the engine needs of it (event.has_score).
