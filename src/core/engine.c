@@ -25,20 +25,31 @@
 /* The lanes of one partition number and everything their events feed. */
 struct group {
 	int32_t partition;
-	size_t slot; /* in engine.groups */
+	size_t slot; /* in its set's array */
 	struct watermarks wm;
 	struct windower *win;
 	struct detectors *det;
+};
+
+/* Groups by partition: an array, and a table to find them by (open
+ * addressing, linear probing); the set owns both, not the groups. */
+struct group_set {
+	struct group **v;
+	size_t n, cap;
+	struct group **table;
+	size_t mask;
 };
 
 struct engine {
 	struct core_config cfg;
 	struct engine_output out;
 	struct record_decoder rec; /* lines and messages, decoded as tune decodes them */
-	struct group **groups; /* in order of creation, but for removals (see drop_group) */
-	size_t n_groups, cap_groups;
-	struct group **group_table; /* by partition: open addressing, linear probing */
-	size_t group_mask;
+	/* The groups records go to, in order of creation but for removals
+	 * (see engine_drop_group). */
+	struct group_set open;
+	/* Groups whose every lane was closed (engine_lane_close), kept aside
+	 * in case their partition comes back in the same input. */
+	struct group_set closed;
 	struct group *last; /* the group of the previous record: usually the next one's */
 	struct engine_stats stats;
 	/* Which group each stream_id was first seen in, for the keying check:
@@ -95,77 +106,99 @@ static void group_free(struct group *g)
 
 /* Groups are found by hash: a capture may hold 100 k partitions, and a
  * linear search per record made that quadratic. */
-static size_t group_home(const struct engine *e, int32_t partition)
+static size_t group_home(const struct group_set *set, int32_t partition)
 {
-	return (size_t)(((uint64_t)(uint32_t)partition * 0x9E3779B97F4A7C15u) >> 32) & e->group_mask;
+	return (size_t)(((uint64_t)(uint32_t)partition * 0x9E3779B97F4A7C15u) >> 32) & set->mask;
+}
+
+static struct group *set_find(const struct group_set *set, int32_t partition)
+{
+	if (!set->table)
+		return NULL;
+	for (size_t i = group_home(set, partition);; i = (i + 1) & set->mask) {
+		struct group *g = set->table[i];
+		if (!g || g->partition == partition)
+			return g;
+	}
 }
 
 static struct group *find_group(const struct engine *e, int32_t partition)
 {
 	if (e->last && e->last->partition == partition)
 		return e->last;
-	if (!e->group_table)
-		return NULL;
-	for (size_t i = group_home(e, partition);; i = (i + 1) & e->group_mask) {
-		struct group *g = e->group_table[i];
-		if (!g || g->partition == partition)
-			return g;
-	}
+	return set_find(&e->open, partition);
 }
 
-static void table_put(struct engine *e, struct group *g)
+static void table_put(struct group_set *set, struct group *g)
 {
-	size_t i = group_home(e, g->partition);
-	while (e->group_table[i])
-		i = (i + 1) & e->group_mask;
-	e->group_table[i] = g;
+	size_t i = group_home(set, g->partition);
+	while (set->table[i])
+		i = (i + 1) & set->mask;
+	set->table[i] = g;
 }
 
-/* Add g (whose partition has no group) to the array and the table. */
-static void add_group(struct engine *e, struct group *g)
+/* Add g (whose partition has no group in the set) to its array and table. */
+static void set_add(struct group_set *set, struct group *g)
 {
-	e->groups = grow_array(e->groups, sizeof(*e->groups), &e->cap_groups, e->n_groups + 1);
-	g->slot = e->n_groups;
-	e->groups[e->n_groups++] = g;
-	if (e->n_groups * 2 > e->group_mask) {
-		free(e->group_table);
-		e->group_mask = e->group_mask ? e->group_mask * 2 + 1 : 15;
-		e->group_table = xcalloc(e->group_mask + 1, sizeof(*e->group_table));
-		for (size_t k = 0; k < e->n_groups; k++)
-			table_put(e, e->groups[k]);
+	set->v = grow_array(set->v, sizeof(*set->v), &set->cap, set->n + 1);
+	g->slot = set->n;
+	set->v[set->n++] = g;
+	if (set->n * 2 > set->mask) {
+		free(set->table);
+		set->mask = set->mask ? set->mask * 2 + 1 : 15;
+		set->table = xcalloc(set->mask + 1, sizeof(*set->table));
+		for (size_t k = 0; k < set->n; k++)
+			table_put(set, set->v[k]);
 	} else {
-		table_put(e, g);
+		table_put(set, g);
 	}
 }
 
 /* Take g out of the array (the last group takes its slot) and the table
  * (backward-shift deletion, so that no probe chain is broken). */
-static void remove_group(struct engine *e, struct group *g)
+static void set_remove(struct group_set *set, struct group *g)
 {
-	struct group *moved = e->groups[--e->n_groups];
-	e->groups[g->slot] = moved;
+	struct group *moved = set->v[--set->n];
+	set->v[g->slot] = moved;
 	moved->slot = g->slot;
-	size_t i = group_home(e, g->partition);
-	while (e->group_table[i] != g)
-		i = (i + 1) & e->group_mask;
-	for (size_t j = (i + 1) & e->group_mask; e->group_table[j]; j = (j + 1) & e->group_mask) {
-		size_t home = group_home(e, e->group_table[j]->partition);
+	size_t i = group_home(set, g->partition);
+	while (set->table[i] != g)
+		i = (i + 1) & set->mask;
+	for (size_t j = (i + 1) & set->mask; set->table[j]; j = (j + 1) & set->mask) {
+		size_t home = group_home(set, set->table[j]->partition);
 		/* j's entry may fill the hole at i if its home is not in (i, j] */
-		if (((j - home) & e->group_mask) >= ((j - i) & e->group_mask)) {
-			e->group_table[i] = e->group_table[j];
+		if (((j - home) & set->mask) >= ((j - i) & set->mask)) {
+			set->table[i] = set->table[j];
 			i = j;
 		}
 	}
-	e->group_table[i] = NULL;
+	set->table[i] = NULL;
 }
+
+/* Frees the groups and the set's arrays. */
+static void set_free(struct group_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		group_free(set->v[i]);
+	free(set->v);
+	free(set->table);
+}
+
+static void add_group(struct engine *e, struct group *g) { set_add(&e->open, g); }
+static void remove_group(struct engine *e, struct group *g) { set_remove(&e->open, g); }
 
 static void key_materialize(struct engine *e);
 
+/* The group of partition, made if it has none: a closed one back from
+ * aside as it was at its close, else a new one. */
 static struct group *group_of(struct engine *e, int32_t partition)
 {
 	struct group *g = find_group(e, partition);
-	if (!g) {
-		if (e->n_groups)
+	if (!g && (g = set_find(&e->closed, partition)) != NULL) {
+		set_remove(&e->closed, g); /* closing it ended the lazy keying */
+		add_group(e, g);
+	} else if (!g) {
+		if (e->open.n)
 			key_materialize(e); /* a second group: no longer the only one */
 		g = group_new(e, partition);
 		add_group(e, g);
@@ -189,10 +222,8 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	record_decoder_free(&e->rec);
-	for (size_t i = 0; i < e->n_groups; i++)
-		group_free(e->groups[i]);
-	free(e->groups);
-	free(e->group_table);
+	set_free(&e->open);
+	set_free(&e->closed);
 	free(e->key_hash);
 	free(e->key_seen);
 	free(e);
@@ -218,10 +249,10 @@ void engine_stats_minus(struct engine_stats *out, const struct engine_stats *a,
 
 void engine_watermark_range(const struct engine *e, int64_t *lowest, int64_t *highest)
 {
-	*lowest = e->n_groups ? TIME_POS_INF : TIME_NEG_INF;
+	*lowest = e->open.n ? TIME_POS_INF : TIME_NEG_INF;
 	*highest = TIME_NEG_INF;
-	for (size_t i = 0; i < e->n_groups; i++) {
-		int64_t g = e->groups[i]->wm.global;
+	for (size_t i = 0; i < e->open.n; i++) {
+		int64_t g = e->open.v[i]->wm.global;
 		if (g < *lowest)
 			*lowest = g;
 		if (g > *highest)
@@ -415,9 +446,9 @@ static void key_materialize(struct engine *e)
 	if (!e->key_lazy)
 		return;
 	e->key_lazy = false;
-	if (!e->out.notice || !e->n_groups)
+	if (!e->out.notice || !e->open.n)
 		return;
-	const struct group *g = e->groups[0]; /* the only one */
+	const struct group *g = e->open.v[0]; /* the only one */
 	for (uint32_t s = 0; s < windower_stream_count(g->win); s++)
 		if (windower_stream_live(g->win, s))
 			key_put(e, key_hash_of(windower_stream_name(g->win, s)), g->partition);
@@ -630,9 +661,14 @@ int engine_lane_idle(struct engine *e, struct strview topic, int32_t partition)
  * would finalize windows early against the group's remaining lanes (chat/p
  * is closed a moment before viewer/p), and those half-filled rows would
  * overwrite the next owner's.  Once no lane of the group is open or idle,
- * the group itself has left: it is forgotten, its state lives on in the
- * last checkpoint.  A group that keeps a lane emits what the close let
- * through with its next record. */
+ * the group itself has left: nothing advances, flushes or saves it, its
+ * state lives on in the checkpoint written at the close.  It is kept
+ * aside, though, because its next owner may be the same daemon (the
+ * partition given back, or the next capture of a set replayed in one
+ * run): the owner that loads that checkpoint resumes the group exactly as
+ * it was, so a record or lane_open of the partition in the same input
+ * takes it back (group_of).  A group that keeps a lane emits what the
+ * close let through with its next record. */
 int engine_lane_close(struct engine *e, struct strview topic, int32_t partition)
 {
 	struct group *g = find_group(e, partition);
@@ -642,15 +678,19 @@ int engine_lane_close(struct engine *e, struct strview topic, int32_t partition)
 	watermarks_close(&g->wm, lane);
 	if (g->wm.n_open)
 		return 0;
-	engine_drop_group(e, partition);
+	key_materialize(e); /* the windower no longer speaks for its streams */
+	if (e->last == g)
+		e->last = NULL;
+	remove_group(e, g);
+	set_add(&e->closed, g);
 	return 0;
 }
 
 int engine_advance(struct engine *e, int64_t watermark_us)
 {
-	for (size_t i = 0; i < e->n_groups; i++) {
-		watermarks_raise(&e->groups[i]->wm, watermark_us);
-		int rc = settle(e, e->groups[i]);
+	for (size_t i = 0; i < e->open.n; i++) {
+		watermarks_raise(&e->open.v[i]->wm, watermark_us);
+		int rc = settle(e, e->open.v[i]);
 		if (rc)
 			return rc;
 	}
@@ -664,8 +704,8 @@ int engine_finish(struct engine *e, bool final_flush)
 	e->ended = true;
 	if (!final_flush)
 		return 0;
-	for (size_t i = 0; i < e->n_groups; i++) {
-		struct group *g = e->groups[i];
+	for (size_t i = 0; i < e->open.n; i++) {
+		struct group *g = e->open.v[i];
 		watermarks_raise(&g->wm, TIME_POS_INF);
 		int rc = settle(e, g);
 		if (!rc)
@@ -835,7 +875,10 @@ char *engine_state_fingerprint(const char *text, size_t len)
 
 void engine_drop_group(struct engine *e, int32_t partition)
 {
+	struct group_set *set = &e->open;
 	struct group *g = find_group(e, partition);
+	if (!g && (g = set_find(&e->closed, partition)) != NULL)
+		set = &e->closed;
 	if (!g)
 		return;
 	key_materialize(e); /* its streams are forgotten with it, not their keying */
@@ -843,23 +886,23 @@ void engine_drop_group(struct engine *e, int32_t partition)
 		e->last = NULL;
 	if (e->out.seam) /* the engine's own detectors go with the group */
 		e->out.seam->drop(e->out.seam->ctx, partition);
-	remove_group(e, g);
+	set_remove(set, g);
 	group_free(g);
 }
 
 size_t engine_group_partitions(const struct engine *e, int32_t *out, size_t max)
 {
-	for (size_t i = 0; i < e->n_groups && i < max; i++)
-		out[i] = e->groups[i]->partition;
-	return e->n_groups;
+	for (size_t i = 0; i < e->open.n && i < max; i++)
+		out[i] = e->open.v[i]->partition;
+	return e->open.n;
 }
 
 size_t engine_group_watermarks(const struct engine *e, int32_t *parts, int64_t *watermarks,
                                size_t max)
 {
-	for (size_t i = 0; i < e->n_groups && i < max; i++) {
-		parts[i] = e->groups[i]->partition;
-		watermarks[i] = e->groups[i]->wm.global;
+	for (size_t i = 0; i < e->open.n && i < max; i++) {
+		parts[i] = e->open.v[i]->partition;
+		watermarks[i] = e->open.v[i]->wm.global;
 	}
-	return e->n_groups;
+	return e->open.n;
 }

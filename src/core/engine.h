@@ -137,6 +137,12 @@ int engine_message(struct engine *e, struct strview topic, int32_t partition, in
 int engine_reject(struct engine *e, const struct record_pos *pos, enum dead_reason reason,
                   const char *detail, const char *raw, size_t raw_len);
 
+/* Control records (SPEC §4, and lane_close).  A group whose last lane
+ * closes leaves: nothing advances, flushes or saves it, but it is kept
+ * aside, and a later record or lane_open of its partition takes it back as
+ * it was at the close (what a daemon given the partition back loads from
+ * the checkpoint it committed at the close), unless engine_drop_group()
+ * forgets it first. */
 int engine_lane_open(struct engine *e, struct strview topic, int32_t partition);
 int engine_lane_idle(struct engine *e, struct strview topic, int32_t partition);
 int engine_lane_close(struct engine *e, struct strview topic, int32_t partition);
@@ -161,8 +167,8 @@ void engine_watermark_range(const struct engine *e, int64_t *lowest, int64_t *hi
  * watermark, open panes, detector histories and runs) as JSON text that the
  * caller frees; NULL if the engine has no such group.  engine_load_group()
  * installs a saved group in place of any group of that partition.
- * engine_drop_group() forgets a group (its partitions were revoked and its
- * state committed).  engine_group_partitions() lists the groups' partition
+ * engine_drop_group() forgets a partition's group, open or closed (its
+ * partitions were revoked and its state committed, or lost).  engine_group_partitions() lists the groups' partition
  * numbers into out (up to max) and returns how many there are.
  */
 char *engine_save_group(const struct engine *e, int32_t partition);

@@ -23,13 +23,21 @@
 
 /* A partition that is no longer ours: its lane closes (in the capture
  * too, so that a replay lets go at the same point), and its watermark
- * group goes with its last lane. */
+ * group goes with its last lane.  The engine would keep the closed group
+ * aside for a return of the partition; the daemon forgets it, because a
+ * partition given back resumes from its checkpoint (or, with
+ * --reset-state or none saved, empty), never from memory. */
 void daemon_let_go(struct daemon *d, struct lane *l)
 {
 	capture_file_lane(&d->capture, CONTROL_LANE_CLOSE, l->topic, l->partition);
 	engine_lane_close(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
 	l->owned = l->revoked = false;
 	l->next_offset = -1;
+	bool kept = false; /* another lane of the partition is still ours */
+	for (size_t i = 0; i < d->lanes.n; i++)
+		kept |= d->lanes.v[i].owned && d->lanes.v[i].partition == l->partition;
+	if (!kept)
+		engine_drop_group(d->engine, l->partition);
 }
 
 /* The group moved on without us (a stall past the session timeout): the

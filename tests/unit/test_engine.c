@@ -810,6 +810,43 @@ START_TEST(group_leaves_with_its_lanes)
 }
 END_TEST
 
+START_TEST(closed_group_comes_back_as_it_left)
+{
+	/* A daemon given its partition back resumes the group from the
+	 * checkpoint it committed at the close; a replay of its capture must
+	 * do the same, not start the group empty: the window open at the close
+	 * counts the chats from before it and after. */
+	struct core_config c = config(10, 10, 0);
+	struct engine *e = engine(&c, &out);
+	engine_lane_open(e, SV_LIT(CHAT_TOPIC), 0);
+	kchat(e, 0, 0, 1, "a");
+	kchat(e, 0, 1, 2, "b");
+	ck_assert_int_eq(engine_lane_close(e, SV_LIT(CHAT_TOPIC), 0), 0);
+	ck_assert_uint_eq(engine_group_partitions(e, NULL, 0), 0); /* it has left */
+	engine_lane_open(e, SV_LIT(CHAT_TOPIC), 0);
+	kchat(e, 0, 2, 3, "c");
+	kchat(e, 0, 3, 15, "c");
+	ck_assert_uint_eq(out.n_rows, 1);
+	ck_assert_int_eq(out.rows[0].chat, 3);
+	ck_assert_int_eq(engine_finish(e, true), 0);
+	engine_free(e);
+
+	/* A group dropped after its close (what the daemon does) is gone. */
+	memset(&out, 0, sizeof(out));
+	e = engine(&c, &out);
+	engine_lane_open(e, SV_LIT(CHAT_TOPIC), 0);
+	kchat(e, 0, 0, 1, "a");
+	engine_lane_close(e, SV_LIT(CHAT_TOPIC), 0);
+	engine_drop_group(e, 0);
+	engine_lane_open(e, SV_LIT(CHAT_TOPIC), 0);
+	kchat(e, 0, 1, 3, "c");
+	kchat(e, 0, 2, 15, "c");
+	ck_assert_uint_eq(out.n_rows, 1);
+	ck_assert_int_eq(out.rows[0].chat, 1);
+	engine_free(e);
+}
+END_TEST
+
 /* --- merged moments --------------------------------------------------------------- */
 
 /* W = S = 10 s, D = 0, N = min_history = 3, floor 0.1/s, threshold 3. */
@@ -1102,6 +1139,7 @@ Suite *engine_suite(void)
 	tcase_add_test(tc, events_that_look_like_captures);
 	tcase_add_test(tc, idle_lane_and_advance);
 	tcase_add_test(tc, lane_close_releases_minimum);
+	tcase_add_test(tc, closed_group_comes_back_as_it_left);
 	tcase_add_test(tc, group_leaves_with_its_lanes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("moments");
