@@ -207,6 +207,10 @@ struct detectors {
 	stream_name_fn name_fn;
 	const void *name_ctx;
 	struct strview *ids;
+	/* Moments without description and metadata (detectors_set_bare_moments):
+	 * no JSON is built for an anomalous window, and a run keeps no
+	 * peak_metadata. */
+	bool bare;
 };
 
 void detectors_set_names(struct detectors *d, stream_name_fn fn, const void *ctx)
@@ -214,6 +218,8 @@ void detectors_set_names(struct detectors *d, stream_name_fn fn, const void *ctx
 	d->name_fn = fn;
 	d->name_ctx = ctx;
 }
+
+void detectors_set_bare_moments(struct detectors *d) { d->bare = true; }
 
 static struct strview id_view(const struct detectors *d, uint32_t stream)
 {
@@ -766,6 +772,16 @@ static int emit_moment(const struct detectors *d, uint32_t stream,
                        json_t *metadata, moment_emit_fn emit, void *ctx)
 {
 	const struct detector_def *def = &defs[k];
+	struct moment m = {
+		.stream = stream,
+		.stream_id = id_view(d, stream),
+		.type = def->name,
+		.time_us = start,
+		.end_us = end,
+		.intensity = intensity,
+	};
+	if (d->bare)
+		return emit(ctx, &m); /* metadata is NULL: nothing was built */
 	char desc[512];
 	char val[128];
 	if (pane_chat(&d->cfg, k))
@@ -789,16 +805,8 @@ static int emit_moment(const struct detectors *d, uint32_t stream,
 		         def->what, val, z, mean, sd);
 	}
 	char *meta = json_dumps(metadata, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
-	struct moment m = {
-		.stream = stream,
-		.stream_id = id_view(d, stream),
-		.type = def->name,
-		.time_us = start,
-		.end_us = end,
-		.description = desc,
-		.intensity = intensity,
-		.metadata = meta,
-	};
+	m.description = desc;
+	m.metadata = meta;
 	int rc = emit(ctx, &m);
 	free(meta);
 	return rc;
@@ -822,12 +830,14 @@ static int end_run(struct detectors *d, uint32_t stream, enum detector_kind k, m
 	if (!s || !s->run)
 		return 0;
 	struct run *r = s->run;
-	json_t *meta = r->peak_metadata;
-	json_object_set(meta, "peak_window_start", json_object_get(meta, "window_start"));
-	json_object_set(meta, "peak_window_end", json_object_get(meta, "window_end"));
-	json_object_set_new(meta, "window_start", json_time(r->first_start));
-	json_object_set_new(meta, "window_end", json_time(r->last_end));
-	json_object_set_new(meta, "windows", json_integer(r->windows));
+	json_t *meta = r->peak_metadata; /* NULL when bare */
+	if (meta) {
+		json_object_set(meta, "peak_window_start", json_object_get(meta, "window_start"));
+		json_object_set(meta, "peak_window_end", json_object_get(meta, "window_end"));
+		json_object_set_new(meta, "window_start", json_time(r->first_start));
+		json_object_set_new(meta, "window_end", json_time(r->last_end));
+		json_object_set_new(meta, "windows", json_integer(r->windows));
+	}
 	int rc = emit_moment(d, stream, k, r->first_start, r->last_end, r->windows,
 	                     r->peak_span, r->peak_value, r->peak_z, r->peak_mean, r->peak_stddev,
 	                     r->peak_intensity, meta, emit, ctx);
@@ -1068,7 +1078,7 @@ static int decide(struct detectors *d, struct stream_state *st, int k, struct wi
 	int rc = 0;
 	struct series *s = series_get(d, st, k);
 	double intensity = defs[k].direction * j.z;
-	json_t *meta = moment_metadata(d, k, row, &j);
+	json_t *meta = d->bare ? NULL : moment_metadata(d, k, row, &j);
 	if (!d->cfg.merge) {
 		rc = emit_moment(d, row->stream, k, row->start_us, row->end_us, 1,
 		                 j.pane ? j.pane->span : 1, j.value,
@@ -1432,7 +1442,8 @@ static struct state *save_state(const struct detect_config *cfg, const struct st
 			                 "windows", (int)r->windows, "peak_intensity", r->peak_intensity,
 			                 "peak_value", r->peak_value, "peak_z", r->peak_z, "peak_mean",
 			                 r->peak_mean, "peak_stddev", r->peak_stddev, "peak_metadata",
-			                 metadata_save(r->peak_metadata));
+			                 r->peak_metadata ? metadata_save(r->peak_metadata)
+			                                  : state_null());
 			if (pane_chat(cfg, k))
 				state_set(run, "peak_span", state_integer(r->peak_span));
 		}

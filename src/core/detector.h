@@ -94,9 +94,9 @@ struct moment {
 	const char *type;
 	int64_t time_us; /* start of the (first) anomalous window */
 	int64_t end_us;  /* end of the (last) anomalous window */
-	const char *description;
+	const char *description; /* NULL from bare detectors (below) */
 	double intensity; /* z for spikes and surges, -z for drops */
-	const char *metadata; /* compact JSON object, keys sorted */
+	const char *metadata; /* compact JSON object, keys sorted; NULL when bare */
 };
 
 typedef int (*moment_emit_fn)(void *ctx, const struct moment *m);
@@ -116,6 +116,14 @@ void detectors_free(struct detectors *d);
  * they keep one.  Call it before the first row. */
 typedef struct strview (*stream_name_fn)(const void *ctx, uint32_t stream);
 void detectors_set_names(struct detectors *d, stream_name_fn fn, const void *ctx);
+
+/* Bare moments: description and metadata NULL, everything else as
+ * usual.  Building them (a JSON object of ~25 members per anomalous
+ * window, its text, the description's printf) is most of deciding an
+ * anomalous row; a consumer that reads neither (tune keeps stream, type,
+ * times and intensity) says so here, before the first row.  A saved
+ * run then has "peak_metadata": null. */
+void detectors_set_bare_moments(struct detectors *d);
 
 /* Judge one finalized window: fills row->z_score, has_z and is_anomaly
  * (chat_spike) and emits or accumulates moments.  Rows of a stream must

@@ -23,6 +23,7 @@ struct detection {
 	size_t n_verdicts, next_row;
 	moment_emit_fn emit;
 	void *emit_ctx;
+	bool bare; /* detection_set_bare_moments */
 	struct group_detectors *groups;
 	size_t n_groups, cap_groups;
 	struct group_detectors *last; /* rows come in runs of one group */
@@ -41,6 +42,8 @@ struct detection *detection_new(const struct detect_config *cfg, enum detection_
 	d->emit_ctx = emit_ctx;
 	return d;
 }
+
+void detection_set_bare_moments(struct detection *d) { d->bare = true; }
 
 void detection_free(struct detection *d)
 {
@@ -64,6 +67,8 @@ static struct detectors *group_detectors(struct detection *d, int32_t group)
 		}
 	d->groups = grow_array(d->groups, sizeof(*d->groups), &d->cap_groups, d->n_groups + 1);
 	d->groups[d->n_groups] = (struct group_detectors){group, detectors_new(&d->cfg)};
+	if (d->bare)
+		detectors_set_bare_moments(d->groups[d->n_groups].det);
 	d->last = &d->groups[d->n_groups++];
 	return d->last->det;
 }

@@ -83,6 +83,9 @@ struct detection *detection_new(const struct detect_config *cfg, enum detection_
                                 struct row_verdicts *verdicts, size_t n_verdicts,
                                 moment_emit_fn emit, void *emit_ctx);
 void detection_free(struct detection *d);
+/* Bare moments from every group's detectors (detectors_set_bare_moments);
+ * before the first row. */
+void detection_set_bare_moments(struct detection *d);
 /* Its consumer side (ctx is d). */
 struct seam detection_seam(struct detection *d);
 

@@ -447,6 +447,7 @@ static void detect(const struct recording *r, const struct detect_config *const 
 		c[b] = (struct collector){r->store, outs[b], 0};
 		d[b] = detection_new(cfgs[b], mode, verdicts, verdicts ? r->n_rows : 0, collect_moment,
 		                     &c[b]);
+		detection_set_bare_moments(d[b]); /* collect_moment reads no text */
 		seam[b] = detection_seam(d[b]);
 	}
 	size_t row = 0;

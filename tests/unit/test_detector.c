@@ -1168,6 +1168,101 @@ START_TEST(pane_state_round_trip)
 }
 END_TEST
 
+/* Bare moments (detectors_set_bare_moments) are the same moments, with
+ * no description and no metadata: merged or not, both methods, and across
+ * a save and load with a run open (its "peak_metadata" saved as null). */
+struct bare_trace {
+	struct buf text; /* what both kinds of moment share, and the rows */
+	bool bare;       /* expected: description and metadata NULL */
+	size_t moments;
+};
+static int bare_moment(void *ctx, const struct moment *m)
+{
+	struct bare_trace *t = ctx;
+	if (t->bare) {
+		ck_assert_ptr_null(m->description);
+		ck_assert_ptr_null(m->metadata);
+	} else {
+		ck_assert_ptr_nonnull(m->description);
+		ck_assert_ptr_nonnull(m->metadata);
+	}
+	buf_printf(&t->text, "M %s %" PRId64 " %" PRId64 " %.17g\n", m->type, m->time_us, m->end_us,
+	           m->intensity);
+	t->moments++;
+	return 0;
+}
+
+static void bare_rows(struct detectors *d, const int64_t *counts, size_t from, size_t to,
+                      struct bare_trace *t)
+{
+	for (size_t i = from; i < to; i++) {
+		struct window_row r = row(0, "s", (int64_t)i - 5, (double)counts[i] / 10);
+		r.start_us = SEC(10 * r.k);
+		r.end_us = r.start_us + SEC(60);
+		r.has_viewers = true;
+		r.avg_viewers = 100 + (double)counts[i];
+		r.pane_chat_count = counts[i];
+		ck_assert_int_eq(detectors_on_window(d, &r, bare_moment, t), 0);
+		buf_printf(&t->text, "R %" PRId64 " %d %.17g %d\n", r.k, r.has_z, r.z_score,
+		           r.is_anomaly);
+		ck_assert_int_eq(detectors_on_closed(d, r.k, bare_moment, t), 0);
+	}
+}
+
+/* The run over counts[0..N), bare or not, saved and loaded at cut (0: not). */
+static void bare_run(const struct detect_config *c, const int64_t *counts, size_t n, size_t cut,
+                     bool bare, struct bare_trace *t)
+{
+	t->bare = bare;
+	struct detectors *d = detectors_new(c);
+	if (bare)
+		detectors_set_bare_moments(d);
+	bare_rows(d, counts, 0, cut ? cut : n, t);
+	if (cut) {
+		struct state *state = detectors_save_stream(d, 0);
+		ck_assert_ptr_nonnull(state);
+		detectors_free(d);
+		d = detectors_new(c);
+		if (bare)
+			detectors_set_bare_moments(d);
+		struct error err;
+		ck_assert(detectors_load_stream(d, 0, sv_make("s", 1), state, &err));
+		state_free(state);
+		bare_rows(d, counts, cut, n, t);
+	}
+	ck_assert_int_eq(detectors_flush(d, bare_moment, t), 0);
+	detectors_free(d);
+}
+
+START_TEST(bare_moments_are_the_same_moments)
+{
+	enum { N = 400, CUT = 223 };
+	int64_t counts[N];
+	rng_state = 77;
+	for (size_t i = 0; i < N; i++)
+		counts[i] = poisson(20) + (i % 97 < 3 ? 60 : 0);
+	counts[CUT - 1] += 80; /* a run open at the cut */
+	for (int method = 0; method < 2; method++)
+		for (int merge = 0; merge < 2; merge++) {
+			struct detect_config c = pane_default();
+			if (!method)
+				c.method = DETECT_SEED;
+			c.merge = merge;
+			c.det[DETECTOR_VIEWER_SURGE] = (struct detector_config){true, 5, 3, 1.0, 2.0};
+			struct bare_trace full = {0}, bare = {0}, bare_cut = {0};
+			bare_run(&c, counts, N, 0, false, &full);
+			bare_run(&c, counts, N, 0, true, &bare);
+			bare_run(&c, counts, N, CUT, true, &bare_cut);
+			ck_assert_uint_gt(full.moments, 2);
+			ck_assert_str_eq(full.text.data, bare.text.data);
+			ck_assert_str_eq(full.text.data, bare_cut.text.data);
+			buf_free(&full.text);
+			buf_free(&bare.text);
+			buf_free(&bare_cut.text);
+		}
+}
+END_TEST
+
 /* A series' arrays grow as values arrive (detector.c, struct series): a
  * state saved at any fill, below or across a growth step or the wrap,
  * loads into arrays of its own size, saves back to the same JSON, and
@@ -1251,6 +1346,7 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, first_minutes_and_an_hour_of_silence);
 	tcase_add_test(tc, pane_state_round_trip);
 	tcase_add_test(tc, growing_state_round_trip);
+	tcase_add_test(tc, bare_moments_are_the_same_moments);
 	tcase_add_test(tc, sorted_history_matches_a_fresh_sort);
 	tcase_add_test(tc, fence_clips_at_k_iqr);
 	suite_add_tcase(s, tc);
