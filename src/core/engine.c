@@ -185,9 +185,20 @@ static void set_free(struct group_set *set)
 }
 
 static void add_group(struct engine *e, struct group *g) { set_add(&e->open, g); }
-static void remove_group(struct engine *e, struct group *g) { set_remove(&e->open, g); }
 
 static void key_materialize(struct engine *e);
+
+/* Take g out of set (the open or the closed groups), for a close or a
+ * drop: its streams leave the windower's word with it, so the lazy keying
+ * ends first (key_materialize), and the next record cannot find it as the
+ * last group. */
+static void detach_group(struct engine *e, struct group_set *set, struct group *g)
+{
+	key_materialize(e);
+	if (e->last == g)
+		e->last = NULL;
+	set_remove(set, g);
+}
 
 /* The group of partition, made if it has none: a closed one back from
  * aside as it was at its close, else a new one. */
@@ -476,6 +487,13 @@ static void check_keying(struct engine *e, const struct group *g, struct strview
 	}
 }
 
+/* An id's hash_bytes(): the decoder's (carried in ev), or computed for an
+ * event built without them. */
+static uint64_t id_hash(const struct event *ev, uint64_t carried, struct strview id)
+{
+	return ev->has_hashes ? carried : hash_bytes(id.ptr, id.len);
+}
+
 static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
                          const struct event *ev, const struct record_pos *pos, const char *raw,
                          size_t len)
@@ -503,8 +521,7 @@ static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
 		 * the stream is new to its group (first sight, or back after a
 		 * release), which is the only time its group can differ. */
 		bool created;
-		uint64_t sh = ev->has_hashes ? ev->stream_hash
-		                             : hash_bytes(ev->stream_id.ptr, ev->stream_id.len);
+		uint64_t sh = id_hash(ev, ev->stream_hash, ev->stream_id);
 		uint32_t stream = windower_stream_add_hashed(g->win, ev->stream_id, sh, &created);
 		if (created)
 			check_keying(e, g, ev->stream_id, sh);
@@ -516,8 +533,7 @@ static int process_event(struct engine *e, struct group *g, uint32_t lane_idx,
 				score = sentiment_score_scaled(p, n);
 			}
 			struct chat_contribution c = {score, ev->chatter, ev->emotes, ev->n_emotes};
-			uint64_t ch = ev->has_hashes ? ev->chatter_hash
-			                             : hash_bytes(ev->chatter.ptr, ev->chatter.len);
+			uint64_t ch = id_hash(ev, ev->chatter_hash, ev->chatter);
 			windower_add_chat_hashed(g->win, stream, ev->time_us, first_k, &c, ch);
 		} else {
 			windower_add_viewer(g->win, stream, ev->time_us, first_k, ev->viewer_count);
@@ -678,10 +694,7 @@ int engine_lane_close(struct engine *e, struct strview topic, int32_t partition)
 	watermarks_close(&g->wm, lane);
 	if (g->wm.n_open)
 		return 0;
-	key_materialize(e); /* the windower no longer speaks for its streams */
-	if (e->last == g)
-		e->last = NULL;
-	remove_group(e, g);
+	detach_group(e, &e->open, g);
 	set_add(&e->closed, g);
 	return 0;
 }
@@ -881,12 +894,9 @@ void engine_drop_group(struct engine *e, int32_t partition)
 		set = &e->closed;
 	if (!g)
 		return;
-	key_materialize(e); /* its streams are forgotten with it, not their keying */
-	if (e->last == g)
-		e->last = NULL;
+	detach_group(e, set, g); /* its streams are forgotten, not their keying */
 	if (e->out.seam) /* the engine's own detectors go with the group */
 		e->out.seam->drop(e->out.seam->ctx, partition);
-	set_remove(set, g);
 	group_free(g);
 }
 
