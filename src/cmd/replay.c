@@ -257,21 +257,19 @@ static int replay_file(struct replay *r, size_t i)
  * status. */
 static int replay_pipelined(struct replay *r, const struct core_config *core)
 {
-	const char **paths = xcalloc(r->n_inputs, sizeof(*paths));
-	/* the same as views, measured once rather than per line (strlen was
-	 * 0.4 % of this thread) */
+	/* The inputs' paths as views (NUL-terminated: the inputs' own copies,
+	 * which do not change), measured once rather than per line (strlen
+	 * was 0.4 % of this thread). */
 	struct strview *sources = xcalloc(r->n_inputs, sizeof(*sources));
 	for (size_t i = 0; i < r->n_inputs; i++) {
 		struct input_info info;
 		input_info(r->inputs[i], &info);
-		paths[i] = info.path; /* the input's own copy: it does not change */
-		sources[i] = sv_make(paths[i], strlen(paths[i]));
+		sources[i] = sv_make(info.path, strlen(info.path));
 	}
 	struct error err;
 	struct pipeline *p = pipeline_start(r->inputs, r->n_inputs, core, &err);
 	if (!p) {
 		log_error("%s", err.msg);
-		free(paths);
 		free(sources);
 		return EXIT_RUNTIME;
 	}
@@ -311,18 +309,17 @@ static int replay_pipelined(struct replay *r, const struct core_config *core)
 			}
 			if (!rc && it->zero_padding)
 				log_warn("%s: %" PRIu64 " zero bytes after the gzip data ignored, as gzip(1) does",
-				         paths[it->file], it->zero_padding);
+				         sources[it->file].ptr, it->zero_padding);
 			break;
 		}
 		if (rc) {
 			log_error("%s", sink_error(r));
 			status = EXIT_RUNTIME;
 		} else if (show && it->progress) {
-			progress(r, paths[it->file], it->line_no, it->done_bytes);
+			progress(r, sources[it->file].ptr, it->line_no, it->done_bytes);
 		}
 	}
 	pipeline_free(p);
-	free(paths);
 	free(sources);
 	return status;
 }
