@@ -33,10 +33,7 @@ void daemon_let_go(struct daemon *d, struct lane *l)
 	engine_lane_close(d->engine, sv_make(l->topic, strlen(l->topic)), l->partition);
 	l->owned = l->revoked = false;
 	l->next_offset = -1;
-	bool kept = false; /* another lane of the partition is still ours */
-	for (size_t i = 0; i < d->lanes.n; i++)
-		kept |= d->lanes.v[i].owned && d->lanes.v[i].partition == l->partition;
-	if (!kept)
+	if (!lanes_own_partition(&d->lanes, l->partition)) /* no other topic's lane of it */
 		engine_drop_group(d->engine, l->partition);
 }
 
@@ -255,13 +252,9 @@ static int on_assigned(void *ctx, struct topic_partition *tps, size_t n)
 	}
 	free(parts);
 	parts = daemon_group_partitions(d->engine, 0, &n_groups);
-	for (size_t g = 0; g < n_groups; g++) {
-		bool owned = false;
-		for (size_t i = 0; i < d->lanes.n; i++)
-			owned |= d->lanes.v[i].owned && d->lanes.v[i].partition == parts[g];
-		if (!owned)
+	for (size_t g = 0; g < n_groups; g++)
+		if (!lanes_own_partition(&d->lanes, parts[g]))
 			engine_drop_group(d->engine, parts[g]);
-	}
 	free(parts);
 
 	struct buf what = BUF_INIT;

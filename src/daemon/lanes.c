@@ -54,6 +54,14 @@ void lanes_summary(const struct lanes *t, bool (*pick)(const struct lane *), str
 
 bool lane_is_owned(const struct lane *l) { return l->owned; }
 
+bool lanes_own_partition(const struct lanes *t, int32_t partition)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].owned && t->v[i].partition == partition)
+			return true;
+	return false;
+}
+
 void lanes_free(struct lanes *t)
 {
 	for (size_t i = 0; i < t->n; i++)

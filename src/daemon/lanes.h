@@ -39,6 +39,9 @@ struct lane *lanes_find(struct lanes *t, const char *topic, size_t topic_len,
 /* Append "chat [0 1 2 3], viewer [0 1]" for the lanes pick() chooses. */
 void lanes_summary(const struct lanes *t, bool (*pick)(const struct lane *), struct buf *out);
 bool lane_is_owned(const struct lane *l);
+/* Whether a lane of partition (of any topic) is owned: its watermark
+ * group is still this daemon's. */
+bool lanes_own_partition(const struct lanes *t, int32_t partition);
 
 /* Free every lane; t is {0} again. */
 void lanes_free(struct lanes *t);
