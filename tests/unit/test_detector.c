@@ -1107,8 +1107,10 @@ static int trace_moment(void *ctx, const struct moment *m)
 	return 0;
 }
 
-static void trace_rows(struct detectors *d, const int64_t *counts, size_t from, size_t to,
-                       struct trace *t)
+/* Stream "s"'s rows of counts[from..to) through d, each row's verdict
+ * appended to text and its moments given to emit(ctx). */
+static void feed_rows(struct detectors *d, const int64_t *counts, size_t from, size_t to,
+                      moment_emit_fn emit, void *ctx, struct buf *text)
 {
 	for (size_t i = from; i < to; i++) {
 		struct window_row r = row(0, "s", (int64_t)i - 5, (double)counts[i] / 10);
@@ -1118,11 +1120,16 @@ static void trace_rows(struct detectors *d, const int64_t *counts, size_t from, 
 		r.avg_viewers = 100 + (double)counts[i];
 		r.pane_chat_count = counts[i];
 		r.pane_chatters = counts[i] / 2;
-		ck_assert_int_eq(detectors_on_window(d, &r, trace_moment, t), 0);
-		buf_printf(&t->text, "R %" PRId64 " %d %.17g %d\n", r.k, r.has_z, r.z_score,
-		           r.is_anomaly);
-		ck_assert_int_eq(detectors_on_closed(d, r.k, trace_moment, t), 0);
+		ck_assert_int_eq(detectors_on_window(d, &r, emit, ctx), 0);
+		buf_printf(text, "R %" PRId64 " %d %.17g %d\n", r.k, r.has_z, r.z_score, r.is_anomaly);
+		ck_assert_int_eq(detectors_on_closed(d, r.k, emit, ctx), 0);
 	}
+}
+
+static void trace_rows(struct detectors *d, const int64_t *counts, size_t from, size_t to,
+                       struct trace *t)
+{
+	feed_rows(d, counts, from, to, trace_moment, t, &t->text);
 }
 
 START_TEST(pane_state_round_trip)
@@ -1192,23 +1199,6 @@ static int bare_moment(void *ctx, const struct moment *m)
 	return 0;
 }
 
-static void bare_rows(struct detectors *d, const int64_t *counts, size_t from, size_t to,
-                      struct bare_trace *t)
-{
-	for (size_t i = from; i < to; i++) {
-		struct window_row r = row(0, "s", (int64_t)i - 5, (double)counts[i] / 10);
-		r.start_us = SEC(10 * r.k);
-		r.end_us = r.start_us + SEC(60);
-		r.has_viewers = true;
-		r.avg_viewers = 100 + (double)counts[i];
-		r.pane_chat_count = counts[i];
-		ck_assert_int_eq(detectors_on_window(d, &r, bare_moment, t), 0);
-		buf_printf(&t->text, "R %" PRId64 " %d %.17g %d\n", r.k, r.has_z, r.z_score,
-		           r.is_anomaly);
-		ck_assert_int_eq(detectors_on_closed(d, r.k, bare_moment, t), 0);
-	}
-}
-
 /* The run over counts[0..N), bare or not, saved and loaded at cut (0: not). */
 static void bare_run(const struct detect_config *c, const int64_t *counts, size_t n, size_t cut,
                      bool bare, struct bare_trace *t)
@@ -1217,7 +1207,7 @@ static void bare_run(const struct detect_config *c, const int64_t *counts, size_
 	struct detectors *d = detectors_new(c);
 	if (bare)
 		detectors_set_bare_moments(d);
-	bare_rows(d, counts, 0, cut ? cut : n, t);
+	feed_rows(d, counts, 0, cut ? cut : n, bare_moment, t, &t->text);
 	if (cut) {
 		struct state *state = detectors_save_stream(d, 0);
 		ck_assert_ptr_nonnull(state);
@@ -1228,7 +1218,7 @@ static void bare_run(const struct detect_config *c, const int64_t *counts, size_
 		struct error err;
 		ck_assert(detectors_load_stream(d, 0, sv_make("s", 1), state, &err));
 		state_free(state);
-		bare_rows(d, counts, cut, n, t);
+		feed_rows(d, counts, cut, n, bare_moment, t, &t->text);
 	}
 	ck_assert_int_eq(detectors_flush(d, bare_moment, t), 0);
 	detectors_free(d);
