@@ -240,8 +240,7 @@ struct store {
 	 * and keeping them out of `strings` keeps that table small enough to
 	 * stay in cache for the stream ids and emotes every event names. */
 	struct strtab chatters; /* its blocks only */
-	char **files;
-	struct strview *file_views; /* files[i] as a view, for feeding */
+	struct strview *files; /* the input files' paths (owned, NUL-terminated) */
 	bool *rescannable; /* by file: io/lanescan.h's lanescan_rescannable() */
 	size_t n_files, cap_files;
 	struct lane *lanes;
@@ -282,9 +281,8 @@ void store_free(struct store *s)
 	strtab_free(&s->strings);
 	strtab_free(&s->chatters);
 	for (size_t i = 0; i < s->n_files; i++)
-		free(s->files[i]);
+		free((char *)s->files[i].ptr);
 	free(s->files);
-	free(s->file_views);
 	free(s->rescannable);
 	free(s->lanes);
 	free(s->records);
@@ -299,13 +297,10 @@ void store_free(struct store *s)
 
 uint32_t store_add_file(struct store *s, const char *path)
 {
-	size_t cap = s->cap_files, cap_views = s->cap_files;
+	size_t cap = s->cap_files;
 	s->files = grow_array(s->files, sizeof(*s->files), &s->cap_files, s->n_files + 1);
 	s->rescannable = grow_array(s->rescannable, sizeof(*s->rescannable), &cap, s->n_files + 1);
-	s->file_views = grow_array(s->file_views, sizeof(*s->file_views), &cap_views,
-	                           s->n_files + 1);
-	s->files[s->n_files] = xstrdup(path);
-	s->file_views[s->n_files] = sv_make(s->files[s->n_files], strlen(path));
+	s->files[s->n_files] = sv_make(xstrdup(path), strlen(path));
 	s->rescannable[s->n_files] = lanescan_rescannable(path);
 	return (uint32_t)s->n_files++;
 }
@@ -529,7 +524,7 @@ int store_feed_more(const struct store *s, size_t lexicon, struct engine *e,
 			}
 			struct strview topic = strtab_get(t, lane->topic);
 			struct record_pos pos = {
-				r->envelope ? topic : s->file_views[r->file],
+				r->envelope ? topic : s->files[r->file],
 				lane->partition,
 				r->position,
 			};
