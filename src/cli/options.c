@@ -151,9 +151,9 @@ static const struct opt opts[] = {
 
 	/* output */
 	{"output", 'o', T_STRING, F(output), CMD_REPLAY, NULL, "PATH",
-	 "SQLite output file, replaced unless --append", NULL, 0, "telemetra.db"},
+	 "SQLite output file, replaced unless --append", NULL, 0, DEFAULT_REPLAY_OUTPUT},
 	{"output", 'o', T_STRING, F(output), CMD_TUNE, NULL, "PATH",
-	 "SQLite file of the results, replaced when the run succeeds", NULL, 0, "tune.db"},
+	 "SQLite file of the results, replaced when the run succeeds", NULL, 0, DEFAULT_TUNE_OUTPUT},
 	{"sink", 0, T_STRING, F(sink), CMD_REPLAY | CMD_LIVE, NULL, "sqlite:PATH|postgres:URL",
 	 "where rows go, instead of the mode's default", NULL, SECRET, NULL},
 	{"append", 0, T_FLAG, F(append), CMD_REPLAY, NULL, NULL,
@@ -172,7 +172,7 @@ static const struct opt opts[] = {
 
 	/* live */
 	{"brokers", 0, T_STRING, F(brokers), CMD_LIVE | CMD_CAPTURE, "KAFKA_BOOTSTRAP_SERVERS", "HOST:PORT,...",
-	 "Kafka bootstrap servers", NULL, 0, "localhost:9092"},
+	 "Kafka bootstrap servers", NULL, 0, DEFAULT_BROKERS},
 	{"postgres", 0, T_STRING, F(postgres), CMD_LIVE, "POSTGRES_URL", "URL",
 	 "PostgreSQL URL, conninfo or jdbc:postgresql:// URL", NULL, SECRET, NULL},
 	{"postgres-user", 0, T_STRING, F(postgres_user), CMD_LIVE, "POSTGRES_USER", "USER",

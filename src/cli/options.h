@@ -32,6 +32,13 @@ enum {
 	CMD_MIGRATE = 1 << 7,
 };
 
+/* Defaults that a command applies when an option is not given (the field
+ * stays NULL, so that "given" can be told from "default"); --help prints
+ * the same constants. */
+#define DEFAULT_REPLAY_OUTPUT "telemetra.db"
+#define DEFAULT_TUNE_OUTPUT "tune.db"
+#define DEFAULT_BROKERS "localhost:9092"
+
 struct config {
 	/* core */
 	int64_t window_us, slide_us, delay_us;

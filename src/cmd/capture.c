@@ -65,7 +65,7 @@ int cmd_capture(int argc, char **argv)
 		die_usage("no output; give -o FILE (or -o - for standard output)");
 	const char *topics[] = {cfg.chat_topic, cfg.viewer_topic};
 	struct kafka_range_config rc = {
-		.brokers = cfg.brokers ? cfg.brokers : "localhost:9092",
+		.brokers = cfg.brokers ? cfg.brokers : DEFAULT_BROKERS,
 		.topics = topics,
 		.n_topics = 2,
 		.properties = cfg.kafka_props,

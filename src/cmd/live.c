@@ -72,7 +72,7 @@ int cmd_live(int argc, char **argv)
 	if (!kafka_conf_check(d.cfg.kafka_props, d.cfg.n_kafka_props, &err))
 		die_usage("%s", err.msg);
 	d.target = redact_secrets(spec.data);
-	const char *brokers = d.cfg.brokers ? d.cfg.brokers : "localhost:9092";
+	const char *brokers = d.cfg.brokers ? d.cfg.brokers : DEFAULT_BROKERS;
 	char *config_json = ops_log_configuration(&d.cfg, CMD_LIVE);
 	int64_t started_us = wall_clock_us();
 

@@ -360,7 +360,7 @@ int cmd_replay(int argc, char **argv)
 			die_usage("--sink: %s", err.msg);
 	} else {
 		target.kind = TARGET_SQLITE;
-		target.location = xstrdup(r.cfg.output ? r.cfg.output : "telemetra.db");
+		target.location = xstrdup(r.cfg.output ? r.cfg.output : DEFAULT_REPLAY_OUTPUT);
 		target.shown = xstrdup(target.location);
 	}
 

@@ -80,8 +80,6 @@ static const struct command_help help = {
 	"to stdout, and the table to stderr.",
 };
 
-#define DEFAULT_OUTPUT "tune.db"
-
 /* The lexicon of each distinct pair of word-list files in the grid. */
 struct lexicon_entry {
 	char *positive, *negative; /* the files (owned copies); NULL: built in */
@@ -393,7 +391,7 @@ static void prepare(struct tune *t, int argc, char **argv, int *first)
 	for (size_t i = 0; i < n_in; i++)
 		reads[i] = argv[*first + (int)i];
 	reads[n_in] = t->base.labels;
-	new_file_refuse_input(t->base.output ? t->base.output : DEFAULT_OUTPUT, reads, n_in + 1);
+	new_file_refuse_input(t->base.output ? t->base.output : DEFAULT_TUNE_OUTPUT, reads, n_in + 1);
 	new_file_refuse_input(t->base.best, reads, n_in + 1);
 	free(reads);
 	build_grid(t);
@@ -556,7 +554,7 @@ int cmd_tune(int argc, char **argv)
 	struct tune t = {0};
 	int first, status = EXIT_RUNTIME;
 	prepare(&t, argc, argv, &first);
-	const char *output = t.base.output ? t.base.output : DEFAULT_OUTPUT;
+	const char *output = t.base.output ? t.base.output : DEFAULT_TUNE_OUTPUT;
 	/* Where the results go is checked before the grid runs, not after. */
 	struct error err;
 	if (!new_file_possible(output, &err) ||
