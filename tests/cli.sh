@@ -181,4 +181,33 @@ else
 	fail "gen -o FIFO replaced the FIFO or wrote nothing into it"
 fi
 
+# Progress on a terminal: a line at least every 65536 input lines, with
+# the share done and an ETA (script(1) gives the command a terminal); none
+# with -q, and none when stderr is not a terminal.
+if command -v script >/dev/null; then
+	$T gen -q --seed 1 --events 140000 -o "$tmp/progress.jsonl" || exit 99
+	on_tty() { script -qec "$1" /dev/null </dev/null | tr '\r' '\n' >"$tmp/tty.out"; }
+	for th in 1 2; do
+		on_tty "$T replay --threads $th -o $tmp/progress$th.db $tmp/progress.jsonl"
+		if grep -aq "^.*replay: *[0-9]*%, 0:[0-9][0-9] elapsed, ETA [0-9]*:[0-9][0-9] | " "$tmp/tty.out"; then
+			ok "replay --threads $th on a terminal shows progress with an ETA"
+		else
+			fail "replay --threads $th on a terminal: no progress line with an ETA"; head -c 600 "$tmp/tty.out"
+		fi
+	done
+	for j in 1 2; do
+		on_tty "$T tune -j $j -o $tmp/progress-t$j.db --grid threshold=3,4 $tmp/progress.jsonl"
+		if grep -aq "tune: reading *[0-9]*%, .* ETA .* line 65536" "$tmp/tty.out" &&
+			grep -aq "tune: running 100%, .* | 3 of 3 steps" "$tmp/tty.out"; then
+			ok "tune -j $j on a terminal shows reading and running progress with an ETA"
+		else
+			fail "tune -j $j on a terminal: progress lines missing"; head -c 600 "$tmp/tty.out"
+		fi
+	done
+	on_tty "$T replay -q -o $tmp/progress-q.db $tmp/progress.jsonl"
+	grep -aq "ETA" "$tmp/tty.out" && fail "replay -q showed a progress line"
+	$T replay -o "$tmp/progress-p.db" "$tmp/progress.jsonl" 2>"$tmp/notty.err" >/dev/null
+	grep -aq "ETA" "$tmp/notty.err" && fail "replay showed progress on a stderr that is not a terminal"
+fi
+
 [ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }

@@ -482,7 +482,15 @@ int cmd_gen(int argc, char **argv)
 		if ((n & 0xFFFF) == 0 || have_rate) {
 			double now = monotonic_seconds();
 			if (now - last_progress >= 1.0) {
-				log_progress("%" PRIu64 " events, %.0f/s", n, (double)n / (now - t0));
+				/* how far: by count with --events, else by event time over
+				 * the span (lines are nearly in time order); endless: no ETA */
+				double f = o.max_events ? (double)n / (double)o.max_events
+				           : o.duration_us ? (double)(line.time_us - o.start_us) /
+				                                 (double)o.duration_us
+				                           : -1;
+				char head[96];
+				log_progress_head(head, sizeof(head), f > 1 ? 1 : f, now - t0);
+				log_progress("gen: %s | %" PRIu64 " events, %.0f/s", head, n, (double)n / (now - t0));
 				last_progress = now;
 			}
 		}

@@ -114,19 +114,12 @@ static void progress(struct replay *r, const char *path, int64_t line_no, uint64
 	const struct engine_stats *st = engine_stats(r->engine);
 	double elapsed = monotonic_seconds() - r->started;
 	char head[96];
-	int el = (int)elapsed;
 	if (r->total_bytes) {
-		double f = (double)done / (double)r->total_bytes;
-		int eta = f > 0.001 ? (int)(elapsed / f - elapsed) : -1;
-		if (eta >= 0)
-			snprintf(head, sizeof(head), "%3.0f%%, %d:%02d elapsed, ETA %d:%02d", 100.0 * f,
-			         el / 60, el % 60, eta / 60, eta % 60);
-		else
-			snprintf(head, sizeof(head), "%3.0f%%, %d:%02d elapsed", 100.0 * f, el / 60,
-			         el % 60);
+		log_progress_head(head, sizeof(head), (double)done / (double)r->total_bytes, elapsed);
 	} else {
-		snprintf(head, sizeof(head), "%.1f MB read, %d:%02d elapsed", (double)done / 1e6,
-		         el / 60, el % 60);
+		char el[64];
+		log_progress_head(el, sizeof(el), -1, elapsed);
+		snprintf(head, sizeof(head), "%.1f MB read, %s", (double)done / 1e6, el);
 	}
 	log_progress("replay: %s | %s line %" PRId64 " | %" PRIu64 " records, %.2f M/s, %" PRIu64
 	             " windows, %" PRIu64 " moments",

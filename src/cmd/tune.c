@@ -105,7 +105,41 @@ struct tune {
 	struct tune_spans *spans;         /* per windowing pass */
 	size_t n_spans;
 	struct tune_objective objective;
+	/* progress lines */
+	uint64_t total_bytes; /* of the inputs, 0 if any size is unknown (a pipe) */
+	double started;       /* monotonic: the read's start, then the run's */
+	double shown;         /* when the last running line was shown */
 };
+
+/* "tune: reading 42%, 0:12 elapsed, ETA 0:16 | FILE line N"; done = raw
+ * bytes read of all inputs so far. */
+static void show_reading(const struct tune *t, const char *path, int64_t line_no, uint64_t done)
+{
+	double elapsed = monotonic_seconds() - t->started;
+	char head[96];
+	if (t->total_bytes) {
+		log_progress_head(head, sizeof(head), (double)done / (double)t->total_bytes, elapsed);
+	} else {
+		char el[64];
+		log_progress_head(el, sizeof(el), -1, elapsed);
+		snprintf(head, sizeof(head), "%.1f MB read, %s", (double)done / 1e6, el);
+	}
+	log_progress("tune: reading %s | %s line %" PRId64, head, path, line_no);
+}
+
+/* tune_run's progress: at most four lines a second, and the last one. */
+static void show_running(void *ctx, size_t done, size_t total)
+{
+	struct tune *t = ctx;
+	double now = monotonic_seconds();
+	if (done < total && now - t->shown < 0.25)
+		return;
+	t->shown = now;
+	char head[96];
+	log_progress_head(head, sizeof(head), total ? (double)done / (double)total : 1, now - t->started);
+	log_progress("tune: running %s | %zu of %zu steps (windowing passes and configurations)", head,
+	             done, total);
+}
 
 static bool same_path(const char *a, const char *b)
 {
@@ -223,7 +257,7 @@ static bool read_pipelined(struct tune *t, const uint32_t *files, const char *co
 			break;
 		}
 		if (show && it->progress)
-			log_progress("tune: reading %s line %" PRId64, paths[it->file], it->line_no);
+			show_reading(t, paths[it->file], it->line_no, it->done_bytes);
 		tune_early_feed(t->early);
 	}
 	pipeline_free(p);
@@ -236,6 +270,7 @@ static bool read_serial(struct tune *t, const uint32_t *files)
 {
 	bool show = !t->base.quiet && log_stderr_is_tty();
 	bool ok = true;
+	uint64_t before = 0; /* raw bytes of the inputs before this one */
 	for (size_t i = 0; i < t->n_inputs && ok; i++) {
 		struct input *in = t->inputs[i];
 		struct input_info info;
@@ -250,12 +285,11 @@ static bool read_serial(struct tune *t, const uint32_t *files)
 				store_line(t->store, file, line.number, line.data, line.len);
 			if (show && (line.number & 0xFFFF) == 0) {
 				input_info(in, &info);
-				log_progress("tune: reading %s line %" PRId64 " (%.0f%%)", info.path, line.number,
-				             info.size_hint ? 100.0 * (double)info.raw_bytes /
-				                                  (double)info.size_hint
-				                            : 0.0);
+				show_reading(t, info.path, line.number, before + info.raw_bytes);
 			}
 		}
+		input_info(in, &info);
+		before += info.raw_bytes;
 		if (got == INPUT_DAMAGED) { /* as replay: the rest of the file is one dead letter */
 			log_warn("%s; counted as a dead letter (damaged_input)", err.msg);
 			store_reject(t->store, DEAD_DAMAGED_INPUT);
@@ -278,12 +312,18 @@ static bool read_inputs(struct tune *t)
 	t->store = store_new(&opt);
 	uint32_t *files = xcalloc(t->n_inputs, sizeof(*files));
 	const char **paths = xcalloc(t->n_inputs, sizeof(*paths));
+	uint64_t total = 0;
+	bool sizes_known = true;
 	for (size_t i = 0; i < t->n_inputs; i++) {
 		struct input_info info;
 		input_info(t->inputs[i], &info);
 		paths[i] = info.path; /* the input's own copy: it does not change */
 		files[i] = store_add_file(t->store, info.path);
+		total += info.size_hint;
+		sizes_known &= info.size_hint != 0;
 	}
+	t->total_bytes = sizes_known ? total : 0;
+	t->started = monotonic_seconds();
 	bool pipelined = t->base.jobs > 1 && t->n_lexicons == 1;
 	/* As replay --threads 2: the SHA-256 for runs.inputs on a thread of its
 	 * own, not on the reader thread, which is the read's critical path. */
@@ -576,9 +616,15 @@ int cmd_tune(int argc, char **argv)
 		.spans = t.base.labels != NULL,
 		.notice = notice,
 	};
+	if (!t.base.quiet && log_stderr_is_tty()) {
+		ropt.progress = show_running;
+		ropt.progress_ctx = &t;
+		t.started = t1;
+	}
 	struct tune_run_stats rstats;
 	t.outcomes = xcalloc(t.n, sizeof(*t.outcomes));
 	tune_run_early(t.store, t.cases, t.n, &ropt, t.early, t.outcomes, &rstats);
+	log_progress_done(); /* before the table on stdout */
 	t.spans = rstats.spans;
 	t.n_spans = t.spans ? rstats.passes : 0;
 	double t2 = monotonic_seconds();

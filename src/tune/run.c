@@ -578,6 +578,7 @@ struct scheduler {
 	struct judging *judgings;
 	size_t n_judgings;
 	struct tune_spans *spans; /* per pass, if asked for */
+	size_t n_cases;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -587,7 +588,16 @@ struct scheduler {
 	size_t judge_head, judge_tail;
 	size_t *to_decide; /* judged judgings with decisions left: a queue */
 	size_t decide_head, decide_tail;
+	size_t steps_done; /* windowing passes recorded + configurations finished */
 };
+
+/* Under the mutex: `n` more steps are done; tell opt->progress. */
+static void step_done(struct scheduler *s, size_t n)
+{
+	s->steps_done += n;
+	if (s->opt->progress)
+		s->opt->progress(s->opt->progress_ctx, s->steps_done, s->n_passes + s->n_cases);
+}
 
 static bool same_windowing(const struct tune_case *a, const struct tune_case *b)
 {
@@ -650,8 +660,9 @@ static void plan(struct scheduler *s, size_t n)
 }
 
 /* Under the mutex: `done` configurations of pass p are finished. */
-static void pass_done(struct pass *p, size_t done)
+static void pass_done(struct scheduler *s, struct pass *p, size_t done)
 {
+	step_done(s, done);
 	p->finished += done;
 	if (p->finished == p->n_cases)
 		recording_free(&p->rec);
@@ -682,7 +693,7 @@ static void *worker(void *arg)
 				free(jg->verdicts);
 				jg->verdicts = NULL;
 			}
-			pass_done(p, n);
+			pass_done(s, p, n);
 			continue;
 		}
 		if (s->judge_head < s->judge_tail) {
@@ -698,7 +709,7 @@ static void *worker(void *arg)
 			pthread_mutex_lock(&s->mu);
 			s->busy--;
 			if (jg->n_cases == 1)
-				pass_done(p, 1);
+				pass_done(s, p, 1);
 			else
 				s->to_decide[s->decide_tail++] = (size_t)(jg - s->judgings);
 			pthread_cond_broadcast(&s->cv);
@@ -714,6 +725,7 @@ static void *worker(void *arg)
 				record_spans(&p->rec, &s->spans[i]);
 			pthread_mutex_lock(&s->mu);
 			s->busy--;
+			step_done(s, 1);
 			for (size_t j = 0; j < p->n_judgings; j++)
 				s->to_judge[s->judge_tail++] = p->judgings[j];
 			pthread_cond_broadcast(&s->cv);
@@ -739,7 +751,7 @@ void tune_run_early(const struct store *store, const struct tune_case *cases, si
                     const struct tune_run_options *opt, struct tune_early *early,
                     struct tune_outcome *out, struct tune_run_stats *stats)
 {
-	struct scheduler s = {.store = store, .cases = cases, .opt = opt, .out = out};
+	struct scheduler s = {.store = store, .cases = cases, .opt = opt, .out = out, .n_cases = n};
 	memset(out, 0, n * sizeof(*out));
 	plan(&s, n);
 	if (opt->spans)
@@ -759,6 +771,7 @@ void tune_run_early(const struct store *store, const struct tune_case *cases, si
 		}
 		early_notices(early, opt);
 		s.next_pass = early->n;
+		s.steps_done = early->n;
 	}
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);

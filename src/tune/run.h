@@ -95,6 +95,12 @@ struct tune_run_options {
 	 * worker thread. */
 	void (*notice)(void *ctx, const char *msg);
 	void *notice_ctx;
+	/* Optional: how far the run is, as steps done of steps in all (a
+	 * windowing pass and a configuration's decisions are one step each),
+	 * after each step; called from a worker thread under the scheduler's
+	 * lock, so it must be quick and must not call back into tune_run. */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
 };
 
 /* The streams of one windowing, each with its first window's start and

@@ -352,6 +352,29 @@ void log_progress(const char *fmt, ...)
 	buf_free(&msg);
 }
 
+/* "m:ss", or "h:mm:ss" from an hour on */
+static int clock_text(char *out, size_t n, double seconds)
+{
+	long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+	if (s >= 3600)
+		return snprintf(out, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	return snprintf(out, n, "%ld:%02ld", s / 60, s % 60);
+}
+
+void log_progress_head(char *out, size_t n, double fraction, double elapsed)
+{
+	char el[24], eta[24];
+	clock_text(el, sizeof(el), elapsed);
+	if (fraction < 0) {
+		snprintf(out, n, "%s elapsed", el);
+	} else if (fraction < 0.001) {
+		snprintf(out, n, "%3.0f%%, %s elapsed", 100.0 * fraction, el);
+	} else {
+		clock_text(eta, sizeof(eta), elapsed / fraction - elapsed);
+		snprintf(out, n, "%3.0f%%, %s elapsed, ETA %s", 100.0 * fraction, el, eta);
+	}
+}
+
 void log_progress_done(void)
 {
 	pthread_mutex_lock(&lock);

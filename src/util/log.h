@@ -102,6 +102,12 @@ noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * while one is showing first clears it. */
 void log_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_progress_done(void);
+/* The head of a progress line into out[0..n): "42%, 0:12 elapsed, ETA
+ * 0:16" for `fraction` of the work done (0 to 1) in `elapsed` seconds;
+ * without a meaningful fraction yet (under 0.1 %, or negative: unknown),
+ * the elapsed time alone after `fraction`'s percentage or nothing.  Times
+ * of an hour or more are h:mm:ss. */
+void log_progress_head(char *out, size_t n, double fraction, double elapsed);
 int log_stderr_is_tty(void);
 
 #endif
