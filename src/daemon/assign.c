@@ -4,9 +4,10 @@
  * watermark-group state of the last checkpoint (refused when that state
  * was made with incompatible options, unless --reset-state), or is kept
  * as it was when it comes straight back.  Revoked: the batch in hand is
- * committed first, so that the next owner starts from here.  Lost (our
- * session expired): let go without committing, and drop what was not
- * committed, capture included, as a restart does.  A lane opened or
+ * committed first, so that the next owner starts from here; a revocation
+ * that cannot commit (the database is away) is a loss.  Lost (our session
+ * expired): let go without committing, and drop what was not committed,
+ * capture included, as a restart does.  A lane opened or
  * closed here is written to the capture, so that a replay does the same.
  */
 #include "config.h"
@@ -37,37 +38,22 @@ void daemon_let_go(struct daemon *d, struct lane *l)
 		engine_drop_group(d->engine, l->partition);
 }
 
-/* The group moved on without us (a stall past the session timeout): the
- * partitions may already have a new owner, who resumed from our last
- * commit.  Committing our checkpoint now would set its offsets and state
- * back, so let go without committing.  And since our next assignment, of
- * these partitions or others, resumes from the checkpoint too, do what a
- * restart does: forget everything since the last commit — the rows of
- * the batch in hand, the groups' state, and the capture's tail, cut back
- * to its length at that commit.  No lane_close is written: the capture
- * then ends where the checkpoint stands, so that a replay of it holds
- * exactly the state a later assignment loads, and the records read again
- * after it are in the capture once (a lane_close would have made the
- * replay start those groups empty, and kept the tail that is read again).
- * Every lane goes, whatever the list names: kafka_source unassigns the
- * whole assignment after this handler, and keeping one lane's state would
- * disagree with the capture cut back under it.  What was computed since
- * the last commit is computed again by whoever resumes, to the same rows. */
-static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t n)
+/* Forget everything since the last commit, as a restart does: the rows
+ * of the batch in hand, what the engine counted for them, the capture's
+ * tail (cut back to its length at that commit), every lane and every
+ * watermark group.  The next assignment, of these partitions or others,
+ * resumes each from the checkpoint, and reads the dropped records again.
+ * No lane_close is written: the capture then ends where the checkpoint
+ * stands, so that a replay of it holds exactly the state a later
+ * assignment loads, and the records read again after it are in the
+ * capture once (a lane_close would have made the replay take those groups
+ * back as they were in memory, then see the records read again a second
+ * time).  Every lane goes, whatever the rebalance names: kafka_source
+ * unassigns the whole assignment after a revocation or a loss, and keeping
+ * one lane's state would disagree with the capture cut back under it. */
+static void drop_uncommitted(struct daemon *d)
 {
-	(void)tps;
-	struct buf what = BUF_INIT;
-	lanes_summary(&d->lanes, lane_is_owned, &what);
-	struct log_field f[] = {LF_INT("count", n), LF_STR("partitions", what.data ? what.data : ""),
-	                        LF_INT("records_dropped", (int64_t)d->batch_records)};
-	log_event(LOG_WARN, "partitions_lost", f, 3,
-	          "partitions lost: %zu (%s): this daemon's session in the group expired while it "
-	          "was stalled; not committing: whoever is given them next, this daemon included, "
-	          "resumes from the last commit, and the %llu records read since are dropped",
-	          n, what.data ? what.data : "", (unsigned long long)d->batch_records);
-	buf_free(&what);
 	sink_discard(d->sink);
-	/* Everything counted since the last commit is dropped with it. */
 	engine_stats_minus(&d->dropped_stats, engine_stats(d->engine), &d->committed_stats);
 	int64_t cut = capture_file_cut_back(&d->capture);
 	if (cut)
@@ -89,6 +75,28 @@ static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t 
 	d->advance_base = monotonic_seconds();
 }
 
+/* The group moved on without us (a stall past the session timeout): the
+ * partitions may already have a new owner, who resumed from our last
+ * commit.  Committing our checkpoint now would set its offsets and state
+ * back, so let go without committing, and drop what was not committed.
+ * What was computed since the last commit is computed again by whoever
+ * resumes, to the same rows. */
+static void on_lost(struct daemon *d, const struct topic_partition *tps, size_t n)
+{
+	(void)tps;
+	struct buf what = BUF_INIT;
+	lanes_summary(&d->lanes, lane_is_owned, &what);
+	struct log_field f[] = {LF_INT("count", n), LF_STR("partitions", what.data ? what.data : ""),
+	                        LF_INT("records_dropped", (int64_t)d->batch_records)};
+	log_event(LOG_WARN, "partitions_lost", f, 3,
+	          "partitions lost: %zu (%s): this daemon's session in the group expired while it "
+	          "was stalled; not committing: whoever is given them next, this daemon included, "
+	          "resumes from the last commit, and the %llu records read since are dropped",
+	          n, what.data ? what.data : "", (unsigned long long)d->batch_records);
+	buf_free(&what);
+	drop_uncommitted(d);
+}
+
 static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, bool lost)
 {
 	struct daemon *d = ctx;
@@ -97,15 +105,26 @@ static void on_revoked(void *ctx, const struct topic_partition *tps, size_t n, b
 		return;
 	}
 	/* Commit now, so whoever gets these partitions starts from here.  If
-	 * the database stays away, the new owner starts from the previous
-	 * commit and computes the same rows again: slower, not wrong. */
+	 * the database stays away, the revocation is a loss: the new owner
+	 * starts from the previous commit and computes the same rows again,
+	 * and so do we for what we are given, from the checkpoint.  Keeping
+	 * the uncommitted state of a partition we give away is what must not
+	 * happen: if it came back before anyone committed it, we would read
+	 * its records again from the checkpoint while the capture already had
+	 * them, and a replay of the capture would count them twice.  With
+	 * nothing uncommitted, memory is the checkpoint: nothing to do. */
 	double deadline = monotonic_seconds() + 10;
-	while (daemon_commit_batch(d) != 0) {
+	while (d->dirty && daemon_commit_batch(d) != 0) {
 		if (monotonic_seconds() > deadline || daemon_stop_signal) {
-			log_warn("partitions revoked before their batch could be committed (%s); their "
-			         "next owner resumes from the previous commit",
-			         d->sink->err.msg);
-			break;
+			struct log_field f[] = {LF_INT("count", n),
+			                        LF_INT("records_dropped", (int64_t)d->batch_records)};
+			log_event(LOG_WARN, "partitions_revoked_uncommitted", f, 2,
+			          "partitions revoked before their batch could be committed (%s): treated "
+			          "as a loss; whoever is given them next, this daemon included, resumes "
+			          "from the last commit, and the %llu records read since are dropped",
+			          d->sink->err.msg, (unsigned long long)d->batch_records);
+			drop_uncommitted(d);
+			return;
 		}
 		daemon_wait(0.5);
 	}
