@@ -2,8 +2,9 @@
  * gen.c — `telemetra gen`: write a synthetic, seeded, reproducible event
  * log to a file (JSON Lines, gzip when the name ends in .gz), to stdout, or
  * to Kafka; the project's load generator.  The traffic model lives in
- * gen/generator.c, the Kafka producer in io/kafka_producer.c; this file
- * parses options and does the file I/O and the pacing.
+ * gen/generator.c, the Kafka producer in io/kafka_producer.c; the file
+ * output in io/line_output.c; this file parses options and does the
+ * pacing.
  *
  * Replaces the seed's Python mock producer, whose environment variables it
  * honours: CHANNELS (comma-separated stream ids) and RATE_PER_SEC (same as
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "cmd/cmd.h"
 #include "core/buf.h"
@@ -29,12 +29,11 @@
 #include "gen/generator.h"
 #include "io/kafka_conf.h"
 #include "io/kafka_producer.h"
+#include "io/line_output.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/new_file.h"
 #include "cli/options.h"
-
-#define OUT_BUFSZ (256 * 1024)
 
 /* The options, their defaults and their help are in cli/options.c
  * (CMD_GEN). */
@@ -93,167 +92,6 @@ static char **parse_channels(const char *what, const char *list, size_t *count)
 		die_usage("%s is empty; expected comma-separated stream ids, e.g. stream_001,stream_002", what);
 	*count = n;
 	return ids;
-}
-
-/* ------------------------------------------------------------------------ */
-/* File / stdout output                                                      */
-
-struct output {
-	const char *name; /* for messages */
-	FILE *f;          /* plain file or stdout */
-	gzFile gz;        /* or gzip */
-	bool is_stdout;
-	struct new_file file; /* a named file appears whole or not at all */
-	char *buf;
-	size_t len;
-	bool failed;
-};
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
-static bool output_open(struct output *o, const char *path)
-{
-	memset(o, 0, sizeof(*o));
-	o->buf = xmalloc(OUT_BUFSZ);
-	if (!path || !strcmp(path, "-")) {
-		o->name = "stdout";
-		o->f = stdout;
-		o->is_stdout = true;
-		return true;
-	}
-	o->name = path;
-	struct error err;
-	if (!new_file_create(&o->file, path, &err)) {
-		log_error("%s", err.msg);
-		goto fail;
-	}
-	if (ends_with(path, ".gz")) {
-		o->gz = gzdopen(o->file.fd, "wb3"); /* level 3: ~2x faster than 6, 8 % larger */
-		if (!o->gz) {
-			log_error("cannot create %s: %s", path, errno ? strerror(errno) : "out of memory");
-			new_file_discard(&o->file);
-			goto fail;
-		}
-		o->file.fd = -1; /* gzclose closes it */
-		gzbuffer(o->gz, 128 * 1024);
-		return true;
-	}
-	o->f = fdopen(o->file.fd, "wb");
-	if (!o->f) {
-		log_error("cannot create %s: %s", path, strerror(errno));
-		new_file_discard(&o->file);
-		goto fail;
-	}
-	o->file.fd = -1; /* fclose closes it */
-	return true;
-fail:
-	free(o->buf); /* the caller does not close an output that did not open */
-	o->buf = NULL;
-	return false;
-}
-
-static bool output_flush(struct output *o)
-{
-	if (o->failed)
-		return false;
-	if (o->len) {
-		if (o->gz) {
-			if (gzwrite(o->gz, o->buf, (unsigned)o->len) != (int)o->len) {
-				int zerr;
-				const char *msg = gzerror(o->gz, &zerr);
-				log_error("cannot write %s: %s", o->name, zerr == Z_ERRNO ? strerror(errno) : msg);
-				o->failed = true;
-				return false;
-			}
-		} else if (fwrite(o->buf, 1, o->len, o->f) != o->len) {
-			log_error("cannot write %s: %s", o->name, strerror(errno));
-			o->failed = true;
-			return false;
-		}
-		o->len = 0;
-	}
-	return true;
-}
-
-/* Push buffered lines through to the file descriptor (for live feeds). */
-static bool output_sync(struct output *o)
-{
-	if (!output_flush(o))
-		return false;
-	if (o->gz)
-		return gzflush(o->gz, Z_SYNC_FLUSH) == Z_OK || (o->failed = true, false);
-	if (fflush(o->f) != 0) {
-		log_error("cannot write %s: %s", o->name, strerror(errno));
-		o->failed = true;
-		return false;
-	}
-	return true;
-}
-
-static inline bool output_line(struct output *o, const char *data, size_t len)
-{
-	if (o->len + len + 1 > OUT_BUFSZ) {
-		if (!output_flush(o))
-			return false;
-		if (len + 1 > OUT_BUFSZ) { /* a line larger than the buffer */
-			bool ok = o->gz ? gzwrite(o->gz, data, (unsigned)len) == (int)len
-			                : fwrite(data, 1, len, o->f) == len;
-			if (!ok) {
-				log_error("cannot write %s: %s", o->name, strerror(errno));
-				o->failed = true;
-				return false;
-			}
-			o->buf[o->len++] = '\n';
-			return true;
-		}
-	}
-	memcpy(o->buf + o->len, data, len);
-	o->len += len;
-	o->buf[o->len++] = '\n';
-	return true;
-}
-
-/* Flush and close; a named file is put in place only when everything was
- * written and keep is true (else removed).  False (after logging) when
- * anything failed. */
-static bool output_close(struct output *o, bool keep)
-{
-	bool ok = output_flush(o);
-	if (o->gz) {
-		int rc = gzclose(o->gz);
-		if (rc != Z_OK && ok) {
-			log_error("cannot write %s: %s", o->name, rc == Z_ERRNO ? strerror(errno) : "gzip error");
-			ok = false;
-		}
-	} else if (o->is_stdout) {
-		if ((fflush(stdout) != 0 || ferror(stdout)) && ok) {
-			log_error("cannot write %s: %s", o->name, strerror(errno));
-			ok = false;
-		}
-	} else if (o->f) {
-		bool err = ferror(o->f) != 0;
-		if ((fclose(o->f) != 0 || err) && ok) {
-			log_error("cannot write %s: %s", o->name, strerror(errno));
-			ok = false;
-		}
-	}
-	free(o->buf);
-	o->buf = NULL;
-	ok = ok && !o->failed;
-	if (o->file.tmp) {
-		struct error err;
-		if (!ok || !keep) {
-			new_file_discard(&o->file);
-		} else if (!new_file_commit(&o->file, &err)) {
-			log_error("%s", err.msg);
-			ok = false;
-		}
-	}
-	return ok;
 }
 
 static volatile sig_atomic_t interrupted;
