@@ -725,12 +725,8 @@ static size_t decode_into(const char *raw, size_t n, char *out)
 	return o;
 }
 
-void jscan_string(const struct jscan_value *v, struct buf *scratch, struct strview *out)
+void jscan_string_unescape(const struct jscan_value *v, struct buf *scratch, struct strview *out)
 {
-	if (!v->escaped) {
-		*out = v->text;
-		return;
-	}
 	/* Decoding never lengthens: every escape is at least as long as the
 	 * bytes it stands for. */
 	buf_reserve(scratch, v->text.len);
