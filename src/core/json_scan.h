@@ -150,7 +150,17 @@ bool jscan_key_eq(const struct jscan_value *key, const char *name, size_t name_l
  * is not valid UTF-8: key-field checks reject it, and the tokenizer treats
  * it as word bytes.
  */
-void jscan_string(const struct jscan_value *v, struct buf *scratch, struct strview *out);
+void jscan_string_unescape(const struct jscan_value *v, struct buf *scratch, struct strview *out);
+static inline void jscan_string(const struct jscan_value *v, struct buf *scratch,
+                                struct strview *out)
+{
+	/* Inline for the usual string, without escapes (a call each was ~5 %
+	 * of the reader's instructions). */
+	if (!v->escaped)
+		*out = v->text;
+	else
+		jscan_string_unescape(v, scratch, out);
+}
 
 /* Iterate the elements of an already-validated JS_ARRAY value:
  *   struct jscan_array_iter it; jscan_array_begin(&it, &v);

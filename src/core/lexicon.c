@@ -286,21 +286,23 @@ static inline unsigned token_bits16(__m128i x)
 	return (unsigned)(_mm_movemask_epi8(any) | _mm_movemask_epi8(x));
 }
 
-static inline uint64_t token_mask(const struct lexicon *lex, const unsigned char *win)
+static inline uint64_t token_mask(const struct lexicon *lex, const unsigned char *win, size_t w)
 {
 	(void)lex;
 	uint64_t m = 0;
-	for (int k = 0; k < 4; k++)
+	/* Only the 16-byte blocks holding message bytes: the rest are zero
+	 * (most messages fit two of the four). */
+	for (size_t k = 0; k < (w + 15) / 16; k++)
 		m |= (uint64_t)token_bits16(
 			     _mm_loadu_si128((const __m128i *)(const void *)(win + 16 * k)))
 		     << (16 * k);
 	return m;
 }
 #else
-static inline uint64_t token_mask(const struct lexicon *lex, const unsigned char *win)
+static inline uint64_t token_mask(const struct lexicon *lex, const unsigned char *win, size_t w)
 {
 	uint64_t m = 0;
-	for (size_t i = 0; i < 64; i++)
+	for (size_t i = 0; i < w; i++)
 		m |= (uint64_t)(lex->token_map[win[i]] != 0) << i;
 	return m;
 }
@@ -381,7 +383,11 @@ static inline const struct entry *short_word(const struct lexicon *lex, const un
 void sentiment_count(const struct lexicon *lex, const char *msg, size_t len, unsigned *pos,
                      unsigned *neg)
 {
-	struct counting c = {.lex = lex};
+	struct counting c;
+	c.lex = lex; /* seen[] is not cleared: only its first n_seen are read */
+	c.n_seen = 0;
+	c.bitmap = NULL;
+	c.P = c.N = 0;
 	const unsigned char *p = (const unsigned char *)msg;
 	unsigned char win[64 + 8];
 	/* A token may run on past a window: open is its start in msg. */
@@ -394,7 +400,7 @@ void sentiment_count(const struct lexicon *lex, const char *msg, size_t len, uns
 			memset(win, 0, sizeof(win));
 			memcpy(win, p + base, w);
 		}
-		uint64_t m = token_mask(lex, win); /* bits >= w are clear */
+		uint64_t m = token_mask(lex, win, w); /* bits >= w are clear */
 		if (open != SIZE_MAX) {
 			if (m == UINT64_MAX)
 				continue; /* the whole window is more of it */

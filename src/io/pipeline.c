@@ -69,12 +69,12 @@ struct pin {
 	struct block *b;
 };
 
-static bool stable(const struct pin *pn, struct strview v)
+static inline bool stable(const struct pin *pn, struct strview v)
 {
 	return !v.ptr || (pn->lo && v.ptr >= pn->lo && v.ptr + v.len <= pn->hi);
 }
 
-static size_t need_view(const struct pin *pn, struct strview v)
+static inline size_t need_view(const struct pin *pn, struct strview v)
 {
 	return stable(pn, v) ? 0 : v.len + 1;
 }
@@ -88,7 +88,7 @@ static char *take(struct block *b, size_t n)
 	return p;
 }
 
-static struct strview copy_view(struct pin *pn, struct strview v)
+static inline struct strview copy_view(struct pin *pn, struct strview v)
 {
 	if (stable(pn, v))
 		return v;
