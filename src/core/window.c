@@ -699,8 +699,7 @@ static bool seen_fresh(const struct windower *w, uint64_t sh, uint64_t ch, int64
 
 static uint64_t chatter_hash(const struct windower *w, uint32_t id)
 {
-	struct strview v = interner_str(w->chatters, id);
-	return hash_bytes(v.ptr, v.len);
+	return interner_hash(w->chatters, id); /* hash_bytes of the name, kept */
 }
 
 /* The newest pane's emote chatters who are fresh (counted in
