@@ -289,7 +289,7 @@ for svg in root.iter(S + "svg"):
             continue
         cls, y = c.get("class").split()[-1], float(c.get("cy"))
         # the pane detector's spikes: on the count it scored (its panel)
-        pane = panels.get("emote-chatters") or panels.get("chatters") or panels.get("messages")
+        pane = panels.get("fresh-emoters") or panels.get("emote-chatters") or panels.get("chatters") or panels.get("messages")
         want = {"mk-surge": panels.get("avg_viewers"), "mk-drop": panels.get("avg_sentiment"),
                 "mk-spike": pane or plot}.get(cls, plot)
         seen.add(cls)
@@ -331,7 +331,7 @@ for svg in ET.parse(sys.argv[1]).getroot().iter(S + "svg"):
         errors.append("pane: a seed-style band is drawn on the chat_rate plot")
     for g in svg.findall(S + "g"):
         t = g.find(S + "text")
-        if g.get("class") != "panel" or not "".join(t.itertext()).startswith(("emote-chatters", "chatters", "messages")):
+        if g.get("class") != "panel" or not "".join(t.itertext()).startswith(("fresh-emoters", "emote-chatters", "chatters", "messages")):
             continue
         r = g.find(S + "rect")
         top, h = float(r.get("y")), float(r.get("height"))
@@ -362,7 +362,7 @@ if len(markers) != len(spikes):
 seed = ET.parse(sys.argv[2]).getroot()
 if seed.find(".//%spolygon[@class='band']" % S) is None:
     errors.append("seed: no baseline band on the chat_rate plot")
-if any("".join(t.itertext()).startswith(("emote-chatters", "chatters", "messages")) for t in seed.iter(S + "text")):
+if any("".join(t.itertext()).startswith(("fresh-emoters", "emote-chatters", "chatters", "messages")) for t in seed.iter(S + "text")):
     errors.append("seed: a pane panel is drawn")
 for e in errors[:5]:
     print("FAIL: baselines: " + e)

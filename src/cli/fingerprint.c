@@ -43,6 +43,7 @@ static const struct {
 	{"metric", false},    /* what the history counts */
 	{"baseline", false},  /* the history's length */
 	{"long-span", false}, /* panes summed from the history */
+	{"fresh-span", false}, /* how far back chatters' last messages are kept */
 	{"min-baseline", true},
 	{"dispersion", true},
 	{"min-excess", true},

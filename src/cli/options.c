@@ -114,8 +114,11 @@ static const struct opt opts[] = {
 	{"detector", 0, T_CHOICE, F(detector), CORE, NULL, "pane|seed",
 	 "chat spike detector: pane (newest pane vs a negative-binomial baseline) or seed "
 	 "(SPEC 5's seed method)", "pane|seed", TUNABLE, NULL},
-	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters|emote-chatters",
-	 "what the pane detector counts per pane: messages, distinct chatters, or distinct chatters with a message carrying an emote", "messages|chatters|emote-chatters", TUNABLE, NULL},
+	{"metric", 0, T_CHOICE, F(metric), CORE, NULL, "messages|chatters|emote-chatters|fresh-emoters",
+	 "what the pane detector counts per pane: messages, distinct chatters, distinct chatters with a message carrying an emote, or those counting the ones fresh to the stream (--fresh-span) twice",
+	 "messages|chatters|emote-chatters|fresh-emoters", TUNABLE, NULL},
+	{"fresh-span", 0, T_SECONDS, F(fresh_us), CORE, NULL, "SECONDS",
+	 "metric fresh-emoters: a chatter with no message on the stream in this span before the pane is fresh", NULL, TUNABLE, NULL},
 	{"baseline", 0, T_SECONDS, F(baseline_us), CORE, NULL, "SECONDS",
 	 "pane detector: span of previous panes in the baseline", NULL, TUNABLE, NULL},
 	{"min-baseline", 0, T_SECONDS, F(min_baseline_us), CORE, NULL, "SECONDS",
@@ -415,14 +418,15 @@ void config_init(struct config *c)
 	c->threshold = 3.0;
 	c->merge = true;
 	c->detector = xstrdup("pane");
-	c->metric = xstrdup("emote-chatters");
+	c->metric = xstrdup("fresh-emoters");
 	c->baseline_us = 900 * USEC_PER_SEC;
 	c->min_baseline_us = 300 * USEC_PER_SEC;
 	c->dispersion = 0.1;
 	c->min_excess = 5;
-	c->min_fano = 1.5;
+	c->min_fano = 1.75;
 	c->fence = 2;
 	c->long_span_us = 20 * USEC_PER_SEC;
+	c->fresh_us = 450 * USEC_PER_SEC;
 	c->viewer_surge_min_stddev = 1.0;
 	c->sentiment_drop_min_stddev = 0.05;
 	c->chat_topic = xstrdup("telemetra.events.chat");
@@ -1254,7 +1258,9 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 	}
 
 	memset(core, 0, sizeof(*core));
-	core->window = (struct window_config){c->window_us, c->slide_us, c->top_k};
+	/* only the metric that reads them pays for the chatters' last messages */
+	core->window = (struct window_config){c->window_us, c->slide_us, c->top_k,
+	                                      !strcmp(c->metric, "fresh-emoters") ? c->fresh_us : 0};
 	core->watermark_delay_us = c->delay_us;
 	core->chat_topic = c->chat_topic;
 	core->viewer_topic = c->viewer_topic;
@@ -1289,7 +1295,8 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			return false;
 		}
 		core->detect.pane = (struct pane_config){
-			.metric = !strcmp(c->metric, "emote-chatters") ? METRIC_EMOTE_CHATTERS
+			.metric = !strcmp(c->metric, "fresh-emoters")    ? METRIC_FRESH_EMOTERS
+			          : !strcmp(c->metric, "emote-chatters") ? METRIC_EMOTE_CHATTERS
 			          : !strcmp(c->metric, "chatters")     ? METRIC_CHATTERS
 			                                               : METRIC_MESSAGES,
 			.history = h < 1 ? 1 : (unsigned)h,
@@ -1298,6 +1305,7 @@ bool config_build_core(const struct config *c, struct core_config *core, struct 
 			.min_excess = c->min_excess,
 			.min_fano = c->min_fano,
 			.fence = c->fence,
+			.fresh_us = c->fresh_us,
 			.long_span = c->long_span_us / c->slide_us < 1
 			                     ? 1
 			                     : (unsigned)(c->long_span_us / c->slide_us),

@@ -46,7 +46,7 @@ struct config {
 	double min_stddev, threshold;
 	bool merge;
 	char *detector, *metric; /* chat spike detector and its metric */
-	int64_t baseline_us, min_baseline_us, long_span_us;
+	int64_t baseline_us, min_baseline_us, long_span_us, fresh_us;
 	double dispersion, min_excess, min_fano, fence;
 	char *lexicon_positive, *lexicon_negative;
 	char *chat_topic, *viewer_topic;

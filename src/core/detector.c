@@ -83,7 +83,8 @@ const char *detect_method_name(enum detect_method m) { return m == DETECT_PANE ?
 
 const char *detect_metric_name(enum detect_metric m)
 {
-	return m == METRIC_EMOTE_CHATTERS ? "emote-chatters"
+	return m == METRIC_FRESH_EMOTERS    ? "fresh-emoters"
+	       : m == METRIC_EMOTE_CHATTERS ? "emote-chatters"
 	       : m == METRIC_CHATTERS     ? "chatters"
 	                                  : "messages";
 }
@@ -754,6 +755,9 @@ static json_t *moment_metadata(const struct detectors *d, enum detector_kind k,
 		json_object_set_new(m, "min_excess", json_real(pc->min_excess));
 		json_object_set_new(m, "min_fano", json_real(pc->min_fano));
 		json_object_set_new(m, "fence", json_real(pc->fence));
+		if (pc->metric == METRIC_FRESH_EMOTERS)
+			json_object_set_new(m, "fresh_span_seconds",
+			                    json_real((double)pc->fresh_us / (double)USEC_PER_SEC));
 		return m;
 	}
 	json_object_set_new(m, "metric", json_string(defs[k].metric));
@@ -787,7 +791,9 @@ static int emit_moment(const struct detectors *d, uint32_t stream,
 	if (pane_chat(&d->cfg, k))
 		snprintf(val, sizeof(val), "%.0f %s in %g s", value,
 		         d->cfg.pane.metric == METRIC_EMOTE_CHATTERS ? "chatters with emotes"
-		                                                     : detect_metric_name(d->cfg.pane.metric),
+		         : d->cfg.pane.metric == METRIC_FRESH_EMOTERS
+		                 ? "chatters with emotes (fresh ones twice)"
+		                 : detect_metric_name(d->cfg.pane.metric),
 		         (double)(span * d->cfg.slide_us) / (double)USEC_PER_SEC);
 	else
 		snprintf(val, sizeof(val), "%.2f%s", value, def->unit);
@@ -921,9 +927,11 @@ static bool judge_pane(struct detectors *d, struct series *s, const struct windo
 {
 	const struct pane_config *pc = &d->cfg.pane;
 	int64_t pane = row->k + (int64_t)(d->cfg.window_panes ? d->cfg.window_panes : 1) - 1;
-	double x = (double)(pc->metric == METRIC_EMOTE_CHATTERS ? row->pane_emote_chatters
-	                    : pc->metric == METRIC_CHATTERS     ? row->pane_chatters
-	                                                        : row->pane_chat_count);
+	double x = (double)(pc->metric == METRIC_FRESH_EMOTERS
+	                            ? row->pane_emote_chatters + row->pane_fresh_emote_chatters
+	                    : pc->metric == METRIC_EMOTE_CHATTERS ? row->pane_emote_chatters
+	                    : pc->metric == METRIC_CHATTERS       ? row->pane_chatters
+	                                                          : row->pane_chat_count);
 	if (s->has_last) {
 		int64_t gap = pane - s->last_pane - 1; /* rows arrive in order: >= 0 */
 		if (gap >= (int64_t)s->cap) {

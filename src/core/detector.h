@@ -59,6 +59,7 @@ enum detect_metric {
 	METRIC_MESSAGES,
 	METRIC_CHATTERS,
 	METRIC_EMOTE_CHATTERS, /* chatters with a message carrying an emote */
+	METRIC_FRESH_EMOTERS,  /* the same, those fresh to the stream counting twice */
 };
 
 const char *detect_method_name(enum detect_method m);
@@ -74,6 +75,7 @@ struct pane_config {
 	unsigned long_span;   /* L >= 1: also score the newest L panes' sum */
 	double min_fano;      /* floor of a count's variance / mean (>= 1; below 1: none) */
 	double fence;         /* K: history clipped to [q1 - K IQR - 1, q3 + K IQR + 1] */
+	int64_t fresh_us;     /* fresh-emoters: the windower's fresh span (metadata only) */
 };
 
 struct detect_config {

@@ -231,6 +231,7 @@ struct strview interner_str(const struct interner *in, uint32_t id)
 	return sv_make(entry_str(e), e->len);
 }
 
+uint64_t interner_hash(const struct interner *in, uint32_t id) { return entry_of(in, id)->hash; }
 uint32_t interner_refs(const struct interner *in, uint32_t id) { return entry_of(in, id)->refs; }
 uint32_t interner_id_limit(const struct interner *in) { return in->n_entries; }
 uint32_t interner_count(const struct interner *in) { return in->live; }

@@ -46,6 +46,8 @@ void interner_release(struct interner *in, uint32_t id);
 /* The string of a live id; valid until its last reference is released. */
 struct strview interner_str(const struct interner *in, uint32_t id);
 uint32_t interner_refs(const struct interner *in, uint32_t id);
+/* hash_bytes() of a live id's string, as kept (no hashing). */
+uint64_t interner_hash(const struct interner *in, uint32_t id);
 /* Every live id is below this bound. */
 uint32_t interner_id_limit(const struct interner *in);
 /* Live strings. */

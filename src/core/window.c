@@ -145,6 +145,21 @@ struct windower {
 	struct interner *chatters;
 	struct interner *emotes;
 
+	/* When each (stream, chatter) last wrote, for window_row's
+	 * pane_fresh_emote_chatters (cfg.fresh_us > 0): open addressing keyed
+	 * by the two names' hashes (not by indexes, which are reused after a
+	 * release, nor by interned ids, which go with the panes), holding the
+	 * newest pane a window has counted the chatter in.  Entries too old to
+	 * matter to any window still to close are dropped when the table would
+	 * grow (seen_sweep); allocated with the first entry. */
+	struct seen {
+		uint64_t stream_hash, chatter_hash;
+		int64_t last_pane;
+	} *seen;
+	size_t seen_mask; /* capacity - 1 (a power of two less one), 0 before the first */
+	size_t seen_n;
+	int64_t fresh_panes; /* cfg.fresh_us in panes */
+
 	/* Scratch for combining a window: an id counts as seen in the current
 	 * window when its stamp equals `stamp`, which increases per window, so
 	 * nothing needs clearing between windows. */
@@ -177,6 +192,7 @@ struct windower *windower_new(const struct window_config *cfg)
 	w->stream_table = xcalloc(w->stream_mask + 1, sizeof(*w->stream_table));
 	w->chatters = interner_new();
 	w->emotes = interner_new();
+	w->fresh_panes = cfg->fresh_us > 0 ? (cfg->fresh_us + cfg->slide_us - 1) / cfg->slide_us : 0;
 	return w;
 }
 
@@ -220,6 +236,7 @@ void windower_free(struct windower *w)
 	keyheap_free(&w->release);
 	interner_free(w->chatters);
 	interner_free(w->emotes);
+	free(w->seen);
 	free(w->chatter_stamp);
 	free(w->emote_stamp);
 	free(w->emote_total);
@@ -599,6 +616,121 @@ static void ensure_scratch(struct windower *w)
 	}
 }
 
+/* --- when a chatter last wrote on a stream ------------------------------ */
+
+/* An entry is empty when both hashes are 0 (a pair of names hashing to
+ * that is treated as never seen: at worst one chatter counted fresh). */
+static bool seen_empty(const struct seen *e) { return !e->stream_hash && !e->chatter_hash; }
+
+static struct seen *seen_slot(struct seen *tab, size_t mask, uint64_t sh, uint64_t ch)
+{
+	size_t i = (size_t)((sh ^ (ch * 0x9E3779B97F4A7C15u)) >> 7) & mask;
+	while (!seen_empty(&tab[i]) && (tab[i].stream_hash != sh || tab[i].chatter_hash != ch))
+		i = (i + 1) & mask;
+	return &tab[i];
+}
+
+/* The first pane any window still to close may look back to: windows
+ * after closed_k have a newest pane >= closed_k + n, and look back
+ * fresh_panes from it. */
+static int64_t seen_horizon(const struct windower *w)
+{
+	if (w->closed_k == WINDOW_NONE_CLOSED || w->closed_k >= INT64_MAX / 2)
+		return INT64_MIN;
+	return w->closed_k + w->n - w->fresh_panes;
+}
+
+/* Rebuild the table into `mask + 1` slots, without the entries older than
+ * the horizon. */
+static void seen_rebuild(struct windower *w, size_t mask)
+{
+	struct seen *old = w->seen, *tab = xcalloc(mask + 1, sizeof(*tab));
+	int64_t horizon = seen_horizon(w);
+	size_t n = 0;
+	for (size_t i = 0; old && i <= w->seen_mask; i++) {
+		if (seen_empty(&old[i]) || old[i].last_pane < horizon)
+			continue;
+		*seen_slot(tab, mask, old[i].stream_hash, old[i].chatter_hash) = old[i];
+		n++;
+	}
+	free(old);
+	w->seen = tab;
+	w->seen_mask = mask;
+	w->seen_n = n;
+}
+
+/* Room for one more entry, at most half full: stale entries go first, and
+ * the table doubles only if the live ones fill a quarter of it (so a sweep
+ * frees at least a quarter: amortized O(1) an entry). */
+static void seen_reserve(struct windower *w)
+{
+	if (!w->seen) {
+		seen_rebuild(w, 15);
+		return;
+	}
+	if ((w->seen_n + 1) * 2 <= w->seen_mask + 1)
+		return;
+	seen_rebuild(w, w->seen_mask); /* a sweep */
+	if ((w->seen_n + 1) * 4 > w->seen_mask + 1) /* still over a quarter full: grow */
+		seen_rebuild(w, w->seen_mask * 2 + 1);
+}
+
+static void seen_note(struct windower *w, uint64_t sh, uint64_t ch, int64_t pane)
+{
+	seen_reserve(w);
+	struct seen *e = seen_slot(w->seen, w->seen_mask, sh, ch);
+	if (seen_empty(e)) {
+		*e = (struct seen){sh, ch, pane};
+		w->seen_n++;
+	} else if (pane > e->last_pane) {
+		e->last_pane = pane;
+	}
+}
+
+/* Whether the chatter wrote nothing on the stream that a window counted in
+ * the fresh_panes panes before `pane`. */
+static bool seen_fresh(const struct windower *w, uint64_t sh, uint64_t ch, int64_t pane)
+{
+	if (!w->seen)
+		return true;
+	const struct seen *e = seen_slot(w->seen, w->seen_mask, sh, ch);
+	return seen_empty(e) || e->last_pane < pane - w->fresh_panes;
+}
+
+static uint64_t chatter_hash(const struct windower *w, uint32_t id)
+{
+	return interner_hash(w->chatters, id); /* hash_bytes of the name, kept */
+}
+
+/* The newest pane's emote chatters who are fresh (counted in
+ * row->pane_emote_chatters already, with the current stamp: each once),
+ * then every chatter of the pane noted as seen in it. */
+static void pane_fresh(struct windower *w, const struct pane *p, int64_t k, uint64_t sh,
+                       struct window_row *row)
+{
+	w->stamp++;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t j = 0; j <= p->n_slices; j++) {
+			const struct agg *a = j == 0 ? &p->main : &p->slices[j - 1].agg;
+			if (j > 0 && p->slices[j - 1].first_k > k)
+				continue;
+			const struct idset *ids = pass == 0 ? &a->emoters : &a->chatters;
+			for (uint32_t i = 0; i < ids->n; i++) {
+				uint32_t id = ids->ids[i];
+				if (pass == 0) {
+					if (w->chatter_stamp[id] == w->stamp)
+						continue;
+					w->chatter_stamp[id] = w->stamp;
+					row->pane_fresh_emote_chatters +=
+						seen_fresh(w, sh, chatter_hash(w, id), p->index);
+				} else {
+					seen_note(w, sh, chatter_hash(w, id), p->index);
+				}
+			}
+		}
+	}
+}
+
 /* Add one aggregate of the newest pane to the row's pane counts. */
 static void pane_part(struct windower *w, const struct agg *a, struct window_row *row)
 {
@@ -668,6 +800,8 @@ static void combine_window(struct windower *w, uint32_t s, size_t first, int64_t
 			for (size_t j = 0; j < p->n_slices; j++)
 				if (p->slices[j].first_k <= k)
 					pane_emoters(w, &p->slices[j].agg, row);
+			if (w->fresh_panes)
+				pane_fresh(w, p, k, stream_hash(st), row);
 		}
 	}
 
@@ -937,7 +1071,25 @@ void windower_save(const struct windower *w, struct buf *out)
 		}
 		buf_adds(out, "]}");
 	}
-	buf_adds(out, "]}");
+	buf_addc(out, ']');
+	/* when chatters last wrote (only with fresh_us, only what a window
+	 * still to close can look back to); the hashes as signed 64-bit
+	 * integers, the state's integers */
+	if (w->seen_n) {
+		int64_t horizon = seen_horizon(w);
+		bool first = true;
+		buf_adds(out, ",\"seen\":[");
+		for (size_t i = 0; i <= w->seen_mask; i++) {
+			const struct seen *e = &w->seen[i];
+			if (seen_empty(e) || e->last_pane < horizon)
+				continue;
+			buf_printf(out, "%s[%" PRId64 ",%" PRId64 ",%" PRId64 "]", first ? "" : ",",
+			           (int64_t)e->stream_hash, (int64_t)e->chatter_hash, e->last_pane);
+			first = false;
+		}
+		buf_addc(out, ']');
+	}
+	buf_addc(out, '}');
 }
 
 static bool agg_load(struct windower *w, struct agg *a, const struct state *j, struct error *err)
@@ -998,11 +1150,12 @@ static bool agg_load(struct windower *w, struct agg *a, const struct state *j, s
 
 bool windower_load(struct windower *w, const struct state *state, struct error *err)
 {
-	struct state *closed, *streams;
+	struct state *closed, *streams, *seen = NULL;
 	struct state_error jerr;
-	if (state_unpack(state, &jerr, "{soso}", "closed_k", &closed,
-	                 "streams", &streams) ||
-	    !state_is_array(streams) || !(state_is_null(closed) || state_is_integer(closed))) {
+	if (state_unpack(state, &jerr, "{sosos?o}", "closed_k", &closed, "streams", &streams,
+	                 "seen", &seen) ||
+	    !state_is_array(streams) || !(state_is_null(closed) || state_is_integer(closed)) ||
+	    (seen && !state_is_array(seen))) {
 		error_set(err, "bad window state: %s", jerr.text);
 		return false;
 	}
@@ -1051,6 +1204,16 @@ bool windower_load(struct windower *w, const struct state *state, struct error *
 					return false;
 			}
 		}
+	}
+	struct state *ej;
+	state_array_foreach(seen, i, ej) { /* no-op on NULL: a state from before */
+		state_int sh, ch, last;
+		if (state_unpack(ej, &jerr, "[III]", &sh, &ch, &last)) {
+			error_set(err, "bad seen chatter in saved state: %s", jerr.text);
+			return false;
+		}
+		if (w->fresh_panes)
+			seen_note(w, (uint64_t)sh, (uint64_t)ch, last);
 	}
 	return true;
 }

@@ -42,6 +42,10 @@ struct window_config {
 	int64_t size_us;  /* W */
 	int64_t slide_us; /* S; W is a positive multiple of S */
 	unsigned top_k;   /* emotes kept per window */
+	/* > 0: rows count pane_fresh_emote_chatters, chatters who wrote
+	 * nothing on the stream in this span before the pane (0: not counted,
+	 * and nothing is kept per chatter) */
+	int64_t fresh_us;
 };
 
 /* A finalized window, as emitted.  Strings are views valid only during the
@@ -73,6 +77,10 @@ struct window_row {
 	/* of those, the chatters with a message carrying an emote (the
 	 * event's emotes list): the reactions an editor finds a clip by */
 	int64_t pane_emote_chatters;
+	/* of those, the ones with no message on this stream in the
+	 * window_config.fresh_us before the pane (in panes a window counted):
+	 * chatters who rarely write, whom a moment brings out */
+	int64_t pane_fresh_emote_chatters;
 	double z_score; /* valid if has_z */
 	bool has_z;
 	bool is_anomaly;

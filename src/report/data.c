@@ -355,6 +355,7 @@ static void moment_metadata(struct smoment *m, const char *meta, size_t len)
 		snprintf(m->metric, sizeof m->metric, "%s",
 		         !strcmp(mn, "messages")         ? "messages"
 		         : !strcmp(mn, "emote-chatters") ? "emote-chatters"
+		         : !strcmp(mn, "fresh-emoters")  ? "fresh-emoters"
 		                                         : "chatters");
 	}
 	json_decref(o);

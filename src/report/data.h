@@ -117,7 +117,7 @@ struct smoment {
 	bool is_pane;
 	int64_t scored_start, scored_end;
 	double value, level, spread, dispersion, p_value;
-	char metric[16]; /* "chatters", "messages" or "emote-chatters" (a fixed list) */
+	char metric[16]; /* "chatters", "messages", "emote-chatters" or "fresh-emoters" (a fixed list) */
 };
 
 void smoments_free(struct smoment *m, size_t n);

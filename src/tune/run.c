@@ -604,6 +604,7 @@ static bool same_windowing(const struct tune_case *a, const struct tune_case *b)
 	return a->core.window.size_us == b->core.window.size_us &&
 	       a->core.window.slide_us == b->core.window.slide_us &&
 	       a->core.window.top_k == b->core.window.top_k &&
+	       a->core.window.fresh_us == b->core.window.fresh_us &&
 	       a->core.watermark_delay_us == b->core.watermark_delay_us && a->lexicon == b->lexicon;
 }
 

@@ -886,6 +886,58 @@ START_TEST(pane_metric_choice)
 }
 END_TEST
 
+/* --metric fresh-emoters scores pane_emote_chatters + pane_fresh_emote_chatters:
+ * against a history of one regular emote chatter every other pane (level
+ * 0.5), five emote chatters who all wrote in the last minutes are not a
+ * spike (as emote-chatters: p about (1/3)^5), the same five who had not
+ * written for the fresh span are (they count 10); the description says
+ * what was counted.  Fails with the metric scoring emote-chatters alone. */
+static bool fresh_fires(enum detect_metric metric, int64_t emoters, int64_t fresh)
+{
+	struct detect_config c = pane_default();
+	c.pane.metric = metric;
+	c.pane.fresh_us = SEC(450);
+	struct detectors *d = detectors_new(&c);
+	struct moms ms = {0};
+	struct window_row r;
+	for (int64_t p = 0; p < 40; p++) {
+		r = row(0, "s", p - 5, 1.0);
+		r.pane_chat_count = r.pane_chatters = 5;
+		r.pane_emote_chatters = p % 2; /* a regular: never fresh */
+		ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+		ck_assert(!r.is_anomaly);
+	}
+	r = row(0, "s", 40 - 5, 1.0);
+	r.pane_chat_count = r.pane_chatters = 5;
+	r.pane_emote_chatters = emoters;
+	r.pane_fresh_emote_chatters = fresh;
+	ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
+	ck_assert(r.has_z);
+	bool fired = r.is_anomaly;
+	ck_assert_int_eq(detectors_flush(d, collect, &ms), 0);
+	if (fired && metric == METRIC_FRESH_EMOTERS) {
+		json_t *meta = json_loads(ms.m[0].metadata, 0, NULL);
+		ck_assert_str_eq(json_string_value(json_object_get(meta, "metric")), "fresh-emoters");
+		ck_assert_double_eq(json_number_value(json_object_get(meta, "value")), 10);
+		ck_assert_double_eq(json_number_value(json_object_get(meta, "fresh_span_seconds")), 450);
+		json_decref(meta);
+		ck_assert_ptr_nonnull(strstr(ms.m[0].description,
+		                             "10 chatters with emotes (fresh ones twice) in 10 s"));
+	}
+	moms_free(&ms);
+	detectors_free(d);
+	return fired;
+}
+
+START_TEST(fresh_emoters_count_twice)
+{
+	ck_assert(!fresh_fires(METRIC_FRESH_EMOTERS, 5, 0));  /* regulars: 5 */
+	ck_assert(fresh_fires(METRIC_FRESH_EMOTERS, 5, 5));   /* all fresh: 10 */
+	ck_assert(!fresh_fires(METRIC_EMOTE_CHATTERS, 5, 5)); /* emote-chatters ignores it */
+	ck_assert_str_eq(detect_metric_name(METRIC_FRESH_EMOTERS), "fresh-emoters");
+}
+END_TEST
+
 /* History edges: z is NULL until min_history panes are known, panes of
  * windows without events count as zeros, and a stream silent for a whole
  * baseline starts afresh. */
@@ -1333,6 +1385,7 @@ Suite *detector_suite(void)
 	tcase_add_test(tc, fano_floor_holds_clustered_chat);
 	tcase_add_test(tc, pane_history_edges);
 	tcase_add_test(tc, pane_metric_choice);
+	tcase_add_test(tc, fresh_emoters_count_twice);
 	tcase_add_test(tc, first_minutes_and_an_hour_of_silence);
 	tcase_add_test(tc, pane_state_round_trip);
 	tcase_add_test(tc, growing_state_round_trip);

@@ -158,7 +158,7 @@ static struct core_config config(int64_t w, int64_t s, int64_t d)
 {
 	struct core_config c;
 	memset(&c, 0, sizeof(c));
-	c.window = (struct window_config){SEC(w), SEC(s), 10};
+	c.window = (struct window_config){SEC(w), SEC(s), 10, 0};
 	c.watermark_delay_us = SEC(d);
 	c.detect.det[DETECTOR_CHAT_SPIKE] =
 		(struct detector_config){true, 10, 10, 1.0 / (double)w, 3.0};

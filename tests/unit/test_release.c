@@ -74,7 +74,7 @@ static struct strview name_of(char *buf, size_t cap, int i)
 
 START_TEST(stream_table_release_and_reuse)
 {
-	struct window_config cfg = {SEC(10), SEC(10), 3};
+	struct window_config cfg = {SEC(10), SEC(10), 3, 0};
 	struct windower *w = windower_new(&cfg);
 	char buf[32];
 	enum { N = 5000 };
@@ -125,7 +125,7 @@ END_TEST
 
 START_TEST(stream_with_panes_is_not_released)
 {
-	struct window_config cfg = {SEC(10), SEC(10), 3};
+	struct window_config cfg = {SEC(10), SEC(10), 3, 0};
 	struct windower *w = windower_new(&cfg);
 	uint32_t s = windower_stream(w, SV_LIT("s"));
 	struct chat_contribution c = {0, SV_LIT("u"), NULL, 0};
@@ -149,7 +149,7 @@ static int count_rows(void *ctx, struct window_row *row)
 
 START_TEST(held_streams_come_due_in_order)
 {
-	struct window_config cfg = {SEC(10), SEC(10), 3};
+	struct window_config cfg = {SEC(10), SEC(10), 3, 0};
 	struct windower *w = windower_new(&cfg);
 	struct chat_contribution c = {0, SV_LIT("u"), NULL, 0};
 	uint32_t a = windower_stream(w, SV_LIT("a")), b = windower_stream(w, SV_LIT("b"));
@@ -275,13 +275,13 @@ static struct core_config config(int64_t delay_s, bool optional)
 {
 	struct core_config c;
 	memset(&c, 0, sizeof(c));
-	c.window = (struct window_config){SEC(60), SEC(10), 3};
+	c.window = (struct window_config){SEC(60), SEC(10), 3, 0};
 	c.watermark_delay_us = SEC(delay_s);
 	c.detect.merge = true;
 	c.detect.method = DETECT_PANE;
 	c.detect.window_panes = 6;
 	c.detect.slide_us = SEC(10);
-	c.detect.pane = (struct pane_config){METRIC_CHATTERS, 90, 30, 0.1, 5, 2, 1.5, 2};
+	c.detect.pane = (struct pane_config){METRIC_CHATTERS, 90, 30, 0.1, 5, 2, 1.5, 2, 0};
 	c.detect.det[DETECTOR_CHAT_SPIKE] = (struct detector_config){true, 10, 10, 1.0 / 60, 3.0};
 	c.detect.det[DETECTOR_VIEWER_SURGE] = (struct detector_config){optional, 10, 10, 1.0, 2.0};
 	c.detect.det[DETECTOR_SENTIMENT_DROP] = (struct detector_config){optional, 10, 10, 0.05, 2.0};

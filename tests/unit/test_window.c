@@ -24,7 +24,7 @@ struct row {
 	char stream[32];
 	int64_t k, start, end;
 	int64_t chat, unique, pos, neg, score_sum, viewer_events;
-	int64_t pane_chat, pane_chatters, pane_emoters;
+	int64_t pane_chat, pane_chatters, pane_emoters, pane_fresh;
 	bool has_sent, has_viewers;
 	double avg_sent, rate, avg_viewers;
 	size_t n_top;
@@ -56,6 +56,7 @@ static int collect(void *ctx, struct window_row *w)
 	r->pane_chat = w->pane_chat_count;
 	r->pane_chatters = w->pane_chatters;
 	r->pane_emoters = w->pane_emote_chatters;
+	r->pane_fresh = w->pane_fresh_emote_chatters;
 	r->has_sent = w->has_sentiment;
 	r->has_viewers = w->has_viewers;
 	r->avg_sent = w->avg_sentiment;
@@ -72,7 +73,7 @@ static int collect(void *ctx, struct window_row *w)
 
 static struct windower *make(int64_t size_s, int64_t slide_s, unsigned top_k)
 {
-	struct window_config cfg = {SEC(size_s), SEC(slide_s), top_k};
+	struct window_config cfg = {SEC(size_s), SEC(slide_s), top_k, 0};
 	return windower_new(&cfg);
 }
 
@@ -614,7 +615,7 @@ END_TEST
  * pane, across panes, and through a checkpoint. */
 START_TEST(viewer_sum_never_overflows)
 {
-	struct window_config cfg = {SEC(30), SEC(10), 10};
+	struct window_config cfg = {SEC(30), SEC(10), 10, 0};
 	struct windower *w = windower_new(&cfg);
 	viewer(w, "s", SEC(1), INT64_MAX);
 	viewer(w, "s", SEC(2), INT64_MAX);
@@ -661,7 +662,7 @@ END_TEST
 START_TEST(pane_emote_chatters)
 {
 	static const char *const lul[] = {"LUL"}, *const two[] = {"Pog", "LUL"};
-	struct window_config cfg = {SEC(20), SEC(10), 10};
+	struct window_config cfg = {SEC(20), SEC(10), 10, 0};
 	struct windower *w = windower_new(&cfg);
 	chat(w, "s", SEC(1), "old", 0, lul, 1);    /* pane 0: not the newest of window 0 */
 	chat(w, "s", SEC(11), "alice", 0, NULL, 0); /* pane 1 */
@@ -743,6 +744,73 @@ START_TEST(close_visits_streams_by_first_pane)
 }
 END_TEST
 
+/* The newest pane's emote chatters who wrote nothing on the stream in the
+ * fresh span (60 s) before the pane, per stream, through a checkpoint;
+ * the table of last messages keeps no chatter alive in the interner.
+ * W = 20 s, S = 10 s: window k = panes k, k + 1. */
+START_TEST(pane_fresh_emote_chatters)
+{
+	static const char *const lul[] = {"LUL"};
+	struct window_config cfg = {SEC(20), SEC(10), 10, SEC(60)};
+	struct windower *w = windower_new(&cfg);
+	chat(w, "s", SEC(1), "alice", 0, lul, 1); /* pane 0 */
+	chat(w, "s", SEC(2), "bob", 0, NULL, 0);
+	chat(w, "s", SEC(31), "alice", 0, lul, 1); /* pane 3: alice, bob seen 30 s ago */
+	chat(w, "s", SEC(32), "bob", 0, lul, 1);
+	chat(w, "s", SEC(33), "carol", 0, lul, 1); /* never seen: fresh */
+	chat(w, "t", SEC(34), "alice", 0, lul, 1); /* fresh on t */
+	struct rows rs = {0};
+	ck_assert_int_eq(windower_close(w, SEC(40), collect, &rs), 0); /* k <= 2 */
+	ck_assert_uint_eq(rs.n, 4); /* s: -1, 0, 2; t: 2 */
+	for (size_t r = 0; r < rs.n; r++) {
+		if (rs.r[r].k == 2 && !strcmp(rs.r[r].stream, "s")) {
+			ck_assert_int_eq(rs.r[r].pane_emoters, 3);
+			ck_assert_int_eq(rs.r[r].pane_fresh, 1); /* carol */
+		} else if (rs.r[r].k == 2) {
+			ck_assert_int_eq(rs.r[r].pane_fresh, 1);
+		}
+	}
+
+	struct buf saved = BUF_INIT;
+	windower_save(w, &saved);
+	ck_assert_ptr_nonnull(strstr(saved.data, "\"seen\":[["));
+	struct state_error jerr;
+	struct state *state = state_parse(saved.data, saved.len, &jerr);
+	ck_assert_msg(state != NULL, "%s", jerr.text);
+	struct windower *back = windower_new(&cfg);
+	struct error err;
+	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
+	state_free(state);
+	buf_free(&saved);
+
+	struct windower *both[] = {w, back};
+	for (int i = 0; i < 2; i++) {
+		chat(both[i], "s", SEC(45), "dave", 0, lul, 1);   /* pane 4: fresh */
+		chat(both[i], "s", SEC(101), "alice", 0, lul, 1); /* pane 10: 70 s after pane 3 */
+		chat(both[i], "s", SEC(102), "dave", 0, lul, 1);  /* 57 s after: not fresh */
+		memset(&rs, 0, sizeof(rs));
+		ck_assert_int_eq(windower_close(both[i], TIME_POS_INF, collect, &rs), 0);
+		bool saw4 = false, saw10 = false;
+		for (size_t r = 0; r < rs.n; r++) {
+			if (strcmp(rs.r[r].stream, "s"))
+				continue; /* t: no newest pane after 3 */
+			if (rs.r[r].k == 3) { /* newest pane 4 */
+				ck_assert_int_eq(rs.r[r].pane_fresh, 1);
+				saw4 = true;
+			}
+			if (rs.r[r].k == 9) { /* newest pane 10 */
+				ck_assert_int_eq(rs.r[r].pane_emoters, 2);
+				ck_assert_int_eq(rs.r[r].pane_fresh, 1); /* alice */
+				saw10 = true;
+			}
+		}
+		ck_assert(saw4 && saw10);
+		ck_assert_uint_eq(windower_live_chatters(both[i]), 0);
+		windower_free(both[i]);
+	}
+}
+END_TEST
+
 Suite *window_suite(void)
 {
 	Suite *s = suite_create("window");
@@ -772,6 +840,7 @@ Suite *window_suite(void)
 	tcase_add_test(tc, emit_can_stop);
 	tcase_add_test(tc, close_visits_streams_by_first_pane);
 	tcase_add_test(tc, pane_emote_chatters);
+	tcase_add_test(tc, pane_fresh_emote_chatters);
 	suite_add_tcase(s, tc);
 	return s;
 }
