@@ -147,13 +147,17 @@ struct windower {
 
 	/* When each (stream, chatter) last wrote, for window_row's
 	 * pane_fresh_emote_chatters (cfg.fresh_us > 0): open addressing keyed
-	 * by the two names' hashes (not by indexes, which are reused after a
-	 * release, nor by interned ids, which go with the panes), holding the
-	 * newest pane a window has counted the chatter in.  Entries too old to
-	 * matter to any window still to close are dropped when the table would
-	 * grow (seen_sweep); allocated with the first entry. */
+	 * by one 64-bit mix of the two names' hashes (not by indexes, which are
+	 * reused after a release, nor by interned ids, which go with the
+	 * panes), holding the newest pane a window has counted the chatter in.
+	 * 16 bytes an entry, because with many streams alive at once (1 M
+	 * streams seen once each) the table holds one entry per stream for the
+	 * whole fresh span; two pairs colliding on the mix would count one
+	 * chatter as not fresh, at odds of one in 2^64 a pair.  Entries too old
+	 * to matter to any window still to close are dropped when the table
+	 * would grow (seen_reserve); allocated with the first entry. */
 	struct seen {
-		uint64_t stream_hash, chatter_hash;
+		uint64_t key; /* seen_key(stream hash, chatter hash); 0: empty */
 		int64_t last_pane;
 	} *seen;
 	size_t seen_mask; /* capacity - 1 (a power of two less one), 0 before the first */
@@ -618,14 +622,19 @@ static void ensure_scratch(struct windower *w)
 
 /* --- when a chatter last wrote on a stream ------------------------------ */
 
-/* An entry is empty when both hashes are 0 (a pair of names hashing to
- * that is treated as never seen: at worst one chatter counted fresh). */
-static bool seen_empty(const struct seen *e) { return !e->stream_hash && !e->chatter_hash; }
-
-static struct seen *seen_slot(struct seen *tab, size_t mask, uint64_t sh, uint64_t ch)
+/* The key of (stream, chatter), never 0 (the empty slot's). */
+static uint64_t seen_key(uint64_t sh, uint64_t ch)
 {
-	size_t i = (size_t)((sh ^ (ch * 0x9E3779B97F4A7C15u)) >> 7) & mask;
-	while (!seen_empty(&tab[i]) && (tab[i].stream_hash != sh || tab[i].chatter_hash != ch))
+	uint64_t key = sh ^ (ch * 0x9E3779B97F4A7C15u);
+	return key ? key : 1;
+}
+
+static bool seen_empty(const struct seen *e) { return !e->key; }
+
+static struct seen *seen_slot(struct seen *tab, size_t mask, uint64_t key)
+{
+	size_t i = (size_t)(key >> 7) & mask;
+	while (!seen_empty(&tab[i]) && tab[i].key != key)
 		i = (i + 1) & mask;
 	return &tab[i];
 }
@@ -650,7 +659,7 @@ static void seen_rebuild(struct windower *w, size_t mask)
 	for (size_t i = 0; old && i <= w->seen_mask; i++) {
 		if (seen_empty(&old[i]) || old[i].last_pane < horizon)
 			continue;
-		*seen_slot(tab, mask, old[i].stream_hash, old[i].chatter_hash) = old[i];
+		*seen_slot(tab, mask, old[i].key) = old[i];
 		n++;
 	}
 	free(old);
@@ -659,28 +668,28 @@ static void seen_rebuild(struct windower *w, size_t mask)
 	w->seen_n = n;
 }
 
-/* Room for one more entry, at most half full: stale entries go first, and
- * the table doubles only if the live ones fill a quarter of it (so a sweep
- * frees at least a quarter: amortized O(1) an entry). */
+/* Room for one more entry, at most three quarters full: stale entries go
+ * first, and the table doubles only if the live ones fill half of it (so a
+ * sweep frees at least a quarter: amortized O(1) an entry). */
 static void seen_reserve(struct windower *w)
 {
 	if (!w->seen) {
 		seen_rebuild(w, 15);
 		return;
 	}
-	if ((w->seen_n + 1) * 2 <= w->seen_mask + 1)
+	if ((w->seen_n + 1) * 4 <= (w->seen_mask + 1) * 3)
 		return;
 	seen_rebuild(w, w->seen_mask); /* a sweep */
-	if ((w->seen_n + 1) * 4 > w->seen_mask + 1) /* still over a quarter full: grow */
+	if ((w->seen_n + 1) * 2 > w->seen_mask + 1) /* still over half full: grow */
 		seen_rebuild(w, w->seen_mask * 2 + 1);
 }
 
-static void seen_note(struct windower *w, uint64_t sh, uint64_t ch, int64_t pane)
+static void seen_note_key(struct windower *w, uint64_t key, int64_t pane)
 {
 	seen_reserve(w);
-	struct seen *e = seen_slot(w->seen, w->seen_mask, sh, ch);
+	struct seen *e = seen_slot(w->seen, w->seen_mask, key);
 	if (seen_empty(e)) {
-		*e = (struct seen){sh, ch, pane};
+		*e = (struct seen){key, pane};
 		w->seen_n++;
 	} else if (pane > e->last_pane) {
 		e->last_pane = pane;
@@ -693,7 +702,7 @@ static bool seen_fresh(const struct windower *w, uint64_t sh, uint64_t ch, int64
 {
 	if (!w->seen)
 		return true;
-	const struct seen *e = seen_slot(w->seen, w->seen_mask, sh, ch);
+	const struct seen *e = seen_slot(w->seen, w->seen_mask, seen_key(sh, ch));
 	return seen_empty(e) || e->last_pane < pane - w->fresh_panes;
 }
 
@@ -724,7 +733,7 @@ static void pane_fresh(struct windower *w, const struct pane *p, int64_t k, uint
 					row->pane_fresh_emote_chatters +=
 						seen_fresh(w, sh, chatter_hash(w, id), p->index);
 				} else {
-					seen_note(w, sh, chatter_hash(w, id), p->index);
+					seen_note_key(w, seen_key(sh, chatter_hash(w, id)), p->index);
 				}
 			}
 		}
@@ -1073,7 +1082,7 @@ void windower_save(const struct windower *w, struct buf *out)
 	}
 	buf_addc(out, ']');
 	/* when chatters last wrote (only with fresh_us, only what a window
-	 * still to close can look back to); the hashes as signed 64-bit
+	 * still to close can look back to); the keys as signed 64-bit
 	 * integers, the state's integers */
 	if (w->seen_n) {
 		int64_t horizon = seen_horizon(w);
@@ -1083,8 +1092,8 @@ void windower_save(const struct windower *w, struct buf *out)
 			const struct seen *e = &w->seen[i];
 			if (seen_empty(e) || e->last_pane < horizon)
 				continue;
-			buf_printf(out, "%s[%" PRId64 ",%" PRId64 ",%" PRId64 "]", first ? "" : ",",
-			           (int64_t)e->stream_hash, (int64_t)e->chatter_hash, e->last_pane);
+			buf_printf(out, "%s[%" PRId64 ",%" PRId64 "]", first ? "" : ",", (int64_t)e->key,
+			           e->last_pane);
 			first = false;
 		}
 		buf_addc(out, ']');
@@ -1207,13 +1216,17 @@ bool windower_load(struct windower *w, const struct state *state, struct error *
 	}
 	struct state *ej;
 	state_array_foreach(seen, i, ej) { /* no-op on NULL: a state from before */
-		state_int sh, ch, last;
-		if (state_unpack(ej, &jerr, "[III]", &sh, &ch, &last)) {
+		state_int key, last;
+		if (state_unpack(ej, &jerr, "[II]", &key, &last)) {
 			error_set(err, "bad seen chatter in saved state: %s", jerr.text);
 			return false;
 		}
+		if (key == 0) {
+			error_set(err, "bad seen chatter in saved state: key 0 (the empty slot's)");
+			return false;
+		}
 		if (w->fresh_panes)
-			seen_note(w, (uint64_t)sh, (uint64_t)ch, last);
+			seen_note_key(w, (uint64_t)key, last);
 	}
 	return true;
 }
