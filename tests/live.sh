@@ -74,6 +74,15 @@ start_daemon() {
 }
 
 reached() { n=$(committed "$1" "$2"); [ "${n:-0}" -ge "$3" ]; }
+# metrics_port NAME: the port the newest daemon logging to $tmp/NAME.log serves
+# /metrics on (started with --metrics 127.0.0.1:0)
+metrics_port() { sed -n 's/.*serving \/metrics.* (port \([0-9]*\)).*/\1/p' "$tmp/$1.log" | tail -1; }
+# consumed N: the daemon serving $port has handled at least N records
+consumed() { n=$(metric_sum telemetra_records_consumed_total); [ "${n:-0}" -ge "$1" ]; }
+# metric_sum NAME: the sum of a metric's series on the daemon serving $port
+metric_sum() {
+	curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" 'index($0, m "{") == 1 { s += $2 } END { print s + 0 }'
+}
 logged() { grep -q -e "$2" "$tmp/$1.log"; }
 
 stop_daemon() { # stop_daemon PID NAME: SIGTERM, expect exit 0
@@ -363,13 +372,9 @@ stop_daemon "$d" s10
 start_daemon s10 s10 g10 --trigger 3600 --max-batch 1000000 --metrics 127.0.0.1:0
 d=$last_pid
 wait_for "s10 to be given its partitions at its second start" 60 assigned10 3
-port=$(sed -n 's/.*serving \/metrics.* (port \([0-9]*\)).*/\1/p' "$tmp/s10.log" | tail -1)
-consumed10() { # consumed10 N: this start has handled at least N records
-	n=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^telemetra_records_consumed_total\{/ { s += $2 } END { print s + 0 }')
-	[ "${n:-0}" -ge "$1" ]
-}
+port=$(metrics_port s10)
 M12=$("$PRODUCE" "$BS" "$tmp/uncommitted.jsonl") || hard_error "producing into Kafka failed"
-wait_for "s10 to consume the $M12 new records" 60 consumed10 "$M12"
+wait_for "s10 to consume the $M12 new records" 60 consumed "$M12"
 [ "$(committed s10 g10)" = "$produced" ] || fail "10: --trigger 3600 committed before the stall"
 kill -STOP "$d"
 sleep 8 # the stall, as above
@@ -378,7 +383,7 @@ produced=$((produced + M12))
 lost10() { [ "$(grep -c "partitions lost: 8" "$tmp/s10.log")" -ge 2 ]; }
 wait_for "s10 to lose its partitions with a batch in hand" 60 lost10
 wait_for "s10 to be given them again" 60 assigned10 4
-wait_for "s10 to read the $M12 records again" 60 consumed10 $((2 * M12))
+wait_for "s10 to read the $M12 records again" 60 consumed $((2 * M12))
 stop_daemon "$d" s10
 [ "$(committed s10 g10)" = "$produced" ] || fail "10: committed $(committed s10 g10) of $produced at the stop"
 # The runs row counts what this start committed: each record once,
@@ -425,9 +430,9 @@ kcat11() { [ -s "$tmp/s11.kcat" ]; }
 wait_for "kcat to receive its share of the $M11 new records" 30 kcat11
 # Paused, A fetches nothing, so its lag must come from the brokers: it
 # was 0 before, and stood still at 0 when only fetches told it.
-port=$(sed -n 's/.*serving \/metrics.* (port \([0-9]*\)).*/\1/p' "$tmp/s11a.log" | tail -1)
+port=$(metrics_port s11a)
 lag11() {
-	n=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^telemetra_consumer_lag_records\{/ { s += $2 } END { print s + 0 }')
+	n=$(metric_sum telemetra_consumer_lag_records)
 	[ "${n:-0}" -gt 0 ]
 }
 wait_for "A's lag to show the records waiting in its paused partitions" 30 lag11
@@ -465,15 +470,11 @@ start_daemon s12a s12 g12 --trigger 3600 --max-batch 1000000 --metrics 127.0.0.1
 a=$last_pid
 assigned12() { [ "$(grep -c "partitions assigned" "$tmp/s12a.log")" -ge "$1" ]; }
 wait_for "A to be given its partitions at its second start" 60 assigned12 2
-port=$(sed -n 's/.*serving \/metrics.* (port \([0-9]*\)).*/\1/p' "$tmp/s12a.log" | tail -1)
-consumed12() {
-	n=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^telemetra_records_consumed_total\{/ { s += $2 } END { print s + 0 }')
-	[ "${n:-0}" -ge "$1" ]
-}
+port=$(metrics_port s12a)
 "$TELEMETRA" gen -q --seed 14 --streams 12 --events 3000 --late 0 --start 2025-11-23T17:00:00Z \
 	-o "$tmp/inhand.jsonl" || hard_error "gen failed"
 M12=$("$PRODUCE" "$BS" "$tmp/inhand.jsonl") || hard_error "producing into Kafka failed"
-wait_for "A to consume the $M12 new records" 60 consumed12 "$M12"
+wait_for "A to consume the $M12 new records" 60 consumed "$M12"
 [ "$(committed s12 g12)" = "$produced" ] || fail "12: --trigger 3600 committed before the rebalance"
 produced=$((produced + M12))
 # (no probe while a batch is in hand: the revocation's commit finds it away)
@@ -489,7 +490,7 @@ wait_for "A's assignment after kcat joined" 60 assigned12 3
 kill -TERM "$k"
 wait "$k"
 wait_for "A to be given every partition once kcat left" 60 assigned12 4
-wait_for "A to read the $M12 records again" 60 consumed12 $((2 * M12))
+wait_for "A to read the $M12 records again" 60 consumed $((2 * M12))
 stop_daemon "$a" s12a
 [ "$(committed s12 g12)" = "$produced" ] || fail "12: committed $(committed s12 g12) of $produced at the stop"
 got=$(sql_in s12 "SELECT records FROM runs ORDER BY id DESC LIMIT 1")

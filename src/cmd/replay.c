@@ -114,13 +114,7 @@ static void progress(struct replay *r, const char *path, int64_t line_no, uint64
 	const struct engine_stats *st = engine_stats(r->engine);
 	double elapsed = monotonic_seconds() - r->started;
 	char head[96];
-	if (r->total_bytes) {
-		log_progress_head(head, sizeof(head), (double)done / (double)r->total_bytes, elapsed);
-	} else {
-		char el[64];
-		log_progress_head(el, sizeof(el), -1, elapsed);
-		snprintf(head, sizeof(head), "%.1f MB read, %s", (double)done / 1e6, el);
-	}
+	log_progress_bytes_head(head, sizeof(head), done, r->total_bytes, elapsed);
 	log_progress("replay: %s | %s line %" PRId64 " | %" PRIu64 " records, %.2f M/s, %" PRIu64
 	             " windows, %" PRIu64 " moments",
 	             head, path, line_no, st->records,

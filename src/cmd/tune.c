@@ -117,13 +117,7 @@ static void show_reading(const struct tune *t, const char *path, int64_t line_no
 {
 	double elapsed = monotonic_seconds() - t->started;
 	char head[96];
-	if (t->total_bytes) {
-		log_progress_head(head, sizeof(head), (double)done / (double)t->total_bytes, elapsed);
-	} else {
-		char el[64];
-		log_progress_head(el, sizeof(el), -1, elapsed);
-		snprintf(head, sizeof(head), "%.1f MB read, %s", (double)done / 1e6, el);
-	}
+	log_progress_bytes_head(head, sizeof(head), done, t->total_bytes, elapsed);
 	log_progress("tune: reading %s | %s line %" PRId64, head, path, line_no);
 }
 

@@ -375,6 +375,17 @@ void log_progress_head(char *out, size_t n, double fraction, double elapsed)
 	}
 }
 
+void log_progress_bytes_head(char *out, size_t n, uint64_t done, uint64_t total, double elapsed)
+{
+	if (total) {
+		log_progress_head(out, n, (double)done / (double)total, elapsed);
+		return;
+	}
+	char el[64];
+	log_progress_head(el, sizeof(el), -1, elapsed);
+	snprintf(out, n, "%.1f MB read, %s", (double)done / 1e6, el);
+}
+
 void log_progress_done(void)
 {
 	pthread_mutex_lock(&lock);

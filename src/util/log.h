@@ -108,6 +108,9 @@ void log_progress_done(void);
  * the elapsed time alone after `fraction`'s percentage or nothing.  Times
  * of an hour or more are h:mm:ss. */
 void log_progress_head(char *out, size_t n, double fraction, double elapsed);
+/* The same for bytes done of `total`; with total 0 (a pipe among the
+ * inputs, size unknown) "12.3 MB read, 0:12 elapsed". */
+void log_progress_bytes_head(char *out, size_t n, uint64_t done, uint64_t total, double elapsed);
 int log_stderr_is_tty(void);
 
 #endif

@@ -842,6 +842,20 @@ END_TEST
 /* --metric picks the pane count scored: a burst of chatters who write no
  * emote (a raid's typed-out lines, a "gn" wave) moves chatters, not
  * emote-chatters; an emote wall of the usual chatters the reverse. */
+/* 40 panes of stream "s", 5 chatters each, one of them a regular emote
+ * chatter every other pane (0 1 0 1 ...: level 0.5, never fresh); none
+ * anomalous. */
+static void alternating_emoter_history(struct detectors *d, struct moms *ms)
+{
+	for (int64_t p = 0; p < 40; p++) {
+		struct window_row r = row(0, "s", p - 5, 1.0);
+		r.pane_chat_count = r.pane_chatters = 5;
+		r.pane_emote_chatters = p % 2;
+		ck_assert_int_eq(detectors_on_window(d, &r, collect, ms), 0);
+		ck_assert(!r.is_anomaly);
+	}
+}
+
 static bool fires_on(enum detect_metric metric, int64_t chatters, int64_t emoters)
 {
 	struct detect_config c = pane_default();
@@ -849,13 +863,7 @@ static bool fires_on(enum detect_metric metric, int64_t chatters, int64_t emoter
 	struct detectors *d = detectors_new(&c);
 	struct moms ms = {0};
 	struct window_row r;
-	for (int64_t p = 0; p < 40; p++) {
-		r = row(0, "s", p - 5, 1.0);
-		r.pane_chat_count = r.pane_chatters = 5;
-		r.pane_emote_chatters = p % 2; /* 0 1 0 1 ...: level 0.5 */
-		ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
-		ck_assert(!r.is_anomaly);
-	}
+	alternating_emoter_history(d, &ms);
 	r = row(0, "s", 40 - 5, 1.0);
 	r.pane_chat_count = r.pane_chatters = chatters;
 	r.pane_emote_chatters = emoters;
@@ -900,13 +908,7 @@ static bool fresh_fires(enum detect_metric metric, int64_t emoters, int64_t fres
 	struct detectors *d = detectors_new(&c);
 	struct moms ms = {0};
 	struct window_row r;
-	for (int64_t p = 0; p < 40; p++) {
-		r = row(0, "s", p - 5, 1.0);
-		r.pane_chat_count = r.pane_chatters = 5;
-		r.pane_emote_chatters = p % 2; /* a regular: never fresh */
-		ck_assert_int_eq(detectors_on_window(d, &r, collect, &ms), 0);
-		ck_assert(!r.is_anomaly);
-	}
+	alternating_emoter_history(d, &ms);
 	r = row(0, "s", 40 - 5, 1.0);
 	r.pane_chat_count = r.pane_chatters = 5;
 	r.pane_emote_chatters = emoters;

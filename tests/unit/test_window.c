@@ -71,6 +71,26 @@ static int collect(void *ctx, struct window_row *w)
 	return 0;
 }
 
+/* A new windower loaded from w's checkpoint (the caller frees it), after
+ * checking that the saved text holds `must_hold` when it is not NULL. */
+static struct windower *reloaded(const struct windower *w, const struct window_config *cfg,
+                                 const char *must_hold)
+{
+	struct buf saved = BUF_INIT;
+	windower_save(w, &saved);
+	if (must_hold)
+		ck_assert_ptr_nonnull(strstr(saved.data, must_hold));
+	struct state_error jerr;
+	struct state *state = state_parse(saved.data, saved.len, &jerr);
+	ck_assert_msg(state != NULL, "%s", jerr.text);
+	struct windower *back = windower_new(cfg);
+	struct error err;
+	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
+	state_free(state);
+	buf_free(&saved);
+	return back;
+}
+
 static struct windower *make(int64_t size_s, int64_t slide_s, unsigned top_k)
 {
 	struct window_config cfg = {SEC(size_s), SEC(slide_s), top_k, 0};
@@ -623,16 +643,7 @@ START_TEST(viewer_sum_never_overflows)
 	viewer(w, "t", SEC(3), INT64_MAX);
 	viewer(w, "t", SEC(4), 1);
 
-	struct buf saved = BUF_INIT;
-	windower_save(w, &saved);
-	struct state_error jerr;
-	struct state *state = state_parse(saved.data, saved.len, &jerr);
-	ck_assert_ptr_nonnull(state);
-	struct windower *back = windower_new(&cfg);
-	struct error err;
-	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
-	state_free(state);
-	buf_free(&saved);
+	struct windower *back = reloaded(w, &cfg, NULL);
 
 	struct windower *both[] = {w, back};
 	for (int i = 0; i < 2; i++) {
@@ -672,17 +683,7 @@ START_TEST(pane_emote_chatters)
 	chat(w, "s", SEC(15), "carol", 0, NULL, 0); /* no emote */
 	chat(w, "s", SEC(21), "erin", 0, lul, 1);   /* pane 2 */
 
-	struct buf saved = BUF_INIT;
-	windower_save(w, &saved);
-	ck_assert_ptr_nonnull(strstr(saved.data, "\"emoters\":["));
-	struct state_error jerr;
-	struct state *state = state_parse(saved.data, saved.len, &jerr);
-	ck_assert_msg(state != NULL, "%s", jerr.text);
-	struct windower *back = windower_new(&cfg);
-	struct error err;
-	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
-	state_free(state);
-	buf_free(&saved);
+	struct windower *back = reloaded(w, &cfg, "\"emoters\":[");
 
 	struct windower *both[] = {w, back};
 	for (int i = 0; i < 2; i++) {
@@ -771,17 +772,7 @@ START_TEST(pane_fresh_emote_chatters)
 		}
 	}
 
-	struct buf saved = BUF_INIT;
-	windower_save(w, &saved);
-	ck_assert_ptr_nonnull(strstr(saved.data, "\"seen\":[["));
-	struct state_error jerr;
-	struct state *state = state_parse(saved.data, saved.len, &jerr);
-	ck_assert_msg(state != NULL, "%s", jerr.text);
-	struct windower *back = windower_new(&cfg);
-	struct error err;
-	ck_assert_msg(windower_load(back, state, &err), "%s", err.msg);
-	state_free(state);
-	buf_free(&saved);
+	struct windower *back = reloaded(w, &cfg, "\"seen\":[[");
 
 	struct windower *both[] = {w, back};
 	for (int i = 0; i < 2; i++) {
